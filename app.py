@@ -1,0 +1,43 @@
+"""Application factory. `flask --app app ...` and gunicorn's `wsgi:app` both build the app here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from surveys.config import load_config
+
+ROOT = Path(__file__).parent
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True, static_folder="static",
+                template_folder="templates")
+    settings = load_config(app.instance_path, config)
+    app.config.update(settings)
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SECURE=settings["SESSION_COOKIE_SECURE"],
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(days=settings["PERMANENT_SESSION_DAYS"]),
+        # Surveyors fill forms offline for hours: the token lives as long as the session does.
+        WTF_CSRF_TIME_LIMIT=None,
+        BABEL_DEFAULT_LOCALE=settings["DEFAULT_LOCALE"],
+        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "surveys" / "translations"),
+        JSON_SORT_KEYS=False,
+    )
+
+    from surveys import cli, db, i18n
+    from surveys.views import init_app as init_views
+
+    db.init_app(app)
+    i18n.init_app(app)
+    init_views(app)
+    cli.init_app(app)
+    return app

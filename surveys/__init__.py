@@ -1,0 +1,1 @@
+"""Phủ Sóng: field surveys and coverage data for communes' digital-transformation plans."""

@@ -1,0 +1,119 @@
+"""Users, passwords and API tokens. Takes a Session; never imports Flask; never commits."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from surveys.errors import Problem, Text
+from surveys.models import ApiToken, Commune, Partner, Role, User, utcnow
+
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,79}$")
+MIN_PASSWORD_LENGTH = 8
+TOKEN_PREFIX = "ps_"
+# Compared against when the user does not exist, so a login takes as long either way.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def hash_token(token: str) -> str:
+    # Tokens are 256 random bits: a fast hash is safe here, and lookups stay an index probe.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_user(session: Session, username: str, password: str, role: str, *,
+                commune_slug: str | None = None, partner_slug: str | None = None,
+                display_name: str | None = None) -> User:
+    errors: dict[str, Text] = {}
+    username = username.strip().lower()
+    if not USERNAME.match(username):
+        errors["username"] = Text(
+            "Tên đăng nhập gồm 2–80 ký tự: chữ thường không dấu, số, dấu . _ -",
+            "Username: 2–80 characters of lower-case letters, digits, . _ -")
+    elif session.scalar(select(User.id).where(User.username == username)) is not None:
+        errors["username"] = Text("Tên đăng nhập đã tồn tại.", "Username already exists.")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        errors["password"] = Text(f"Mật khẩu cần ít nhất {MIN_PASSWORD_LENGTH} ký tự.",
+                                  f"Password needs at least {MIN_PASSWORD_LENGTH} characters.")
+    if role not in set(Role):
+        errors["role"] = Text("Vai trò phải là một trong: surveyor, partner, staff, admin.",
+                              "Role must be one of: surveyor, partner, staff, admin.")
+    commune = partner = None
+    if role in (Role.SURVEYOR, Role.STAFF):
+        if not commune_slug:
+            errors["commune"] = Text("Vai trò này cần một xã (--commune).",
+                                     "This role needs a commune (--commune).")
+    if role == Role.PARTNER and not partner_slug:
+        errors["partner"] = Text("Đối tác cần một tổ chức (--partner).",
+                                 "A partner user needs a partner organisation (--partner).")
+    if commune_slug:
+        commune = session.scalar(select(Commune).where(Commune.slug == commune_slug))
+        if commune is None:
+            errors["commune"] = Text(f"Không có xã {commune_slug}.", f"No commune {commune_slug}.")
+    if partner_slug:
+        partner = session.scalar(select(Partner).where(Partner.slug == partner_slug))
+        if partner is None:
+            errors["partner"] = Text(f"Không có đối tác {partner_slug}.",
+                                     f"No partner organisation {partner_slug}.")
+    if errors:
+        raise Problem("422.1", errors=errors)
+    user = User(username=username, password_hash=generate_password_hash(password), role=role,
+                commune=commune, partner=partner, display_name=display_name)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Problem("422.1", errors={"password": Text(
+            f"Mật khẩu cần ít nhất {MIN_PASSWORD_LENGTH} ký tự.",
+            f"Password needs at least {MIN_PASSWORD_LENGTH} characters.")})
+    user.password_hash = generate_password_hash(password)
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    user = session.scalar(select(User).where(User.username == username.strip().lower()))
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(user.password_hash, password) or not user.active:
+        return None
+    return user
+
+
+def create_token(session: Session, user: User, label: str | None = None) -> tuple[str, ApiToken]:
+    """Return the plain token (shown once, never stored) and its stored record."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    record = ApiToken(user=user, token_hash=hash_token(token), prefix=token[:10], label=label)
+    session.add(record)
+    session.flush()
+    return token, record
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    record = session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == hash_token(token),
+                               ApiToken.revoked_at.is_(None))
+    )
+    if record is None or not record.user.active:
+        return None
+    return record.user
+
+
+def revoke_token(session: Session, token_or_prefix: str, *, now: datetime | None = None) -> int:
+    """Revoke by the plain token or by its displayed prefix; return how many were revoked."""
+    query = select(ApiToken).where(ApiToken.revoked_at.is_(None))
+    if token_or_prefix.startswith(TOKEN_PREFIX) and len(token_or_prefix) > 12:
+        query = query.where(ApiToken.token_hash == hash_token(token_or_prefix))
+    else:
+        query = query.where(ApiToken.prefix == token_or_prefix)
+    tokens = session.scalars(query).all()
+    for record in tokens:
+        record.revoked_at = now or utcnow()
+    return len(tokens)

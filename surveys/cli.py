@@ -1,0 +1,97 @@
+"""flask commands: init-db, create-user, create-token, revoke-token, load-demo."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from surveys import accounts, migrate
+from surveys.db import session_scope
+from surveys.errors import Problem
+from surveys.models import Role, User
+
+
+def _fail(problem: Problem) -> None:
+    details = "; ".join(f"{field}: {text.en}" for field, text in problem.errors.items())
+    raise click.ClickException(details or problem.message.en)
+
+
+@click.command("init-db")
+def init_db() -> None:
+    """Create or upgrade the database to the latest schema (safe to run again)."""
+    engine = current_app.extensions["phusong.engine"]
+    before = migrate.current_revision(engine)
+    migrate.upgrade(engine)
+    after = migrate.current_revision(engine)
+    if before == after:
+        click.echo(f"Database already at the latest revision ({after}).")
+    else:
+        click.echo(f"Database upgraded from {before or 'empty'} to {after}.")
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--commune", "commune_slug", help="Commune slug (surveyor, staff).")
+@click.option("--partner", "partner_slug", help="Partner organisation slug (partner).")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--name", "display_name", help="Display name.")
+def create_user(username: str, role: str, commune_slug: str | None, partner_slug: str | None,
+                password: str, display_name: str | None) -> None:
+    """Create a user with one role, scoped to a commune (or a partner organisation)."""
+    try:
+        with session_scope(current_app) as session:
+            user = accounts.create_user(session, username, password, role,
+                                        commune_slug=commune_slug, partner_slug=partner_slug,
+                                        display_name=display_name)
+            click.echo(f"Created {user.role} {user.username}.")
+    except Problem as problem:
+        _fail(problem)
+
+
+@click.command("create-token")
+@click.argument("username")
+@click.option("--label", help="What the token is for, e.g. 'Viettel uploader'.")
+def create_token(username: str, label: str | None) -> None:
+    """Create an API token; the token alone is printed on the last line (shown only once)."""
+    with session_scope(current_app) as session:
+        user = session.scalar(select(User).where(User.username == username.strip().lower()))
+        if user is None:
+            raise click.ClickException(f"No user {username}.")
+        token, record = accounts.create_token(session, user, label)
+        click.echo(f"Token {record.prefix}… for {user.username}; store it now, it is not kept.",
+                   err=True)
+        click.echo(token)
+
+
+@click.command("revoke-token")
+@click.argument("token_or_prefix")
+def revoke_token(token_or_prefix: str) -> None:
+    """Revoke a token, given in full or by the prefix create-token showed."""
+    with session_scope(current_app) as session:
+        count = accounts.revoke_token(session, token_or_prefix)
+    if not count:
+        raise click.ClickException("No active token matches.")
+    click.echo(f"Revoked {count} token(s).")
+
+
+@click.command("load-demo")
+@click.option("--with-data", is_flag=True, help="Also generate synthetic submissions.")
+@click.option("--seed", default=2026, show_default=True, help="Random seed for synthetic data.")
+def load_demo(with_data: bool, seed: int) -> None:
+    """Load the five demo communes, villages and users (idempotent). Refused in production."""
+    if not current_app.config["ALLOW_DEMO_DATA"]:
+        raise click.ClickException(
+            "Demo data is disabled here. Set ALLOW_DEMO_DATA=true to load it (never in "
+            "production: it creates users with published passwords).")
+    from surveys import demo
+
+    with session_scope(current_app) as session:
+        report = demo.load_demo(session, with_data=with_data, seed=seed)
+    click.echo(report)
+
+
+def init_app(app: Flask) -> None:
+    for command in (init_db, create_user, create_token, revoke_token, load_demo):
+        app.cli.add_command(command)

@@ -1,0 +1,107 @@
+"""Settings declared as data: each has a default, a parser and a one-line doc.
+
+`docs/configuration.md` must mention every setting; tests/test_docs.py checks it, as datasette does.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected true/false, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    doc: str
+    parse: Callable[[str], Any] = str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("SECRET_KEY", None,
+            "Key that signs sessions and CSRF tokens. Required unless DEBUG or TESTING is on."),
+    Setting("SECRET_KEY_FILE", None,
+            "Path of a file holding SECRET_KEY (used when SECRET_KEY itself is not set)."),
+    Setting("DATABASE_URL", None,
+            "SQLAlchemy URL of the database; default: SQLite file phusong.db in the instance folder."),
+    Setting("UPLOAD_DIR", None,
+            "Directory for stored photos; default: uploads/ in the instance folder."),
+    Setting("PHOTO_STORE", "filesystem", "Photo store backend (registry in surveys/photos.py)."),
+    Setting("PHOTO_MAX_BYTES", 10 * 1024 * 1024, "Largest photo upload accepted, in bytes.", int),
+    Setting("PHOTO_MAX_PIXELS", 40_000_000, "Largest photo accepted, in pixels (width × height).",
+            int),
+    Setting("MAX_CONTENT_LENGTH", 12 * 1024 * 1024,
+            "Largest request body accepted by the web server, in bytes.", int),
+    Setting("DEBUG", False, "Flask debug mode; never in production.", _bool),
+    Setting("TESTING", False, "Test mode (set by the test suite).", _bool),
+    Setting("SESSION_COOKIE_SECURE", True,
+            "Send the session cookie over HTTPS only. Set false only for plain-HTTP local runs.",
+            _bool),
+    Setting("PERMANENT_SESSION_DAYS", 30,
+            "Days a login lasts; long, because surveyors work offline for days.", int),
+    Setting("ALLOW_DEMO_DATA", False,
+            "Allow `flask load-demo`. Off by default so demo data never reaches production.",
+            _bool),
+    Setting("DEFAULT_LOCALE", "vi", "Language of pages for users who have not chosen one (vi, en)."),
+    Setting("FUTURE_SKEW_MINUTES", 10,
+            "How far in the future a submission's collected_at may be (phone clocks drift).", int),
+    Setting("API_PAGE_SIZE", 50, "Default page size of API listings (max 500).", int),
+)
+
+SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+def load_config(instance_path: str | Path, overrides: Mapping[str, Any] | None = None,
+                environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Defaults, then environment variables, then explicit overrides (tests)."""
+    environ = os.environ if environ is None else environ
+    overrides = dict(overrides or {})
+    config: dict[str, Any] = {}
+    for setting in SETTINGS:
+        value = setting.default
+        raw = environ.get(setting.name)
+        if raw is not None and raw != "":
+            try:
+                value = setting.parse(raw)
+            except ValueError as exc:
+                raise ConfigError(f"environment variable {setting.name}: {exc}") from exc
+        config[setting.name] = value
+    config.update(overrides)
+
+    instance = Path(instance_path)
+    if not config["DATABASE_URL"]:
+        config["DATABASE_URL"] = f"sqlite:///{instance / 'phusong.db'}"
+    if not config["UPLOAD_DIR"]:
+        config["UPLOAD_DIR"] = str(instance / "uploads")
+    if not config["SECRET_KEY"] and config["SECRET_KEY_FILE"]:
+        try:
+            config["SECRET_KEY"] = Path(config["SECRET_KEY_FILE"]).read_text().strip()
+        except OSError as exc:
+            raise ConfigError(f"SECRET_KEY_FILE {config['SECRET_KEY_FILE']}: {exc}") from exc
+    if not config["SECRET_KEY"]:
+        if config["DEBUG"] or config["TESTING"]:
+            config["SECRET_KEY"] = "insecure-development-key"
+        else:
+            raise ConfigError(
+                "SECRET_KEY is not set. Set the SECRET_KEY environment variable (or SECRET_KEY_FILE) "
+                "to a long random string, e.g. python -c 'import secrets; print(secrets.token_hex(32))'."
+            )
+    if config["DEFAULT_LOCALE"] not in ("vi", "en"):
+        raise ConfigError("DEFAULT_LOCALE must be 'vi' or 'en'")
+    return config

@@ -1,0 +1,197 @@
+"""The OpenAPI 3.1 description of /api/v1 (tests check every API route is described here)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+ERRORS = {
+    "401": _json(_ref("Problem"), "No, invalid or revoked token (and no logged-in session)."),
+    "403": _json(_ref("Problem"), "The caller's role or commune may not do this."),
+    "404": _json(_ref("Problem"), "Not found, or not visible to the caller."),
+    "422": _json(_ref("Problem"), "Invalid input; `errors` names each field or question at fault."),
+}
+
+SCHEMAS: dict[str, Any] = {
+    "Problem": {
+        "type": "object",
+        "required": ["code", "message"],
+        "properties": {
+            "code": {"type": "string", "examples": ["422.1"],
+                     "description": "Stable code from the error catalogue (surveys/errors.py)."},
+            "message": {"type": "string", "description": "Vietnamese unless Accept-Language: en."},
+            "errors": {"type": "object", "additionalProperties": {"type": "string"},
+                       "description": "Message per field, question (`answers` keys) or "
+                                      "`location.lat`-style path."},
+        },
+    },
+    "Village": {
+        "type": "object",
+        "properties": {
+            "slug": {"type": "string"}, "name": {"type": "string"},
+            "centroid": {"type": ["object", "null"],
+                         "properties": {"lat": {"type": "number"}, "lon": {"type": "number"}}},
+            "household_count": {"type": ["integer", "null"]},
+            "demo": {"type": "boolean"},
+        },
+    },
+    "Commune": {
+        "type": "object",
+        "properties": {
+            "slug": {"type": "string"}, "name": {"type": "string"},
+            "province": {"type": "string"}, "code": {"type": ["string", "null"]},
+            "demo": {"type": "boolean"},
+            "villages": {"type": "array", "items": _ref("Village")},
+        },
+    },
+    "Location": {
+        "type": "object",
+        "required": ["lat", "lon"],
+        "properties": {
+            "lat": {"type": "number", "minimum": -90, "maximum": 90},
+            "lon": {"type": "number", "minimum": -180, "maximum": 180},
+            "accuracy_m": {"type": ["number", "null"], "minimum": 0},
+        },
+    },
+    "SubmissionIn": {
+        "type": "object",
+        "required": ["instance_id", "survey", "village", "collected_at", "answers"],
+        "additionalProperties": False,
+        "properties": {
+            "instance_id": {"type": "string", "format": "uuid",
+                            "description": "Made on the device; the idempotency key."},
+            "survey": {"type": "string", "examples": ["household"]},
+            "survey_version": {"type": "string",
+                               "description": "Optional; must be the current version if given."},
+            "commune": {"type": "string",
+                        "description": "Commune slug; needed only for users without a commune."},
+            "village": {"type": "string", "description": "Village slug in the commune."},
+            "collected_at": {"type": "string", "format": "date-time",
+                             "description": "With a time-zone offset; not in the future."},
+            "location": {"oneOf": [_ref("Location"), {"type": "null"}],
+                         "description": "Phone GPS; null when refused (the village stands in)."},
+            "answers": {"type": "object",
+                        "description": "Question name → answer; select_multiple as arrays of "
+                                       "choice names. See GET /api/v1/surveys/{name}."},
+        },
+    },
+    "Submission": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"}, "instance_id": {"type": "string"},
+            "survey": {"type": "string"}, "survey_version": {"type": "string"},
+            "commune": {"type": "string"}, "village": {"type": "string"},
+            "surveyor": {"type": "string"},
+            "collected_at": {"type": "string", "format": "date-time"},
+            "received_at": {"type": "string", "format": "date-time"},
+            "location": {"type": ["object", "null"]},
+            "answers": {"type": "object"},
+            "review_status": {"type": "string"},
+            "attachments": {"type": "array", "items": {"type": "object"}},
+        },
+    },
+}
+
+
+def openapi_document() -> dict[str, Any]:
+    submission = _json(_ref("Submission"), "The stored submission.")
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Phủ Sóng API", "version": "1",
+                 "description": "Household surveys for communes' digital-transformation plans. "
+                                "Authenticate with `Authorization: Bearer TOKEN` "
+                                "(`flask --app app create-token USERNAME`); browser sessions send "
+                                "`X-CSRFToken` on writes."},
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": [{"bearer": []}],
+        "paths": {
+            "/healthz": {"get": {"summary": "Liveness and database check", "security": [],
+                                 "responses": {"200": {"description": "OK"}}}},
+            "/api/v1/communes": {"get": {
+                "summary": "Communes with their villages", "security": [],
+                "responses": {"200": _json({"type": "object", "properties": {
+                    "communes": {"type": "array", "items": _ref("Commune")}}}, "Communes")}}},
+            "/api/v1/communes/{slug}": {"get": {
+                "summary": "One commune with its villages", "security": [],
+                "parameters": [{"name": "slug", "in": "path", "required": True,
+                                "schema": {"type": "string"}}],
+                "responses": {"200": _json(_ref("Commune"), "The commune"), "404": ERRORS["404"]}}},
+            "/api/v1/surveys/{name}": {"get": {
+                "summary": "A survey definition: questions, choices, rules, labels (vi, en)",
+                "security": [],
+                "parameters": [{"name": "name", "in": "path", "required": True,
+                                "schema": {"type": "string", "examples": ["household"]}}],
+                "responses": {"200": {"description": "The definition (ETag = name-version)"},
+                              "404": ERRORS["404"]}}},
+            "/api/v1/session": {"get": {
+                "summary": "The logged-in user and a CSRF token for session writes",
+                "responses": {"200": {"description": "username, role, commune, csrf_token"},
+                              "401": ERRORS["401"]}}},
+            "/api/v1/submissions": {
+                "post": {
+                    "summary": "Submit a survey (idempotent on instance_id)",
+                    "requestBody": {"required": True, "content": {
+                        "application/json": {"schema": _ref("SubmissionIn")}}},
+                    "responses": {
+                        "201": {**submission, "description": "Stored."},
+                        "200": {**submission, "description": "A replay of a stored submission "
+                                                             "(same instance_id, same content)."},
+                        "400": _json(_ref("Problem"), "Body is not JSON."),
+                        "409": _json(_ref("Problem"), "instance_id known with different content."),
+                        **ERRORS,
+                    }},
+                "get": {
+                    "summary": "Submissions visible to the caller, newest first (staff: their "
+                               "commune; surveyor: their own)",
+                    "parameters": [
+                        {"name": "page", "in": "query", "schema": {"type": "integer",
+                                                                   "minimum": 1}},
+                        {"name": "per_page", "in": "query",
+                         "schema": {"type": "integer", "minimum": 1, "maximum": 500}}],
+                    "responses": {"200": _json({"type": "object", "properties": {
+                        "items": {"type": "array", "items": _ref("Submission")},
+                        "page": {"type": "integer"}, "per_page": {"type": "integer"},
+                        "total": {"type": "integer"},
+                        "next": {"type": ["string", "null"]}}}, "A page"), **ERRORS}},
+            },
+            "/api/v1/submissions/{id}": {"get": {
+                "summary": "One submission",
+                "parameters": [{"name": "id", "in": "path", "required": True,
+                                "schema": {"type": "integer"}}],
+                "responses": {"200": submission, **ERRORS}}},
+            "/api/v1/submissions/{id}/attachments": {"post": {
+                "summary": "Attach the photo of an image question (idempotent per file)",
+                "parameters": [{"name": "id", "in": "path", "required": True,
+                                "schema": {"type": "integer"}}],
+                "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                    "type": "object", "required": ["file", "question"],
+                    "properties": {"file": {"type": "string", "format": "binary"},
+                                   "question": {"type": "string", "examples": ["photo"]}}}}}},
+                "responses": {"201": {"description": "Stored (re-encoded, metadata stripped)."},
+                              "200": {"description": "The same file again: nothing new stored."},
+                              "409": _json(_ref("Problem"), "Another file is already attached."),
+                              **ERRORS}}},
+            "/api/v1/submissions/{id}/attachments/{question}": {"get": {
+                "summary": "The stored photo (JPEG); ?variant=thumb for the thumbnail",
+                "parameters": [
+                    {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                    {"name": "question", "in": "path", "required": True,
+                     "schema": {"type": "string"}},
+                    {"name": "variant", "in": "query", "schema": {"enum": ["full", "thumb"]}}],
+                "responses": {"200": {"description": "image/jpeg",
+                                      "content": {"image/jpeg": {}}}, **ERRORS}}},
+            "/api/v1/openapi.json": {"get": {"summary": "This document", "security": [],
+                                             "responses": {"200": {"description": "OpenAPI"}}}},
+        },
+    }

@@ -1,0 +1,354 @@
+"""Create and replay household submissions. Takes a Session; never imports Flask; never commits.
+
+Idempotency follows ODK Central's rule, without its race: the same instance_id with the same content
+is a replay answered with the original record; with different content it is a conflict. The insert is
+`INSERT .. ON CONFLICT DO NOTHING`, so concurrent sends of one new instance_id cannot both insert and
+none of them fails on the unique constraint: the losers read the winner's row and answer as replays.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, BinaryIO
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from surveys.answers import validate_answers
+from surveys.definitions import SurveyDefinition, get_definition
+from surveys.errors import Problem, Text
+from surveys.models import Attachment, Commune, Role, Submission, User, Village, utcnow
+from surveys.photos import PhotoLimits, PhotoRejected, PhotoStore, photo_key, process_photo
+
+SUBMITTING_ROLES = frozenset({Role.SURVEYOR, Role.STAFF, Role.ADMIN})
+TOP_LEVEL_FIELDS = frozenset({"instance_id", "survey", "survey_version", "commune", "village",
+                              "collected_at", "location", "answers"})
+
+
+@dataclass(frozen=True)
+class Location:
+    lat: float
+    lon: float
+    accuracy_m: float | None
+
+
+@dataclass(frozen=True)
+class SubmissionInput:
+    """A parsed, validated submission, before any database work."""
+
+    instance_id: str
+    definition: SurveyDefinition
+    commune_slug: str | None
+    village_slug: str
+    collected_at: datetime
+    location: Location | None
+    answers: dict[str, Any]
+
+    def content_hash(self) -> str:
+        canonical = {
+            "survey": self.definition.name,
+            "village": self.village_slug,
+            "collected_at": self.collected_at.isoformat(),
+            "location": None if self.location is None else [
+                self.location.lat, self.location.lon, self.location.accuracy_m],
+            "answers": self.answers,
+        }
+        encoded = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    submission: Submission
+    created: bool
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _parse_location(raw: Any, errors: dict[str, Text]) -> Location | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        errors["location"] = Text("location phải là đối tượng {lat, lon, accuracy_m}.",
+                                  "location must be an object {lat, lon, accuracy_m}.")
+        return None
+    lat, lon = _number(raw.get("lat")), _number(raw.get("lon"))
+    if lat is None or not -90 <= lat <= 90:
+        errors["location.lat"] = Text("Vĩ độ phải là số trong khoảng -90 đến 90.",
+                                      "lat must be a number between -90 and 90.")
+    if lon is None or not -180 <= lon <= 180:
+        errors["location.lon"] = Text("Kinh độ phải là số trong khoảng -180 đến 180.",
+                                      "lon must be a number between -180 and 180.")
+    accuracy = raw.get("accuracy_m")
+    if accuracy is not None:
+        accuracy = _number(accuracy)
+        if accuracy is None or accuracy < 0:
+            errors["location.accuracy_m"] = Text("Độ chính xác phải là số mét không âm.",
+                                                 "accuracy_m must be a non-negative number of metres.")
+    unknown = set(raw) - {"lat", "lon", "accuracy_m"}
+    for key in sorted(unknown):
+        errors[f"location.{key}"] = Text("Trường không được hỗ trợ.", "Unknown field.")
+    if any(k.startswith("location") for k in errors):
+        return None
+    return Location(lat, lon, accuracy)  # type: ignore[arg-type]
+
+
+def parse_collected_at(raw: Any, now: datetime, future_skew: timedelta,
+                       errors: dict[str, Text]) -> datetime | None:
+    if not isinstance(raw, str) or not raw.strip():
+        errors["collected_at"] = Text("Cần thời điểm khảo sát (ISO 8601).",
+                                      "collected_at is required (ISO 8601).")
+        return None
+    try:
+        when = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+    except ValueError:
+        errors["collected_at"] = Text("Thời điểm không đúng định dạng ISO 8601: {v}.",
+                                      "Not an ISO 8601 date-time: {v}.").format(v=raw[:40])
+        return None
+    if when.tzinfo is None:
+        errors["collected_at"] = Text(
+            "Thời điểm cần múi giờ, ví dụ 2026-11-23T09:30:00+07:00.",
+            "collected_at needs a time-zone offset, e.g. 2026-11-23T09:30:00+07:00.")
+        return None
+    when = when.astimezone(UTC)
+    if when > now + future_skew:
+        errors["collected_at"] = Text("Thời điểm khảo sát ở tương lai; kiểm tra đồng hồ điện thoại.",
+                                      "collected_at is in the future; check the phone's clock.")
+        return None
+    if when.year < 2020:
+        errors["collected_at"] = Text("Thời điểm khảo sát quá xa trong quá khứ.",
+                                      "collected_at is implausibly old.")
+        return None
+    return when
+
+
+def parse_instance_id(raw: Any, errors: dict[str, Text]) -> str | None:
+    text = raw.strip() if isinstance(raw, str) else ""
+    if text.startswith("uuid:"):
+        text = text[5:]
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        errors["instance_id"] = Text("instance_id phải là một UUID do thiết bị tạo.",
+                                     "instance_id must be a UUID made on the device.")
+        return None
+
+
+def parse_submission(payload: Any, *, now: datetime | None = None,
+                     future_skew: timedelta = timedelta(minutes=10),
+                     strict_relevance: bool = True) -> SubmissionInput:
+    """Validate a submission payload completely, reporting every problem at once (422)."""
+    now = now or utcnow()
+    errors: dict[str, Text] = {}
+    if not isinstance(payload, Mapping):
+        raise Problem("422.1", errors={"body": Text("Nội dung phải là một đối tượng JSON.",
+                                                    "The body must be a JSON object.")})
+    for key in sorted(set(payload) - TOP_LEVEL_FIELDS):
+        errors[key] = Text("Trường không được hỗ trợ.", "Unknown field.")
+    instance_id = parse_instance_id(payload.get("instance_id"), errors)
+    survey_name = payload.get("survey")
+    definition = get_definition(survey_name) if isinstance(survey_name, str) else None
+    if definition is None:
+        errors["survey"] = Text("Không có phiếu khảo sát {v}.", "No survey named {v}.").format(
+            v=repr(survey_name))
+    version = payload.get("survey_version")
+    if definition is not None and version is not None and str(version) != definition.version:
+        errors["survey_version"] = Text(
+            "Phiên bản phiếu {v} không còn dùng; phiên bản hiện tại là {cur}. Tải lại biểu mẫu.",
+            "Survey version {v} is not in use; the current one is {cur}. Reload the form.").format(
+            v=version, cur=definition.version)
+    village = payload.get("village")
+    if not isinstance(village, str) or not village.strip():
+        errors["village"] = Text("Cần chọn thôn.", "village is required (its slug).")
+    commune = payload.get("commune")
+    if commune is not None and not isinstance(commune, str):
+        errors["commune"] = Text("commune phải là mã (slug) của xã.", "commune must be a slug.")
+    collected_at = parse_collected_at(payload.get("collected_at"), now, future_skew, errors)
+    location = _parse_location(payload.get("location"), errors)
+    raw_answers = payload.get("answers")
+    answers: dict[str, Any] = {}
+    if not isinstance(raw_answers, Mapping):
+        errors["answers"] = Text("answers phải là một đối tượng JSON.",
+                                 "answers must be a JSON object.")
+    elif definition is not None:
+        answers, answer_errors = validate_answers(definition, raw_answers,
+                                                  strict_relevance=strict_relevance)
+        errors.update(answer_errors)
+    if errors:
+        raise Problem("422.1", errors=errors)
+    return SubmissionInput(instance_id=instance_id, definition=definition,  # type: ignore[arg-type]
+                           commune_slug=commune, village_slug=village.strip(),
+                           collected_at=collected_at, location=location,  # type: ignore[arg-type]
+                           answers=answers)
+
+
+def _insert_ignoring_conflict(session: Session, values: dict[str, Any]) -> int | None:
+    dialect = session.get_bind().dialect.name
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    statement = (insert(Submission).values(**values)
+                 .on_conflict_do_nothing(index_elements=["instance_id"])
+                 .returning(Submission.id))
+    return session.execute(statement).scalar_one_or_none()
+
+
+def resolve_village(session: Session, user: User, item: SubmissionInput) -> Village:
+    commune_slug = item.commune_slug
+    if user.commune_id is not None:
+        if commune_slug is not None and commune_slug != user.commune.slug:
+            raise Problem("403.1", message=Text(
+                "Bạn chỉ gửi phiếu cho xã của mình ({own}).",
+                "You can only submit for your own commune ({own}).").format(own=user.commune.slug))
+        commune_id = user.commune_id
+    elif commune_slug is None:
+        raise Problem("422.1", errors={"commune": Text(
+            "Tài khoản không gắn với xã nào: cần nêu commune.",
+            "Your account has no commune: name the commune.")})
+    else:
+        commune_id = session.scalar(select(Commune.id).where(Commune.slug == commune_slug))
+        if commune_id is None:
+            raise Problem("422.1", errors={"commune": Text("Không có xã {v}.", "No commune {v}.")
+                                           .format(v=commune_slug)})
+    village = session.scalar(select(Village).where(Village.commune_id == commune_id,
+                                                   Village.slug == item.village_slug))
+    if village is None:
+        raise Problem("422.1", errors={"village": Text(
+            "Không có thôn {v} trong xã.", "No village {v} in the commune.").format(
+            v=item.village_slug)})
+    return village
+
+
+def record_submission(session: Session, user: User, item: SubmissionInput, *,
+                      now: datetime | None = None) -> SubmissionResult:
+    if user.role not in SUBMITTING_ROLES:
+        raise Problem("403.1", message=Text("Vai trò {r} không gửi phiếu khảo sát.",
+                                            "The {r} role cannot submit surveys.").format(r=user.role))
+    village = resolve_village(session, user, item)
+    content_hash = item.content_hash()
+    location = item.location
+    new_id = _insert_ignoring_conflict(session, {
+        "instance_id": item.instance_id,
+        "survey": item.definition.name,
+        "survey_version": item.definition.version,
+        "commune_id": village.commune_id,
+        "village_id": village.id,
+        "surveyor_id": user.id,
+        "collected_at": item.collected_at,
+        "received_at": now or utcnow(),
+        "lat": location.lat if location else None,
+        "lon": location.lon if location else None,
+        "accuracy_m": location.accuracy_m if location else None,
+        "location_source": "gps" if location else "manual",
+        "answers": item.answers,
+        "content_hash": content_hash,
+        "review_status": "received",
+    })
+    if new_id is not None:
+        return SubmissionResult(session.get(Submission, new_id), created=True)
+    existing = session.scalar(select(Submission).where(Submission.instance_id == item.instance_id))
+    if existing is None or existing.content_hash != content_hash or existing.surveyor_id != user.id:
+        raise Problem("409.1", errors={"instance_id": Text(
+            "Đã có phiếu khác với mã này.", "Another record has this instance_id.")})
+    return SubmissionResult(existing, created=False)
+
+
+def visible_submissions(user: User):  # -> Select
+    query = select(Submission)
+    if user.role == Role.ADMIN:
+        return query
+    if user.role == Role.STAFF:
+        return query.where(Submission.commune_id == user.commune_id)
+    if user.role == Role.SURVEYOR:
+        return query.where(Submission.surveyor_id == user.id)
+    raise Problem("403.1")
+
+
+def list_submissions(session: Session, user: User, *, page: int, per_page: int
+                     ) -> tuple[list[Submission], int]:
+    query = visible_submissions(user)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.order_by(Submission.received_at.desc(), Submission.id.desc())
+                           .limit(per_page).offset((page - 1) * per_page)).all()
+    return list(rows), total or 0
+
+
+def get_visible_submission(session: Session, user: User, submission_id: int) -> Submission:
+    submission = session.scalar(visible_submissions(user).where(Submission.id == submission_id))
+    if submission is None:
+        raise Problem("404.1")
+    return submission
+
+
+def submission_json(submission: Submission) -> dict[str, Any]:
+    location = None
+    if submission.lat is not None and submission.lon is not None:
+        location = {"lat": submission.lat, "lon": submission.lon,
+                    "accuracy_m": submission.accuracy_m, "source": submission.location_source}
+    return {
+        "id": submission.id,
+        "instance_id": submission.instance_id,
+        "survey": submission.survey,
+        "survey_version": submission.survey_version,
+        "commune": submission.village.commune.slug,
+        "village": submission.village.slug,
+        "surveyor": submission.surveyor.username,
+        "collected_at": submission.collected_at.isoformat(),
+        "received_at": submission.received_at.isoformat(),
+        "location": location,
+        "answers": submission.answers,
+        "review_status": submission.review_status,
+        "attachments": [{"question": a.question, "content_type": a.content_type,
+                         "width": a.width, "height": a.height, "bytes": a.size_bytes}
+                        for a in submission.attachments],
+    }
+
+
+def attach_photo(session: Session, store: PhotoStore, user: User, submission: Submission,
+                 question: str, stream: BinaryIO | bytes, limits: PhotoLimits
+                 ) -> tuple[Attachment, bool]:
+    """Store a photo answer; a re-upload of the same file is a replay, another file a conflict."""
+    if submission.surveyor_id != user.id and user.role != Role.ADMIN:
+        raise Problem("403.1", message=Text("Chỉ người gửi phiếu mới thêm được ảnh.",
+                                            "Only the submitting surveyor can attach photos."))
+    definition = get_definition(submission.survey)
+    q = definition.by_name.get(question) if definition else None
+    if q is None or q.type != "image":
+        images = ", ".join(x.name for x in definition.questions if x.type == "image")
+        raise Problem("422.1", errors={"question": Text(
+            "Không phải câu hỏi ảnh. Câu hỏi ảnh: {q}.",
+            "Not an image question. Image questions: {q}.").format(q=images)})
+    try:
+        photo = process_photo(stream, limits)
+    except PhotoRejected as exc:
+        raise Problem("422.1", errors={"file": Text(exc.message_vi, exc.message_en)}) from exc
+    existing = session.scalar(select(Attachment).where(Attachment.submission_id == submission.id,
+                                                       Attachment.question == question))
+    if existing is not None:
+        if existing.upload_sha256 == photo.sha256:
+            return existing, False
+        raise Problem("409.2", errors={"file": Text("Câu hỏi đã có ảnh khác.",
+                                                    "This question already has another photo.")})
+    key = photo_key(submission.id, question, photo.sha256, "full")
+    thumb_key = photo_key(submission.id, question, photo.sha256, "thumb")
+    store.put(key, photo.data, photo.content_type)
+    store.put(thumb_key, photo.thumbnail, photo.content_type)
+    attachment = Attachment(submission=submission, question=question, upload_sha256=photo.sha256,
+                            content_type=photo.content_type, key=key, thumb_key=thumb_key,
+                            width=photo.width, height=photo.height, size_bytes=len(photo.data))
+    session.add(attachment)
+    if submission.lat is None and photo.gps is not None:
+        submission.lat, submission.lon = photo.gps
+        submission.location_source = "exif"
+    session.flush()
+    return attachment, True

@@ -1,0 +1,53 @@
+"""HTTP blueprints: parse input, call a service, commit once, render."""
+
+from __future__ import annotations
+
+from flask import Flask, g
+from flask_babel import format_datetime, format_decimal, get_locale
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFProtect
+
+from surveys.db import get_session
+from surveys.models import User
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = None
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    user = get_session().get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.active else None
+
+
+def init_app(app: Flask) -> None:
+    from surveys.views import api, auth, errors, pages, survey_form
+
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(survey_form.bp)
+    app.register_blueprint(api.bp)
+    # The API authenticates itself: Bearer tokens need no CSRF token, session calls do (api.py).
+    csrf.exempt(api.bp)
+
+    @app.before_request
+    def _remember_user() -> None:
+        if current_user.is_authenticated:
+            g.user = current_user._get_current_object()
+
+    @app.context_processor
+    def _template_helpers() -> dict[str, object]:
+        return {"locale": str(get_locale()), "format_decimal": format_decimal,
+                "format_datetime": format_datetime}
+
+    @app.after_request
+    def _security_headers(response):  # type: ignore[no-untyped-def]
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response

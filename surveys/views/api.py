@@ -1,0 +1,199 @@
+"""JSON API v1 (a contract: outside tools build on it; see /api/v1/openapi.json)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from surveys import submissions
+from surveys.accounts import user_for_token
+from surveys.db import get_session
+from surveys.definitions import get_definition
+from surveys.errors import Problem, Text
+from surveys.models import Commune, User
+from surveys.openapi import openapi_document
+from surveys.views import csrf
+from surveys.views.services import future_skew, photo_limits, photo_store
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+MAX_PAGE_SIZE = 500
+
+
+def api_user(*, required: bool = True) -> User | None:
+    """The caller: a Bearer token, or a browser session (whose writes need the CSRF header)."""
+    header = request.headers.get("Authorization")
+    if header is not None:
+        scheme, _, token = header.partition(" ")
+        user = user_for_token(get_session(), token.strip()) if scheme.lower() == "bearer" else None
+        if user is None:
+            raise Problem("401.1")
+        g.user = user
+        return user
+    if current_user.is_authenticated:
+        if request.method not in SAFE_METHODS:
+            csrf.protect()
+        return current_user._get_current_object()
+    if required:
+        raise Problem("401.1")
+    return None
+
+
+def _json_body() -> object:
+    if not request.is_json:
+        raise Problem("400.2", message=Text("Cần gửi JSON (Content-Type: application/json).",
+                                            "Send JSON with Content-Type: application/json."))
+    body = request.get_json(silent=True)
+    if body is None:
+        raise Problem("400.2")
+    return body
+
+
+def _commune_json(commune: Commune, *, with_villages: bool) -> dict[str, object]:
+    data: dict[str, object] = {"slug": commune.slug, "name": commune.name,
+                               "province": commune.province, "code": commune.admin_code,
+                               "demo": commune.is_demo}
+    if with_villages:
+        data["villages"] = [
+            {"slug": v.slug, "name": v.name,
+             "centroid": None if v.lat is None else {"lat": v.lat, "lon": v.lon},
+             "household_count": v.household_count, "demo": v.is_demo}
+            for v in commune.villages
+        ]
+    return data
+
+
+@bp.get("/communes")
+def communes():  # type: ignore[no-untyped-def]
+    api_user(required=False)
+    rows = get_session().scalars(select(Commune).options(selectinload(Commune.villages))
+                                 .order_by(Commune.slug)).all()
+    return {"communes": [_commune_json(c, with_villages=True) for c in rows]}
+
+
+@bp.get("/communes/<slug>")
+def commune(slug: str):  # type: ignore[no-untyped-def]
+    api_user(required=False)
+    row = get_session().scalar(select(Commune).where(Commune.slug == slug))
+    if row is None:
+        raise Problem("404.1")
+    return _commune_json(row, with_villages=True)
+
+
+@bp.get("/surveys/<name>")
+def survey(name: str):  # type: ignore[no-untyped-def]
+    api_user(required=False)
+    definition = get_definition(name)
+    if definition is None:
+        raise Problem("404.1")
+    response = jsonify(definition.to_json())
+    response.set_etag(f"{definition.name}-{definition.version}")
+    return response.make_conditional(request)
+
+
+@bp.get("/session")
+def session_info():  # type: ignore[no-untyped-def]
+    """Who is logged in, and a fresh CSRF token for the offline outbox to send with."""
+    user = api_user()
+    return {"username": user.username, "role": user.role,
+            "commune": user.commune.slug if user.commune else None,
+            "csrf_token": generate_csrf()}
+
+
+@bp.post("/submissions")
+def create_submission():  # type: ignore[no-untyped-def]
+    user = api_user()
+    if user.role not in submissions.SUBMITTING_ROLES:
+        raise Problem("403.1")
+    item = submissions.parse_submission(_json_body(), future_skew=future_skew())
+    db = get_session()
+    result = submissions.record_submission(db, user, item)
+    db.commit()
+    response = jsonify(submissions.submission_json(result.submission))
+    response.status_code = 201 if result.created else 200
+    response.headers["Location"] = url_for("api.get_submission", submission_id=result.submission.id)
+    return response
+
+
+def _page_args() -> tuple[int, int]:
+    errors: dict[str, Text] = {}
+    page = request.args.get("page", "1")
+    per_page = request.args.get("per_page", str(_default_page_size()))
+    if not page.isdigit() or int(page) < 1:
+        errors["page"] = Text("page phải là số nguyên ≥ 1.", "page must be a whole number ≥ 1.")
+    if not per_page.isdigit() or not 1 <= int(per_page) <= MAX_PAGE_SIZE:
+        errors["per_page"] = Text(f"per_page từ 1 đến {MAX_PAGE_SIZE}.",
+                                  f"per_page must be between 1 and {MAX_PAGE_SIZE}.")
+    if errors:
+        raise Problem("422.1", errors=errors)
+    return int(page), int(per_page)
+
+
+def _default_page_size() -> int:
+    return min(current_app.config["API_PAGE_SIZE"], MAX_PAGE_SIZE)
+
+
+@bp.get("/submissions")
+def list_submissions():  # type: ignore[no-untyped-def]
+    user = api_user()
+    page, per_page = _page_args()
+    rows, total = submissions.list_submissions(get_session(), user, page=page, per_page=per_page)
+    more = page * per_page < total
+    return {
+        "items": [submissions.submission_json(s) for s in rows],
+        "page": page, "per_page": per_page, "total": total,
+        "next": url_for("api.list_submissions", page=page + 1, per_page=per_page) if more else None,
+    }
+
+
+@bp.get("/submissions/<int:submission_id>")
+def get_submission(submission_id: int):  # type: ignore[no-untyped-def]
+    user = api_user()
+    return submissions.submission_json(
+        submissions.get_visible_submission(get_session(), user, submission_id))
+
+
+@bp.post("/submissions/<int:submission_id>/attachments")
+def add_attachment(submission_id: int):  # type: ignore[no-untyped-def]
+    user = api_user()
+    db = get_session()
+    submission = submissions.get_visible_submission(db, user, submission_id)
+    upload = request.files.get("file")
+    errors: dict[str, Text] = {}
+    if upload is None or not upload.filename:
+        errors["file"] = Text("Cần tệp ảnh trong trường file.", "Send the image in field 'file'.")
+    question = request.form.get("question", "")
+    if not question:
+        errors["question"] = Text("Cần tên câu hỏi ảnh (question).",
+                                  "Name the image question in field 'question'.")
+    if errors:
+        raise Problem("422.1", errors=errors)
+    attachment, created = submissions.attach_photo(db, photo_store(), user, submission, question,
+                                                   upload.stream, photo_limits())
+    db.commit()
+    body = {"submission_id": submission.id, "question": attachment.question,
+            "content_type": attachment.content_type, "width": attachment.width,
+            "height": attachment.height, "bytes": attachment.size_bytes}
+    return body, 201 if created else 200
+
+
+@bp.get("/submissions/<int:submission_id>/attachments/<question>")
+def get_attachment(submission_id: int, question: str):  # type: ignore[no-untyped-def]
+    user = api_user()
+    submission = submissions.get_visible_submission(get_session(), user, submission_id)
+    attachment = next((a for a in submission.attachments if a.question == question), None)
+    if attachment is None:
+        raise Problem("404.1")
+    key = attachment.thumb_key if request.args.get("variant") == "thumb" else attachment.key
+    response = Response(photo_store().get(key), mimetype=attachment.content_type)
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+@bp.get("/openapi.json")
+def openapi():  # type: ignore[no-untyped-def]
+    return openapi_document()

@@ -1,0 +1,55 @@
+"""The one place errors are rendered: JSON for the API, HTML for pages."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import get_locale
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from surveys.errors import Problem
+
+log = logging.getLogger(__name__)
+
+HTTP_TO_CODE = {400: "400.1", 401: "401.1", 403: "403.1", 404: "404.1", 405: "405.1",
+                413: "413.1", 500: "500.1"}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def render_problem(problem: Problem):  # type: ignore[no-untyped-def]
+    locale = str(get_locale())
+    if wants_json():
+        response = jsonify(problem.to_json(locale))
+    else:
+        response = render_template("error.html", problem=problem, locale=locale,
+                                   message=problem.message.get(locale),
+                                   errors={k: v.get(locale) for k, v in problem.errors.items()})
+    headers = {"WWW-Authenticate": 'Bearer realm="phusong"'} if problem.status == 401 else {}
+    return response, problem.status, headers
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(Problem)
+    def _problem(problem: Problem):  # type: ignore[no-untyped-def]
+        return render_problem(problem)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(_error: CSRFError):  # type: ignore[no-untyped-def]
+        return render_problem(Problem("400.3"))
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):  # type: ignore[no-untyped-def]
+        code = HTTP_TO_CODE.get(error.code or 500)
+        if code is None:
+            return error
+        return render_problem(Problem(code))
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):  # type: ignore[no-untyped-def]
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return render_problem(Problem("500.1"))

@@ -1,0 +1,26 @@
+"""Services configured for this app: the photo store, photo limits, clock skew."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+
+from surveys.photos import PhotoLimits, PhotoStore, make_store
+
+
+def photo_store() -> PhotoStore:
+    store = current_app.extensions.get("phusong.photo_store")
+    if store is None:
+        store = make_store(current_app.config["PHOTO_STORE"], current_app.config["UPLOAD_DIR"])
+        current_app.extensions["phusong.photo_store"] = store
+    return store
+
+
+def photo_limits() -> PhotoLimits:
+    return PhotoLimits(max_bytes=current_app.config["PHOTO_MAX_BYTES"],
+                       max_pixels=current_app.config["PHOTO_MAX_PIXELS"])
+
+
+def future_skew() -> timedelta:
+    return timedelta(minutes=current_app.config["FUTURE_SKEW_MINUTES"])

@@ -1,0 +1,95 @@
+"""The survey form page: rendered from the definition, works with JavaScript off (a plain POST)."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from forms.survey import META_FIELDS, build_survey_form, layout
+from surveys import submissions
+from surveys.db import get_session
+from surveys.definitions import get_definition
+from surveys.errors import Problem
+from surveys.models import Submission, Village, utcnow
+from surveys.views.services import future_skew, photo_limits, photo_store
+
+bp = Blueprint("survey_form", __name__)
+
+
+def _villages(commune_id: int) -> list[Village]:
+    return list(get_session().scalars(
+        select(Village).where(Village.commune_id == commune_id).order_by(Village.name)))
+
+
+@bp.route("/surveys/<name>", methods=["GET", "POST"])
+@login_required
+def form(name: str):  # type: ignore[no-untyped-def]
+    definition = get_definition(name)
+    if definition is None:
+        abort(404)
+    user = current_user._get_current_object()
+    if user.role not in submissions.SUBMITTING_ROLES:
+        raise Problem("403.1")
+    if user.commune_id is None:
+        return render_template("surveys/no_commune.html"), 403
+    locale = str(get_locale())
+    villages = _villages(user.commune_id)
+    form_class = build_survey_form(definition, locale, [(v.slug, v.name) for v in villages])
+    form = form_class()
+    general_errors: list[str] = []
+    status = 200
+    if form.validate_on_submit():
+        try:
+            saved = _save(definition.name, form, user)
+        except Problem as problem:
+            if problem.status != 422:
+                raise
+            get_session().rollback()
+            for field, message in problem.errors.items():
+                target = form._fields.get(field)
+                if target is not None and field not in META_FIELDS:
+                    target.errors = [message.get(locale)]
+                else:
+                    general_errors.append(f"{field}: {message.get(locale)}")
+            status = 422
+        else:
+            return redirect(url_for("survey_form.form", name=name, saved=saved.id))
+    elif request.method == "POST":
+        status = 400
+    if request.method == "GET":
+        form.instance_id.data = str(uuid.uuid4())
+    saved_id = request.args.get("saved", type=int)
+    saved = get_session().get(Submission, saved_id) if saved_id else None
+    if saved is not None and saved.surveyor_id != user.id:
+        saved = None
+    return render_template("surveys/form.html", form=form, definition=definition,
+                           layout=layout(definition),
+                           villages=villages, general_errors=general_errors, saved=saved,
+                           locale=locale), status
+
+
+def _save(survey: str, form, user) -> Submission:  # type: ignore[no-untyped-def]
+    payload = {
+        "instance_id": form.instance_id.data,
+        "survey": survey,
+        "village": form.village.data,
+        "collected_at": form.collected_at.data or utcnow().isoformat(),
+        "location": form.location(),
+        "answers": form.answers(),
+    }
+    db = get_session()
+    item = submissions.parse_submission(
+        payload, future_skew=future_skew(),
+        strict_relevance=False)
+    result = submissions.record_submission(db, user, item)
+    for q in item.definition.questions:
+        upload = request.files.get(q.name) if q.type == "image" else None
+        if upload is not None and upload.filename:
+            submissions.attach_photo(db, photo_store(), user, result.submission, q.name,
+                                     upload.stream, photo_limits())
+    db.commit()
+    return result.submission
