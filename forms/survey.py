@@ -15,6 +15,7 @@ from wtforms import (
     FileField,
     HiddenField,
     RadioField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -31,8 +32,15 @@ class CheckboxListField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-def _choices(q: Question, locale: str) -> list[tuple[str, str]]:
-    return [(c.name, c.label.get(locale)) for c in q.choices]
+def _choices(q: Question, locale: str) -> list[SelectChoice]:
+    return [SelectChoice(c.name, c.label.get(locale)) for c in q.choices]
+
+
+def _village_choices(villages: Sequence[VillageOption]) -> list[SelectChoice]:
+    # Centroids ride on the options so the browser can preselect the nearest village offline.
+    return [SelectChoice("", _l("Choose the village"))] + [
+        SelectChoice(slug, name, render_kw={} if lat is None else {"data-lat": lat, "data-lon": lon})
+        for slug, name, lat, lon in villages]
 
 
 def _number_attrs(step: str) -> dict[str, str]:
@@ -52,6 +60,8 @@ FIELD_BUILDERS: dict[str, Callable[[Question, str], Field]] = {
     "image": lambda q, loc: FileField(q.label.get(loc),
                                       render_kw={"accept": "image/jpeg,image/png,image/webp"}),
 }
+
+VillageOption = tuple[str, str, float | None, float | None]  # slug, name, lat, lon
 
 META_FIELDS = ("instance_id", "collected_at", "lat", "lon", "accuracy_m")
 
@@ -94,10 +104,10 @@ class SurveyFormBase(BaseForm):
 
 
 def build_survey_form(definition: SurveyDefinition, locale: str,
-                      villages: Sequence[tuple[str, str]]) -> type[SurveyFormBase]:
+                      villages: Sequence[VillageOption]) -> type[SurveyFormBase]:
     attrs: dict[str, Any] = {
         "definition": definition,
-        "village": SelectField(_l("Village"), choices=[("", "—"), *villages],
+        "village": SelectField(_l("Village"), choices=_village_choices(villages),
                                validate_choice=False),
     }
     for q in definition.questions:

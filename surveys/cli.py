@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from surveys import accounts, migrate
@@ -18,6 +19,7 @@ def _fail(problem: Problem) -> None:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db() -> None:
     """Create or upgrade the database to the latest schema (safe to run again)."""
     engine = current_app.extensions["phusong.engine"]
@@ -31,6 +33,7 @@ def init_db() -> None:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @click.option("--commune", "commune_slug", help="Commune slug (surveyor, staff).")
@@ -51,6 +54,7 @@ def create_user(username: str, role: str, commune_slug: str | None, partner_slug
 
 
 @click.command("create-token")
+@with_appcontext
 @click.argument("username")
 @click.option("--label", help="What the token is for, e.g. 'Viettel uploader'.")
 def create_token(username: str, label: str | None) -> None:
@@ -66,6 +70,7 @@ def create_token(username: str, label: str | None) -> None:
 
 
 @click.command("revoke-token")
+@with_appcontext
 @click.argument("token_or_prefix")
 def revoke_token(token_or_prefix: str) -> None:
     """Revoke a token, given in full or by the prefix create-token showed."""
@@ -77,6 +82,7 @@ def revoke_token(token_or_prefix: str) -> None:
 
 
 @click.command("load-demo")
+@with_appcontext
 @click.option("--with-data", is_flag=True, help="Also generate synthetic submissions.")
 @click.option("--seed", default=2026, show_default=True, help="Random seed for synthetic data.")
 def load_demo(with_data: bool, seed: int) -> None:

@@ -38,7 +38,7 @@ def form(name: str):  # type: ignore[no-untyped-def]
         return render_template("surveys/no_commune.html"), 403
     locale = str(get_locale())
     villages = _villages(user.commune_id)
-    form_class = build_survey_form(definition, locale, [(v.slug, v.name) for v in villages])
+    form_class = build_survey_form(definition, locale, [(v.slug, v.name, v.lat, v.lon) for v in villages])
     form = form_class()
     general_errors: list[str] = []
     status = 200
@@ -61,14 +61,16 @@ def form(name: str):  # type: ignore[no-untyped-def]
     elif request.method == "POST":
         status = 400
     if request.method == "GET":
+        # Both stamped when the page is made, so a double-tapped plain POST is an exact replay.
         form.instance_id.data = str(uuid.uuid4())
+        form.collected_at.data = utcnow().isoformat(timespec="seconds")
     saved_id = request.args.get("saved", type=int)
     saved = get_session().get(Submission, saved_id) if saved_id else None
     if saved is not None and saved.surveyor_id != user.id:
         saved = None
     return render_template("surveys/form.html", form=form, definition=definition,
                            layout=layout(definition),
-                           villages=villages, general_errors=general_errors, saved=saved,
+                           general_errors=general_errors, saved=saved,
                            locale=locale), status
 
 

@@ -23,9 +23,11 @@ def surveyor(db):  # type: ignore[no-untyped-def]
 
 
 def form_data(page_html: str, **answers_override):  # type: ignore[no-untyped-def]
-    instance_id = re.search(r'name="instance_id" type="hidden" value="([^"]+)"', page_html).group(1)
-    data: dict[str, object] = {"csrf_token": csrf_from(page_html), "instance_id": instance_id,
-                               "village": "thon-1"}
+    # Every hidden input, as a browser posts them (instance_id, collected_at, csrf_token, ...).
+    data: dict[str, object] = dict(re.findall(
+        r'<input id="\w+" name="(\w+)" type="hidden" value="([^"]*)"', page_html))
+    data["csrf_token"] = csrf_from(page_html)
+    data["village"] = "thon-1"
     for name, value in household_answers(**answers_override).items():
         data[name] = value if isinstance(value, list) else str(value)
     return data

@@ -111,7 +111,7 @@ def test_unsupported_expression_fails_at_load_time() -> None:
 
 
 def test_reference_to_unknown_question_fails_at_load_time() -> None:
-    with pytest.raises(DefinitionError, match="unknown question.*zz"):
+    with pytest.raises(DefinitionError, match=r"simple.md: .*relevant.*zz"):
         parse_definition(SIMPLE.format(expr="${zz} > 1"), "simple.md")
 
 
