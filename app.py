@@ -31,11 +31,21 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         BABEL_DEFAULT_LOCALE=settings["DEFAULT_LOCALE"],
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "surveys" / "translations"),
         JSON_SORT_KEYS=False,
+        # Surveyors are on weak 3G: compress pages, scripts and JSON (gzip, br or zstd).
+        COMPRESS_MIMETYPES=["text/html", "text/css", "text/javascript", "application/javascript",
+                            "application/json", "application/manifest+json", "image/svg+xml"],
+        COMPRESS_MIN_SIZE=512,
+        COMPRESS_STREAMS=False,
+        # Static files revalidate cheaply (ETag); the service worker keeps them for offline use.
+        SEND_FILE_MAX_AGE_DEFAULT=timedelta(hours=1),
     )
+
+    from flask_compress import Compress
 
     from surveys import cli, db, i18n
     from surveys.views import init_app as init_views
 
+    Compress(app)
     db.init_app(app)
     i18n.init_app(app)
     init_views(app)
