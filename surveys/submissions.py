@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from surveys.answers import validate_answers
 from surveys.definitions import SurveyDefinition, get_definition
@@ -62,6 +62,11 @@ class SubmissionInput:
         }
         encoded = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+# What submission_json reads, loaded with the row instead of one lazy query per relation.
+FULL_RECORD = (joinedload(Submission.village).joinedload(Village.commune),
+               joinedload(Submission.surveyor), selectinload(Submission.attachments))
 
 
 @dataclass(frozen=True)
@@ -255,8 +260,9 @@ def record_submission(session: Session, user: User, item: SubmissionInput, *,
         "review_status": "received",
     })
     if new_id is not None:
-        return SubmissionResult(session.get(Submission, new_id), created=True)
-    existing = session.scalar(select(Submission).where(Submission.instance_id == item.instance_id))
+        return SubmissionResult(session.get(Submission, new_id, options=FULL_RECORD), created=True)
+    existing = session.scalar(select(Submission).options(*FULL_RECORD)
+                              .where(Submission.instance_id == item.instance_id))
     if existing is None or existing.content_hash != content_hash or existing.surveyor_id != user.id:
         raise Problem("409.1", errors={"instance_id": Text(
             "Đã có phiếu khác với mã này.", "Another record has this instance_id.")})
@@ -278,13 +284,15 @@ def list_submissions(session: Session, user: User, *, page: int, per_page: int
                      ) -> tuple[list[Submission], int]:
     query = visible_submissions(user)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = session.scalars(query.order_by(Submission.received_at.desc(), Submission.id.desc())
+    rows = session.scalars(query.options(*FULL_RECORD)
+                           .order_by(Submission.received_at.desc(), Submission.id.desc())
                            .limit(per_page).offset((page - 1) * per_page)).all()
     return list(rows), total or 0
 
 
 def get_visible_submission(session: Session, user: User, submission_id: int) -> Submission:
-    submission = session.scalar(visible_submissions(user).where(Submission.id == submission_id))
+    submission = session.scalar(visible_submissions(user).options(*FULL_RECORD)
+                                .where(Submission.id == submission_id))
     if submission is None:
         raise Problem("404.1")
     return submission
