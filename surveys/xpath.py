@@ -62,6 +62,8 @@ def _tokenise(text: str) -> list[_Token]:
     return tokens
 
 
+_DECIMAL = re.compile(r"^-?(\d+(\.\d*)?|\.\d+)$")
+
 Node = Callable[[Mapping[str, Any], Any], Any]
 
 FUNCTIONS = {"not": 1, "selected": 2, "count-selected": 1, "true": 0, "false": 0}
@@ -74,10 +76,10 @@ def _number(value: Any) -> float:
         return float(value)
     if isinstance(value, list):
         value = " ".join(value)
-    try:
-        return float(str(value).strip())
-    except ValueError:
-        return math.nan
+    text = "" if value is None else str(value).strip()
+    # Only plain decimals: "1e3", "inf" or "nan" typed into a text answer are not numbers here,
+    # in Python as in the browser.
+    return float(text) if _DECIMAL.match(text) else math.nan
 
 
 def _boolean(value: Any) -> bool:
