@@ -97,8 +97,10 @@ def _taken_at(exif: Image.Exif) -> datetime | None:
 def _jpeg(image: Image.Image, side: int, quality: int) -> bytes:
     copy = image.copy()
     copy.thumbnail((side, side), Image.Resampling.LANCZOS)
+    # Pillow's JPEG writer falls back to image.info for comment, exif and icc_profile: empty it,
+    # or a comment such as a surveyor's or a person's name survives the re-encoding.
+    copy.info = {}
     buffer = io.BytesIO()
-    # No exif=, icc_profile= or comment=: Pillow then writes none of them.
     copy.save(buffer, "JPEG", quality=quality, optimize=True, progressive=True)
     return buffer.getvalue()
 

@@ -199,12 +199,14 @@ def parse_submission(payload: Any, *, now: datetime | None = None,
                            answers=answers)
 
 
-def _insert_ignoring_conflict(session: Session, values: dict[str, Any]) -> int | None:
+def _insert_ignoring_conflict(session: Session, model: type[Submission] | type[Attachment],
+                              values: dict[str, Any], unique: list[str]) -> int | None:
+    """Insert a row unless one with the same unique key exists (or is being inserted right now:
+    the database waits for that transaction); return the new id, or None on a conflict."""
     dialect = session.get_bind().dialect.name
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-    statement = (insert(Submission).values(**values)
-                 .on_conflict_do_nothing(index_elements=["instance_id"])
-                 .returning(Submission.id))
+    statement = (insert(model).values(**values).on_conflict_do_nothing(index_elements=unique)
+                 .returning(model.id))
     return session.execute(statement).scalar_one_or_none()
 
 
@@ -242,7 +244,7 @@ def record_submission(session: Session, user: User, item: SubmissionInput, *,
     village = resolve_village(session, user, item)
     content_hash = item.content_hash()
     location = item.location
-    new_id = _insert_ignoring_conflict(session, {
+    new_id = _insert_ignoring_conflict(session, Submission, {
         "instance_id": item.instance_id,
         "survey": item.definition.name,
         "survey_version": item.definition.version,
@@ -258,7 +260,7 @@ def record_submission(session: Session, user: User, item: SubmissionInput, *,
         "answers": item.answers,
         "content_hash": content_hash,
         "review_status": "received",
-    })
+    }, ["instance_id"])
     if new_id is not None:
         return SubmissionResult(session.get(Submission, new_id, options=FULL_RECORD), created=True)
     existing = session.scalar(select(Submission).options(*FULL_RECORD)
@@ -340,23 +342,29 @@ def attach_photo(session: Session, store: PhotoStore, user: User, submission: Su
         photo = process_photo(stream, limits)
     except PhotoRejected as exc:
         raise Problem("422.1", errors={"file": Text(exc.message_vi, exc.message_en)}) from exc
-    existing = session.scalar(select(Attachment).where(Attachment.submission_id == submission.id,
-                                                       Attachment.question == question))
-    if existing is not None:
-        if existing.upload_sha256 == photo.sha256:
-            return existing, False
-        raise Problem("409.2", errors={"file": Text("Câu hỏi đã có ảnh khác.",
-                                                    "This question already has another photo.")})
     key = photo_key(submission.id, question, photo.sha256, "full")
     thumb_key = photo_key(submission.id, question, photo.sha256, "thumb")
+    # Stored before the row: keys are content-addressed, so a retry rewrites the same files.
     store.put(key, photo.data, photo.content_type)
     store.put(thumb_key, photo.thumbnail, photo.content_type)
-    attachment = Attachment(submission=submission, question=question, upload_sha256=photo.sha256,
-                            content_type=photo.content_type, key=key, thumb_key=thumb_key,
-                            width=photo.width, height=photo.height, size_bytes=len(photo.data))
-    session.add(attachment)
+    new_id = _insert_ignoring_conflict(session, Attachment, {
+        "submission_id": submission.id, "question": question, "upload_sha256": photo.sha256,
+        "content_type": photo.content_type, "key": key, "thumb_key": thumb_key,
+        "width": photo.width, "height": photo.height, "size_bytes": len(photo.data),
+        "created_at": utcnow()}, ["submission_id", "question"])
+    attachment = session.scalar(select(Attachment).where(Attachment.submission_id == submission.id,
+                                                         Attachment.question == question))
+    if new_id is None:
+        if attachment.upload_sha256 == photo.sha256:
+            return attachment, False
+        if attachment.key != key:
+            store.delete(key)
+            store.delete(thumb_key)
+        raise Problem("409.2", errors={"file": Text("Câu hỏi đã có ảnh khác.",
+                                                    "This question already has another photo.")})
     if submission.lat is None and photo.gps is not None:
         submission.lat, submission.lon = photo.gps
         submission.location_source = "exif"
     session.flush()
+    session.refresh(submission, ["attachments"])
     return attachment, True

@@ -6,6 +6,7 @@ import io
 
 import pytest
 from PIL import Image
+from sqlalchemy import select
 
 from tests.factories import make_commune, make_token, make_user, submission_payload
 
@@ -115,3 +116,36 @@ def test_openapi_document(client) -> None:  # type: ignore[no-untyped-def]
     document = client.get("/api/v1/openapi.json").json
     assert document["openapi"].startswith("3.")
     assert "/api/v1/submissions" in document["paths"]
+
+
+def test_concurrent_uploads_of_one_photo_store_it_once(client, db, token, live_server):  # type: ignore[no-untyped-def]
+    import threading
+    import urllib.request
+    import uuid as uuidlib
+    from concurrent.futures import ThreadPoolExecutor
+
+    from surveys.models import Attachment
+
+    headers = {"Authorization": f"Bearer {token}"}
+    created = client.post("/api/v1/submissions", json=submission_payload(), headers=headers).json
+    photo = jpeg_with_gps()
+    boundary = uuidlib.uuid4().hex
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"question\"\r\n\r\nphoto\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.jpg\"\r\n"
+            f"Content-Type: image/jpeg\r\n\r\n").encode() + photo + f"\r\n--{boundary}--\r\n".encode()
+    barrier = threading.Barrier(8)
+
+    def send(_: int) -> int:
+        request = urllib.request.Request(
+            f"{live_server}/api/v1/submissions/{created['id']}/attachments", data=body,
+            method="POST", headers={**headers,
+                                    "Content-Type": f"multipart/form-data; boundary={boundary}"})
+        barrier.wait()
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = sorted(pool.map(send, range(8)))
+    assert statuses == [200] * 7 + [201]
+    db.expire_all()
+    assert len(db.scalars(select(Attachment)).all()) == 1
