@@ -50,10 +50,10 @@ def main() -> int:
     if not (shutil.which("chromium") and shutil.which("chromedriver")):
         print("form_page: skipped — needs Debian's chromium and chromium-driver")
         return 1
+    import logging
+
     from selenium.webdriver.support.ui import WebDriverWait
     from werkzeug.serving import make_server
-
-    import logging
 
     from app import create_app
     from surveys import migrate

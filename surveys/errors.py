@@ -37,7 +37,8 @@ CATALOGUE: dict[str, ErrorKind] = {
         ErrorKind("400.1", 400, Text("Yêu cầu không hợp lệ.", "The request is malformed.")),
         ErrorKind("400.2", 400, Text("Nội dung JSON không đọc được.", "The body is not valid JSON.")),
         ErrorKind("400.3", 400, Text("Biểu mẫu đã hết hạn, hãy tải lại trang.",
-                                     "The form has expired (CSRF token missing or invalid); reload the page.")),
+                                     "The form has expired (CSRF token missing or invalid); "
+                                     "reload the page.")),
         ErrorKind("401.1", 401, Text("Cần đăng nhập hoặc mã truy cập (token) hợp lệ.",
                                      "Authentication required: log in or send a valid Bearer token.")),
         ErrorKind("403.1", 403, Text("Bạn không có quyền thực hiện thao tác này.",

@@ -14,7 +14,6 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
-    Text,
     TypeDecorator,
     UniqueConstraint,
 )

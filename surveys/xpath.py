@@ -124,6 +124,18 @@ COMPARE: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
+def _either(left: Node, right: Node) -> Node:
+    return lambda v, c: _boolean(left(v, c)) or _boolean(right(v, c))
+
+
+def _both(left: Node, right: Node) -> Node:
+    return lambda v, c: _boolean(left(v, c)) and _boolean(right(v, c))
+
+
+def _compare(compare: Callable[[Any, Any], bool], left: Node, right: Node) -> Node:
+    return lambda v, c: compare(left(v, c), right(v, c))
+
+
 class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
@@ -163,23 +175,20 @@ class _Parser:
     def or_expr(self) -> Node:
         node = self.and_expr()
         while self.take("name", "or"):
-            left, right = node, self.and_expr()
-            node = (lambda l, r: lambda v, c: _boolean(l(v, c)) or _boolean(r(v, c)))(left, right)
+            node = _either(node, self.and_expr())
         return node
 
     def and_expr(self) -> Node:
         node = self.equality()
         while self.take("name", "and"):
-            left, right = node, self.equality()
-            node = (lambda l, r: lambda v, c: _boolean(l(v, c)) and _boolean(r(v, c)))(left, right)
+            node = _both(node, self.equality())
         return node
 
     def _binary(self, operators: tuple[str, ...], operand: Callable[[], Node]) -> Node:
         node = operand()
         while self.token.kind == "op" and self.token.value in operators:
             compare = COMPARE[self.take("op").value]  # type: ignore[union-attr]
-            left, right = node, operand()
-            node = (lambda f, l, r: lambda v, c: f(l(v, c), r(v, c)))(compare, left, right)
+            node = _compare(compare, node, operand())
         return node
 
     def equality(self) -> Node:

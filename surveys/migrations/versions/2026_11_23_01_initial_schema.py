@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: 20261123_01
-Revises: 
+Revises:
 """
 
 from collections.abc import Sequence
