@@ -58,6 +58,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FUTURE_SKEW_MINUTES", 10,
             "How far in the future a submission's collected_at may be (phone clocks drift).", int),
     Setting("API_PAGE_SIZE", 50, "Default page size of API listings (max 500).", int),
+    Setting("INDICATOR_MIN_HOUSEHOLDS", 30,
+            "Fewer surveyed households than this and an indicator's status is insufficient_data.",
+            int),
+    Setting("INDICATOR_H3_RESOLUTION", 8,
+            "H3 resolution of the populated-area indicators (8: cells of about 0.74 km²).", int),
 )
 
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}

@@ -24,8 +24,10 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from surveys import accounts
-from surveys.models import Commune, Partner, Submission, User, Village, utcnow
+from surveys.models import Commune, Partner, Submission, Target, User, Village, utcnow
+from surveys.plan_targets import PLAN_TARGETS
 from surveys.submissions import parse_submission, record_submission
+from surveys.targets import create_target
 
 BOUNDARIES = Path(__file__).parent / "data" / "boundaries"
 DEMO_PASSWORD = "phusong-demo"
@@ -160,9 +162,11 @@ def _load_people(session: Session, counts: dict[str, int]) -> None:
 
 def load_demo(session: Session, *, with_data: bool = False, seed: int = 2026,
               now: datetime | None = None) -> str:
-    counts = dict.fromkeys(("communes", "villages", "partners", "users", "submissions"), 0)
+    counts = dict.fromkeys(("communes", "villages", "partners", "users", "targets",
+                            "submissions"), 0)
     communes = [_load_commune(session, demo, counts) for demo in COMMUNES]
     _load_people(session, counts)
+    _load_targets(session, {c.slug: c for c in communes}, counts)
     if with_data:
         now = now or utcnow()
         for demo, commune in zip(COMMUNES, communes, strict=True):
@@ -170,6 +174,17 @@ def load_demo(session: Session, *, with_data: bool = False, seed: int = 2026,
     return ("Demo data (synthetic, never for production) — created: "
             + ", ".join(f"{n} {what}" for what, n in counts.items())
             + ". Demo users' password: " + DEMO_PASSWORD)
+
+
+def _load_targets(session: Session, communes: dict[str, Commune], counts: dict[str, int]) -> None:
+    """The plans' own targets (surveys/plan_targets.py); a commune that has any keeps its own."""
+    has_targets = set(session.scalars(select(Target.commune_id).distinct()))
+    for row in PLAN_TARGETS:
+        commune = communes[row["commune"]]
+        if commune.id in has_targets:
+            continue
+        create_target(session, commune, {k: v for k, v in row.items() if k != "commune"})
+        counts["targets"] += 1
 
 
 def _surveyor(session: Session, slug: str) -> User:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    Text,
     TypeDecorator,
     UniqueConstraint,
 )
@@ -203,3 +204,30 @@ class Attachment(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     submission: Mapped[Submission] = relationship(back_populates="attachments")
+
+
+class Target(Base):
+    """A plan's target for one indicator in one commune, with the text it comes from."""
+
+    __tablename__ = "targets"
+    __table_args__ = (
+        CheckConstraint("comparator IS NULL OR comparator IN ('>=', '>')", name="comparator"),
+        CheckConstraint("value IS NOT NULL OR baseline_value IS NOT NULL", name="value_or_baseline"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id", ondelete="CASCADE"),
+                                            index=True)
+    indicator: Mapped[str] = mapped_column(String(64))
+    comparator: Mapped[str | None] = mapped_column(String(2))
+    value: Mapped[float | None] = mapped_column(Float)
+    target_year: Mapped[int | None] = mapped_column(Integer)
+    baseline_value: Mapped[float | None] = mapped_column(Float)
+    baseline_year: Mapped[int | None] = mapped_column(Integer)
+    source_document: Mapped[str] = mapped_column(String(300), default="")
+    source_article: Mapped[str] = mapped_column(String(200), default="")
+    source_text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    commune: Mapped[Commune] = relationship()

@@ -83,6 +83,39 @@ SCHEMAS: dict[str, Any] = {
                                        "choice names. See GET /api/v1/surveys/{name}."},
         },
     },
+    "IndicatorRow": {
+        "type": "object",
+        "properties": {
+            "code": {"type": "string"}, "name": {"type": "object"},
+            "unit": {"enum": ["household", "adult", "smartphone_user", "village", "area"]},
+            "value": {"type": ["number", "null"], "description": "Percent."},
+            "ci_low": {"type": ["number", "null"]}, "ci_high": {"type": ["number", "null"]},
+            "numerator": {"type": "number"}, "denominator": {"type": "number"},
+            "n": {"type": "integer", "description": "Households, villages or cells behind it."},
+            "weighted": {"type": "boolean"},
+            "households_share": {"type": ["number", "null"],
+                                 "description": "When weighted: % of the commune's households "
+                                                "living in the surveyed villages."},
+            "target": {"type": ["number", "null"]}, "comparator": {"enum": [">=", ">", None]},
+            "target_year": {"type": ["integer", "null"]},
+            "status": {"enum": ["met", "on_track", "behind", "insufficient_data", "baseline",
+                                None]},
+            "source": {"type": ["string", "null"]},
+        },
+    },
+    "Target": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"}, "commune": {"type": "string"},
+            "indicator": {"type": "string"}, "comparator": {"enum": [">=", ">", None]},
+            "value": {"type": ["number", "null"], "minimum": 0, "maximum": 100},
+            "target_year": {"type": ["integer", "null"]},
+            "baseline_value": {"type": ["number", "null"]},
+            "baseline_year": {"type": ["integer", "null"]},
+            "source_document": {"type": "string"}, "source_article": {"type": "string"},
+            "source_text": {"type": "string"},
+        },
+    },
     "Submission": {
         "type": "object",
         "properties": {
@@ -191,6 +224,42 @@ def openapi_document() -> dict[str, Any]:
                     {"name": "variant", "in": "query", "schema": {"enum": ["full", "thumb"]}}],
                 "responses": {"200": {"description": "image/jpeg",
                                       "content": {"image/jpeg": {}}}, **ERRORS}}},
+            "/api/v1/indicators": {"get": {
+                "summary": "Indicators of a commune (or village) with 95% intervals, targets and "
+                           "status; ?format=csv|xlsx for a file (Vietnamese headers by default)",
+                "parameters": [
+                    {"name": "commune", "in": "query", "required": True,
+                     "schema": {"type": "string"}},
+                    {"name": "village", "in": "query", "schema": {"type": "string"}},
+                    {"name": "period", "in": "query", "schema": {"type": "string",
+                                                                 "examples": ["2026", "2026-Q4",
+                                                                              "2026-11"]}},
+                    {"name": "format", "in": "query", "schema": {"enum": ["json", "csv", "xlsx"]}}],
+                "responses": {"200": _json({"type": "object", "properties": {
+                    "commune": {"type": "string"}, "village": {"type": ["string", "null"]},
+                    "period": {"type": ["string", "null"]}, "households": {"type": "integer"},
+                    "indicators": {"type": "array", "items": _ref("IndicatorRow")}}},
+                    "The indicator table"), **ERRORS}}},
+            "/api/v1/targets": {
+                "get": {"summary": "Plan targets of a commune",
+                        "parameters": [{"name": "commune", "in": "query", "required": True,
+                                        "schema": {"type": "string"}}],
+                        "responses": {"200": _json({"type": "object", "properties": {
+                            "targets": {"type": "array", "items": _ref("Target")}}}, "Targets"),
+                            **ERRORS}},
+                "post": {"summary": "Add a target (staff of the commune)",
+                         "requestBody": {"required": True, "content": {
+                             "application/json": {"schema": _ref("Target")}}},
+                         "responses": {"201": _json(_ref("Target"), "Created"), **ERRORS}}},
+            "/api/v1/targets/{id}": {
+                "patch": {"summary": "Change a target (staff of the commune)",
+                          "parameters": [{"name": "id", "in": "path", "required": True,
+                                          "schema": {"type": "integer"}}],
+                          "responses": {"200": _json(_ref("Target"), "Updated"), **ERRORS}},
+                "delete": {"summary": "Remove a target (staff of the commune)",
+                           "parameters": [{"name": "id", "in": "path", "required": True,
+                                           "schema": {"type": "integer"}}],
+                           "responses": {"204": {"description": "Removed"}, **ERRORS}}},
             "/api/v1/openapi.json": {"get": {"summary": "This document", "security": [],
                                              "responses": {"200": {"description": "OpenAPI"}}}},
         },

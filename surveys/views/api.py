@@ -43,7 +43,7 @@ def api_user(*, required: bool = True) -> User | None:
     return None
 
 
-def _json_body() -> object:
+def json_body() -> object:
     if not request.is_json:
         raise Problem("400.2", message=Text("Cần gửi JSON (Content-Type: application/json).",
                                             "Send JSON with Content-Type: application/json."))
@@ -109,7 +109,7 @@ def create_submission():  # type: ignore[no-untyped-def]
     user = api_user()
     if user.role not in submissions.SUBMITTING_ROLES:
         raise Problem("403.1")
-    item = submissions.parse_submission(_json_body(), future_skew=future_skew())
+    item = submissions.parse_submission(json_body(), future_skew=future_skew())
     db = get_session()
     result = submissions.record_submission(db, user, item)
     db.commit()

@@ -1,0 +1,141 @@
+"""The indicator table of a commune (or one village) for a period: data in, numbers and status out."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from surveys.errors import Problem, Text
+from surveys.indicators import CATALOGUE, MIN_CELLS, MIN_VILLAGES, Estimate, Household, estimate
+from surveys.models import Commune, Role, Submission, Target, User, Village
+from surveys.targets import status, targets_for
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+PERIOD = re.compile(r"^(\d{4})(?:-(?:Q([1-4])|(0[1-9]|1[0-2])))?$")
+
+
+@dataclass(frozen=True)
+class Period:
+    label: str
+    start: datetime
+    end: datetime
+
+
+def parse_period(text: str | None) -> Period | None:
+    """`2026`, `2026-Q4` or `2026-11`, in Vietnam's time zone; None for all data."""
+    if not text:
+        return None
+    match = PERIOD.match(text.strip())
+    if not match:
+        raise Problem("422.1", errors={"period": Text(
+            "Kỳ phải có dạng 2026, 2026-Q4 hoặc 2026-11.",
+            "period must look like 2026, 2026-Q4 or 2026-11.")})
+    year, quarter, month = int(match[1]), match[2], match[3]
+    if quarter:
+        first, months = (int(quarter) - 1) * 3 + 1, 3
+    elif month:
+        first, months = int(month), 1
+    else:
+        first, months = 1, 12
+    start = datetime(year, first, 1, tzinfo=VIETNAM)
+    end_month = first + months
+    end = datetime(year + (end_month - 1) // 12, (end_month - 1) % 12 + 1, 1, tzinfo=VIETNAM)
+    return Period(text.strip(), start, end)
+
+
+def commune_for(session: Session, user: User, slug: str | None, *, write: bool = False) -> Commune:
+    """The commune a user asks about, if their role lets them (staff write, others read)."""
+    if not slug:
+        raise Problem("422.1", errors={"commune": Text("Cần mã xã (commune).",
+                                                       "commune (its slug) is required.")})
+    commune = session.scalar(select(Commune).where(Commune.slug == slug))
+    if commune is None:
+        raise Problem("404.1")
+    if user.role == Role.ADMIN:
+        return commune
+    allowed = (Role.STAFF,) if write else (Role.STAFF, Role.SURVEYOR)
+    if user.role not in allowed or user.commune_id != commune.id:
+        raise Problem("403.1")
+    return commune
+
+
+def load_households(session: Session, commune_id: int, *, village_id: int | None = None,
+                    period: Period | None = None) -> list[Household]:
+    """Accepted (not rejected) household surveys of consenting households."""
+    query = select(Submission.village_id, Submission.answers, Submission.lat, Submission.lon).where(
+        Submission.commune_id == commune_id, Submission.survey == "household",
+        Submission.review_status != "rejected")
+    if village_id is not None:
+        query = query.where(Submission.village_id == village_id)
+    if period is not None:
+        query = query.where(Submission.collected_at >= period.start,
+                            Submission.collected_at < period.end)
+    return [Household(v, answers, lat, lon) for v, answers, lat, lon in session.execute(query)
+            if answers.get("consent") == "yes"]
+
+
+def indicator_table(session: Session, commune: Commune, *, village: Village | None = None,
+                    period: Period | None = None, today: date, minimum: int,
+                    h3_resolution: int) -> dict[str, Any]:
+    villages = list(session.scalars(select(Village).where(Village.commune_id == commune.id)))
+    sizes = {v.id: v.household_count for v in villages}
+    households = load_households(session, commune.id, period=period,
+                                 village_id=village.id if village else None)
+    surveyed = {h.village_id for h in households}
+    share = None
+    if villages and all(v.household_count for v in villages) and surveyed:
+        share = round(100 * sum(sizes[v] for v in surveyed) / sum(sizes.values()), 2)  # type: ignore[misc]
+    targets: dict[str, list[Target]] = {}
+    for target in targets_for(session, commune.id):
+        targets.setdefault(target.indicator, []).append(target)
+    rows = []
+    for indicator in CATALOGUE.values():
+        result = estimate(indicator, households, sizes, h3_resolution=h3_resolution)
+        target = _current_target(targets.get(indicator.code, []), today)
+        rows.append(_row(indicator.code, result, target, share, today, minimum,
+                         targets.get(indicator.code, [])))
+    return {"commune": commune.slug, "village": village.slug if village else None,
+            "period": period.label if period else None, "households": len(households),
+            "indicators": rows}
+
+
+def _current_target(targets: list[Target], today: date) -> Target | None:
+    """The target now in force: the nearest deadline not yet past, else the latest one."""
+    real = [t for t in targets if t.value is not None]
+    upcoming = sorted((t for t in real if t.target_year and t.target_year >= today.year),
+                      key=lambda t: t.target_year or 0)
+    if upcoming:
+        return upcoming[0]
+    if real:
+        return max(real, key=lambda t: t.target_year or 0)
+    return targets[0] if targets else None
+
+
+def _row(code: str, result: Estimate, target: Target | None, share: float | None, today: date,
+         minimum: int, all_targets: list[Target]) -> dict[str, Any]:
+    indicator = CATALOGUE[code]
+    return {
+        "code": code, "name": {"vi": indicator.name.vi, "en": indicator.name.en},
+        "unit": indicator.unit, "value": result.value, "ci_low": result.ci_low,
+        "ci_high": result.ci_high, "numerator": result.numerator,
+        "denominator": result.denominator, "n": result.n, "weighted": result.weighted,
+        "households_share": share if result.weighted else None,
+        "target": target.value if target else None,
+        "comparator": target.comparator if target else None,
+        "target_year": target.target_year if target else None,
+        "baseline": target.baseline_value if target else None,
+        "baseline_year": target.baseline_year if target else None,
+        "status": status(result, target, today=today, minimum={"village": MIN_VILLAGES,
+                                                                "area": MIN_CELLS}.get(indicator.unit,
+                                                                                       minimum)),
+        "source": (f"{target.source_document}, {target.source_article}".strip(", ")
+                   if target else None),
+        "targets": [t.id for t in all_targets],
+        "definition": {"vi": indicator.definition.vi, "en": indicator.definition.en},
+    }

@@ -1,0 +1,263 @@
+"""The indicator catalogue and the statistics behind each number. Pure: no database, no Flask.
+
+Every household-based indicator is a ratio R = Σ w·y / Σ w·x over consenting households, where y and x
+come from one household's answers (x = 1 for a share of households; x = adults, smartphone users, ...
+for a share of people). Households are the sampling units and villages the strata: each household of
+village v weighs N_v / n_v. Intervals (95 %):
+- households: Wilson score, with the design's effective sample size when weighted;
+- people: the ratio estimator's linearised variance with the household as the cluster (people of one
+  household are not independent), stratified by village, with the finite-population correction.
+docs/indicators.md explains the same in Vietnamese and English.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from surveys.errors import Text
+
+Z = 1.959963984540054  # two-sided 95 %
+
+Answers = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Indicator:
+    code: str
+    name: Text
+    unit: str  # household | adult | smartphone_user | village | area
+    definition: Text
+    numerator: Callable[[Answers], float] | None = None
+    denominator: Callable[[Answers], float] | None = None
+
+    @property
+    def kind(self) -> str:
+        if self.unit == "household":
+            return "proportion"
+        if self.unit in ("village", "area"):
+            return self.unit
+        return "ratio"
+
+
+def _is(question: str, *values: str) -> Callable[[Answers], float]:
+    return lambda a: 1.0 if a.get(question) in values else 0.0
+
+
+def _count(question: str) -> Callable[[Answers], float]:
+    return lambda a: float(a.get(question) or 0)
+
+
+def _one(_answers: Answers) -> float:
+    return 1.0
+
+
+def _household(code: str, vi: str, en: str, numerator: Callable[[Answers], float],
+               def_vi: str, def_en: str) -> Indicator:
+    return Indicator(code, Text(vi, en), "household", Text(def_vi, def_en), numerator, _one)
+
+
+def _people(code: str, unit: str, vi: str, en: str, numerator: str, denominator: str) -> Indicator:
+    return Indicator(code, Text(vi, en), unit,
+                     Text(f"Σ {numerator} / Σ {denominator} (hộ đồng ý trả lời)",
+                          f"Σ {numerator} / Σ {denominator} (consenting households)"),
+                     _count(numerator), _count(denominator))
+
+
+CATALOGUE: dict[str, Indicator] = {i.code: i for i in (
+    _household("hh_fixed_broadband", "Hộ có internet băng rộng cố định",
+               "Households with fixed broadband", lambda a: float(a.get("fixed_broadband") not in
+                                                                  (None, "none")),
+               "fixed_broadband ≠ none", "fixed_broadband ≠ none"),
+    _household("hh_fiber", "Hộ dùng cáp quang (FTTH)", "Households on fibre (FTTH)",
+               _is("fixed_broadband", "fiber"), "fixed_broadband = fiber",
+               "fixed_broadband = fiber"),
+    _household("hh_fiber_available", "Hộ dùng hoặc đăng ký được cáp quang",
+               "Households on fibre or where fibre can be ordered",
+               lambda a: float(a.get("fixed_broadband") == "fiber" or a.get("fiber_available") ==
+                               "yes"),
+               "fixed_broadband = fiber hoặc fiber_available = yes",
+               "fixed_broadband = fiber or fiber_available = yes"),
+    _household("hh_4g_home", "Hộ dùng được 4G/5G trong nhà", "Households with 4G or 5G at home",
+               _is("mobile_best_technology", "4g", "5g"), "mobile_best_technology ∈ {4g, 5g}",
+               "mobile_best_technology ∈ {4g, 5g}"),
+    _household("hh_5g_home", "Hộ dùng được 5G trong nhà", "Households with 5G at home",
+               _is("mobile_best_technology", "5g"), "mobile_best_technology = 5g",
+               "mobile_best_technology = 5g"),
+    _household("hh_online_shopping", "Hộ mua sắm trực tuyến", "Households shopping online",
+               _is("online_shopping", "yes"), "online_shopping = yes (12 tháng qua)",
+               "online_shopping = yes (last 12 months)"),
+    _household("hh_online_selling", "Hộ bán hàng trực tuyến", "Households selling online",
+               _is("online_selling", "yes"), "online_selling = yes", "online_selling = yes"),
+    _people("adult_smartphone", "adult", "Người trưởng thành dùng điện thoại thông minh",
+            "Adults using a smartphone", "smartphone_users", "members_adult"),
+    _people("smartphone_egov", "smartphone_user",
+            "Người dùng điện thoại thông minh dùng dịch vụ công trực tuyến",
+            "Smartphone users using online public services", "egov_users", "smartphone_users"),
+    _people("adult_vneid", "adult", "Người trưởng thành có tài khoản VNeID mức 2",
+            "Adults with a level-2 VNeID account", "vneid_users", "members_adult"),
+    _people("adult_bank_account", "adult", "Người trưởng thành có tài khoản ngân hàng",
+            "Adults with a bank account", "bank_account_users", "members_adult"),
+    _people("adult_epayment", "adult", "Người trưởng thành thanh toán điện tử",
+            "Adults paying electronically", "epayment_users", "members_adult"),
+    _people("adult_digital_signature", "adult", "Người trưởng thành có chữ ký số cá nhân",
+            "Adults with a personal digital signature", "digital_signature_users",
+            "members_adult"),
+    _people("adult_digital_services", "adult",
+            "Người trưởng thành dùng dịch vụ số (y tế, giáo dục, bảo hiểm, giao thông)",
+            "Adults using digital services (health, education, insurance, transport)",
+            "digital_services_users", "members_adult"),
+    Indicator("village_4g", Text("Thôn có sóng 4G", "Villages covered by 4G"), "village",
+              Text("Thôn có ít nhất 5 hộ được khảo sát và ≥ 80% số hộ đó dùng được 4G/5G trong nhà "
+                   "/ số thôn đủ dữ liệu",
+                   "Villages with at least 5 surveyed households of which ≥ 80% have 4G/5G at home "
+                   "/ villages with enough data")),
+    Indicator("area_4g", Text("Diện tích dân cư có sóng 4G", "Populated area with 4G"), "area",
+              Text("Ô lục giác H3 có hộ dân được khảo sát, đa số hộ dùng được 4G/5G / ô có dân",
+                   "Populated H3 cells whose surveyed households mostly have 4G/5G / populated "
+                   "cells")),
+    Indicator("area_5g", Text("Diện tích dân cư có sóng 5G", "Populated area with 5G"), "area",
+              Text("Ô lục giác H3 có hộ dân được khảo sát, đa số hộ dùng được 5G / ô có dân",
+                   "Populated H3 cells whose surveyed households mostly have 5G / populated "
+                   "cells")),
+)}
+
+VILLAGE_MIN_HOUSEHOLDS = 5
+# Fewer villages or populated cells than this and no status is claimed (households: a setting).
+MIN_VILLAGES = 3
+MIN_CELLS = 10
+VILLAGE_COVERED_SHARE = 0.8
+AREA_COVERED_SHARE = 0.5
+AREA_TECHNOLOGIES = {"area_4g": ("4g", "5g"), "area_5g": ("5g",)}
+
+
+@dataclass(frozen=True)
+class Household:
+    """One consenting, accepted household as the statistics see it."""
+
+    village_id: int
+    answers: Answers
+    lat: float | None = None
+    lon: float | None = None
+
+
+@dataclass(frozen=True)
+class Estimate:
+    value: float | None  # percent
+    ci_low: float | None
+    ci_high: float | None
+    numerator: float
+    denominator: float
+    n: int  # sampling units behind the number: households, villages or cells
+    weighted: bool
+    households_share: float | None = None  # share of the commune's households in surveyed villages
+
+
+def wilson(p: float, n: float) -> tuple[float, float]:
+    if n <= 0:
+        return 0.0, 1.0
+    z2 = Z * Z
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = Z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _percent(x: float | None) -> float | None:
+    return None if x is None else round(100 * x, 2)
+
+
+def estimate_ratio(indicator: Indicator, households: Iterable[Household],
+                   village_sizes: Mapping[int, int | None]) -> Estimate:
+    """Stratified (by village) ratio estimate; pooled when a surveyed village has no count."""
+    assert indicator.numerator and indicator.denominator
+    strata: dict[int, list[tuple[float, float]]] = defaultdict(list)
+    for household in households:
+        strata[household.village_id].append((indicator.numerator(household.answers),
+                                             indicator.denominator(household.answers)))
+    n = sum(1 for units in strata.values() for _y, x in units if x > 0)
+    numerator = sum(y for units in strata.values() for y, _x in units)
+    denominator = sum(x for units in strata.values() for _y, x in units)
+    weighted = bool(strata) and all(village_sizes.get(v) for v in strata)
+    if denominator == 0:
+        return Estimate(None, None, None, numerator, denominator, n, weighted)
+    if not weighted:
+        # One stratum of weight 1 and no finite-population correction: the plain pooled ratio.
+        strata = {0: [unit for units in strata.values() for unit in units]}
+    weights, corrections = {}, {}
+    for v, units in strata.items():
+        size = float(village_sizes[v]) if weighted else float(len(units))  # type: ignore[arg-type]
+        weights[v] = size / len(units)
+        corrections[v] = max(0.0, 1 - len(units) / size) if weighted else 1.0
+    total_y = sum(weights[v] * sum(y for y, _ in u) for v, u in strata.items())
+    total_x = sum(weights[v] * sum(x for _, x in u) for v, u in strata.items())
+    ratio = total_y / total_x
+    # Linearisation: Var(R) ≈ Var(Σ w·(y − R·x)) / X², the household (cluster) as the unit.
+    variance = 0.0
+    for v, units in strata.items():
+        count = len(units)
+        if count < 2:
+            continue
+        residuals = [y - ratio * x for y, x in units]
+        mean = sum(residuals) / count
+        spread = sum((r - mean) ** 2 for r in residuals) / (count - 1)
+        variance += count * weights[v] ** 2 * corrections[v] * spread
+    variance /= total_x ** 2
+    if indicator.kind == "proportion":
+        # Weighted: Wilson on the design's effective sample size (Kish); pooled: on n itself.
+        effective_n = n
+        if weighted and variance > 0 and 0 < ratio < 1:
+            effective_n = ratio * (1 - ratio) / variance
+        low, high = wilson(ratio, effective_n)
+    else:
+        half = Z * math.sqrt(variance)
+        low, high = max(0.0, ratio - half), min(1.0, ratio + half)
+    return Estimate(_percent(ratio), _percent(low), _percent(high), numerator, denominator, n,
+                    weighted)
+
+
+def _share_estimate(covered: int, assessed: int) -> Estimate:
+    if assessed == 0:
+        return Estimate(None, None, None, 0, 0, 0, False)
+    low, high = wilson(covered / assessed, assessed)
+    return Estimate(_percent(covered / assessed), _percent(low), _percent(high), covered, assessed,
+                    assessed, False)
+
+
+def estimate_villages(households: Iterable[Household]) -> Estimate:
+    """village_4g: a village counts once enough of its surveyed households report 4G/5G at home.
+    Partner coverage measurements will join this rule when they are uploaded."""
+    by_village: dict[int, list[bool]] = defaultdict(list)
+    for household in households:
+        by_village[household.village_id].append(
+            household.answers.get("mobile_best_technology") in ("4g", "5g"))
+    assessed = [flags for flags in by_village.values() if len(flags) >= VILLAGE_MIN_HOUSEHOLDS]
+    covered = sum(1 for flags in assessed if sum(flags) / len(flags) >= VILLAGE_COVERED_SHARE)
+    return _share_estimate(covered, len(assessed))
+
+
+def estimate_area(code: str, households: Iterable[Household], resolution: int) -> Estimate:
+    """area_4g / area_5g: populated H3 cells (cells with located surveyed households) where most
+    households have the technology at home."""
+    import h3
+
+    technologies = AREA_TECHNOLOGIES[code]
+    cells: dict[str, list[bool]] = defaultdict(list)
+    for household in households:
+        if household.lat is None or household.lon is None:
+            continue
+        cell = h3.latlng_to_cell(household.lat, household.lon, resolution)
+        cells[cell].append(household.answers.get("mobile_best_technology") in technologies)
+    covered = sum(1 for flags in cells.values() if sum(flags) / len(flags) > AREA_COVERED_SHARE)
+    return _share_estimate(covered, len(cells))
+
+
+def estimate(indicator: Indicator, households: list[Household],
+             village_sizes: Mapping[int, int | None], *, h3_resolution: int = 8) -> Estimate:
+    if indicator.kind == "village":
+        return estimate_villages(households)
+    if indicator.kind == "area":
+        return estimate_area(indicator.code, households, h3_resolution)
+    return estimate_ratio(indicator, households, village_sizes)

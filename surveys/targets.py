@@ -1,0 +1,157 @@
+"""Plan targets and each indicator's status against them. Takes a Session; never commits.
+
+Status (docs/indicators.md):
+- insufficient_data: fewer sampling units than the minimum, or no estimate at all;
+- met: the whole 95 % interval clears the target (its lower bound ≥ target, or > for "trên");
+- behind: even the interval's upper bound is below where the plan should be by now — the straight
+  line from the baseline (value, year) to the target (value, year); without a baseline, the target
+  itself once its year has come;
+- on_track: anything else (the data cannot yet tell that the commune is behind).
+A baseline-only row (a figure the plan reports, no target) has status "baseline".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from surveys.errors import Problem, Text
+from surveys.indicators import CATALOGUE, Estimate
+from surveys.models import Commune, Target
+
+COMPARATORS = (">=", ">")
+FIELDS = ("indicator", "comparator", "value", "target_year", "baseline_value", "baseline_year",
+          "source_document", "source_article", "source_text")
+
+
+def expected_by(target: Target, today: date) -> float | None:
+    """Where the plan should stand today: on the line from the baseline to the target."""
+    if target.value is None or target.target_year is None:
+        return None
+    if target.baseline_value is None or target.baseline_year is None:
+        return target.value if today.year >= target.target_year else None
+    span = target.target_year - target.baseline_year
+    if span <= 0:
+        return target.value
+    progress = min(1.0, max(0.0, (today.year + (today.timetuple().tm_yday - 1) / 365.25
+                                  - target.baseline_year) / span))
+    return target.baseline_value + (target.value - target.baseline_value) * progress
+
+
+def status(estimate: Estimate | None, target: Target | None, *, minimum: int,
+           today: date) -> str | None:
+    if target is not None and target.value is None:
+        return "baseline"
+    if estimate is None or estimate.value is None or estimate.n < minimum:
+        return "insufficient_data"
+    if target is None:
+        return None
+    low, high = estimate.ci_low, estimate.ci_high
+    assert low is not None and high is not None
+    if low > target.value or (target.comparator == ">=" and low >= target.value):
+        return "met"
+    expected = expected_by(target, today)
+    if expected is not None and high < expected:
+        return "behind"
+    return "on_track"
+
+
+def _parse(raw: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
+    errors: dict[str, Text] = {}
+    clean: dict[str, Any] = {}
+    for key in sorted(set(raw) - set(FIELDS) - {"commune"}):
+        errors[key] = Text("Trường không được hỗ trợ.", "Unknown field.")
+    if "indicator" in raw or not partial:
+        if raw.get("indicator") not in CATALOGUE:
+            errors["indicator"] = Text("Không có chỉ tiêu {v}.", "No indicator {v}.").format(
+                v=repr(raw.get("indicator")))
+        else:
+            clean["indicator"] = raw["indicator"]
+    if "comparator" in raw:
+        if raw["comparator"] not in (*COMPARATORS, None):
+            errors["comparator"] = Text("So sánh phải là >= hoặc >.", "comparator must be >= or >.")
+        else:
+            clean["comparator"] = raw["comparator"]
+    for key in ("value", "baseline_value"):
+        if key in raw:
+            value = raw[key]
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
+                                      or not 0 <= value <= 100):
+                errors[key] = Text("Phải là phần trăm từ 0 đến 100.",
+                                   "Must be a percentage between 0 and 100.")
+            else:
+                clean[key] = None if value is None else float(value)
+    for key in ("target_year", "baseline_year"):
+        if key in raw:
+            value = raw[key]
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                      or not 2000 <= value <= 2100):
+                errors[key] = Text("Năm không hợp lệ.", "Not a valid year.")
+            else:
+                clean[key] = value
+    for key in ("source_document", "source_article", "source_text"):
+        if key in raw:
+            if not isinstance(raw[key], str) or len(raw[key]) > (5000 if key == "source_text"
+                                                                 else 300):
+                errors[key] = Text("Phải là văn bản ngắn.", "Must be (short) text.")
+            else:
+                clean[key] = raw[key].strip()
+    if errors:
+        raise Problem("422.1", errors=errors)
+    return clean
+
+
+def _check_whole(target: Target) -> None:
+    errors: dict[str, Text] = {}
+    if target.value is None and target.baseline_value is None:
+        errors["value"] = Text("Cần giá trị chỉ tiêu hoặc giá trị cơ sở.",
+                               "Give a target value or a baseline value.")
+    if target.value is not None:
+        if target.comparator is None:
+            errors["comparator"] = Text("Cần so sánh >= hoặc >.", "comparator is required.")
+        if target.target_year is None:
+            errors["target_year"] = Text("Cần năm phải đạt.", "target_year is required.")
+    if (target.baseline_value is None) != (target.baseline_year is None):
+        errors["baseline_year"] = Text("Giá trị cơ sở và năm cơ sở đi cùng nhau.",
+                                       "baseline_value and baseline_year go together.")
+    if (target.baseline_year and target.target_year
+            and target.baseline_year > target.target_year):
+        errors["baseline_year"] = Text("Năm cơ sở phải trước năm chỉ tiêu.",
+                                       "baseline_year must not be after target_year.")
+    if errors:
+        raise Problem("422.1", errors=errors)
+
+
+def create_target(session: Session, commune: Commune, raw: Mapping[str, Any]) -> Target:
+    fields = {"source_document": "", "source_article": "", "source_text": "",
+              **_parse(raw, partial=False)}
+    target = Target(commune=commune, **fields)
+    _check_whole(target)
+    session.add(target)
+    session.flush()
+    return target
+
+
+def update_target(session: Session, target: Target, raw: Mapping[str, Any]) -> Target:
+    for key, value in _parse(raw, partial=True).items():
+        setattr(target, key, value)
+    _check_whole(target)
+    session.flush()
+    return target
+
+
+def targets_for(session: Session, commune_id: int) -> list[Target]:
+    return list(session.scalars(select(Target).where(Target.commune_id == commune_id)
+                                .order_by(Target.indicator, Target.target_year, Target.id)))
+
+
+def target_json(target: Target) -> dict[str, Any]:
+    return {"id": target.id, "commune": target.commune.slug, "indicator": target.indicator,
+            "comparator": target.comparator, "value": target.value,
+            "target_year": target.target_year, "baseline_value": target.baseline_value,
+            "baseline_year": target.baseline_year, "source_document": target.source_document,
+            "source_article": target.source_article, "source_text": target.source_text}

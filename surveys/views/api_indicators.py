@@ -1,0 +1,107 @@
+"""Indicators and plan targets: /api/v1/indicators and /api/v1/targets."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from flask_babel import get_locale
+from sqlalchemy import select
+
+from surveys import targets as target_service
+from surveys.db import get_session
+from surveys.errors import Problem, Text
+from surveys.indicator_exports import EXPORTERS
+from surveys.indicator_report import commune_for, indicator_table, parse_period
+from surveys.models import Target, Village
+from surveys.views.api import api_user, json_body
+
+bp = Blueprint("api_indicators", __name__, url_prefix="/api/v1")
+
+
+def _table() -> dict:  # type: ignore[type-arg]
+    user = api_user()
+    db = get_session()
+    commune = commune_for(db, user, request.args.get("commune"))
+    village = None
+    if request.args.get("village"):
+        village = db.scalar(select(Village).where(Village.commune_id == commune.id,
+                                                  Village.slug == request.args["village"]))
+        if village is None:
+            raise Problem("422.1", errors={"village": Text("Không có thôn này trong xã.",
+                                                           "No such village in the commune.")})
+    return indicator_table(db, commune, village=village, period=parse_period(
+        request.args.get("period")), today=date.today(),
+        minimum=current_app.config["INDICATOR_MIN_HOUSEHOLDS"],
+        h3_resolution=current_app.config["INDICATOR_H3_RESOLUTION"])
+
+
+@bp.get("/indicators")
+def indicators():  # type: ignore[no-untyped-def]
+    fmt = request.args.get("format", "json")
+    if fmt != "json" and fmt not in EXPORTERS:
+        raise Problem("422.1", errors={"format": Text("Định dạng: json, csv hoặc xlsx.",
+                                                      "format must be json, csv or xlsx.")})
+    table = _table()
+    if fmt == "json":
+        return jsonify(table)
+    exporter = EXPORTERS[fmt]
+    name = f"chi-tieu-{table['commune']}{'-' + table['period'] if table['period'] else ''}"
+    return Response(exporter.render(table, str(get_locale())), mimetype=exporter.mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
+
+
+@bp.get("/targets")
+def list_targets():  # type: ignore[no-untyped-def]
+    user = api_user()
+    db = get_session()
+    commune = commune_for(db, user, request.args.get("commune"))
+    return {"targets": [target_service.target_json(t)
+                        for t in target_service.targets_for(db, commune.id)]}
+
+
+@bp.post("/targets")
+def create_target():  # type: ignore[no-untyped-def]
+    user = api_user()
+    body = json_body()
+    if not isinstance(body, dict):
+        raise Problem("422.1", errors={"body": Text("Cần một đối tượng JSON.", "Send a JSON object.")})
+    db = get_session()
+    commune = commune_for(db, user, body.get("commune"), write=True)
+    target = target_service.create_target(db, commune, body)
+    db.commit()
+    return target_service.target_json(target), 201
+
+
+def _own_target(target_id: int) -> Target:
+    user = api_user()
+    db = get_session()
+    target = db.get(Target, target_id)
+    if target is None:
+        raise Problem("404.1")
+    commune_for(db, user, target.commune.slug, write=True)
+    return target
+
+
+@bp.patch("/targets/<int:target_id>")
+def update_target(target_id: int):  # type: ignore[no-untyped-def]
+    target = _own_target(target_id)
+    body = json_body()
+    if not isinstance(body, dict):
+        raise Problem("422.1", errors={"body": Text("Cần một đối tượng JSON.", "Send a JSON object.")})
+    if "commune" in body:
+        raise Problem("422.1", errors={"commune": Text("Không đổi được xã của chỉ tiêu.",
+                                                       "A target cannot move to another commune.")})
+    db = get_session()
+    target_service.update_target(db, target, body)
+    db.commit()
+    return target_service.target_json(target)
+
+
+@bp.delete("/targets/<int:target_id>")
+def delete_target(target_id: int):  # type: ignore[no-untyped-def]
+    target = _own_target(target_id)
+    db = get_session()
+    db.delete(target)
+    db.commit()
+    return "", 204

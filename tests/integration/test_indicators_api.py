@@ -1,0 +1,216 @@
+"""GET /api/v1/indicators and /api/v1/targets over real stored submissions."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+
+import pytest
+from openpyxl import load_workbook
+
+from surveys.models import Submission
+from tests.factories import (
+    household_answers,
+    make_commune,
+    make_partner,
+    make_token,
+    make_user,
+    submission_payload,
+)
+from tests.unit.test_indicators import paper_wilson
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def tokens(db):  # type: ignore[no-untyped-def]
+    commune = make_commune(db, villages=(("thon-a", "Thôn A", 100), ("thon-b", "Thôn B", 300)))
+    other = make_commune(db, "kon-chieng", name="Xã Kon Chiêng", province="Gia Lai")
+    result = {
+        "surveyor": make_token(db, make_user(db, "surveyor1", commune=commune)),
+        "staff": make_token(db, make_user(db, "staff1", role="staff", commune=commune)),
+        "other_staff": make_token(db, make_user(db, "staff2", role="staff", commune=other)),
+        "partner": make_token(db, make_user(db, "viettel1", role="partner",
+                                            partner=make_partner(db))),
+        "admin": make_token(db, make_user(db, "root", role="admin")),
+    }
+    db.commit()
+    return result
+
+
+def submit(client, token, village, fiber, when=None, **answers):  # type: ignore[no-untyped-def]
+    overrides = {"fixed_broadband": "fiber" if fiber else "none", "fixed_provider": "vnpt"
+                 if fiber else None, "fixed_speed_mbps": 100 if fiber else None,
+                 "fiber_available": None if fiber else "no", **answers}
+    payload = submission_payload(village=village, answers=household_answers(**overrides),
+                                 collected_at=when)
+    response = client.post("/api/v1/submissions", json=payload, headers=auth(token))
+    assert response.status_code == 201, response.json
+    return response.json["id"]
+
+
+@pytest.fixture
+def surveyed(client, db, tokens):  # type: ignore[no-untyped-def]
+    t = tokens["surveyor"]
+    may = datetime(2026, 5, 10, 3, tzinfo=UTC)
+    for fiber, adults, smart in ((True, 2, 2), (True, 2, 1), (False, 1, 0), (False, 3, 3)):
+        submit(client, t, "thon-a", fiber, members_adult=adults, smartphone_users=smart,
+               egov_users=0, vneid_users=0, bank_account_users=0, epayment_users=0,
+               digital_services_users=0, when=may)
+    for adults, smart in ((2, 1), (4, 4)):
+        submit(client, t, "thon-b", True, members_adult=adults, members_total=max(4, adults),
+               smartphone_users=smart, egov_users=0, vneid_users=0, bank_account_users=0,
+               epayment_users=0, digital_services_users=0)
+    rejected = submit(client, t, "thon-a", True)  # would change thon-a's share if it counted
+    db.get(Submission, rejected).review_status = "rejected"
+    db.commit()
+    refused = client.post("/api/v1/submissions", json=submission_payload(
+        village="thon-b", answers={"consent": "no"}), headers=auth(t))
+    assert refused.status_code == 201
+
+
+def rows(client, token, **params):  # type: ignore[no-untyped-def]
+    response = client.get("/api/v1/indicators", query_string={"commune": "cam-lo", **params},
+                          headers=auth(token))
+    assert response.status_code == 200, response.json
+    return response.json, {r["code"]: r for r in response.json["indicators"]}
+
+
+def test_commune_estimates_match_the_hand_computation(client, surveyed, tokens):  # type: ignore[no-untyped-def]
+    table, by_code = rows(client, tokens["staff"])
+    assert table["households"] == 6
+    fiber = by_code["hh_fiber"]
+    low, high = paper_wilson(0.875, 21.875)
+    assert (fiber["value"], fiber["ci_low"], fiber["ci_high"]) == (
+        87.5, round(100 * low, 2), round(100 * high, 2))
+    assert (fiber["numerator"], fiber["denominator"], fiber["n"]) == (4, 6, 6)
+    assert fiber["weighted"] is True and fiber["households_share"] == 100.0
+    assert by_code["adult_smartphone"]["value"] == round(100 * 900 / 1100, 2)
+    assert by_code["hh_fiber"]["status"] == "insufficient_data"  # 6 < 30 households
+    assert set(by_code) >= {"hh_fixed_broadband", "hh_fiber", "hh_fiber_available", "hh_4g_home",
+                            "hh_5g_home", "hh_online_shopping", "hh_online_selling",
+                            "adult_smartphone", "smartphone_egov", "adult_vneid",
+                            "adult_bank_account", "adult_epayment", "adult_digital_signature",
+                            "adult_digital_services", "village_4g", "area_4g", "area_5g"}
+    for row in table["indicators"]:
+        assert set(row) >= {"code", "name", "unit", "value", "ci_low", "ci_high", "numerator",
+                            "denominator", "n", "weighted", "target", "comparator",
+                            "target_year", "status", "source"}
+
+
+def test_village_and_period_filters(client, surveyed, tokens):  # type: ignore[no-untyped-def]
+    _table, by_code = rows(client, tokens["staff"], village="thon-a")
+    assert (by_code["hh_fiber"]["value"], by_code["hh_fiber"]["n"]) == (50.0, 4)
+    _table, may = rows(client, tokens["staff"], period="2026-05")
+    assert may["hh_fiber"]["n"] == 4
+    _table, q2 = rows(client, tokens["staff"], period="2026-Q2")
+    assert q2["hh_fiber"]["n"] == 4
+    bad = client.get("/api/v1/indicators?commune=cam-lo&period=May",
+                     headers=auth(tokens["staff"]))
+    assert bad.status_code == 422 and "period" in bad.json["errors"]
+
+
+def test_targets_crud_and_status(client, surveyed, tokens, app):  # type: ignore[no-untyped-def]
+    app.config["INDICATOR_MIN_HOUSEHOLDS"] = 5
+    staff = auth(tokens["staff"])
+    created = client.post("/api/v1/targets", headers=staff, json={
+        "commune": "cam-lo", "indicator": "hh_fiber", "comparator": ">=", "value": 40,
+        "target_year": 2030, "source_document": "Đề án", "source_article": "I.2.1",
+        "source_text": "Tỷ lệ hộ dùng cáp quang đạt 40%"})
+    assert created.status_code == 201, created.json
+    _table, by_code = rows(client, tokens["staff"])
+    assert by_code["hh_fiber"]["target"] == 40 and by_code["hh_fiber"]["status"] == "met"
+    assert by_code["hh_fiber"]["source"] == "Đề án, I.2.1"
+    target_id = created.json["id"]
+    patched = client.patch(f"/api/v1/targets/{target_id}", headers=staff, json={"value": 99})
+    assert patched.status_code == 200 and patched.json["value"] == 99
+    _table, by_code = rows(client, tokens["staff"])
+    assert by_code["hh_fiber"]["status"] == "on_track"
+    listing = client.get("/api/v1/targets?commune=cam-lo", headers=staff).json["targets"]
+    assert [t["id"] for t in listing] == [target_id]
+    assert client.delete(f"/api/v1/targets/{target_id}", headers=staff).status_code == 204
+    assert client.get("/api/v1/targets?commune=cam-lo", headers=staff).json["targets"] == []
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"indicator": "hh_unicorns", "comparator": ">=", "value": 50, "target_year": 2030},
+     "indicator"),
+    ({"indicator": "hh_fiber", "comparator": "<", "value": 50, "target_year": 2030}, "comparator"),
+    ({"indicator": "hh_fiber", "comparator": ">=", "value": 150, "target_year": 2030}, "value"),
+    ({"indicator": "hh_fiber", "comparator": ">=", "value": 50}, "target_year"),
+    ({"indicator": "hh_fiber", "comparator": ">=", "value": 50, "target_year": 2030,
+      "baseline_value": 20}, "baseline_year"),
+    ({"indicator": "hh_fiber"}, "value"),
+])
+def test_target_validation_names_the_field(client, tokens, body, field):  # type: ignore[no-untyped-def]
+    response = client.post("/api/v1/targets", headers=auth(tokens["staff"]),
+                           json={"commune": "cam-lo", **body})
+    assert response.status_code == 422 and field in response.json["errors"], response.json
+
+
+def test_who_may_see_and_change(client, surveyed, tokens):  # type: ignore[no-untyped-def]
+    body = {"commune": "cam-lo", "indicator": "hh_fiber", "comparator": ">=", "value": 50,
+            "target_year": 2030}
+    assert client.get("/api/v1/indicators?commune=cam-lo").status_code == 401
+    assert client.get("/api/v1/indicators?commune=cam-lo",
+                      headers=auth(tokens["surveyor"])).status_code == 200
+    assert client.get("/api/v1/indicators?commune=cam-lo",
+                      headers=auth(tokens["other_staff"])).status_code == 403
+    assert client.get("/api/v1/indicators?commune=cam-lo",
+                      headers=auth(tokens["partner"])).status_code == 403
+    assert client.get("/api/v1/indicators?commune=nowhere",
+                      headers=auth(tokens["admin"])).status_code == 404
+    assert client.post("/api/v1/targets", json=body,
+                       headers=auth(tokens["surveyor"])).status_code == 403
+    assert client.post("/api/v1/targets", json=body,
+                       headers=auth(tokens["other_staff"])).status_code == 403
+    created = client.post("/api/v1/targets", json=body, headers=auth(tokens["admin"]))
+    assert created.status_code == 201
+    url = f"/api/v1/targets/{created.json['id']}"
+    assert client.patch(url, json={"value": 60}, headers=auth(tokens["other_staff"])).status_code == 403
+    assert client.delete(url, headers=auth(tokens["other_staff"])).status_code == 403
+    assert client.patch(url, json={"commune": "kon-chieng"},
+                        headers=auth(tokens["staff"])).status_code == 422
+
+
+def test_csv_and_xlsx_in_vietnamese_by_default(client, surveyed, tokens):  # type: ignore[no-untyped-def]
+    staff = auth(tokens["staff"])
+    response = client.get("/api/v1/indicators?commune=cam-lo&format=csv", headers=staff)
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    text = response.data.decode("utf-8")
+    assert text.startswith("\ufeffMã chỉ tiêu,Chỉ tiêu,Đơn vị,Giá trị (%)")
+    records = {r[0]: r for r in csv.reader(io.StringIO(text.lstrip("\ufeff")))}
+    assert records["hh_fiber"][1] == "Hộ dùng cáp quang (FTTH)" and records["hh_fiber"][3] == "87.5"
+    assert records["hh_fiber"][13] == "Chưa đủ dữ liệu"
+    english = client.get("/api/v1/indicators?commune=cam-lo&format=csv",
+                         headers={**staff, "Accept-Language": "en"}).data.decode()
+    assert english.lstrip("\ufeff").startswith("Code,Indicator,Unit,Value (%)")
+    xlsx = client.get("/api/v1/indicators?commune=cam-lo&format=xlsx", headers=staff)
+    sheet = load_workbook(io.BytesIO(xlsx.data)).active
+    assert sheet["A1"].value == "Mã chỉ tiêu"
+    assert {sheet.cell(row=r, column=1).value for r in range(2, sheet.max_row + 1)} >= {"hh_fiber"}
+    assert client.get("/api/v1/indicators?commune=cam-lo&format=pdf",
+                      headers=staff).status_code == 422
+
+
+def test_demo_plan_targets_are_served(client, runner, db, tokens):  # type: ignore[no-untyped-def]
+    result = runner.invoke(args=["load-demo"])
+    assert result.exit_code == 0, result.output
+    admin = auth(tokens["admin"])
+    due = client.get("/api/v1/targets?commune=cam-due", headers=admin).json["targets"]
+    by_indicator = {t["indicator"]: t for t in due}
+    assert by_indicator["smartphone_egov"]["comparator"] == ">"
+    assert by_indicator["smartphone_egov"]["value"] == 80
+    assert by_indicator["hh_fiber"]["value"] is None
+    assert by_indicator["hh_fiber"]["baseline_value"] == 65
+    xuyen = client.get("/api/v1/targets?commune=cam-xuyen", headers=admin).json["targets"]
+    assert sorted((t["target_year"], t["value"]) for t in xuyen if t["indicator"] == "area_5g") == [
+        (2025, 50), (2030, 100)]
+    total = sum(len(client.get(f"/api/v1/targets?commune={slug}", headers=admin).json["targets"])
+                for slug in ("cam-lo", "nghia-hanh", "cam-due", "cam-xuyen", "kon-chieng"))
+    assert total >= 19
+    _table, rows_ = rows(client, tokens["admin"], commune="cam-due")
+    assert rows_["hh_fiber"]["status"] == "baseline" and rows_["hh_fiber"]["baseline"] == 65
