@@ -109,7 +109,7 @@ def live_server(app: Flask) -> Iterator[str]:
     thread.join(timeout=10)
 
 
-CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+CSRF_INPUT = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
 
 
 def csrf_from(html: str) -> str:

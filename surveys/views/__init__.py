@@ -23,7 +23,7 @@ def _load_user(user_id: str) -> User | None:
 
 
 def init_app(app: Flask) -> None:
-    from surveys.views import api, api_indicators, auth, errors, pages, survey_form
+    from surveys.views import api, api_indicators, auth, errors, pages, survey_form, targets
 
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -31,6 +31,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(survey_form.bp)
+    app.register_blueprint(targets.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(api_indicators.bp)
     # The API authenticates itself: Bearer tokens need no CSRF token, session calls do (api.py).

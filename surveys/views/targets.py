@@ -1,0 +1,90 @@
+"""Commune staff manage their plan's targets: /communes/SLUG/targets."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from forms.targets import TargetForm
+from surveys import targets as target_service
+from surveys.db import get_session
+from surveys.errors import Problem
+from surveys.indicator_report import commune_for
+from surveys.indicators import CATALOGUE
+from surveys.models import Target
+
+bp = Blueprint("targets", __name__)
+
+
+def _form(locale: str, target: Target | None = None) -> TargetForm:
+    form = TargetForm(obj=target)
+    form.set_indicator_choices(locale)
+    return form
+
+
+def _save(form: TargetForm, apply) -> bool:  # type: ignore[no-untyped-def]
+    """Run the service; put its field errors on the form. True when saved."""
+    try:
+        apply(form.payload())
+    except Problem as problem:
+        get_session().rollback()
+        locale = str(get_locale())
+        for field, message in problem.errors.items():
+            target = getattr(form, field, None)
+            (target.errors if target is not None else form.form_errors).append(
+                message.get(locale))
+        return False
+    get_session().commit()
+    return True
+
+
+@bp.route("/communes/<slug>/targets", methods=["GET", "POST"])
+@login_required
+def index(slug: str):  # type: ignore[no-untyped-def]
+    db = get_session()
+    user = current_user._get_current_object()
+    commune = commune_for(db, user, slug)
+    can_edit = user.role == "admin" or (user.role == "staff" and user.commune_id == commune.id)
+    locale = str(get_locale())
+    form = _form(locale)
+    if form.validate_on_submit():
+        commune_for(db, user, slug, write=True)
+        if _save(form, lambda data: target_service.create_target(db, commune, data)):
+            flash(_("Target saved."))
+            return redirect(url_for("targets.index", slug=slug))
+    return render_template("targets/index.html", commune=commune, form=form, can_edit=can_edit,
+                           targets=target_service.targets_for(db, commune.id),
+                           catalogue=CATALOGUE, locale=locale)
+
+
+@bp.route("/communes/<slug>/targets/<int:target_id>", methods=["GET", "POST"])
+@login_required
+def edit(slug: str, target_id: int):  # type: ignore[no-untyped-def]
+    db = get_session()
+    commune = commune_for(db, current_user._get_current_object(), slug, write=True)
+    target = db.get(Target, target_id)
+    if target is None or target.commune_id != commune.id:
+        raise Problem("404.1")
+    locale = str(get_locale())
+    form = _form(locale, target)
+    if form.validate_on_submit():
+        if _save(form, lambda data: target_service.update_target(db, target, data)):
+            flash(_("Target saved."))
+            return redirect(url_for("targets.index", slug=slug))
+    return render_template("targets/edit.html", commune=commune, form=form, target=target)
+
+
+@bp.route("/communes/<slug>/targets/<int:target_id>/delete", methods=["POST"])
+@login_required
+def delete(slug: str, target_id: int):  # type: ignore[no-untyped-def]
+    db = get_session()
+    commune = commune_for(db, current_user._get_current_object(), slug, write=True)
+    target = db.get(Target, target_id)
+    if target is None or target.commune_id != commune.id:
+        raise Problem("404.1")
+    db.delete(target)
+    db.commit()
+    flash(_("Target removed."))
+    return redirect(url_for("targets.index", slug=slug))

@@ -1,0 +1,70 @@
+"""/communes/SLUG/targets: staff add, edit and remove their plan's targets in the browser."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from surveys.models import Target
+from tests.conftest import csrf_from, login
+from tests.factories import PASSWORD, make_commune, make_user
+
+
+def setup(db):  # type: ignore[no-untyped-def]
+    commune = make_commune(db)
+    other = make_commune(db, "kon-chieng", name="Xã Kon Chiêng", province="Gia Lai")
+    make_user(db, "staff1", role="staff", commune=commune)
+    make_user(db, "staff2", role="staff", commune=other)
+    make_user(db, "surveyor1", commune=commune)
+    db.commit()
+
+
+def test_staff_add_edit_remove(client, db) -> None:  # type: ignore[no-untyped-def]
+    setup(db)
+    login(client, "staff1", PASSWORD)
+    page = client.get("/communes/cam-lo/targets").get_data(as_text=True)
+    assert "Chỉ tiêu kế hoạch" in page and "Chưa có chỉ tiêu nào." in page
+    response = client.post("/communes/cam-lo/targets", data={
+        "csrf_token": csrf_from(page), "indicator": "adult_vneid", "comparator": ">=",
+        "value": "85", "target_year": "2030", "source_document": "Nghị quyết HĐND",
+        "source_article": "Điều 1, I.2.3",
+        "source_text": "Tỷ lệ người dân có tài khoản định danh điện tử VneID đạt ≥ 85"})
+    assert response.status_code == 302
+    target = db.scalar(select(Target))
+    assert (target.indicator, target.value, target.target_year) == ("adult_vneid", 85, 2030)
+    listing = client.get("/communes/cam-lo/targets").get_data(as_text=True)
+    assert "VneID đạt ≥ 85" in listing and "Đã lưu chỉ tiêu." in listing
+
+    edit_page = client.get(f"/communes/cam-lo/targets/{target.id}").get_data(as_text=True)
+    assert 'value="85' in edit_page
+    client.post(f"/communes/cam-lo/targets/{target.id}", data={
+        "csrf_token": csrf_from(edit_page), "indicator": "adult_vneid", "comparator": ">",
+        "value": "90", "target_year": "2030"})
+    db.expire_all()
+    assert (target.comparator, target.value) == (">", 90)
+
+    client.post(f"/communes/cam-lo/targets/{target.id}/delete",
+                data={"csrf_token": csrf_from(edit_page)})
+    db.expire_all()
+    assert db.scalar(select(Target)) is None
+
+
+def test_errors_are_shown_by_the_field(client, db) -> None:  # type: ignore[no-untyped-def]
+    setup(db)
+    login(client, "staff1", PASSWORD)
+    page = client.get("/communes/cam-lo/targets").get_data(as_text=True)
+    response = client.post("/communes/cam-lo/targets", data={
+        "csrf_token": csrf_from(page), "indicator": "adult_vneid", "comparator": ">=",
+        "value": "85"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Cần năm phải đạt." in html
+    assert db.scalar(select(Target)) is None
+
+
+def test_others_cannot_change(client, db) -> None:  # type: ignore[no-untyped-def]
+    setup(db)
+    login(client, "surveyor1", PASSWORD)
+    page = client.get("/communes/cam-lo/targets")
+    assert page.status_code == 200 and "Thêm chỉ tiêu" not in page.get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": csrf_from(page.get_data(as_text=True))})
+    login(client, "staff2", PASSWORD)
+    assert client.get("/communes/cam-lo/targets").status_code == 403
