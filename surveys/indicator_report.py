@@ -65,10 +65,11 @@ def commune_for(session: Session, user: User, slug: str | None, *, write: bool =
     return commune
 
 
-def load_households(session: Session, commune_id: int, *, village_id: int | None = None,
-                    period: Period | None = None) -> list[Household]:
-    """Accepted (not rejected) household surveys of consenting households."""
-    query = select(Submission.village_id, Submission.answers, Submission.lat, Submission.lon).where(
+def _household_rows(session: Session, commune_id: int, *, village_id: int | None = None,
+                    period: Period | None = None) -> list[tuple[datetime, Household]]:
+    """Accepted (not rejected) household surveys of consenting households, with their time."""
+    query = select(Submission.collected_at, Submission.village_id, Submission.answers,
+                   Submission.lat, Submission.lon).where(
         Submission.commune_id == commune_id, Submission.survey == "household",
         Submission.review_status != "rejected")
     if village_id is not None:
@@ -76,8 +77,46 @@ def load_households(session: Session, commune_id: int, *, village_id: int | None
     if period is not None:
         query = query.where(Submission.collected_at >= period.start,
                             Submission.collected_at < period.end)
-    return [Household(v, answers, lat, lon) for v, answers, lat, lon in session.execute(query)
+    return [(when, Household(v, answers, lat, lon))
+            for when, v, answers, lat, lon in session.execute(query)
             if answers.get("consent") == "yes"]
+
+
+def load_households(session: Session, commune_id: int, *, village_id: int | None = None,
+                    period: Period | None = None) -> list[Household]:
+    return [h for _when, h in _household_rows(session, commune_id, village_id=village_id,
+                                              period=period)]
+
+
+def period_label(when: datetime, by: str) -> str:
+    local = when.astimezone(VIETNAM)
+    if by == "year":
+        return str(local.year)
+    if by == "quarter":
+        return f"{local.year}-Q{(local.month - 1) // 3 + 1}"
+    return f"{local.year}-{local.month:02d}"
+
+
+TREND_STEPS = ("month", "quarter", "year")
+
+
+def indicator_trend(session: Session, commune: Commune, code: str, *, by: str,
+                    village: Village | None, h3_resolution: int) -> dict[str, Any]:
+    """One indicator per period that has data, oldest first: the points of a trend chart."""
+    indicator = CATALOGUE[code]
+    sizes = {v.id: v.household_count for v in session.scalars(
+        select(Village).where(Village.commune_id == commune.id))}
+    groups: dict[str, list[Household]] = {}
+    for when, household in _household_rows(session, commune.id,
+                                           village_id=village.id if village else None):
+        groups.setdefault(period_label(when, by), []).append(household)
+    points = []
+    for label in sorted(groups):
+        result = estimate(indicator, groups[label], sizes, h3_resolution=h3_resolution)
+        points.append({"period": label, "value": result.value, "ci_low": result.ci_low,
+                       "ci_high": result.ci_high, "n": result.n, "weighted": result.weighted})
+    return {"commune": commune.slug, "village": village.slug if village else None,
+            "code": code, "by": by, "points": points}
 
 
 def indicator_table(session: Session, commune: Commune, *, village: Village | None = None,

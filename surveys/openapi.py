@@ -240,6 +240,18 @@ def openapi_document() -> dict[str, Any]:
                     "period": {"type": ["string", "null"]}, "households": {"type": "integer"},
                     "indicators": {"type": "array", "items": _ref("IndicatorRow")}}},
                     "The indicator table"), **ERRORS}}},
+            "/api/v1/indicators/trend": {"get": {
+                "summary": "One indicator per month, quarter or year with data (a trend)",
+                "parameters": [
+                    {"name": "commune", "in": "query", "required": True,
+                     "schema": {"type": "string"}},
+                    {"name": "code", "in": "query", "required": True,
+                     "schema": {"type": "string"}},
+                    {"name": "by", "in": "query",
+                     "schema": {"enum": ["month", "quarter", "year"], "default": "quarter"}},
+                    {"name": "village", "in": "query", "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "points: period, value, ci_low, ci_high, n"},
+                              **ERRORS}}},
             "/api/v1/targets": {
                 "get": {"summary": "Plan targets of a commune",
                         "parameters": [{"name": "commune", "in": "query", "required": True,

@@ -12,14 +12,21 @@ from surveys import targets as target_service
 from surveys.db import get_session
 from surveys.errors import Problem, Text
 from surveys.indicator_exports import EXPORTERS
-from surveys.indicator_report import commune_for, indicator_table, parse_period
-from surveys.models import Target, Village
+from surveys.indicator_report import (
+    TREND_STEPS,
+    commune_for,
+    indicator_table,
+    indicator_trend,
+    parse_period,
+)
+from surveys.indicators import CATALOGUE
+from surveys.models import Commune, Target, Village
 from surveys.views.api import api_user, json_body
 
 bp = Blueprint("api_indicators", __name__, url_prefix="/api/v1")
 
 
-def _table() -> dict:  # type: ignore[type-arg]
+def _place() -> tuple[Commune, Village | None]:
     user = api_user()
     db = get_session()
     commune = commune_for(db, user, request.args.get("commune"))
@@ -30,6 +37,12 @@ def _table() -> dict:  # type: ignore[type-arg]
         if village is None:
             raise Problem("422.1", errors={"village": Text("Không có thôn này trong xã.",
                                                            "No such village in the commune.")})
+    return commune, village
+
+
+def _table() -> dict:  # type: ignore[type-arg]
+    commune, village = _place()
+    db = get_session()
     return indicator_table(db, commune, village=village, period=parse_period(
         request.args.get("period")), today=date.today(),
         minimum=current_app.config["INDICATOR_MIN_HOUSEHOLDS"],
@@ -49,6 +62,21 @@ def indicators():  # type: ignore[no-untyped-def]
     name = f"chi-tieu-{table['commune']}{'-' + table['period'] if table['period'] else ''}"
     return Response(exporter.render(table, str(get_locale())), mimetype=exporter.mimetype,
                     headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
+
+
+@bp.get("/indicators/trend")
+def trend():  # type: ignore[no-untyped-def]
+    errors: dict[str, Text] = {}
+    code, by = request.args.get("code"), request.args.get("by", "quarter")
+    if code not in CATALOGUE:
+        errors["code"] = Text("Không có chỉ tiêu này.", "No such indicator code.")
+    if by not in TREND_STEPS:
+        errors["by"] = Text("by: month, quarter hoặc year.", "by must be month, quarter or year.")
+    commune, village = _place()
+    if errors:
+        raise Problem("422.1", errors=errors)
+    return indicator_trend(get_session(), commune, code, by=by, village=village,  # type: ignore[arg-type]
+                           h3_resolution=current_app.config["INDICATOR_H3_RESOLUTION"])
 
 
 @bp.get("/targets")

@@ -214,3 +214,15 @@ def test_demo_plan_targets_are_served(client, runner, db, tokens):  # type: igno
     assert total >= 19
     _table, rows_ = rows(client, tokens["admin"], commune="cam-due")
     assert rows_["hh_fiber"]["status"] == "baseline" and rows_["hh_fiber"]["baseline"] == 65
+
+
+def test_trend_by_period(client, surveyed, tokens):  # type: ignore[no-untyped-def]
+    response = client.get("/api/v1/indicators/trend?commune=cam-lo&code=hh_fiber&by=month",
+                          headers=auth(tokens["staff"]))
+    assert response.status_code == 200, response.json
+    points = response.json["points"]
+    assert points[0]["period"] == "2026-05" and points[0]["value"] == 50.0 and points[0]["n"] == 4
+    assert points[-1]["n"] == 2 and points[-1]["value"] == 100.0
+    bad = client.get("/api/v1/indicators/trend?commune=cam-lo&code=nope&by=week",
+                     headers=auth(tokens["staff"]))
+    assert bad.status_code == 422 and set(bad.json["errors"]) == {"code", "by"}
