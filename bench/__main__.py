@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from bench import form_page, submissions
+from bench import form_page, indicators, submissions
 
-BENCHMARKS = {"submissions": submissions.main, "form_page": form_page.main}
+BENCHMARKS = {"submissions": submissions.main, "form_page": form_page.main,
+              "indicators": indicators.main}
 
 
 def main(argv: list[str]) -> int:

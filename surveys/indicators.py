@@ -16,7 +16,7 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from surveys.errors import Text
 
@@ -134,8 +134,7 @@ AREA_COVERED_SHARE = 0.5
 AREA_TECHNOLOGIES = {"area_4g": ("4g", "5g"), "area_5g": ("5g",)}
 
 
-@dataclass(frozen=True)
-class Household:
+class Household(NamedTuple):
     """One consenting, accepted household as the statistics see it."""
 
     village_id: int
@@ -173,36 +172,45 @@ def estimate_ratio(indicator: Indicator, households: Iterable[Household],
                    village_sizes: Mapping[int, int | None]) -> Estimate:
     """Stratified (by village) ratio estimate; pooled when a surveyed village has no count."""
     assert indicator.numerator and indicator.denominator
-    strata: dict[int, list[tuple[float, float]]] = defaultdict(list)
+    numerator_of, denominator_of = indicator.numerator, indicator.denominator
+    # One pass: per village the moments n, Σy, Σx, Σy², Σx², Σxy, from which the totals and the
+    # variance of z = y − R·x follow without a second pass over the households.
+    moments: dict[int, list[float]] = defaultdict(lambda: [0.0] * 6)
+    n = 0
     for household in households:
-        strata[household.village_id].append((indicator.numerator(household.answers),
-                                             indicator.denominator(household.answers)))
-    n = sum(1 for units in strata.values() for _y, x in units if x > 0)
-    numerator = sum(y for units in strata.values() for y, _x in units)
-    denominator = sum(x for units in strata.values() for _y, x in units)
-    weighted = bool(strata) and all(village_sizes.get(v) for v in strata)
+        y, x = numerator_of(household.answers), denominator_of(household.answers)
+        m = moments[household.village_id]
+        m[0] += 1
+        m[1] += y
+        m[2] += x
+        m[3] += y * y
+        m[4] += x * x
+        m[5] += x * y
+        n += x > 0
+    numerator = sum(m[1] for m in moments.values())
+    denominator = sum(m[2] for m in moments.values())
+    weighted = bool(moments) and all(village_sizes.get(v) for v in moments)
     if denominator == 0:
         return Estimate(None, None, None, numerator, denominator, n, weighted)
     if not weighted:
         # One stratum of weight 1 and no finite-population correction: the plain pooled ratio.
-        strata = {0: [unit for units in strata.values() for unit in units]}
+        moments = {0: [sum(m[i] for m in moments.values()) for i in range(6)]}
     weights, corrections = {}, {}
-    for v, units in strata.items():
-        size = float(village_sizes[v]) if weighted else float(len(units))  # type: ignore[arg-type]
-        weights[v] = size / len(units)
-        corrections[v] = max(0.0, 1 - len(units) / size) if weighted else 1.0
-    total_y = sum(weights[v] * sum(y for y, _ in u) for v, u in strata.items())
-    total_x = sum(weights[v] * sum(x for _, x in u) for v, u in strata.items())
+    for v, m in moments.items():
+        size = float(village_sizes[v]) if weighted else m[0]  # type: ignore[arg-type]
+        weights[v] = size / m[0]
+        corrections[v] = max(0.0, 1 - m[0] / size) if weighted else 1.0
+    total_y = sum(weights[v] * m[1] for v, m in moments.items())
+    total_x = sum(weights[v] * m[2] for v, m in moments.items())
     ratio = total_y / total_x
     # Linearisation: Var(R) ≈ Var(Σ w·(y − R·x)) / X², the household (cluster) as the unit.
     variance = 0.0
-    for v, units in strata.items():
-        count = len(units)
+    for v, (count, sy, sx, syy, sxx, sxy) in moments.items():
         if count < 2:
             continue
-        residuals = [y - ratio * x for y, x in units]
-        mean = sum(residuals) / count
-        spread = sum((r - mean) ** 2 for r in residuals) / (count - 1)
+        sum_z = sy - ratio * sx
+        sum_zz = syy - 2 * ratio * sxy + ratio * ratio * sxx
+        spread = max(0.0, (sum_zz - sum_z * sum_z / count) / (count - 1))
         variance += count * weights[v] ** 2 * corrections[v] * spread
     variance /= total_x ** 2
     if indicator.kind == "proportion":
