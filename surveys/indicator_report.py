@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from surveys.errors import Problem, Text
-from surveys.indicators import CATALOGUE, MIN_CELLS, MIN_VILLAGES, Estimate, Household, estimate
+from surveys.indicators import CATALOGUE, MIN_CELLS, MIN_VILLAGES, PLAN_WORDING, Estimate, Household, estimate
 from surveys.models import Commune, Role, Submission, Target, User, Village
 from surveys.targets import status, targets_for
 
@@ -177,4 +177,5 @@ def _row(code: str, result: Estimate, target: Target | None, share: float | None
                    if target else None),
         "targets": [t.id for t in all_targets],
         "definition": {"vi": indicator.definition.vi, "en": indicator.definition.en},
+        "plan_wording": {"vi": PLAN_WORDING[code].vi, "en": PLAN_WORDING[code].en},
     }

@@ -125,6 +125,45 @@ CATALOGUE: dict[str, Indicator] = {i.code: i for i in (
                    "cells")),
 )}
 
+# How the plans word what each indicator measures (../shared/seeds/), for reports and exports.
+PLAN_WORDING: dict[str, Text] = {
+    "hh_fixed_broadband": Text("Tỷ lệ hộ gia đình có kết nối internet băng rộng",
+                               "Share of households with a broadband internet connection"),
+    "hh_fiber": Text("Tỷ lệ hộ gia đình có băng rộng cáp quang FTTH",
+                     "Share of households with FTTH fibre broadband"),
+    "hh_fiber_available": Text("Tỷ lệ người dùng có khả năng truy cập băng rộng cố định tốc độ "
+                               "trên 01 Gb/s", "Share of users able to get fixed broadband above "
+                               "1 Gb/s"),
+    "hh_4g_home": Text("Phủ sóng di động 4G/5G đến hộ gia đình",
+                       "4G/5G mobile coverage reaching households"),
+    "hh_5g_home": Text("Phủ sóng 5G đến hộ gia đình", "5G coverage reaching households"),
+    "hh_online_shopping": Text("Hộ gia đình tham gia mua sắm trực tuyến",
+                               "Households shopping online"),
+    "hh_online_selling": Text("Hộ cung cấp sản phẩm trên các nền tảng số, sàn thương mại điện tử",
+                              "Households selling on digital platforms and e-commerce sites"),
+    "adult_smartphone": Text("Tỷ lệ người dân có điện thoại thông minh",
+                             "Share of people with a smartphone"),
+    "smartphone_egov": Text("Người dùng điện thoại thông minh được tiếp cận, sử dụng các dịch vụ "
+                            "chính quyền điện tử", "Smartphone users reaching and using "
+                            "e-government services"),
+    "adult_vneid": Text("Tỷ lệ dân số trưởng thành có tài khoản định danh điện tử (VNeID)",
+                        "Share of adults with an electronic identity account (VNeID)"),
+    "adult_bank_account": Text("Người dân có tài khoản giao dịch tại ngân hàng",
+                               "People with a bank account"),
+    "adult_epayment": Text("Người dân trưởng thành sử dụng dịch vụ thanh toán điện tử",
+                           "Adults using electronic payment"),
+    "adult_digital_signature": Text("Tỷ lệ dân số trưởng thành được cấp chứng thư chữ ký số",
+                                    "Share of adults holding a digital-signature certificate"),
+    "adult_digital_services": Text("Tỷ lệ dân số trưởng thành tiếp cận dịch vụ số trong y tế, "
+                                   "giáo dục, bảo hiểm, giao thông", "Share of adults using digital "
+                                   "services in health, education, insurance, transport"),
+    "village_4g": Text("100% thôn (làng) có sóng di động 4G",
+                       "4G mobile signal in 100% of villages"),
+    "area_4g": Text("Phủ sóng mạng di động 4G đến 100% địa bàn dân cư",
+                    "4G coverage of 100% of populated areas"),
+    "area_5g": Text("Tỷ lệ phủ sóng 5G trên địa bàn dân cư", "5G coverage of populated areas"),
+}
+
 VILLAGE_MIN_HOUSEHOLDS = 5
 # Fewer villages or populated cells than this and no status is claimed (households: a setting).
 MIN_VILLAGES = 3

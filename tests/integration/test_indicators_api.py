@@ -226,3 +226,34 @@ def test_trend_by_period(client, surveyed, tokens):  # type: ignore[no-untyped-d
     bad = client.get("/api/v1/indicators/trend?commune=cam-lo&code=nope&by=week",
                      headers=auth(tokens["staff"]))
     assert bad.status_code == 422 and set(bad.json["errors"]) == {"code", "by"}
+
+
+# What the `surveyed` fixture stored, per village, as (answers that differ from the defaults).
+# Defaults (tests/factories.household_answers): 4g, online_shopping yes, online_selling no;
+# egov/vneid/bank/epayment/services set to 0 by the fixture; digital_signature_users 0.
+PAPER = {
+    # code: (per-village numerators, per-village denominators) for A (N=100), B (N=300)
+    "hh_fixed_broadband": ((2, 2), (4, 2)),
+    "hh_fiber": ((2, 2), (4, 2)),
+    "hh_fiber_available": ((2, 2), (4, 2)),  # fiber_available = "no" where not on fibre
+    "hh_4g_home": ((4, 2), (4, 2)),
+    "hh_5g_home": ((0, 0), (4, 2)),
+    "hh_online_shopping": ((4, 2), (4, 2)),
+    "hh_online_selling": ((0, 0), (4, 2)),
+    "adult_smartphone": ((6, 5), (8, 6)),
+    "smartphone_egov": ((0, 0), (6, 5)),
+    "adult_vneid": ((0, 0), (8, 6)),
+    "adult_digital_signature": ((0, 0), (8, 6)),
+}
+
+
+@pytest.mark.parametrize("code", sorted(PAPER))
+def test_every_household_indicator_on_paper(client, surveyed, tokens, code):  # type: ignore[no-untyped-def]
+    (ya, yb), (xa, xb) = PAPER[code]
+    # Weights N_v / n_v: A 100/4 = 25, B 300/2 = 150.
+    expected = round(100 * (25 * ya + 150 * yb) / (25 * xa + 150 * xb), 2)
+    _table, by_code = rows(client, tokens["staff"])
+    row = by_code[code]
+    assert (row["value"], row["numerator"], row["denominator"]) == (expected, ya + yb, xa + xb)
+    assert row["weighted"] is True and row["status"] == "insufficient_data"
+    assert row["ci_low"] <= row["value"] <= row["ci_high"]

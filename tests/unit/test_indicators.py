@@ -154,3 +154,12 @@ def test_status(estimate_: Estimate, target_: Target | None, today: date, expect
 def test_linear_path_from_baseline() -> None:
     # 20 % in 2020 → 100 % in 2030: on 1 Jan 2025 the plan stands at 60 %.
     assert expected_by(target(100, 2030, ">=", (20, 2020)), date(2025, 1, 1)) == pytest.approx(60)
+
+
+def test_every_indicator_says_what_plan_wording_it_answers() -> None:
+    from surveys.indicators import PLAN_WORDING
+
+    assert set(PLAN_WORDING) == set(CATALOGUE)
+    for code, indicator in CATALOGUE.items():
+        assert indicator.name.vi and indicator.name.en and indicator.definition.vi, code
+        assert indicator.unit in {"household", "adult", "smartphone_user", "village", "area"}
