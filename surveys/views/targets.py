@@ -13,7 +13,7 @@ from surveys.db import get_session
 from surveys.errors import Problem
 from surveys.indicator_report import commune_for
 from surveys.indicators import CATALOGUE
-from surveys.models import Target
+from surveys.models import Commune, Target
 
 bp = Blueprint("targets", __name__)
 
@@ -22,6 +22,16 @@ def _form(locale: str, target: Target | None = None) -> TargetForm:
     form = TargetForm(obj=target)
     form.set_indicator_choices(locale)
     return form
+
+
+def _editable_target(slug: str, target_id: int) -> tuple[Commune, Target]:
+    """The commune (if the user may change it) and one of its targets, else 403/404."""
+    db = get_session()
+    commune = commune_for(db, current_user._get_current_object(), slug, write=True)
+    target = db.get(Target, target_id)
+    if target is None or target.commune_id != commune.id:
+        raise Problem("404.1")
+    return commune, target
 
 
 def _save(form: TargetForm, apply) -> bool:  # type: ignore[no-untyped-def]
@@ -63,10 +73,7 @@ def index(slug: str):  # type: ignore[no-untyped-def]
 @login_required
 def edit(slug: str, target_id: int):  # type: ignore[no-untyped-def]
     db = get_session()
-    commune = commune_for(db, current_user._get_current_object(), slug, write=True)
-    target = db.get(Target, target_id)
-    if target is None or target.commune_id != commune.id:
-        raise Problem("404.1")
+    commune, target = _editable_target(slug, target_id)
     locale = str(get_locale())
     form = _form(locale, target)
     if form.validate_on_submit():
@@ -80,10 +87,7 @@ def edit(slug: str, target_id: int):  # type: ignore[no-untyped-def]
 @login_required
 def delete(slug: str, target_id: int):  # type: ignore[no-untyped-def]
     db = get_session()
-    commune = commune_for(db, current_user._get_current_object(), slug, write=True)
-    target = db.get(Target, target_id)
-    if target is None or target.commune_id != commune.id:
-        raise Problem("404.1")
+    _commune, target = _editable_target(slug, target_id)
     db.delete(target)
     db.commit()
     flash(_("Target removed."))
