@@ -1,36 +1,40 @@
-"""The plan-target form of commune staff."""
+"""The plan-target form of commune staff.
+
+Fields only carry the text typed; surveys/targets.py validates it (bilingual messages, the same rules as
+the API). WTForms' own messages have no Vietnamese catalogue, so no WTForms validators here.
+"""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import (
-    DecimalField,
-    IntegerField,
-    SelectChoice,
-    SelectField,
-    StringField,
-    TextAreaField,
-)
-from wtforms.validators import InputRequired, NumberRange, Optional
+from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 
 from forms import BaseForm
 from surveys.indicators import CATALOGUE
 
 
+def _number(text: str | None, kind: type) -> object:
+    """A number when the text is one (a decimal comma too); the text itself otherwise, so the
+    service reports it; None when empty."""
+    if text is None or not text.strip():
+        return None
+    try:
+        return kind(text.strip().replace(",", ".")) if kind is float else int(text.strip())
+    except ValueError:
+        return text
+
+
 class TargetForm(BaseForm):
-    indicator = SelectField(_l("Indicator"), validators=[InputRequired()])
-    comparator = SelectField(_l("Comparator"), choices=[
+    indicator = SelectField(_l("Indicator"), validate_choice=False)
+    comparator = SelectField(_l("Comparator"), validate_choice=False, choices=[
         SelectChoice(">=", "≥"), SelectChoice(">", ">"), SelectChoice("", "—")])
-    value = DecimalField(_l("Target (%)"), places=None,
-                         validators=[Optional(), NumberRange(0, 100)])
-    target_year = IntegerField(_l("By year"), validators=[Optional(), NumberRange(2000, 2100)])
-    baseline_value = DecimalField(_l("Baseline (%)"), places=None,
-                                  validators=[Optional(), NumberRange(0, 100)])
-    baseline_year = IntegerField(_l("Baseline year"),
-                                 validators=[Optional(), NumberRange(2000, 2100)])
-    source_document = StringField(_l("Plan document"), validators=[Optional()])
-    source_article = StringField(_l("Article"), validators=[Optional()])
-    source_text = TextAreaField(_l("Wording in the plan"), validators=[Optional()])
+    value = StringField(_l("Target (%)"), render_kw={"inputmode": "decimal"})
+    target_year = StringField(_l("By year"), render_kw={"inputmode": "numeric"})
+    baseline_value = StringField(_l("Baseline (%)"), render_kw={"inputmode": "decimal"})
+    baseline_year = StringField(_l("Baseline year"), render_kw={"inputmode": "numeric"})
+    source_document = StringField(_l("Plan document"))
+    source_article = StringField(_l("Article"))
+    source_text = TextAreaField(_l("Wording in the plan"))
 
     def set_indicator_choices(self, locale: str) -> None:
         self.indicator.choices = [SelectChoice(code, f"{i.name.get(locale)} ({code})")
@@ -38,13 +42,11 @@ class TargetForm(BaseForm):
 
     def payload(self) -> dict[str, object]:
         """As the targets API takes it."""
-        def number(value: object) -> float | None:
-            return None if value is None else float(value)  # type: ignore[arg-type]
-
         return {"indicator": self.indicator.data, "comparator": self.comparator.data or None,
-                "value": number(self.value.data), "target_year": self.target_year.data,
-                "baseline_value": number(self.baseline_value.data),
-                "baseline_year": self.baseline_year.data,
+                "value": _number(self.value.data, float),
+                "target_year": _number(self.target_year.data, int),
+                "baseline_value": _number(self.baseline_value.data, float),
+                "baseline_year": _number(self.baseline_year.data, int),
                 "source_document": self.source_document.data or "",
                 "source_article": self.source_article.data or "",
                 "source_text": self.source_text.data or ""}

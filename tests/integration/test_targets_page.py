@@ -68,3 +68,25 @@ def test_others_cannot_change(client, db) -> None:  # type: ignore[no-untyped-de
     client.post("/logout", data={"csrf_token": csrf_from(page.get_data(as_text=True))})
     login(client, "staff2", PASSWORD)
     assert client.get("/communes/cam-lo/targets").status_code == 403
+
+
+def test_typing_mistakes_get_vietnamese_messages(client, db) -> None:  # type: ignore[no-untyped-def]
+    setup(db)
+    login(client, "staff1", PASSWORD)
+    page = client.get("/communes/cam-lo/targets").get_data(as_text=True)
+    html = client.post("/communes/cam-lo/targets", data={
+        "csrf_token": csrf_from(page), "indicator": "adult_vneid", "comparator": ">=",
+        "value": "tám lăm", "target_year": "năm 2030"}).get_data(as_text=True)
+    assert "Phải là phần trăm từ 0 đến 100." in html and "Năm không hợp lệ." in html
+    assert "Not a valid" not in html
+    ok = client.post("/communes/cam-lo/targets", data={
+        "csrf_token": csrf_from(page), "indicator": "adult_vneid", "comparator": ">=",
+        "value": "85,5", "target_year": "2030"})
+    assert ok.status_code == 302
+    assert db.scalar(select(Target)).value == 85.5
+
+
+def test_empty_login_says_what_is_missing(client) -> None:  # type: ignore[no-untyped-def]
+    page = client.get("/login").get_data(as_text=True)
+    html = client.post("/login", data={"csrf_token": csrf_from(page)}).get_data(as_text=True)
+    assert "Hãy nhập tên đăng nhập." in html and "Hãy nhập mật khẩu." in html
