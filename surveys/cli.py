@@ -98,6 +98,51 @@ def load_demo(with_data: bool, seed: int) -> None:
     click.echo(report)
 
 
+@click.group("coverage")
+def coverage() -> None:
+    """Telecom partners' coverage measurements."""
+
+
+@coverage.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--partner", "partner_slug", required=True, help="Partner organisation slug.")
+@click.option("--format", "format_name", help="Format name; detected from the file when absent.")
+@with_appcontext
+def coverage_import(path: str, partner_slug: str, format_name: str | None) -> None:
+    """Import a measurement file (streamed; one transaction: all of it or nothing)."""
+    import os
+    import sys
+
+    from surveys.coverage.uploads import import_upload
+    from surveys.models import Partner
+
+    size = os.path.getsize(path)
+    try:
+        with session_scope(current_app) as session, open(path, "rb") as stream, \
+                click.progressbar(length=size, label="Importing", file=sys.stderr) as bar:
+            partner = session.scalar(select(Partner).where(Partner.slug == partner_slug))
+            if partner is None:
+                raise click.ClickException(f"No partner {partner_slug}.")
+            last = [0]
+
+            def progress(_rows: int) -> None:
+                position = stream.tell()
+                bar.update(position - last[0])
+                last[0] = position
+
+            result = import_upload(session, partner, None, os.path.basename(path), stream,
+                                   format_name=format_name, progress=progress,
+                                   max_village_km=current_app.config["COVERAGE_VILLAGE_MAX_KM"])
+            bar.update(size - last[0])
+            upload = result.upload
+            verb = "Imported" if result.created else "Already imported (same content)"
+            click.echo(f"{verb}: upload {upload.id}, format {upload.format}: {upload.rows} rows, "
+                       f"{upload.accepted} accepted, {upload.rejected} rejected, "
+                       f"{upload.duplicates} duplicates, {upload.warnings} warnings.")
+    except Problem as problem:
+        _fail(problem)
+
+
 def init_app(app: Flask) -> None:
-    for command in (init_db, create_user, create_token, revoke_token, load_demo):
+    for command in (init_db, create_user, create_token, revoke_token, load_demo, coverage):
         app.cli.add_command(command)

@@ -58,6 +58,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FUTURE_SKEW_MINUTES", 10,
             "How far in the future a submission's collected_at may be (phone clocks drift).", int),
     Setting("API_PAGE_SIZE", 50, "Default page size of API listings (max 500).", int),
+    Setting("COVERAGE_VILLAGE_MAX_KM", 3.0,
+            "A measurement farther than this from every village centroid gets no village.", float),
     Setting("INDICATOR_MIN_HOUSEHOLDS", 30,
             "Fewer surveyed households than this and an indicator's status is insufficient_data.",
             int),

@@ -65,9 +65,10 @@ class Problem(Exception):
     """A coded, user-facing error. `errors` maps a field, question or line to its message."""
 
     def __init__(self, code: str, *, errors: Mapping[str, Text] | None = None,
-                 message: Text | None = None) -> None:
+                 message: Text | None = None, details: list[dict[str, object]] | None = None) -> None:
         self.kind = CATALOGUE[code]
         self.errors = dict(errors or {})
+        self.details = details  # machine-readable extras, e.g. the first bad rows of a file
         self.message = message or self.kind.message
         super().__init__(f"{code} {self.message.en}")
 
@@ -83,6 +84,8 @@ class Problem(Exception):
         body: dict[str, object] = {"code": self.code, "message": self.message.get(locale)}
         if self.errors:
             body["errors"] = {field: text.get(locale) for field, text in self.errors.items()}
+        if self.details:
+            body["details"] = self.details
         return body
 
 

@@ -231,3 +231,88 @@ class Target(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     commune: Mapped[Commune] = relationship()
+
+
+class CoverageUpload(Base):
+    """One file a telecom partner sent; everything it contributed hangs off it (for delete)."""
+
+    __tablename__ = "coverage_uploads"
+    __table_args__ = (UniqueConstraint("partner_id", "content_sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    filename: Mapped[str] = mapped_column(String(255))
+    format: Mapped[str] = mapped_column(String(32))
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    warnings: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    partner: Mapped[Partner] = relationship()
+
+
+class UploadIssue(Base):
+    """A rejected row (error) or a dropped value (warning) of an upload, by line and column."""
+
+    __tablename__ = "upload_issues"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    upload_id: Mapped[int] = mapped_column(ForeignKey("coverage_uploads.id", ondelete="CASCADE"),
+                                           index=True)
+    line: Mapped[int] = mapped_column(Integer)
+    column: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(String(300))
+    severity: Mapped[str] = mapped_column(String(8))
+
+
+class Measurement(Base):
+    """One coverage or speed measurement at a place and time, normalised from any format."""
+
+    __tablename__ = "measurements"
+    __table_args__ = (UniqueConstraint("upload_id", "dedupe_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    upload_id: Mapped[int] = mapped_column(ForeignKey("coverage_uploads.id", ondelete="CASCADE"),
+                                           index=True)
+    measured_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
+    operator: Mapped[str] = mapped_column(String(16))
+    technology: Mapped[str] = mapped_column(String(4))
+    rsrp_dbm: Mapped[float | None] = mapped_column(Float)
+    rsrq_db: Mapped[float | None] = mapped_column(Float)
+    sinr_db: Mapped[float | None] = mapped_column(Float)
+    download_mbps: Mapped[float | None] = mapped_column(Float)
+    upload_mbps: Mapped[float | None] = mapped_column(Float)
+    latency_ms: Mapped[float | None] = mapped_column(Float)
+    environment: Mapped[str | None] = mapped_column(String(8))
+    source: Mapped[str | None] = mapped_column(String(64))
+    signal_class: Mapped[str | None] = mapped_column(String(10))
+    h3_cell: Mapped[str] = mapped_column(String(16), index=True)
+    commune_id: Mapped[int | None] = mapped_column(ForeignKey("communes.id"), index=True)
+    village_id: Mapped[int | None] = mapped_column(ForeignKey("villages.id"))
+    dedupe_key: Mapped[str] = mapped_column(String(32))
+
+
+class CoverageRollup(Base):
+    """Counts per H3 cell, operator, technology, month and histogram bin, kept up to date on import
+    and delete, so maps and indicators never scan raw measurements. `metric` is `class` (bin = the
+    signal class), `rsrp` (bin = whole dBm), `down` or `up` (bin = log-scale speed bin)."""
+
+    __tablename__ = "coverage_rollups"
+
+    h3_cell: Mapped[str] = mapped_column(String(16), primary_key=True)
+    operator: Mapped[str] = mapped_column(String(16), primary_key=True)
+    technology: Mapped[str] = mapped_column(String(4), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    metric: Mapped[str] = mapped_column(String(8), primary_key=True)
+    bin: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resolution: Mapped[int] = mapped_column(Integer, index=True)
+    count: Mapped[int] = mapped_column(Integer)

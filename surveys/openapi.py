@@ -272,6 +272,39 @@ def openapi_document() -> dict[str, Any]:
                            "parameters": [{"name": "id", "in": "path", "required": True,
                                            "schema": {"type": "integer"}}],
                            "responses": {"204": {"description": "Removed"}, **ERRORS}}},
+            "/api/v1/coverage/uploads": {
+                "post": {
+                    "summary": "Upload a partner's measurement file (formats in "
+                               "docs/coverage-formats.md; detected when `format` is absent)",
+                    "requestBody": {"required": True, "content": {"multipart/form-data": {
+                        "schema": {"type": "object", "required": ["file"], "properties": {
+                            "file": {"type": "string", "format": "binary"},
+                            "format": {"type": "string", "examples": ["phusong-csv", "geojson"]},
+                            "partner": {"type": "string",
+                                        "description": "Admins only: the partner's slug."}}}}}},
+                    "responses": {
+                        "201": {"description": "Imported: id, format, rows, accepted, rejected, "
+                                               "duplicates, warnings, errors_url"},
+                        "200": {"description": "The same file again: the earlier upload."},
+                        **ERRORS}},
+                "get": {"summary": "The caller's uploads (partners: their own; admins: all)",
+                        "responses": {"200": {"description": "uploads"}, **ERRORS}}},
+            "/api/v1/coverage/uploads/{id}": {
+                "get": {"summary": "One upload",
+                        "parameters": [{"name": "id", "in": "path", "required": True,
+                                        "schema": {"type": "integer"}}],
+                        "responses": {"200": {"description": "The upload"}, **ERRORS}},
+                "delete": {"summary": "Remove an upload and all it contributed (rollups too)",
+                           "parameters": [{"name": "id", "in": "path", "required": True,
+                                           "schema": {"type": "integer"}}],
+                           "responses": {"204": {"description": "Removed"}, **ERRORS}}},
+            "/api/v1/coverage/uploads/{id}/errors": {"get": {
+                "summary": "Rejected rows and dropped values as CSV: line, column, value, reason, "
+                           "severity",
+                "parameters": [{"name": "id", "in": "path", "required": True,
+                                "schema": {"type": "integer"}}],
+                "responses": {"200": {"description": "text/csv", "content": {"text/csv": {}}},
+                              **ERRORS}}},
             "/api/v1/openapi.json": {"get": {"summary": "This document", "security": [],
                                              "responses": {"200": {"description": "OpenAPI"}}}},
         },

@@ -23,7 +23,7 @@ def _load_user(user_id: str) -> User | None:
 
 
 def init_app(app: Flask) -> None:
-    from surveys.views import api, api_indicators, auth, errors, pages, survey_form, targets
+    from surveys.views import api, api_coverage, api_indicators, auth, errors, pages, survey_form, targets
 
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -34,9 +34,11 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(targets.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(api_indicators.bp)
+    app.register_blueprint(api_coverage.bp)
     # The API authenticates itself: Bearer tokens need no CSRF token, session calls do (api.py).
     csrf.exempt(api.bp)
     csrf.exempt(api_indicators.bp)
+    csrf.exempt(api_coverage.bp)
 
     @app.before_request
     def _remember_user() -> None:

@@ -1,0 +1,1 @@
+"""Telecom partners' coverage and speed measurements: formats, validation, classes, H3 rollups."""

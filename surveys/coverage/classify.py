@@ -1,0 +1,40 @@
+"""Signal and speed classes (docs/coverage.md cites the sources).
+
+Signal levels are Android's own (SignalStrength / CellSignalStrengthLte & CellSignalStrengthNr,
+the bars a phone shows): LTE RSRP −115/−105/−95/−85 dBm, NR SS-RSRP −110/−90/−80/−65 dBm separate
+none / poor / moderate / good / great. "Usable coverage" here means a class of moderate or better
+(≥ 2 of 4 bars): a phone holds a call and loads a page. Speed: QCVN 81:2019/BTTTT (4G) and
+QCVN 126:2021/BTTTT (5G, average download ≥ 100 Mbps).
+"""
+
+from __future__ import annotations
+
+CLASSES = ("none", "poor", "moderate", "good", "great")
+USABLE = frozenset({"moderate", "good", "great"})
+
+# Lower bounds of poor, moderate, good, great (dBm). 2G/3G have no RSRP: classed by speed only.
+RSRP_THRESHOLDS = {"4g": (-115.0, -105.0, -95.0, -85.0), "5g": (-110.0, -90.0, -80.0, -65.0)}
+# Physical ranges reported by phones (3GPP TS 36.133 / 38.133); outside is a sentinel or a bug.
+RSRP_RANGE = {"4g": (-140.0, -43.0), "5g": (-140.0, -44.0)}
+RSRQ_RANGE = (-20.0, -3.0)
+SINR_RANGE = (-23.0, 40.0)
+SPEED_RANGE = (0.0, 10_000.0)
+LATENCY_RANGE = (0.0, 60_000.0)
+# QCVN 126:2021 (5G): average download ≥ 100 Mbps. QCVN 81:2019 (4G) is used with 4G's usual
+# planning figure; both are settings-free constants documented in docs/coverage.md.
+SPEED_TARGET_MBPS = {"5g": 100.0, "4g": 20.0}
+
+
+def signal_class(technology: str, rsrp_dbm: float | None) -> str | None:
+    thresholds = RSRP_THRESHOLDS.get(technology)
+    if thresholds is None or rsrp_dbm is None:
+        return None
+    level = sum(rsrp_dbm >= bound for bound in thresholds)
+    return CLASSES[level]
+
+
+def meets_speed_target(technology: str, download_mbps: float | None) -> bool | None:
+    target = SPEED_TARGET_MBPS.get(technology)
+    if target is None or download_mbps is None:
+        return None
+    return download_mbps >= target

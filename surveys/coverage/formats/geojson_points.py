@@ -1,0 +1,50 @@
+"""Format 5: a GeoJSON FeatureCollection of points whose properties use format 1's names.
+
+The file is parsed whole (json), so the web path caps its size (COVERAGE_GEOJSON_MAX_BYTES); large
+drive tests belong in CSV, which streams."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from surveys.coverage.formats import RawRecord
+from surveys.coverage.formats.phusong_csv import COLUMNS
+from surveys.coverage.validate import Issue
+
+
+class GeoJsonPoints:
+    name = "geojson"
+    label = "GeoJSON points"
+
+    def matches(self, head: bytes) -> bool:
+        text = head.decode("utf-8-sig", errors="replace").lstrip()
+        return text.startswith("{") and '"FeatureCollection"' in text[:4096]
+
+    def records(self, stream: BinaryIO) -> Iterator[RawRecord | Issue]:
+        try:
+            document = json.load(stream)
+        except (ValueError, UnicodeDecodeError) as exc:
+            yield Issue(1, "", "", f"not valid GeoJSON: {exc}", "error")
+            return
+        features = document.get("features") if isinstance(document, dict) else None
+        if not isinstance(features, list):
+            yield Issue(1, "features", "", "a FeatureCollection needs a features array", "error")
+            return
+        for index, feature in enumerate(features, start=1):
+            geometry = (feature or {}).get("geometry") or {}
+            coordinates = geometry.get("coordinates") if geometry.get("type") == "Point" else None
+            if not (isinstance(coordinates, list) and len(coordinates) >= 2):
+                yield Issue(index, "geometry", str(geometry.get("type")),
+                            "feature is not a Point", "error")
+                continue
+            properties = feature.get("properties") or {}
+            values = {k: properties.get(k) for k in COLUMNS if k not in ("lat", "lon")}
+            values["lon"], values["lat"] = coordinates[0], coordinates[1]
+            columns = {"lat": "geometry", "lon": "geometry"}
+            # Feature numbers stand in for lines: "line" 3 is the third feature.
+            yield RawRecord(index, values, columns)
+
+
+FORMAT = GeoJsonPoints()

@@ -1,0 +1,45 @@
+"""Format 1: phusong's own measurement CSV (docs/coverage-formats.md; template at
+/static/coverage-template.csv). Header names are the canonical field names."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from surveys.coverage.formats import RawRecord
+from surveys.coverage.reading import csv_rows, detect_separator
+from surveys.coverage.validate import Issue
+
+COLUMNS = ("measured_at", "lat", "lon", "accuracy_m", "operator", "mcc", "mnc", "technology",
+           "rsrp_dbm", "rsrq_db", "sinr_db", "download_mbps", "upload_mbps", "latency_ms",
+           "environment", "source")
+REQUIRED = frozenset({"measured_at", "lat", "lon", "technology"})
+
+
+def _header(head: bytes) -> list[str]:
+    first = head.decode("utf-8-sig", errors="replace").splitlines()[0] if head else ""
+    return [c.strip().strip('"').lower() for c in first.split(detect_separator(first))]
+
+
+class PhusongCsv:
+    name = "phusong-csv"
+    label = "phusong measurement CSV"
+
+    def matches(self, head: bytes) -> bool:
+        return REQUIRED <= set(_header(head))
+
+    def records(self, stream: BinaryIO) -> Iterator[RawRecord | Issue]:
+        rows = csv_rows(stream)
+        _line, header = next(rows, (1, []))
+        names = [h.strip().lower() for h in header]
+        known = {i: n for i, n in enumerate(names) if n in COLUMNS}
+        for line, cells in rows:
+            if len(cells) > len(names):
+                yield Issue(line, "", str(len(cells)),
+                            f"{len(cells)} cells for {len(names)} columns", "error")
+                continue
+            values = {name: cells[i] if i < len(cells) else None for i, name in known.items()}
+            yield RawRecord(line, values)
+
+
+FORMAT = PhusongCsv()

@@ -1,0 +1,70 @@
+"""Place measurements: an H3 cell at the base resolution, a commune by its boundary, a village by
+the nearest centroid within a limit (geopy). Work is cached per cell: a drive test of a million
+points crosses a few thousand cells."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import h3
+from geopy.distance import geodesic
+from shapely.geometry import Point, shape
+from shapely.prepared import prep
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from surveys.models import Commune, Village
+
+BASE_RESOLUTION = 10  # cells of about 0.015 km² (edge ≈ 66 m)
+ROLLUP_RESOLUTIONS = (7, 8, 9, 10)
+
+
+@dataclass(frozen=True)
+class _Village:
+    id: int
+    commune_id: int
+    lat: float
+    lon: float
+
+
+class Locator:
+    def __init__(self, session: Session, max_village_km: float) -> None:
+        self.max_village_km = max_village_km
+        self.communes = []
+        for commune_id, boundary in session.execute(
+                select(Commune.id, Commune.boundary).where(Commune.boundary.is_not(None))):
+            geometry = shape(boundary)
+            self.communes.append((commune_id, geometry.bounds, prep(geometry)))
+        self.villages = [_Village(*row) for row in session.execute(
+            select(Village.id, Village.commune_id, Village.lat, Village.lon)
+            .where(Village.lat.is_not(None), Village.lon.is_not(None)))]
+        self._cache: dict[str, tuple[int | None, int | None]] = {}
+
+    def place(self, cell: str) -> tuple[int | None, int | None]:
+        """(commune_id, village_id) of a base cell; None where it lies outside every commune."""
+        if cell not in self._cache:
+            self._cache[cell] = self._place(*h3.cell_to_latlng(cell))
+        return self._cache[cell]
+
+    def _place(self, lat: float, lon: float) -> tuple[int | None, int | None]:
+        commune_id = None
+        point = Point(lon, lat)
+        for candidate, (west, south, east, north), geometry in self.communes:
+            if west <= lon <= east and south <= lat <= north and geometry.contains(point):
+                commune_id = candidate
+                break
+        pool = [v for v in self.villages if commune_id is None or v.commune_id == commune_id]
+        nearest, distance = None, float("inf")
+        for village in pool:
+            if abs(village.lat - lat) > 0.5 or abs(village.lon - lon) > 0.5:
+                continue  # > 50 km away: not worth a geodesic
+            km = geodesic((lat, lon), (village.lat, village.lon)).km
+            if km < distance:
+                nearest, distance = village, km
+        if nearest is None or distance > self.max_village_km:
+            return commune_id, None
+        return commune_id if commune_id is not None else nearest.commune_id, nearest.id
+
+
+def base_cell(lat: float, lon: float) -> str:
+    return h3.latlng_to_cell(lat, lon, BASE_RESOLUTION)

@@ -1,0 +1,178 @@
+"""Turn one raw record (canonical field → text) into a measurement, or say why not.
+
+A row is rejected only when what makes it a measurement is unusable: its position, its time, its
+technology, or both of its main values (signal and download speed). An impossible secondary value —
+tools write sentinels such as −204 or 2147483647 — is dropped with a warning and the row is kept.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from surveys.coverage import classify
+from surveys.coverage.operators import operator_from_codes, operator_from_name
+from surveys.coverage.reading import is_missing, number
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+# Mainland, Hoàng Sa and Trường Sa, generously: a point outside is not a Vietnamese measurement.
+VIETNAM_BOX = (6.0, 23.6, 102.0, 117.9)  # south, north, west, east
+TECHNOLOGIES = {
+    "2g": "2g", "gsm": "2g", "edge": "2g", "gprs": "2g",
+    "3g": "3g", "umts": "3g", "wcdma": "3g", "hspa": "3g", "hspa+": "3g", "hsdpa": "3g",
+    "hsupa": "3g", "td-scdma": "3g",
+    "4g": "4g", "lte": "4g", "lte-a": "4g", "lte+": "4g", "4g+": "4g",
+    "5g": "5g", "nr": "5g", "5g nr": "5g", "nr-sa": "5g", "nr-nsa": "5g", "5g-nsa": "5g",
+    "5g-sa": "5g",
+}
+TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M",
+                "%Y.%m.%d_%H.%M.%S", "%Y/%m/%d %H:%M:%S", "%d.%m.%Y %H:%M:%S")
+
+
+@dataclass
+class Issue:
+    line: int
+    column: str
+    value: str
+    reason: str
+    severity: str  # error | warning
+
+
+@dataclass
+class Checked:
+    values: dict[str, Any] | None
+    issues: list[Issue] = field(default_factory=list)
+
+
+def parse_time(raw: Any) -> datetime:
+    if isinstance(raw, datetime):
+        return raw if raw.tzinfo else raw.replace(tzinfo=VIETNAM)
+    text = str(raw).strip()
+    if re.fullmatch(r"\d{9,10}(\.\d+)?", text):
+        return datetime.fromtimestamp(float(text), UTC)
+    if re.fullmatch(r"\d{12,13}", text):  # milliseconds
+        return datetime.fromtimestamp(int(text) / 1000, UTC)
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        for pattern in TIME_FORMATS:
+            try:
+                parsed = datetime.strptime(text, pattern)
+                break
+            except ValueError:
+                continue
+        else:
+            raise ValueError("not a date-time") from None
+    # Without an offset, a Vietnamese tool's clock is Vietnam's (UTC+7).
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=VIETNAM)
+
+
+def check(line: int, raw: Mapping[str, Any], columns: Mapping[str, str], now: datetime) -> Checked:
+    issues: list[Issue] = []
+
+    def problem(name: str, reason: str, severity: str = "error") -> None:
+        value = raw.get(name)
+        issues.append(Issue(line, columns.get(name, name), "" if value is None else str(value)[:200],
+                            reason, severity))
+
+    def num(name: str) -> float | None:
+        value = raw.get(name)
+        if isinstance(value, int | float):
+            return float(value)
+        try:
+            return number(value)
+        except ValueError:
+            problem(name, "not a number", "warning" if name not in ("lat", "lon") else "error")
+            return None
+
+    lat, lon = num("lat"), num("lon")
+    position_ok = False
+    if lat is None or lon is None:
+        if not any(i.column in (columns.get("lat"), columns.get("lon")) for i in issues):
+            problem("lat" if lat is None else "lon", "missing coordinate")
+    elif not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        problem("lat" if not -90 <= lat <= 90 else "lon", "bad coordinate")
+    elif lat == 0 and lon == 0:
+        problem("lat", "bad coordinate (0, 0: no GPS fix)")
+    elif not (VIETNAM_BOX[0] <= lat <= VIETNAM_BOX[1] and VIETNAM_BOX[2] <= lon <= VIETNAM_BOX[3]):
+        problem("lat", "outside Vietnam")
+    else:
+        position_ok = True
+
+    measured_at = None
+    if is_missing(raw.get("measured_at") if not isinstance(raw.get("measured_at"), datetime)
+                  else "x"):
+        problem("measured_at", "missing timestamp")
+    else:
+        try:
+            measured_at = parse_time(raw["measured_at"]).astimezone(UTC)
+        except (ValueError, OverflowError, OSError):
+            problem("measured_at", "not a date-time (ISO 8601, dd/mm/yyyy hh:mm or Unix seconds)")
+        else:
+            if measured_at > now + timedelta(days=1):
+                problem("measured_at", "timestamp in the future")
+                measured_at = None
+            elif measured_at.year < 2000:
+                problem("measured_at", "timestamp before 2000")
+                measured_at = None
+
+    technology = TECHNOLOGIES.get(str(raw.get("technology") or "").strip().lower())
+    if technology is None:
+        problem("technology", "unknown technology (2g, 3g, 4g, 5g, LTE, NR, ...)")
+
+    mcc, mnc = num("mcc"), num("mnc")
+    operator = operator_from_name(raw.get("operator")) or operator_from_codes(
+        int(mcc) if mcc is not None else None, int(mnc) if mnc is not None else None)
+    if operator is None:
+        if not is_missing(raw.get("operator")) or mnc is not None:
+            problem("operator" if not is_missing(raw.get("operator")) else "mnc",
+                    "unknown operator: kept as 'unknown'", "warning")
+        operator = "unknown"
+
+    def ranged(name: str, low: float, high: float) -> float | None:
+        value = num(name)
+        if value is not None and not low <= value <= high:
+            problem(name, f"outside the physical range {low:g}…{high:g}: dropped", "warning")
+            return None
+        return value
+
+    rsrp = num("rsrp_dbm")
+    if rsrp is not None and technology in classify.RSRP_RANGE:
+        low, high = classify.RSRP_RANGE[technology]
+        if not low <= rsrp <= high:
+            problem("rsrp_dbm", f"outside the physical range {low:g}…{high:g} dBm", "warning")
+            rsrp = None
+    download = ranged("download_mbps", *classify.SPEED_RANGE)
+    if rsrp is None and download is None and not any(
+            i.severity == "error" for i in issues):
+        problem("rsrp_dbm", "no usable signal (RSRP) or download speed")
+    if any(i.severity == "error" for i in issues) or not position_ok or measured_at is None \
+            or technology is None:
+        return Checked(None, issues)
+
+    values = {
+        "measured_at": measured_at, "lat": lat, "lon": lon,
+        "accuracy_m": ranged("accuracy_m", 0, 100_000), "operator": operator,
+        "technology": technology, "rsrp_dbm": rsrp,
+        "rsrq_db": ranged("rsrq_db", *classify.RSRQ_RANGE),
+        "sinr_db": ranged("sinr_db", *classify.SINR_RANGE), "download_mbps": download,
+        "upload_mbps": ranged("upload_mbps", *classify.SPEED_RANGE),
+        "latency_ms": ranged("latency_ms", *classify.LATENCY_RANGE),
+        "environment": _environment(raw.get("environment")),
+        "source": None if is_missing(raw.get("source")) else str(raw["source"]).strip()[:64],
+    }
+    values["signal_class"] = classify.signal_class(technology, rsrp)
+    return Checked(values, issues)
+
+
+def _environment(raw: Any) -> str | None:
+    text = str(raw or "").strip().lower()
+    if text in ("indoor", "in", "trong nhà", "1", "true", "yes"):
+        return "indoor"
+    if text in ("outdoor", "out", "ngoài trời", "0", "false", "no"):
+        return "outdoor"
+    return None

@@ -1,0 +1,179 @@
+"""Partner uploads through /api/v1/coverage/uploads: counts, errors by line, rollups, delete."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from surveys.models import Commune, CoverageRollup, Measurement
+from tests.factories import make_partner, make_token, make_user
+
+DATA = Path(__file__).parents[1] / "data" / "coverage"
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def partners(runner, db):  # type: ignore[no-untyped-def]
+    assert runner.invoke(args=["load-demo"]).exit_code == 0  # real boundaries to assign to
+    from surveys.models import Partner
+
+    viettel = db.scalar(select(Partner).where(Partner.slug == "viettel"))
+    tokens = {"viettel": make_token(db, make_user(db, "viettel-up", role="partner",
+                                                  partner=viettel)),
+              "vnpt": make_token(db, make_user(db, "vnpt-up", role="partner",
+                                               partner=make_partner(db, "vnpt-lab", "VNPT Lab"))),
+              "staff": make_token(db, make_user(db, "staff-x", role="staff",
+                                                commune=db.scalar(select(Commune))))}
+    db.commit()
+    return tokens
+
+
+def upload(client, token, name, **form):  # type: ignore[no-untyped-def]
+    data = {"file": (io.BytesIO((DATA / name).read_bytes()), name), **form}
+    return client.post("/api/v1/coverage/uploads", data=data, headers=auth(token),
+                       content_type="multipart/form-data")
+
+
+def rollup_state(db) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    db.expire_all()
+    return {(r.h3_cell, r.operator, r.technology, r.period, r.metric, r.bin, r.resolution): r.count
+            for r in db.scalars(select(CoverageRollup))}
+
+
+def test_drive_test_counts_and_errors_by_line(client, db, partners):  # type: ignore[no-untyped-def]
+    response = upload(client, partners["viettel"], "cam-lo-drive.csv")
+    assert response.status_code == 201, response.json
+    body = response.json
+    assert body["format"] == "phusong-csv"
+    assert (body["rows"], body["accepted"], body["rejected"], body["duplicates"],
+            body["warnings"]) == (14, 7, 6, 1, 3)
+    errors = client.get(body["errors_url"], headers=auth(partners["viettel"]))
+    table = list(csv.DictReader(io.StringIO(errors.get_data(as_text=True))))
+    by_line = {(int(r["line"]), r["severity"]): r for r in table}
+    assert by_line[(8, "error")]["reason"] == "bad coordinate"
+    assert by_line[(10, "error")]["reason"] == "outside Vietnam"
+    assert by_line[(11, "error")]["column"] == "technology"
+    assert by_line[(12, "error")]["reason"] == "timestamp in the future"
+    assert by_line[(13, "warning")]["column"] == "rsrp_dbm"
+    assert by_line[(13, "error")]["reason"] == "no usable signal (RSRP) or download speed"
+    assert by_line[(14, "error")]["column"] == "measured_at"
+    assert by_line[(7, "warning")]["value"] == "-204"  # sentinel dropped, row kept
+    assert by_line[(15, "warning")]["column"] == "download_mbps"
+
+    stored = {m.measured_at.strftime("%H:%M:%S"): m for m in db.scalars(select(Measurement))}
+    assert stored["01:01:10"].signal_class == "great" and stored["01:01:10"].operator == "viettel"
+    assert stored["01:02:10"].technology == "5g" and stored["01:02:10"].signal_class == "good"
+    assert stored["01:02:40"].operator == "vinaphone"  # from MCC 452 / MNC 02
+    assert stored["01:03:40"].rsrq_db is None and stored["01:03:40"].signal_class == "none"
+    assert stored["01:03:40"].environment == "indoor"
+    cam_lo = db.scalar(select(Commune).where(Commune.slug == "cam-lo"))
+    assert stored["01:01:10"].commune_id == cam_lo.id
+    assert stored["01:04:40"].commune_id is None  # Hà Nội: kept, unassigned
+
+
+def test_rollups_are_exact_and_delete_restores_them(client, db, partners):  # type: ignore[no-untyped-def]
+    before = rollup_state(db)
+    assert before == {}
+    first = upload(client, partners["viettel"], "cam-lo-drive.csv").json
+    after_first = rollup_state(db)
+    counts = {k: v for k, v in after_first.items() if k[4] == "count" and k[6] == 10}
+    # Base resolution 10: one count per stored measurement.
+    assert sum(counts.values()) == 7
+    # Every resolution (7–10) holds the same totals.
+    assert sum(v for k, v in after_first.items() if k[4] == "count") == 7 * 4
+    second = upload(client, partners["vnpt"], "kon-chieng-semicolon.csv").json
+    assert second["accepted"] == 2
+    with_both = rollup_state(db)
+    assert client.delete(f"/api/v1/coverage/uploads/{first['id']}",
+                         headers=auth(partners["viettel"])).status_code == 204
+    only_second = rollup_state(db)
+    assert sum(v for k, v in only_second.items() if k[4] == "count") == 2 * 4
+    assert only_second == {k: v - after_first.get(k, 0) for k, v in with_both.items()
+                           if v - after_first.get(k, 0)}
+    db.expire_all()
+    assert db.scalar(select(func.count()).select_from(Measurement)) == 2
+
+
+def test_same_file_twice_stores_nothing_new(client, db, partners):  # type: ignore[no-untyped-def]
+    first = upload(client, partners["viettel"], "cam-lo-drive.csv")
+    again = upload(client, partners["viettel"], "cam-lo-drive.csv")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json["id"] == first.json["id"]
+    db.expire_all()
+    assert db.scalar(select(func.count()).select_from(Measurement)) == 7
+
+
+def test_semicolons_decimal_commas_bom_and_dashes(client, db, partners):  # type: ignore[no-untyped-def]
+    body = upload(client, partners["viettel"], "kon-chieng-semicolon.csv").json
+    assert (body["rows"], body["accepted"], body["rejected"]) == (3, 2, 1)
+    rows = sorted(db.scalars(select(Measurement)), key=lambda m: m.measured_at)
+    assert rows[0].rsrp_dbm == -101.5 and rows[0].download_mbps == 12.4
+    assert rows[0].lat == pytest.approx(13.7712) and rows[0].environment == "outdoor"
+    assert rows[0].source == "đo tại nhà văn hoá"
+    assert rows[1].operator == "vinaphone" and rows[1].rsrp_dbm is None
+    assert rows[1].technology == "3g" and rows[1].environment == "indoor"
+
+
+def test_geojson_points(client, db, partners):  # type: ignore[no-untyped-def]
+    body = upload(client, partners["viettel"], "nghia-hanh-points.geojson").json
+    assert (body["format"], body["rows"], body["accepted"], body["rejected"]) == (
+        "geojson", 3, 2, 1)
+    operators = sorted(m.operator for m in db.scalars(select(Measurement)))
+    assert operators == ["mobifone", "viettel"]
+
+
+def test_all_bad_stores_nothing_and_says_why(client, db, partners):  # type: ignore[no-untyped-def]
+    bad = "measured_at,lat,lon,technology,rsrp_dbm\n2026-11-18 08:00,95,106.9,LTE,-90\n"
+    response = client.post("/api/v1/coverage/uploads", headers=auth(partners["viettel"]),
+                           content_type="multipart/form-data",
+                           data={"file": (io.BytesIO(bad.encode()), "bad.csv")})
+    assert response.status_code == 422
+    assert "file" in response.json["errors"]
+    assert response.json["details"][0]["line"] == 2
+    assert client.get("/api/v1/coverage/uploads", headers=auth(partners["viettel"])
+                      ).json["uploads"] == []
+
+
+def test_unknown_files_and_formats(client, partners):  # type: ignore[no-untyped-def]
+    junk = client.post("/api/v1/coverage/uploads", headers=auth(partners["viettel"]),
+                       content_type="multipart/form-data",
+                       data={"file": (io.BytesIO(b"a,b,c\n1,2,3\n"), "x.csv")})
+    assert junk.status_code == 422 and "file" in junk.json["errors"]
+    named = upload(client, partners["viettel"], "cam-lo-drive.csv", format="excel")
+    assert named.status_code == 422 and "format" in named.json["errors"]
+    missing = client.post("/api/v1/coverage/uploads", headers=auth(partners["viettel"]),
+                          content_type="multipart/form-data", data={})
+    assert missing.status_code == 422 and "file" in missing.json["errors"]
+
+
+def test_partners_see_and_delete_only_their_own(client, partners):  # type: ignore[no-untyped-def]
+    mine = upload(client, partners["viettel"], "cam-lo-drive.csv").json
+    url = f"/api/v1/coverage/uploads/{mine['id']}"
+    assert client.get(url, headers=auth(partners["vnpt"])).status_code == 404
+    assert client.delete(url, headers=auth(partners["vnpt"])).status_code == 404
+    assert client.get(f"{url}/errors", headers=auth(partners["vnpt"])).status_code == 404
+    assert client.get("/api/v1/coverage/uploads", headers=auth(partners["vnpt"])
+                      ).json["uploads"] == []
+    assert client.get(url, headers=auth(partners["staff"])).status_code == 403
+    assert upload(client, partners["staff"], "cam-lo-drive.csv").status_code == 403
+    assert client.get(url, headers=auth(partners["viettel"])).status_code == 200
+
+
+def test_cli_import(runner, db, partners):  # type: ignore[no-untyped-def]
+    result = runner.invoke(args=["coverage", "import", str(DATA / "cam-lo-drive.csv"),
+                                 "--partner", "viettel"])
+    assert result.exit_code == 0, result.output
+    assert "14 rows, 7 accepted, 6 rejected, 1 duplicates, 3 warnings" in result.output
+    again = runner.invoke(args=["coverage", "import", str(DATA / "cam-lo-drive.csv"),
+                                "--partner", "viettel"])
+    assert "Already imported" in again.output
+    unknown = runner.invoke(args=["coverage", "import", str(DATA / "cam-lo-drive.csv"),
+                                  "--partner", "nobody"])
+    assert unknown.exit_code != 0 and "No partner nobody" in unknown.output
