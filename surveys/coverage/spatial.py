@@ -4,6 +4,7 @@ points crosses a few thousand cells."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import h3
@@ -54,14 +55,13 @@ class Locator:
                 commune_id = candidate
                 break
         pool = [v for v in self.villages if commune_id is None or v.commune_id == commune_id]
-        nearest, distance = None, float("inf")
-        for village in pool:
-            if abs(village.lat - lat) > 0.5 or abs(village.lon - lon) > 0.5:
-                continue  # > 50 km away: not worth a geodesic
-            km = geodesic((lat, lon), (village.lat, village.lon)).km
-            if km < distance:
-                nearest, distance = village, km
-        if nearest is None or distance > self.max_village_km:
+        # Nearest by a flat-earth distance (exact enough to rank villages a few km apart), then
+        # the limit checked with a true geodesic, once.
+        scale = math.cos(math.radians(lat))
+        nearest = min(pool, default=None, key=lambda v: (v.lat - lat) ** 2
+                      + ((v.lon - lon) * scale) ** 2)
+        if nearest is None or geodesic((lat, lon), (nearest.lat, nearest.lon)).km > \
+                self.max_village_km:
             return commune_id, None
         return commune_id if commune_id is not None else nearest.commune_id, nearest.id
 

@@ -56,7 +56,7 @@ def _insert_measurements(session: Session, rows: list[dict]) -> None:  # type: i
     dialect = session.get_bind().dialect.name
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
     # The same measurement twice in one file counts once: the unique key drops the repeat.
-    session.execute(insert(Measurement).on_conflict_do_nothing(
+    session.execute(insert(Measurement.__table__).on_conflict_do_nothing(
         index_elements=["upload_id", "dedupe_key"]), rows)
 
 
