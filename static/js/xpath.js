@@ -1,43 +1,57 @@
-/* The XPath subset of XLSForm relevant/constraint columns; same semantics as surveys/xpath.py,
-   checked against the same cases (tests/data/xpath_cases.json). */
+/* The XPath subset of XLSForm relevant/constraint columns, for the browser: the twin of
+   surveys/xpath.py (the server's copy is the authority). Same semantics and error messages; both run
+   over tests/data/xpath_cases.json. Plain ES2017, one global: window.PhusongXPath. */
 (function (root) {
   'use strict';
-  var SUPPORTED = 'comparisons (= != < <= > >=), and, or, not(), selected(), count-selected(), ' +
+  const SUPPORTED = 'comparisons (= != < <= > >=), and, or, not(), selected(), count-selected(), ' +
     'true(), false(), ${name}, ., string and number literals, parentheses';
-  var FUNCTIONS = { 'not': 1, 'selected': 2, 'count-selected': 1, 'true': 0, 'false': 0 };
-  var TOKEN = /\s*(?:(\d+(?:\.\d*)?|\.\d+)|('[^']*'|"[^"]*")|\$\{([A-Za-z_][A-Za-z0-9_.-]*)\}|(<=|>=|!=|=|<|>|\(|\)|,|-)|(\.)|([A-Za-z_][A-Za-z0-9_-]*))/y;
+  const FUNCTIONS = { 'not': 1, 'selected': 2, 'count-selected': 1, 'true': 0, 'false': 0 };
+  const KINDS = ['number', 'string', 'ref', 'op', 'dot', 'name'];
+  // Whitespace and digits spelt out, as in Python, so that both accept exactly the same text.
+  const TOKEN = /[ \t\r\n]*(?:([0-9]+(?:\.[0-9]*)?|\.[0-9]+)|('[^']*'|"[^"]*")|(\$\{[A-Za-z_][A-Za-z0-9_.-]*\})|(<=|>=|!=|=|<|>|\(|\)|,|-)|(\.)|([A-Za-z_][A-Za-z0-9_-]*))/y;
+  const DECIMAL = /^-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$/;
+  const REFUSED = { '+': 'operator', '*': 'operator', '|': 'operator', '/': 'path', '@': 'path', '[': 'path', ']': 'path' };
+  const has = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
+  const trim = s => s.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
 
-  function UnsupportedExpression(message) { this.name = 'UnsupportedExpression'; this.message = message; }
-  UnsupportedExpression.prototype = Object.create(Error.prototype);
+  class UnsupportedExpression extends Error {
+    constructor(message) { super(message); this.name = 'UnsupportedExpression'; }
+  }
+  const refuse = (text, what, pos) => new UnsupportedExpression(
+    what + ' at position ' + pos + ' in ' + JSON.stringify(text) + '; supported: ' + SUPPORTED);
 
   function tokenise(text) {
-    var tokens = [], pos = 0, m, kinds = ['number', 'string', 'ref', 'op', 'dot', 'name'];
-    while (pos < text.length && text.slice(pos).trim() !== '') {
+    const tokens = [];
+    let pos = 0, m, i;
+    while (trim(text.slice(pos))) {
       TOKEN.lastIndex = pos;
-      m = TOKEN.exec(text);
-      if (!m) {
-        pos += text.slice(pos).length - text.slice(pos).replace(/^\s+/, '').length;
-        throw new UnsupportedExpression('unsupported syntax ' + JSON.stringify(text.slice(pos, pos + 12)) +
-          ' at position ' + pos + ' in ' + JSON.stringify(text) + '; supported: ' + SUPPORTED);
-      }
-      for (var i = 1; i <= 6; i++) {
-        if (m[i] !== undefined) {
-          tokens.push({ kind: kinds[i - 1], value: m[i], pos: m.index + m[0].length - m[0].replace(/^\s+/, '').length });
-          break;
+      if (!(m = TOKEN.exec(text))) {
+        const rest = text.slice(pos).replace(/^[ \t\r\n]+/, ''), c = String.fromCodePoint(rest.codePointAt(0));
+        pos = text.length - rest.length;
+        if (c === "'" || c === '"') throw refuse(text, 'unterminated string', pos);
+        if (c === '$') {
+          const end = rest.indexOf('}');
+          const shown = rest.slice(0, 2) === '${' && end > 0 ? rest.slice(0, end + 1) : rest.split(/[ \t\r\n]/)[0];
+          throw refuse(text, "malformed reference '" + shown + "' (expected ${name})", pos);
         }
+        // A pasted non-breaking space or curly quote looks like the real thing: name it.
+        const code = c > ' ' && c < '\x7f' ? '' : ' (U+' + c.codePointAt(0).toString(16).toUpperCase().padStart(4, '0') + ')';
+        throw refuse(text, 'unsupported ' + (REFUSED[c] || 'character') + " '" + c + "'" + code, pos);
       }
+      for (i = 1; m[i] === undefined; i++);
+      tokens.push({ kind: KINDS[i - 1], text: m[i], pos: TOKEN.lastIndex - m[i].length });
       pos = TOKEN.lastIndex;
     }
-    tokens.push({ kind: 'end', value: '', pos: text.length });
+    tokens.push({ kind: 'end', text: '', pos: text.length });
     return tokens;
   }
 
+  const str = v => Array.isArray(v) ? v.map(str).join(' ')
+    : typeof v === 'boolean' ? (v ? 'true' : 'false') : v === null || v === undefined ? '' : String(v);
   function number(v) {
-    if (typeof v === 'boolean') return v ? 1 : 0;
-    if (typeof v === 'number') return v;
-    if (Array.isArray(v)) v = v.join(' ');
-    var s = String(v === null || v === undefined ? '' : v).trim();
-    return s === '' || !/^-?(\d+(\.\d*)?|\.\d+)$/.test(s) ? NaN : parseFloat(s);
+    if (typeof v === 'boolean' || typeof v === 'number') return Number(v);
+    const s = trim(str(v));  // only plain decimals: "1e3" or "Infinity" in a text answer is no number
+    return DECIMAL.test(s) ? parseFloat(s) : NaN;
   }
   function bool(v) {
     if (typeof v === 'boolean') return v;
@@ -45,104 +59,108 @@
     if (typeof v === 'string' || Array.isArray(v)) return v.length > 0;
     return v !== null && v !== undefined;
   }
-  function str(v) {
-    if (Array.isArray(v)) return v.join(' ');
-    if (typeof v === 'boolean') return v ? 'true' : 'false';
-    return v === null || v === undefined ? '' : String(v);
-  }
-  function items(v) { return Array.isArray(v) ? v.map(String) : str(v).split(/\s+/).filter(Boolean); }
+  const items = v => Array.isArray(v) ? v.map(str) : str(v).split(/[ \t\r\n]+/).filter(Boolean);
   function equals(a, b) {
     if (typeof a === 'boolean' || typeof b === 'boolean') return bool(a) === bool(b);
-    if (typeof a === 'number' || typeof b === 'number') return number(a) === number(b);
+    if (typeof a === 'number' || typeof b === 'number') return number(a) === number(b);  // NaN equals nothing
     return str(a) === str(b);
   }
-  var COMPARE = {
-    '=': equals, '!=': function (a, b) { return !equals(a, b); },
-    '<': function (a, b) { return number(a) < number(b); },
-    '<=': function (a, b) { return number(a) <= number(b); },
-    '>': function (a, b) { return number(a) > number(b); },
-    '>=': function (a, b) { return number(a) >= number(b); }
+  const COMPARE = {
+    '=': equals, '!=': (a, b) => !equals(a, b),
+    '<': (a, b) => number(a) < number(b), '<=': (a, b) => number(a) <= number(b),
+    '>': (a, b) => number(a) > number(b), '>=': (a, b) => number(a) >= number(b)
   };
 
   function compile(text) {
     text = text || '';
-    var tokens = tokenise(text), i = 0, refs = {};
-    function tok() { return tokens[i]; }
-    function fail(what) {
-      var t = tok();
-      return new UnsupportedExpression(what + ': ' + (t.kind === 'end' ? 'end of expression' : JSON.stringify(t.value)) +
-        ' at position ' + t.pos + ' in ' + JSON.stringify(text) + '; supported: ' + SUPPORTED);
+    const tokens = tokenise(text), refs = {};
+    let i = 0;
+    const tok = () => tokens[i];
+    function fail(what, t) {
+      t = t || tok();
+      // A string token's text carries its own quotes.
+      const shown = t.kind === 'end' ? 'end of expression' : t.kind === 'string' ? t.text : "'" + t.text + "'";
+      return refuse(text, what + ' ' + shown, t.pos);
     }
     function take(kind, value) {
-      var t = tok();
-      if (t.kind === kind && (value === undefined || t.value === value)) { i++; return t; }
-      return null;
+      const t = tok();
+      if (t.kind !== kind || (value !== undefined && t.text !== value)) return null;
+      i++;
+      return t;
     }
-    function expect(value) { if (!take('op', value)) throw fail('expected ' + JSON.stringify(value)); }
-    function orExpr() {
-      var node = andExpr();
-      while (take('name', 'or')) node = (function (l, r) { return function (v, c) { return bool(l(v, c)) || bool(r(v, c)); }; })(node, andExpr());
-      return node;
-    }
-    function andExpr() {
-      var node = binary(['=', '!='], relational);
-      while (take('name', 'and')) node = (function (l, r) { return function (v, c) { return bool(l(v, c)) && bool(r(v, c)); }; })(node, binary(['=', '!='], relational));
-      return node;
-    }
-    function relational() { return binary(['<', '<=', '>', '>='], unary); }
-    function binary(ops, operand) {
-      var node = operand();
-      while (tok().kind === 'op' && ops.indexOf(tok().value) >= 0) {
-        var f = COMPARE[take('op').value];
-        node = (function (f, l, r) { return function (v, c) { return f(l(v, c), r(v, c)); }; })(f, node, operand());
+    function logic(isOr, next) {
+      let node = next();
+      while (take('name', isOr ? 'or' : 'and')) {
+        const l = node, r = next();  // short-circuit, as XPath does
+        node = isOr ? (v, c) => bool(l(v, c)) || bool(r(v, c)) : (v, c) => bool(l(v, c)) && bool(r(v, c));
       }
       return node;
     }
+    const orExpr = () => logic(true, andExpr);
+    const andExpr = () => logic(false, equality);
+    function binary(ops, operand) {
+      let node = operand();
+      while (tok().kind === 'op' && ops.indexOf(tok().text) >= 0) {
+        const f = COMPARE[tokens[i++].text], l = node, r = operand();
+        node = (v, c) => f(l(v, c), r(v, c));
+      }
+      return node;
+    }
+    const equality = () => binary(['=', '!='], relational);
+    const relational = () => binary(['<', '<=', '>', '>='], unary);
     function unary() {
-      if (take('op', '-')) { var operand = unary(); return function (v, c) { return -number(operand(v, c)); }; }
-      return primary();
+      if (!take('op', '-')) return primary();
+      const operand = unary();
+      return (v, c) => -number(operand(v, c));
     }
     function primary() {
-      var t = tok();
-      if (take('number')) { var n = parseFloat(t.value); return function () { return n; }; }
-      if (take('string')) { var s = t.value.slice(1, -1); return function () { return s; }; }
+      const t = tok();
+      if (take('number')) { const n = parseFloat(t.text); return () => n; }
+      if (take('string')) { const s = t.text.slice(1, -1); return () => s; }
       if (take('ref')) {
-        refs[t.value] = true;
-        return function (v) { var x = v[t.value]; return x === null || x === undefined ? '' : x; };
+        const name = t.text.slice(2, -1);
+        refs[name] = true;
+        return v => { const x = has(v, name) ? v[name] : null; return x === null || x === undefined ? '' : x; };
       }
-      if (take('dot')) return function (v, c) { return c === null || c === undefined ? '' : c; };
-      if (take('op', '(')) { var node = orExpr(); expect(')'); return node; }
-      if (t.kind === 'name' && Object.prototype.hasOwnProperty.call(FUNCTIONS, t.value)) { i++; return call(t); }
-      if (t.kind === 'name') throw fail('unsupported function or name');
-      throw fail('unexpected');
+      if (take('dot')) return (v, c) => c === null || c === undefined ? '' : c;
+      if (take('op', '(')) {
+        const node = orExpr();
+        if (!take('op', ')')) throw fail("expected ')' but found");
+        return node;
+      }
+      if (take('name')) {
+        if (has(FUNCTIONS, t.text)) return call(t);
+        if (tok().text === '(') throw refuse(text, "unsupported function '" + t.text + "()'", t.pos);
+        throw fail('unsupported name', t);
+      }
+      throw fail('expected a value but found');
     }
     function call(t) {
-      if (!take('op', '(')) throw fail("expected '(' after " + t.value);
-      var args = [];
+      const name = t.text, args = [];
+      if (!take('op', '(')) throw fail("expected '(' after " + name + ' but found');
       if (!take('op', ')')) {
         args.push(orExpr());
         while (take('op', ',')) args.push(orExpr());
-        expect(')');
+        if (!take('op', ')')) throw fail("expected ',' or ')' but found");
       }
-      if (args.length !== FUNCTIONS[t.value]) {
-        throw new UnsupportedExpression(t.value + '() takes ' + FUNCTIONS[t.value] + ' argument(s), got ' +
-          args.length + ', at position ' + t.pos + ' in ' + JSON.stringify(text));
+      if (args.length !== FUNCTIONS[name]) {
+        throw refuse(text, name + '() takes ' + FUNCTIONS[name] + ' argument(s), got ' + args.length + ',', t.pos);
       }
-      switch (t.value) {
-        case 'not': return function (v, c) { return !bool(args[0](v, c)); };
-        case 'selected': return function (v, c) { return items(args[0](v, c)).indexOf(str(args[1](v, c))) >= 0; };
-        case 'count-selected': return function (v, c) { return items(args[0](v, c)).length; };
-        default: var constant = t.value === 'true'; return function () { return constant; };
-      }
+      const [a, b] = args, constant = name === 'true';
+      if (name === 'not') return (v, c) => !bool(a(v, c));
+      if (name === 'selected') return (v, c) => items(a(v, c)).indexOf(str(b(v, c))) >= 0;
+      if (name === 'count-selected') return (v, c) => items(a(v, c)).length;
+      return () => constant;
     }
-    if (tok().kind === 'end') throw fail('empty expression');
-    var root = orExpr();
-    if (tok().kind !== 'end') throw fail('unexpected');
+
+    if (tok().kind === 'end') throw refuse(text, 'empty expression', 0);
+    const root = orExpr();
+    if (tok().kind !== 'end') throw fail(['-', 'div', 'mod'].indexOf(tok().text) >= 0 ? 'unsupported operator' : 'unexpected');
     return {
       source: text,
       references: Object.keys(refs),
-      evaluate: function (values, current) { return root(values || {}, current); },
-      test: function (values, current) { return bool(root(values || {}, current)); }
+      evaluate: (values, current) => root(values || {}, current),
+      test: (values, current) => bool(root(values || {}, current))
     };
   }
 
