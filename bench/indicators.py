@@ -63,16 +63,18 @@ def main() -> int:
             surveyor = make_user(session, "bench", commune=commune)
             session.commit()
             village_ids = [v.id for v in commune.villages]
+            slugs = {v.id: v for v in commune.villages}
             commune_id, surveyor_id = commune.id, surveyor.id
         rng = random.Random(7)
         now = datetime.now(UTC)
         started = time.perf_counter()
         rows = []
         for index in range(N):
-            answers = dict(_answers(rng, COMMUNES[0].profile, rng.uniform(0.6, 1.1)))
+            village_id = rng.choice(village_ids)
+            answers = _answers(rng, COMMUNES[0], slugs[village_id], index, rng.uniform(0.6, 1.1))
             rows.append({"instance_id": str(uuid.UUID(int=index)), "survey": "household",
                          "survey_version": "2026112301", "commune_id": commune_id,
-                         "village_id": rng.choice(village_ids), "surveyor_id": surveyor_id,
+                         "village_id": village_id, "surveyor_id": surveyor_id,
                          "collected_at": now - timedelta(days=rng.uniform(0, 60)),
                          "received_at": now, "lat": 16.75 + rng.gauss(0, 0.02),
                          "lon": 106.95 + rng.gauss(0, 0.02), "accuracy_m": 10.0,

@@ -2,63 +2,141 @@
 
 from __future__ import annotations
 
-from shapely.geometry import Point
-from sqlalchemy import func, select
+import json
+import random
+from datetime import UTC, datetime
+from functools import cache
 
-from surveys.demo import DEMO_PASSWORD, DEMO_USERS, commune_geometry
-from surveys.models import Commune, Submission, User, Village
+from shapely.geometry import Point, shape
+from shapely.prepared import PreparedGeometry, prep
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from surveys import demo
+from surveys.demo import DEMO_USERS, commune_geometry
+from surveys.models import Commune, Partner, Role, Submission, Target, User, Village
+from surveys.submissions import parse_submission
 from tests.conftest import login, make_test_app
 
+SLUGS = ["cam-due", "cam-lo", "cam-xuyen", "kon-chieng", "nghia-hanh"]
 
-def counts(db) -> tuple[int, int, int, int]:  # type: ignore[no-untyped-def]
+
+def counts(db) -> dict[str, int]:  # type: ignore[no-untyped-def]
     db.expire_all()
-    return tuple(db.scalar(select(func.count()).select_from(model))  # type: ignore[return-value]
-                 for model in (Commune, Village, User, Submission))
+    return {model.__name__: db.scalar(select(func.count()).select_from(model))
+            for model in (Commune, Village, Partner, User, Target, Submission)}
 
 
-def test_load_demo_is_idempotent_and_inside_the_boundaries(runner, db, client):  # type: ignore[no-untyped-def]
+@cache
+def _areas(slug: str, stored: str) -> tuple[PreparedGeometry, PreparedGeometry]:
+    return prep(commune_geometry(slug)[0]), prep(shape(json.loads(stored)))
+
+
+def inside(commune: Commune, lon: float, lat: float) -> bool:
+    """Inside both the real boundary and the simplified one stored on the commune."""
+    point = Point(lon, lat)
+    return all(area.contains(point) for area in _areas(commune.slug, json.dumps(commune.boundary)))
+
+
+def payload_of(s: Submission) -> dict:  # type: ignore[type-arg]
+    """The stored submission as the API would have received it."""
+    return {"instance_id": s.instance_id, "survey": s.survey, "survey_version": s.survey_version,
+            "village": s.village.slug, "collected_at": s.collected_at.isoformat(),
+            "location": None if s.lat is None else {"lat": s.lat, "lon": s.lon,
+                                                    "accuracy_m": s.accuracy_m},
+            "answers": s.answers}
+
+
+def test_load_demo_is_idempotent_and_inside_the_boundaries(app, runner, db, client):  # type: ignore[no-untyped-def]
     first = runner.invoke(args=["load-demo"])
     assert first.exit_code == 0, first.output
+    assert "Created: 5 communes, 32 villages, 3 partners, 8 users" in first.output
     after_first = counts(db)
-    assert runner.invoke(args=["load-demo"]).exit_code == 0
+    second = runner.invoke(args=["load-demo"])
+    assert second.exit_code == 0, second.output
+    assert "Created: 0 communes, 0 villages, 0 partners, 0 users, 0 targets" in second.output
     assert counts(db) == after_first
+    assert after_first["Submission"] == 0  # households only with --with-data
+
     communes = db.scalars(select(Commune).order_by(Commune.slug)).all()
-    assert [c.slug for c in communes] == ["cam-due", "cam-lo", "cam-xuyen", "kon-chieng",
-                                          "nghia-hanh"]
+    assert [c.slug for c in communes] == SLUGS
     for commune in communes:
-        area, properties = commune_geometry(commune.slug)
+        _area, properties = commune_geometry(commune.slug)
         assert commune.is_demo and commune.admin_code == str(properties["code"])
+        assert shape(commune.boundary).is_valid
         assert len(commune.villages) >= 5
+        points = []
         for village in commune.villages:
-            assert village.is_demo and village.household_count
-            assert area.contains(Point(village.lon, village.lat)), (commune.slug, village.slug)
-    assert after_first[3] == 0  # no submissions without --with-data
-    assert {u.username for u in db.scalars(select(User))} == {u[0] for u in DEMO_USERS}
-    login(client, "demo-surveyor", DEMO_PASSWORD)
+            assert village.is_demo and 150 <= village.household_count <= 900
+            assert inside(commune, village.lon, village.lat), village.slug
+            points.append(Point(village.lon, village.lat))
+        # Spread out: about 1 km apart at least (0.009° ≈ 1 km; longitude degrees are shorter).
+        assert min(a.distance(b) for i, a in enumerate(points) for b in points[i + 1:]) > 0.0085
+
+    users = db.scalars(select(User)).all()
+    assert {u.username for u in users} == {u.username for u in DEMO_USERS}
+    assert {u.role for u in users} == set(Role)
+    assert db.scalar(select(User).where(User.username == "demo-partner")).partner.slug == "viettel"
+    assert set(db.scalars(select(Partner.slug))) == {"viettel", "vnpt", "mobifone"}
+    login(client, "demo-surveyor", demo.DEMO_PASSWORD)
+    for user in DEMO_USERS[1:4]:  # one of every other role
+        login(app.test_client(), user.username, user.password)
 
 
 def test_with_data_goes_through_the_service_once(runner, db):  # type: ignore[no-untyped-def]
-    assert runner.invoke(args=["load-demo", "--with-data"]).exit_code == 0
-    submissions = db.scalars(select(Submission)).all()
-    assert len(submissions) > 500
-    areas = {slug: commune_geometry(slug)[0] for slug in
-             ("cam-due", "cam-lo", "cam-xuyen", "kon-chieng", "nghia-hanh")}
-    slugs = {c.id: c.slug for c in db.scalars(select(Commune))}
-    for s in submissions:
-        if s.lat is not None:
-            assert areas[slugs[s.commune_id]].contains(Point(s.lon, s.lat))
-        answers = s.answers
-        if answers["consent"] == "yes":
-            assert answers["egov_users"] <= answers["smartphone_users"] <= answers["members_adult"]
-    assert {s.answers["consent"] for s in submissions} == {"yes", "no"}
+    assert runner.invoke(args=["load-demo"]).exit_code == 0
     before = counts(db)
-    assert runner.invoke(args=["load-demo", "--with-data"]).exit_code == 0
-    assert counts(db) == before
+    result = runner.invoke(args=["load-demo", "--with-data"])
+    assert result.exit_code == 0, result.output
+    after = counts(db)
+    assert after == {**before, "Submission": after["Submission"]}
+    assert after["Submission"] >= 32 * 25
+
+    now = datetime.now(UTC)
+    communes = {c.id: c for c in db.scalars(select(Commune))}
+    submissions = db.scalars(select(Submission).options(selectinload(Submission.village))).all()
+    for s in submissions:
+        commune = communes[s.commune_id]
+        parse_submission(payload_of(s), now=now)  # still valid: raises Problem otherwise
+        assert s.surveyor.commune_id == s.commune_id and s.collected_at < now
+        if s.lat is not None:
+            assert inside(commune, s.lon, s.lat), s.instance_id
+            assert 5 <= s.accuracy_m <= 40
+    consents = [s.answers["consent"] for s in submissions]
+    assert 0.01 < consents.count("no") / len(consents) < 0.1
+    assert 0.02 < sum(s.lat is None for s in submissions) / len(submissions) < 0.15
+    by_commune = {c.slug: [s.answers for s in submissions
+                           if s.commune_id == c.id and s.answers["consent"] == "yes"]
+                  for c in communes.values()}
+    fiber = {slug: sum(a["fixed_broadband"] == "fiber" for a in rows) / len(rows)
+             for slug, rows in by_commune.items()}
+    assert fiber["kon-chieng"] < min(v for k, v in fiber.items() if k != "kon-chieng")
+
+    again = runner.invoke(args=["load-demo", "--with-data"])
+    assert again.exit_code == 0, again.output
+    assert "Created: 0 communes, 0 villages, 0 partners, 0 users, 0 targets, 0 submissions" \
+        in again.output
+    assert counts(db) == after
+
+
+def test_households_are_deterministic_and_villages_ignore_the_seed():
+    village = Village(slug="thon-2", name="Thôn 2", lat=16.75, lon=106.95, household_count=400)
+    now = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
+
+    def payloads(seed: int) -> list[dict]:  # type: ignore[type-arg]
+        rng = random.Random(f"{seed}:cam-lo:thon-2")
+        return demo._village_payloads(rng, demo.COMMUNES[0], village, 1.0, now)
+
+    assert payloads(1) == payloads(1) != payloads(2)
+    assert all(datetime.fromisoformat(p["collected_at"]) < now for p in payloads(1))
+    assert demo.village_sites("cam-lo", 7) == demo.village_sites("cam-lo", 7)
 
 
 def test_refused_unless_allowed(database_url, tmp_path):  # type: ignore[no-untyped-def]
     app = make_test_app(database_url, tmp_path, ALLOW_DEMO_DATA=False)
-    result = app.test_cli_runner().invoke(args=["load-demo"])
-    assert result.exit_code != 0
-    assert "ALLOW_DEMO_DATA" in result.output
-    app.extensions["phusong.engine"].dispose()
+    try:
+        result = app.test_cli_runner().invoke(args=["load-demo"])
+        assert result.exit_code != 0
+        assert "ALLOW_DEMO_DATA" in result.output
+    finally:
+        app.extensions["phusong.engine"].dispose()
