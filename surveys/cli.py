@@ -93,8 +93,11 @@ def load_demo(with_data: bool, seed: int) -> None:
             "production: it creates users with published passwords).")
     from surveys import demo
 
-    with session_scope(current_app) as session:
-        report = demo.load_demo(session, with_data=with_data, seed=seed)
+    try:
+        with session_scope(current_app) as session:
+            report = demo.load_demo(session, with_data=with_data, seed=seed)
+    except Problem as problem:
+        _fail(problem)
     click.echo(report)
 
 

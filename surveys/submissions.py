@@ -65,7 +65,9 @@ class SubmissionInput:
 
 
 # What submission_json reads, loaded with the row instead of one lazy query per relation.
-FULL_RECORD = (joinedload(Submission.village).joinedload(Village.commune),
+FULL_RECORD = (joinedload(Submission.village).joinedload(Village.commune)
+               # The boundary is a GeoJSON of up to hundreds of KB: never decode it per submission.
+               .defer(Commune.boundary),
                joinedload(Submission.surveyor), selectinload(Submission.attachments))
 
 

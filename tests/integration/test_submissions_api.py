@@ -250,3 +250,24 @@ def test_session_calls_need_the_csrf_header(client, db, commune):  # type: ignor
     token = client.get("/api/v1/session").json["csrf_token"]
     response = client.post("/api/v1/submissions", json=payload, headers={"X-CSRFToken": token})
     assert response.status_code == 201
+
+
+def test_listing_does_not_load_commune_boundaries(client, db, commune, surveyor_token):  # type: ignore[no-untyped-def]
+    from sqlalchemy import event
+
+    commune.boundary = {"type": "Polygon", "coordinates": [[[106.9, 16.7], [107.0, 16.7],
+                                                           [107.0, 16.8], [106.9, 16.7]]]}
+    db.commit()
+    client.post("/api/v1/submissions", json=submission_payload(), headers=auth(surveyor_token))
+    statements: list[str] = []
+    engine = client.application.extensions["phusong.engine"]
+
+    def remember(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", remember)
+    try:
+        assert client.get("/api/v1/submissions", headers=auth(surveyor_token)).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", remember)
+    assert statements and not any("boundary" in s for s in statements)
