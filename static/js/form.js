@@ -1,333 +1,297 @@
-/* Survey form, progressively enhanced: rules as you type, GPS, and an offline outbox.
-   Without this script the form is a plain POST. With it, a submission goes first into IndexedDB
-   (it survives reloads, restarts and days without signal), then to the API; the server treats a
-   resend of the same instance_id as a replay, so retrying is always safe. */
-(function () {
+/* The survey form, enhanced: rules as you type, GPS and an offline outbox. Without this script it is a
+   plain POST. With it a household goes first into IndexedDB (it survives reloads and days without
+   signal), then to the API, which treats a resent instance_id as a replay. Plain ES2017. */
+(() => {
   'use strict';
-  var form = document.getElementById('survey-form');
-  if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js', { scope: '/' });
-  if (!form || !window.PhusongXPath) return;
-
-  var X = window.PhusongXPath;
-  var text = document.getElementById('i18n').dataset;
-  var outboxEl = document.getElementById('outbox');
-  var gps = document.getElementById('gps');
-  var village = form.elements.village;
-  var submitButton = document.getElementById('submit');
-  var state = { syncing: false, login: false, sent: null, timer: null };
-
-  function fmt(template, values) {
-    return template.replace(/\{(\w+)\}/g, function (_, k) { return values[k]; });
+  const sw = navigator.serviceWorker;
+  if (sw) {
+    const register = () => sw.register('/sw.js', { scope: '/' }).catch(() => {});
+    if (document.readyState === 'complete') register(); else addEventListener('load', register);
   }
-  function uuid() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    var b = crypto.getRandomValues(new Uint8Array(16));
-    b[6] = (b[6] & 15) | 64; b[8] = (b[8] & 63) | 128;
-    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join('');
-    return h.slice(0, 8) + '-' + h.slice(8, 12) + '-' + h.slice(12, 16) + '-' + h.slice(16, 20) + '-' + h.slice(20);
-  }
+  const form = document.getElementById('survey-form'), X = window.PhusongXPath;
+  if (!form || !X) return;
 
-  /* ---- the rules: same XLSForm expressions as the server checks ---- */
-  var questions = Array.prototype.map.call(form.querySelectorAll('.q[data-type]'), function (el) {
-    var d = el.dataset;
-    return { el: el, name: d.name, type: d.type, required: !!d.required, msg: d.constraintMsg,
-      relevant: d.relevant ? X.compile(d.relevant) : null,
-      constraint: d.constraint ? X.compile(d.constraint) : null,
-      inputs: el.querySelectorAll('input, select, textarea'), on: true };
+  const $ = (id) => document.getElementById(id);
+  const all = (sel, el) => Array.from((el || form).querySelectorAll(sel)), FIELDS = 'input,select,textarea';
+  const fmt = (s, v) => s.replace(/\{(\w+)\}/g, (_, k) => v[k]);
+  const T = $('i18n').dataset, F = form.elements, D = form.dataset, village = F.village;
+  const box = $('outbox'), gps = $('gps'), button = $('submit'), place = $('q-village');
+  const BASE = 30000, st = { busy: false, login: false, sent: null, notes: [], delay: BASE, timer: 0 };
+  const ASK = { Accept: 'application/json', 'Accept-Language': D.locale };  // the API's messages in the page's language
+  const fix = document.createElement('p');
+  fix.className = 'alert error'; fix.setAttribute('role', 'alert'); fix.textContent = T.fix; fix.hidden = true;
+  form.insertBefore(fix, button);
+  // crypto.randomUUID is missing on plain http and in older WebViews: RFC 4122 version 4 by hand.
+  const uuid = () => crypto.randomUUID ? crypto.randomUUID() : '10000000-1000-4000-8000-100000000000'
+    .replace(/[018]/g, (c) => (c ^ crypto.getRandomValues(new Uint8Array(1))[0] & 15 >> c / 4).toString(16));
+
+  /* ---- rules: the XLSForm expressions the server checks too ---- */
+  const compile = (s) => { try { return s ? X.compile(s) : null; } catch (e) { return null; } };
+  const holds = (rule, values, cur) => { try { return rule.test(values, cur); } catch (e) { return true; } };
+  const qs = all('.q[data-type]').map((el) => {
+    const d = el.dataset;
+    return { el, name: d.name, type: d.type, required: !!d.required, msg: d.constraintMsg, on: true,
+      rel: compile(d.relevant), con: compile(d.constraint), inputs: all(FIELDS, el) };
   });
-  var groups = form.querySelectorAll('fieldset.group[data-group]');
+  const numeric = (q) => q.type === 'integer' || q.type === 'decimal';
+  const empty = (v) => v === '' || Array.isArray(v) && !v.length;
 
   function value(q) {
-    var inputs = Array.prototype.slice.call(q.inputs);
-    if (q.type === 'select_one') {
-      var c = inputs.filter(function (i) { return i.checked; })[0];
-      return c ? c.value : '';
-    }
-    if (q.type === 'select_multiple') return inputs.filter(function (i) { return i.checked; }).map(function (i) { return i.value; });
-    if (q.type === 'image') return inputs[0].files && inputs[0].files.length ? inputs[0].files[0] : '';
-    var v = inputs[0].value.trim();
-    if ((q.type === 'integer' || q.type === 'decimal') && v !== '') {
-      var n = Number(v.replace(',', '.'));
-      return isNaN(n) ? v : n;
-    }
-    return v;
+    const i = q.inputs, picked = i.filter((x) => x.checked).map((x) => x.value);
+    if (q.type === 'select_one') return picked[0] || '';
+    if (q.type === 'select_multiple') return picked;
+    if (q.type === 'image') return i[0].files && i[0].files[0] || '';
+    if (i[0].validity && i[0].validity.badInput) return '?';  // typed, but not a number
+    const v = i[0].value.trim(), n = Number(v.replace(',', '.'));
+    return !numeric(q) || v === '' || isNaN(n) ? v : n;
   }
-  function empty(v) { return v === '' || v === null || (Array.isArray(v) && v.length === 0); }
-
+  // In document order: a question that is not relevant counts as empty for the ones after it.
   function refresh() {
-    var values = {};
-    questions.forEach(function (q) {
-      q.on = !q.relevant || q.relevant.test(values);
+    const values = {};
+    qs.forEach((q) => { const v = value(q); values[q.name] = v && v.name || v; });
+    qs.forEach((q) => {
+      q.on = !q.rel || holds(q.rel, values);
+      if (!q.on) values[q.name] = '';
       q.el.hidden = !q.on;
-      Array.prototype.forEach.call(q.inputs, function (i) { i.disabled = !q.on; });
-      var v = value(q);
-      values[q.name] = q.on ? (q.type === 'image' ? (v ? v.name : '') : v) : '';
+      q.inputs.forEach((i) => { i.disabled = !q.on; });  // so they are not posted
     });
-    Array.prototype.forEach.call(groups, function (g) {
-      g.hidden = !g.querySelector('.q[data-type]:not([hidden])');
-    });
+    all('fieldset[data-group]').forEach((g) => { g.hidden = !g.querySelector('.q[data-type]:not([hidden])'); });
     return values;
   }
-
-  function problem(q, values, onSubmit) {
+  function problem(q, values, strict) {
+    const v = values[q.name];
     if (!q.on) return '';
-    var v = values[q.name];
-    if (empty(v)) return q.required && onSubmit ? text.required : '';
-    if ((q.type === 'integer' || q.type === 'decimal') && typeof v !== 'number') return text.invalid;
-    if (q.type === 'integer' && !Number.isInteger(v)) return text.invalid;
-    if (q.constraint && !q.constraint.test(values, v)) return q.msg || text.invalid;
-    return '';
+    if (empty(v)) return q.required && strict ? T.required : '';
+    if (numeric(q) && (typeof v !== 'number' || q.type === 'integer' && !Number.isInteger(v))) return T.invalid;
+    return q.con && !holds(q.con, values, v) ? q.msg || T.invalid : '';
   }
-  function show(el, message) {
-    var err = el.querySelector('.err');
-    if (err) err.textContent = message;
-    el.classList.toggle('has-error', !!message);
-    Array.prototype.forEach.call(el.querySelectorAll('input, select, textarea'), function (i) {
-      if (message) i.setAttribute('aria-invalid', 'true'); else i.removeAttribute('aria-invalid');
+  function mark(el, msg) {
+    el.querySelector('.err').textContent = msg;
+    el.classList.toggle('has-error', !!msg);
+    all(FIELDS, el).forEach((i) => msg ? i.setAttribute('aria-invalid', 'true') : i.removeAttribute('aria-invalid'));
+  }
+  // On submit (strict) required answers too; on change only the answers given and errors shown.
+  function check(strict) {
+    const values = refresh(), bad = (el) => strict || el.classList.contains('has-error');
+    let first = null;
+    if (bad(place)) { mark(place, village.value ? '' : T.required); if (!village.value) first = place; }
+    qs.forEach((q) => {
+      const msg = problem(q, values, bad(q.el));
+      mark(q.el, msg);
+      first = first || msg && q.el;
     });
+    if (!first) fix.hidden = true;
+    return first;
   }
-  function validate(onSubmit, only) {
-    var values = refresh(), first = null;
-    questions.forEach(function (q) {
-      if (only && q !== only && !q.el.classList.contains('has-error')) return;
-      var message = problem(q, values, onSubmit || q.el.classList.contains('has-error') && q === only);
-      show(q.el, message);
-      if (message && !first) first = q.el;
-    });
-    if (onSubmit) {
-      var missingVillage = !village.value;
-      show(document.getElementById('q-village'), missingVillage ? text.required : '');
-      if (missingVillage) first = document.getElementById('q-village');
-    }
-    return { values: values, first: first };
-  }
-
-  form.addEventListener('change', function (e) {
-    var q = questions.filter(function (x) { return x.el.contains(e.target); })[0];
-    validate(false, q || null);
-  });
-  form.addEventListener('input', function () { refresh(); });
 
   /* ---- location ---- */
   function locate() {
-    ['lat', 'lon', 'accuracy_m'].forEach(function (n) { form.elements[n].value = ''; });
-    if (!navigator.geolocation) { gps.textContent = gps.dataset.off; return; }
+    ['lat', 'lon', 'accuracy_m'].forEach((n) => { F[n].value = ''; });
+    const off = () => { gps.textContent = gps.dataset.off; };
+    if (!navigator.geolocation) return off();
     gps.textContent = gps.dataset.wait;
-    navigator.geolocation.getCurrentPosition(function (p) {
-      var c = p.coords;
-      form.elements.lat.value = c.latitude.toFixed(6);
-      form.elements.lon.value = c.longitude.toFixed(6);
-      form.elements.accuracy_m.value = Math.round(c.accuracy);
-      gps.textContent = fmt(gps.dataset.ok, { m: Math.round(c.accuracy) });
-      if (!village.value) nearestVillage(c.latitude, c.longitude);
-    }, function () { gps.textContent = gps.dataset.off; },
-    { enableHighAccuracy: true, timeout: 20000, maximumAge: 60000 });
+    navigator.geolocation.getCurrentPosition((p) => {
+      const c = p.coords, m = Math.round(c.accuracy);
+      F.lat.value = c.latitude.toFixed(6); F.lon.value = c.longitude.toFixed(6); F.accuracy_m.value = m;
+      gps.textContent = fmt(gps.dataset.ok, { m });
+      if (!village.value) nearest(c.latitude, c.longitude);
+    }, off, { enableHighAccuracy: true, timeout: 20000, maximumAge: 60000 });
   }
-  function nearestVillage(lat, lon) {
-    var best = null, bestD = Infinity, rad = Math.PI / 180;
-    Array.prototype.forEach.call(village.options, function (o) {
-      if (!o.dataset.lat) return;
-      var la = +o.dataset.lat, lo = +o.dataset.lon;
-      var a = Math.pow(Math.sin((la - lat) * rad / 2), 2) +
-        Math.cos(lat * rad) * Math.cos(la * rad) * Math.pow(Math.sin((lo - lon) * rad / 2), 2);
-      if (a < bestD) { bestD = a; best = o; }
+  function nearest(lat, lon) {  // haversine to each village's centroid
+    const r = Math.PI / 180, sin2 = (x) => Math.pow(Math.sin(x * r / 2), 2);
+    let best = null, bestD = Infinity;
+    all('option[data-lat]', village).forEach((o) => {
+      const la = +o.dataset.lat, lo = +o.dataset.lon;
+      const d = Math.asin(Math.sqrt(sin2(la - lat) + Math.cos(lat * r) * Math.cos(la * r) * sin2(lo - lon)));
+      if (d < bestD) { bestD = d; best = o; }
     });
     if (best) village.value = best.value;
   }
 
-  /* ---- the outbox (IndexedDB) ---- */
-  var dbPromise = null;
-  function db() {
-    if (!dbPromise) {
-      dbPromise = new Promise(function (resolve, reject) {
-        var open = indexedDB.open('phusong', 1);
-        open.onupgradeneeded = function () { open.result.createObjectStore('outbox', { keyPath: 'instance_id' }); };
-        open.onsuccess = function () { resolve(open.result); };
-        open.onerror = function () { reject(open.error); };
-      });
-    }
-    return dbPromise;
-  }
-  function store(mode, work) {
-    return db().then(function (d) {
-      return new Promise(function (resolve, reject) {
-        var tx = d.transaction('outbox', mode), result;
-        var req = work(tx.objectStore('outbox'));
-        if (req) req.onsuccess = function () { result = req.result; };
-        tx.oncomplete = function () { resolve(result); };
-        tx.onerror = tx.onabort = function () { reject(tx.error); };
-      });
+  /* ---- the outbox: IndexedDB "phusong", store "outbox", keyed by instance_id ---- */
+  let dbp = null;
+  function idb(mode, work) {
+    dbp = dbp || new Promise((ok, ko) => {
+      const r = indexedDB.open('phusong', 1);
+      r.onupgradeneeded = () => r.result.createObjectStore('outbox', { keyPath: 'instance_id' });
+      r.onsuccess = () => ok(r.result);
+      r.onerror = () => { dbp = null; ko(r.error); };
     });
+    return dbp.then((db) => new Promise((ok, ko) => {
+      const tx = db.transaction('outbox', mode), req = work(tx.objectStore('outbox'));
+      tx.oncomplete = () => ok(req.result);
+      tx.onerror = (e) => ko(e.target.error);  // the request's error (ConstraintError…), not yet tx.error
+      tx.onabort = () => ko(tx.error);
+    }));
   }
-  function allItems() {
-    return store('readonly', function (s) { return s.getAll(); }).then(function (items) {
-      return (items || []).sort(function (a, b) { return a.queued_at < b.queued_at ? -1 : 1; });
-    });
-  }
+  const put = (item) => idb('readwrite', (s) => s.put(item));
+  const list = () => idb('readonly', (s) => s.getAll())
+    .then((a) => a.sort((x, y) => x.queued_at < y.queued_at ? -1 : 1));
 
   function render(sending) {
-    return allItems().then(function (items) {
-      var waiting = items.filter(function (i) { return !i.error; });
-      var failed = items.filter(function (i) { return i.error; });
-      var lines = [];
-      if (waiting.length) lines.push(fmt(state.login ? text.login : sending ? text.sending : text.queued, { n: waiting.length }));
-      else if (state.sent) lines.push(fmt(text.sent, { id: state.sent }));
-      outboxEl.textContent = '';
-      outboxEl.dataset.waiting = waiting.length;
-      if (lines.length) outboxEl.appendChild(document.createTextNode(lines.join(' ')));
-      if (failed.length) {
-        var ul = document.createElement('ul');
-        failed.forEach(function (i) {
-          var li = document.createElement('li');
-          li.className = 'failed';
-          li.textContent = i.payload.collected_at.slice(0, 16).replace('T', ' ') + ' — ' + i.error;
-          ul.appendChild(li);
+    return list().then((items) => {
+      const failed = items.filter((i) => i.error), waiting = items.length - failed.length;
+      const lines = failed.map((i) => new Date(i.payload.collected_at).toLocaleString(D.locale) + ' — ' + i.error)
+        .concat(st.notes);
+      const line = waiting ? fmt(st.login ? T.login : sending ? T.sending : T.queued, { n: waiting })
+        : st.sent ? fmt(T.sent, { id: st.sent }) : '';
+      box.textContent = line;
+      box.dataset.waiting = waiting;
+      box.dataset.failed = failed.length;
+      if (lines.length) {
+        const ul = box.appendChild(document.createElement('ul'));
+        lines.forEach((text) => {
+          const li = ul.appendChild(document.createElement('li'));
+          li.className = 'failed'; li.textContent = text;
         });
-        outboxEl.appendChild(ul);
       }
-      outboxEl.hidden = !lines.length && !failed.length;
-      if (waiting.length && !state.timer) state.timer = setInterval(sync, 30000);
-      if (!waiting.length && state.timer) { clearInterval(state.timer); state.timer = null; }
-    });
+      box.hidden = !line && !lines.length;
+      clearTimeout(st.timer);  // every 30 s while items wait, backing off to 5 min after failures
+      st.timer = waiting ? setTimeout(sync, st.delay * (0.8 + Math.random() * 0.4)) : 0;
+    }).catch(() => {});
   }
 
-  /* ---- sending ---- */
-  function post(url, body, token, json) {
-    var controller = window.AbortController ? new AbortController() : null;
-    var timer = controller && setTimeout(function () { controller.abort(); }, 30000);
-    var headers = { 'X-CSRFToken': token, 'Accept': 'application/json' };
-    if (json) headers['Content-Type'] = 'application/json';
-    return fetch(url, { method: 'POST', body: body, headers: headers, credentials: 'same-origin',
-      signal: controller && controller.signal }).finally(function () { clearTimeout(timer); });
+  /* ---- sending: oldest first, one at a time ---- */
+  async function post(url, body, token, size) {
+    const ctl = new AbortController(), timer = setTimeout(() => ctl.abort(), 30000 + (size || 0) / 10);
+    const headers = Object.assign({ 'X-CSRFToken': token }, ASK);
+    if (typeof body === 'string') headers['Content-Type'] = 'application/json';
+    let r;
+    try {
+      r = await fetch(url, { method: 'POST', body, headers, credentials: 'same-origin', signal: ctl.signal });
+    } finally { clearTimeout(timer); }
+    const b = await r.json().catch(() => ({})), keys = Object.keys(b.errors || {});
+    return { ok: r.status < 300, status: r.status, body: b,
+      retry: r.status === 401 || r.status >= 500 || r.status === 408 || r.status === 429 || b.code === '400.3',
+      message: keys.length ? keys.map((k) => k + ': ' + b.errors[k]).join('; ') : b.message || 'HTTP ' + r.status };
   }
-  function describe(response) {
-    return response.json().then(function (b) {
-      var details = b.errors ? Object.keys(b.errors).map(function (k) { return k + ': ' + b.errors[k]; }) : [];
-      return [b.message].concat(details).join(' ');
-    }, function () { return 'HTTP ' + response.status; });
+  // true: go on with the next item; false: stop and try again later.
+  async function send(item, token) {
+    let r;
+    if (!item.sent_id) {
+      r = await post(D.api, JSON.stringify(item.payload), token);
+      st.login = r.status === 401;
+      if (r.retry) return false;
+      if (!r.ok) { item.error = r.message; await put(item); return true; }  // 409, 422…: a person must look
+      item.sent_id = r.body.id;
+      if (item.photos.length) await put(item);  // the answers are in; only the photo is left
+    }
+    for (const p of item.photos) {
+      const data = new FormData();
+      data.append('question', p.question);
+      data.append('file', p.blob, p.name);
+      r = await post(D.api + '/' + item.sent_id + '/attachments', data, token, p.blob.size);
+      st.login = r.status === 401;
+      if (r.retry) return false;
+      if (!r.ok) st.notes.push(fmt(T.sent, { id: item.sent_id }) + ' ' + p.name + ': ' + r.message);
+    }
+    await idb('readwrite', (s) => s.delete(item.instance_id));
+    st.sent = item.sent_id;
+    return true;
   }
-  function sendPhotos(item, id, token) {
-    return (item.photos || []).reduce(function (chain, photo) {
-      return chain.then(function () {
-        var data = new FormData();
-        data.append('question', photo.question);
-        data.append('file', photo.blob, photo.name || 'photo.jpg');
-        return post('/api/v1/submissions/' + id + '/attachments', data, token, false).then(function (r) {
-          if (r.status >= 500) throw new Error('retry');
-          // 409/422 on a photo must not hold back the household: the answers are stored.
-        });
-      });
-    }, Promise.resolve());
-  }
-  function sendOne(item, token) {
-    return post(form.dataset.api, JSON.stringify(item.payload), token, true).then(function (r) {
-      if (r.status === 201 || r.status === 200) {
-        return r.json().then(function (record) {
-          return sendPhotos(item, record.id, token).then(function () {
-            state.sent = record.id;
-            return store('readwrite', function (s) { s.delete(item.instance_id); });
-          });
-        });
+  async function drain(withFailed) {
+    const items = (await list()).filter((i) => withFailed || !i.error);
+    if (!items.length) return;
+    await render(true);
+    let ok = false;
+    try {
+      const r = await fetch(D.sessionApi, { credentials: 'same-origin', cache: 'no-store', headers: ASK });
+      st.login = r.status === 401;
+      if (!r.ok) return;
+      const session = await r.json();
+      let other = false;
+      for (const item of items) {
+        // A phone shared by two surveyors: each one's households go under their own login.
+        if (item.user && item.user !== session.username) { other = true; continue; }
+        if (!await send(item, session.csrf_token)) return;
       }
-      if (r.status === 401) { state.login = true; throw new Error('login'); }
-      if (r.status === 400 || r.status >= 500) throw new Error('retry');
-      return describe(r).then(function (message) {  // 409, 422, 403: needs a person, keep it
-        item.error = message;
-        return store('readwrite', function (s) { s.put(item); });
-      });
-    });
+      st.login = other;
+      ok = true;
+    } catch (e) { /* offline, timed out or the server is away: the items wait */ } finally {
+      st.delay = ok ? BASE : Math.min(st.delay * 2, 10 * BASE);
+    }
   }
-  function drain() {
-    return allItems().then(function (items) {
-      items = items.filter(function (i) { return !i.error; });
-      if (!items.length) return;
-      return render(true).then(function () {
-        return fetch(form.dataset.sessionApi, { credentials: 'same-origin', cache: 'no-store' });
-      }).then(function (r) {
-        if (r.status === 401) { state.login = true; return; }
-        if (!r.ok) return;
-        state.login = false;
-        return r.json().then(function (session) {
-          return items.reduce(function (chain, item) {
-            return chain.then(function () { return sendOne(item, session.csrf_token); });
-          }, Promise.resolve());
-        });
-      });
-    }).catch(function () { /* offline or server away: the items wait for the next try */ });
-  }
-  function sync() {
-    if (state.syncing) return;
-    state.syncing = true;
-    var run = function () { return drain(); };
-    // One sender across tabs too; the server is idempotent anyway, but spare the network.
-    var work = navigator.locks ? navigator.locks.request('phusong-outbox', { ifAvailable: true },
-      function (lock) { return lock ? run() : null; }) : run();
-    Promise.resolve(work).catch(function () {}).then(function () {
-      state.syncing = false;
-      return render(false);
-    });
+  function sync(withFailed) {
+    if (st.busy) return Promise.resolve();
+    st.busy = true;
+    const run = () => drain(withFailed === true);
+    // One sender across tabs too: the server is idempotent anyway, but spare the network.
+    const work = navigator.locks
+      ? navigator.locks.request('phusong-outbox', { ifAvailable: true }, (lock) => lock && run()) : run();
+    return work.catch(() => {}).then(() => { st.busy = false; return render(false); });
   }
 
   /* ---- submit: queue first, then send ---- */
-  function payloadFrom(values) {
-    var answers = {}, photos = [];
-    questions.forEach(function (q) {
-      var v = value(q);
-      if (!q.on || empty(v)) return;
-      if (q.type === 'image') {
-        photos.push({ question: q.name, blob: v, name: v.name });
-        answers[q.name] = (v.name || 'photo.jpg').replace(/[\\/]/g, '_').slice(-200);
-      } else answers[q.name] = v;
+  async function build() {
+    const answers = {}, files = [], lat = F.lat.value, lon = F.lon.value, acc = F.accuracy_m.value;
+    refresh();
+    qs.forEach((q) => {
+      const v = q.on ? value(q) : '';
+      if (empty(v)) return;
+      if (q.type !== 'image') { answers[q.name] = v; return; }
+      files.push({ question: q.name, file: v, name: answers[q.name] = v.name.replace(/[\\/]/g, '_').slice(-200) });
     });
-    var lat = form.elements.lat.value, lon = form.elements.lon.value, acc = form.elements.accuracy_m.value;
-    return { photos: photos, payload: {
-      instance_id: form.elements.instance_id.value, survey: form.dataset.survey,
-      survey_version: form.dataset.version, village: village.value,
-      collected_at: new Date().toISOString(),
-      location: lat && lon ? { lat: +lat, lon: +lon, accuracy_m: acc === '' ? null : +acc } : null,
-      answers: answers } };
+    const now = new Date().toISOString(), id = F.instance_id.value;
+    const item = { instance_id: id, queued_at: now, user: D.user, photos: [], payload: {
+      instance_id: id, survey: D.survey, survey_version: D.version, village: village.value, collected_at: now,
+      location: lat && lon ? { lat: +lat, lon: +lon, accuracy_m: acc === '' ? null : +acc } : null, answers } };
+    for (const f of files) {  // the bytes themselves, not a handle on a file the phone may move
+      f.blob = new Blob([await new Response(f.file).arrayBuffer()], { type: f.file.type });
+      delete f.file;
+      item.photos.push(f);
+    }
+    return item;
   }
-  function startHousehold() {
-    var chosen = village.value;
+  function nextHousehold() {
+    const chosen = village.value;
     form.reset();
     village.value = chosen;
-    form.elements.instance_id.value = uuid();
-    questions.forEach(function (q) { show(q.el, ''); });
+    F.instance_id.value = uuid();
+    qs.forEach((q) => mark(q.el, ''));
+    if ($('saved')) $('saved').hidden = true;
     refresh();
     locate();
   }
 
-  form.addEventListener('submit', function (e) {
-    if (!window.indexedDB) return;  // very old browser: the plain POST still works
+  form.addEventListener('submit', async (e) => {
+    if (!window.indexedDB) return;  // a very old browser: the plain POST still works
     e.preventDefault();
-    var checked = validate(true);
-    if (checked.first) {
-      checked.first.scrollIntoView({ block: 'center' });
-      var input = checked.first.querySelector('input, select, textarea');
-      if (input) input.focus();
+    if (button.disabled) return;  // a second tap while the first is being queued
+    const first = check(true);
+    fix.hidden = !first;
+    if (first) {
+      first.scrollIntoView({ block: 'center' });
+      first.querySelector(FIELDS).focus({ preventScroll: true });
       return;
     }
-    submitButton.disabled = true;
-    var built = payloadFrom(checked.values);
-    var item = { instance_id: built.payload.instance_id, payload: built.payload, photos: built.photos,
-      queued_at: new Date().toISOString() };
-    if (navigator.storage && navigator.storage.persist) navigator.storage.persist();
-    store('readwrite', function (s) { s.add(item); }).then(function () {
-      state.sent = null;
-      startHousehold();
-      window.scrollTo(0, 0);
-      return render(false);
-    }, function () { /* already queued (double tap): nothing to do */ }).then(function () {
-      submitButton.disabled = false;
-      sync();
-    });
+    button.disabled = true;
+    let item = null;
+    try {
+      item = await build();
+      await idb('readwrite', (s) => s.add(item));  // add, not put: an instance_id is queued once
+    } catch (err) {
+      button.disabled = false;
+      if (err && err.name === 'ConstraintError') return;  // already queued
+      if (item) F.collected_at.value = item.payload.collected_at;
+      return HTMLFormElement.prototype.submit.call(form);  // no storage here: the plain POST (form.submit is the button)
+    }
+    if (navigator.storage && navigator.storage.persist && !st.asked) navigator.storage.persist().catch(() => {});
+    st.asked = true;
+    st.sent = null;
+    nextHousehold();
+    scrollTo(0, 0);
+    button.disabled = false;
+    await render(false);
+    sync();
   });
+  form.addEventListener('change', () => check(false));
+  form.addEventListener('input', refresh);
+  addEventListener('online', () => { st.delay = BASE; sync(); });
+  document.addEventListener('visibilitychange', () => { if (!document.hidden) sync(); });
 
-  window.addEventListener('online', sync);
-  document.addEventListener('visibilitychange', function () { if (!document.hidden) sync(); });
-  // The server's instance_id is for the plain POST; a page from the offline cache would repeat it.
-  form.elements.instance_id.value = uuid();
+  // The rendered instance_id is for the plain POST; a page from the offline cache would repeat it.
+  F.instance_id.value = uuid();
   refresh();
   locate();
-  render(false).then(sync);
+  render(false).then(() => sync(true));  // on load, failed items get one more try
 })();

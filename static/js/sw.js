@@ -1,73 +1,75 @@
-/* Service worker: the survey form opens offline after one online visit.
-   Pages under /surveys/ are network-first (fresh villages and tokens when there is signal) with the
-   cached copy as the fallback; static files come from the cache and refresh behind; the API is never cached, so the outbox
-   sees real failures and retries. Bump VERSION when the precached files change. */
+/* Service worker: the survey form opens offline after ONE online visit.
+   Install precaches the form page and its files, then skipWaiting + clients.claim, so the page that
+   registered it is controlled at once. Pages under /surveys/ are network first (fresh villages and
+   tokens when there is signal) with the cached copy after 3 s or on failure; static files are cache
+   first; the API and every POST go straight to the network, so the outbox sees real failures.
+   Bump VERSION whenever a precached file changes: a byte-different sw.js is what makes phones
+   fetch the new files (or let /sw.js prepend `self.PHUSONG_BUILD = '<hash of those files>';`). */
 'use strict';
-var VERSION = 'phusong-v1';
-var PRECACHE = ['/surveys/household', '/static/css/app.css', '/static/js/xpath.js',
-  '/static/js/form.js', '/static/img/icon.svg', '/static/manifest.webmanifest'];
+const VERSION = 'phusong-v2' + (self.PHUSONG_BUILD ? '-' + self.PHUSONG_BUILD : '');
+const PAGES = ['/surveys/household'];
+const ASSETS = ['/static/css/app.css', '/static/js/xpath.js', '/static/js/form.js',
+  '/static/img/icon.svg', '/static/manifest.webmanifest'];
+const TIMEOUT = 3000;
 
-self.addEventListener('install', function (event) {
-  event.waitUntil(caches.open(VERSION).then(function (cache) {
-    // One by one and tolerant: a missing optional file must not cost the offline form.
-    return Promise.all(PRECACHE.map(function (url) {
-      return fetch(url, { credentials: 'same-origin' }).then(function (r) {
-        if (r.ok && !r.redirected) return cache.put(url, r);
-      }).catch(function () {});
-    }));
-  }).then(function () { return self.skipWaiting(); }));
+self.addEventListener('install', (event) => {
+  // One by one and tolerant: a file that fails now is cached by the fetch handler on its next
+  // successful load. 'no-cache' revalidates with the server (a 304 costs a few bytes).
+  event.waitUntil(caches.open(VERSION).then((cache) => Promise.all(PAGES.concat(ASSETS).map((url) =>
+    fetch(url, { credentials: 'same-origin', cache: 'no-cache' }).then((response) => {
+      if (response.ok && !response.redirected) return cache.put(url, response);
+    }).catch(() => {}))))
+    .then(() => self.skipWaiting()));
 });
 
-self.addEventListener('activate', function (event) {
-  event.waitUntil(caches.keys().then(function (keys) {
-    return Promise.all(keys.filter(function (k) { return k !== VERSION; }).map(function (k) { return caches.delete(k); }));
-  }).then(function () { return self.clients.claim(); }));
+self.addEventListener('activate', (event) => {
+  event.waitUntil(caches.keys()
+    .then((keys) => Promise.all(keys.filter((k) => k.startsWith('phusong-') && k !== VERSION)
+      .map((k) => caches.delete(k))))
+    .then(() => self.clients.claim()));
 });
 
-function networkFirst(request) {
-  return new Promise(function (resolve) {
-    var settled = false;
-    function fallback() {
-      if (settled) return;
-      caches.match(request, { ignoreSearch: true }).then(function (cached) {
-        if (cached && !settled) { settled = true; resolve(cached); }
-      });
+function page(event) {
+  const url = new URL(event.request.url);
+  let saved = null;
+  const network = fetch(event.request).then((response) => {
+    // Keep the plain page (no ?saved=… banner) when the server gave it; never a login redirect.
+    if (response.ok && response.type === 'basic' && !response.redirected && !url.search) {
+      const copy = response.clone();
+      saved = caches.open(VERSION).then((cache) => cache.put(url.pathname, copy));
     }
-    var timer = setTimeout(fallback, 3000);
-    fetch(request).then(function (response) {
+    return response;
+  });
+  event.waitUntil(network.then(() => saved, () => null));
+  const cached = () => caches.match(url.pathname);
+  return new Promise((resolve) => {
+    let done = false;
+    const give = (response) => { if (response && !done) { done = true; resolve(response); } };
+    const timer = setTimeout(() => cached().then(give), TIMEOUT);  // weak signal: don't keep them waiting
+    network.then((response) => {
       clearTimeout(timer);
-      if (response.ok && !response.redirected) {
-        var copy = response.clone();
-        caches.open(VERSION).then(function (cache) { cache.put(request.url.split('?')[0], copy); });
-      }
-      if (!settled) { settled = true; resolve(response); }
-    }, function () {
+      if (response.status < 500) return give(response);
+      return cached().then((copy) => give(copy || response));  // server trouble: the cached form
+    }, () => {
       clearTimeout(timer);
-      caches.match(request, { ignoreSearch: true }).then(function (cached) {
-        if (!settled) { settled = true; resolve(cached || Response.error()); }
-      });
+      return cached().then((copy) => give(copy || Response.error()));
     });
   });
 }
 
-self.addEventListener('fetch', function (event) {
-  var request = event.request;
-  var url = new URL(request.url);
-  if (request.method !== 'GET' || url.origin !== self.location.origin || url.pathname.indexOf('/api/') === 0) return;
-  if (request.mode === 'navigate' && url.pathname.indexOf('/surveys/') === 0) {
-    event.respondWith(networkFirst(request));
-  } else if (url.pathname.indexOf('/static/') === 0) {
-    // Stale-while-revalidate: instant from the cache, refreshed behind (a 304 when unchanged).
-    event.respondWith(caches.match(request, { ignoreSearch: true }).then(function (cached) {
-      var fresh = fetch(request).then(function (response) {
-        if (response.ok) {
-          var copy = response.clone();
-          caches.open(VERSION).then(function (cache) { cache.put(url.pathname, copy); });
-        }
-        return response;
-      });
-      if (cached) { event.waitUntil(fresh.catch(function () {})); return cached; }
-      return fresh;
-    }));
-  }
+function asset(request) {
+  return caches.match(request).then((hit) => hit || fetch(request).then((response) => {
+    if (response.ok && response.type === 'basic') {
+      const copy = response.clone();
+      caches.open(VERSION).then((cache) => cache.put(request, copy));
+    }
+    return response;
+  }));
+}
+
+self.addEventListener('fetch', (event) => {
+  const request = event.request, url = new URL(request.url);
+  if (request.method !== 'GET' || url.origin !== self.location.origin || url.pathname.startsWith('/api/')) return;
+  if (request.mode === 'navigate' && url.pathname.startsWith('/surveys/')) event.respondWith(page(event));
+  else if (url.pathname.startsWith('/static/')) event.respondWith(asset(request));
 });

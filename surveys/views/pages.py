@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, send_from_directory
+import hashlib
+from pathlib import Path
+
+from flask import Blueprint, Response, current_app, redirect, render_template
 from flask_login import current_user
 from sqlalchemy import select, text
 
@@ -28,9 +31,26 @@ def healthz():  # type: ignore[no-untyped-def]
     return {"status": "ok"}
 
 
+# The files the service worker precaches (ASSETS in static/js/sw.js), served cache-first on phones.
+PRECACHED = ("css/app.css", "js/xpath.js", "js/form.js", "img/icon.svg", "manifest.webmanifest")
+
+
+def build_stamp(static_folder: str) -> str:
+    """A hash of the precached files: any change makes /sw.js byte-different, so phones install
+    the new worker and fetch the new files, whether or not VERSION in sw.js was bumped."""
+    digest = hashlib.sha256()
+    for name in PRECACHED:
+        digest.update(Path(static_folder, name).read_bytes())
+    return digest.hexdigest()[:12]
+
+
 @bp.route("/sw.js")
 def service_worker():  # type: ignore[no-untyped-def]
-    response = send_from_directory(current_app.static_folder, "js/sw.js", max_age=0)
-    response.headers["Cache-Control"] = "no-cache"
-    response.headers["Service-Worker-Allowed"] = "/"
-    return response
+    static = current_app.static_folder
+    assert static is not None
+    stamp = current_app.extensions.get("phusong.sw_stamp")
+    if stamp is None or current_app.debug:
+        stamp = current_app.extensions["phusong.sw_stamp"] = build_stamp(static)
+    body = f"self.PHUSONG_BUILD = '{stamp}';\n" + Path(static, "js/sw.js").read_text("utf-8")
+    return Response(body, mimetype="text/javascript", headers={
+        "Cache-Control": "no-cache", "Service-Worker-Allowed": "/"})

@@ -149,3 +149,18 @@ def test_concurrent_uploads_of_one_photo_store_it_once(client, db, token, live_s
     assert statuses == [200] * 7 + [201]
     db.expire_all()
     assert len(db.scalars(select(Attachment)).all()) == 1
+
+
+def test_service_worker_is_stamped_with_the_precached_files(client, app) -> None:  # type: ignore[no-untyped-def]
+    import re
+    from pathlib import Path
+
+    from surveys.views.pages import PRECACHED, build_stamp
+
+    response = client.get("/sw.js")
+    assert response.status_code == 200 and response.headers["Service-Worker-Allowed"] == "/"
+    stamp = re.match(r"self\.PHUSONG_BUILD = '([0-9a-f]{12})';\n", response.get_data(as_text=True))
+    assert stamp and stamp.group(1) == build_stamp(app.static_folder)
+    sw = Path(app.static_folder, "js/sw.js").read_text()
+    for name in PRECACHED:  # the stamp covers exactly what the worker precaches
+        assert f"/static/{name}" in sw
