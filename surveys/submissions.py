@@ -18,10 +18,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from surveys.answers import validate_answers
+from surveys.db import conflict_insert
 from surveys.definitions import SurveyDefinition, get_definition
 from surveys.errors import Problem, Text
 from surveys.models import Attachment, Commune, Role, Submission, User, Village, utcnow
@@ -205,10 +205,8 @@ def _insert_ignoring_conflict(session: Session, model: type[Submission] | type[A
                               values: dict[str, Any], unique: list[str]) -> int | None:
     """Insert a row unless one with the same unique key exists (or is being inserted right now:
     the database waits for that transaction); return the new id, or None on a conflict."""
-    dialect = session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-    statement = (insert(model).values(**values).on_conflict_do_nothing(index_elements=unique)
-                 .returning(model.id))
+    statement = (conflict_insert(session, model).values(**values)
+                 .on_conflict_do_nothing(index_elements=unique).returning(model.id))
     return session.execute(statement).scalar_one_or_none()
 
 

@@ -17,11 +17,11 @@ from zoneinfo import ZoneInfo
 
 import h3
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from surveys.coverage.classify import CLASSES
 from surveys.coverage.spatial import ROLLUP_RESOLUTIONS
+from surveys.db import conflict_insert
 from surveys.models import CoverageRollup, Measurement
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -104,13 +104,11 @@ def apply(session: Session, counts: Counter[Key], sign: int) -> None:
     """Add (sign=1) or remove (sign=-1) contributions; empty rows are deleted."""
     if not counts:
         return
-    dialect = session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
     values = [{"h3_cell": k[0], "resolution": k[1], "operator": k[2], "technology": k[3],
                "period": k[4], "metric": k[5], "bin": k[6], "count": sign * n}
               for k, n in counts.items()]
     # Core table, not the ORM entity: the ORM's bulk path costs more per row than the database.
-    statement = insert(CoverageRollup.__table__)
+    statement = conflict_insert(session, CoverageRollup.__table__)
     statement = statement.on_conflict_do_update(
         index_elements=["h3_cell", "operator", "technology", "period", "metric", "bin"],
         set_={"count": CoverageRollup.__table__.c.count + statement.excluded.count})

@@ -11,13 +11,13 @@ from datetime import datetime
 from typing import BinaryIO
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from surveys.coverage import rollups
 from surveys.coverage.formats import RawRecord, detect, formats
 from surveys.coverage.spatial import Locator, base_cell
 from surveys.coverage.validate import Issue, check
+from surveys.db import conflict_insert
 from surveys.errors import Problem, Text
 from surveys.models import CoverageUpload, Measurement, Partner, Role, UploadIssue, User, utcnow
 
@@ -53,10 +53,8 @@ def _dedupe_key(values: dict) -> str:  # type: ignore[type-arg]
 def _insert_measurements(session: Session, rows: list[dict]) -> None:  # type: ignore[type-arg]
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
     # The same measurement twice in one file counts once: the unique key drops the repeat.
-    session.execute(insert(Measurement.__table__).on_conflict_do_nothing(
+    session.execute(conflict_insert(session, Measurement.__table__).on_conflict_do_nothing(
         index_elements=["upload_id", "dedupe_key"]), rows)
 
 
