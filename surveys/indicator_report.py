@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from surveys.errors import Problem, Text
 from surveys.indicators import CATALOGUE, MIN_CELLS, MIN_VILLAGES, PLAN_WORDING, Estimate, Household, estimate
-from surveys.models import Commune, Role, Submission, Target, User, Village
+from surveys.models import Commune, Submission, Target, Village
 from surveys.targets import status, targets_for
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -47,22 +47,6 @@ def parse_period(text: str | None) -> Period | None:
     end_month = first + months
     end = datetime(year + (end_month - 1) // 12, (end_month - 1) % 12 + 1, 1, tzinfo=VIETNAM)
     return Period(text.strip(), start, end)
-
-
-def commune_for(session: Session, user: User, slug: str | None, *, write: bool = False) -> Commune:
-    """The commune a user asks about, if their role lets them (staff write, others read)."""
-    if not slug:
-        raise Problem("422.1", errors={"commune": Text("Cần mã xã (commune).",
-                                                       "commune (its slug) is required.")})
-    commune = session.scalar(select(Commune).where(Commune.slug == slug))
-    if commune is None:
-        raise Problem("404.1")
-    if user.role == Role.ADMIN:
-        return commune
-    allowed = (Role.STAFF,) if write else (Role.STAFF, Role.SURVEYOR)
-    if user.role not in allowed or user.commune_id != commune.id:
-        raise Problem("403.1")
-    return commune
 
 
 def _household_rows(session: Session, commune_id: int, *, village_id: int | None = None,

@@ -9,12 +9,12 @@ from flask_babel import get_locale
 from sqlalchemy import select
 
 from surveys import targets as target_service
+from surveys.access import commune_for, editable_target
 from surveys.db import get_session
 from surveys.errors import Problem, Text
 from surveys.indicator_exports import EXPORTERS
 from surveys.indicator_report import (
     TREND_STEPS,
-    commune_for,
     indicator_table,
     indicator_trend,
     parse_period,
@@ -102,13 +102,7 @@ def create_target():  # type: ignore[no-untyped-def]
 
 
 def _own_target(target_id: int) -> Target:
-    user = api_user()
-    db = get_session()
-    target = db.get(Target, target_id)
-    if target is None:
-        raise Problem("404.1")
-    commune_for(db, user, target.commune.slug, write=True)
-    return target
+    return editable_target(get_session(), api_user(), target_id)
 
 
 @bp.patch("/targets/<int:target_id>")

@@ -9,11 +9,11 @@ from flask_login import current_user, login_required
 
 from forms.targets import TargetForm
 from surveys import targets as target_service
+from surveys.access import commune_for, editable_target
 from surveys.db import get_session
 from surveys.errors import Problem
-from surveys.indicator_report import commune_for
 from surveys.indicators import CATALOGUE
-from surveys.models import Commune, Target
+from surveys.models import Target
 
 bp = Blueprint("targets", __name__)
 
@@ -28,14 +28,9 @@ def _form(locale: str, target: Target | None = None) -> TargetForm:
     return form
 
 
-def _editable_target(slug: str, target_id: int) -> tuple[Commune, Target]:
-    """The commune (if the user may change it) and one of its targets, else 403/404."""
-    db = get_session()
-    commune = commune_for(db, current_user._get_current_object(), slug, write=True)
-    target = db.get(Target, target_id)
-    if target is None or target.commune_id != commune.id:
-        raise Problem("404.1")
-    return commune, target
+def _editable_target(slug: str, target_id: int) -> Target:
+    return editable_target(get_session(), current_user._get_current_object(), target_id,
+                           commune_slug=slug)
 
 
 def _save(form: TargetForm, apply) -> bool:  # type: ignore[no-untyped-def]
@@ -77,7 +72,8 @@ def index(slug: str):  # type: ignore[no-untyped-def]
 @login_required
 def edit(slug: str, target_id: int):  # type: ignore[no-untyped-def]
     db = get_session()
-    commune, target = _editable_target(slug, target_id)
+    target = _editable_target(slug, target_id)
+    commune = target.commune
     locale = str(get_locale())
     form = _form(locale, target)
     if form.validate_on_submit():
@@ -91,7 +87,7 @@ def edit(slug: str, target_id: int):  # type: ignore[no-untyped-def]
 @login_required
 def delete(slug: str, target_id: int):  # type: ignore[no-untyped-def]
     db = get_session()
-    _commune, target = _editable_target(slug, target_id)
+    target = _editable_target(slug, target_id)
     db.delete(target)
     db.commit()
     flash(_("Target removed."))

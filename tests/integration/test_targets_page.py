@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from surveys.models import Target
+from surveys.models import Commune, Target
 from tests.conftest import csrf_from, login
 from tests.factories import PASSWORD, make_commune, make_user
 
@@ -90,3 +90,20 @@ def test_empty_login_says_what_is_missing(client) -> None:  # type: ignore[no-un
     page = client.get("/login").get_data(as_text=True)
     html = client.post("/login", data={"csrf_token": csrf_from(page)}).get_data(as_text=True)
     assert "Hãy nhập tên đăng nhập." in html and "Hãy nhập mật khẩu." in html
+
+
+def test_a_target_of_another_commune_is_not_found_under_yours(client, db) -> None:  # type: ignore[no-untyped-def]
+    setup(db)
+    cam_lo = db.scalar(select(Commune).where(Commune.slug == "cam-lo"))
+    target = Target(commune=cam_lo, indicator="adult_vneid", comparator=">=", value=85,
+                    target_year=2030, source_document="", source_article="", source_text="")
+    db.add(target)
+    db.commit()
+    login(client, "staff2", PASSWORD)  # staff of kon-chieng
+    page = client.get("/communes/kon-chieng/targets").get_data(as_text=True)
+    assert client.get(f"/communes/kon-chieng/targets/{target.id}").status_code == 404
+    assert client.post(f"/communes/kon-chieng/targets/{target.id}/delete",
+                       data={"csrf_token": csrf_from(page)}).status_code == 404
+    assert client.get(f"/communes/cam-lo/targets/{target.id}").status_code == 403
+    db.expire_all()
+    assert db.get(Target, target.id) is not None
