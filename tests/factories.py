@@ -97,3 +97,8 @@ def submission_payload(*, instance_id: str | None = None, village: str = "thon-1
     }
     payload.update(extra)
     return payload
+
+
+def auth(token: str) -> dict[str, str]:
+    """The Authorization header of an API token."""
+    return {"Authorization": f"Bearer {token}"}

@@ -10,13 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 from surveys.models import Commune, CoverageRollup, Measurement
-from tests.factories import make_partner, make_token, make_user
+from tests.factories import auth, make_partner, make_token, make_user
 
 DATA = Path(__file__).parents[1] / "data" / "coverage"
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 
 from surveys.models import Submission
 from tests.factories import (
+    auth,
     household_answers,
     make_commune,
     make_partner,
@@ -19,10 +20,6 @@ from tests.factories import (
     submission_payload,
 )
 from tests.unit.test_indicators import paper_wilson
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from surveys.models import Submission
 from tests.factories import (
+    auth,
     household_answers,
     make_commune,
     make_partner,
@@ -34,10 +35,6 @@ def surveyor_token(db, commune):  # type: ignore[no-untyped-def]
     token = make_token(db, make_user(db, "surveyor1", commune=commune))
     db.commit()
     return token
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def count(db) -> int:  # type: ignore[no-untyped-def]
