@@ -85,7 +85,8 @@ class Problem(Exception):
         if self.errors:
             body["errors"] = {field: text.get(locale) for field, text in self.errors.items()}
         if self.details:
-            body["details"] = self.details
+            body["details"] = [{k: v.get(locale) if isinstance(v, Text) else v
+                                for k, v in detail.items()} for detail in self.details]
         return body
 
 

@@ -267,8 +267,12 @@ class UploadIssue(Base):
     line: Mapped[int] = mapped_column(Integer)
     column: Mapped[str] = mapped_column(String(64))
     value: Mapped[str] = mapped_column(String(200))
-    reason: Mapped[str] = mapped_column(String(300))
+    reason: Mapped[str] = mapped_column(String(300))  # English, as first reported
     severity: Mapped[str] = mapped_column(String(8))
+    # A stable code (surveys/coverage/reasons.py) and its values: reports are rendered in the
+    # reader's language from these.
+    code: Mapped[str] = mapped_column(String(40), default="")
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
 
 class Measurement(Base):
@@ -278,14 +282,14 @@ class Measurement(Base):
     __table_args__ = (UniqueConstraint("upload_id", "dedupe_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    upload_id: Mapped[int] = mapped_column(ForeignKey("coverage_uploads.id", ondelete="CASCADE"),
-                                           index=True)
+    # No index of its own: the unique (upload_id, dedupe_key) serves lookups by upload.
+    upload_id: Mapped[int] = mapped_column(ForeignKey("coverage_uploads.id", ondelete="CASCADE"))
     measured_at: Mapped[datetime] = mapped_column(UTCDateTime)
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
     accuracy_m: Mapped[float | None] = mapped_column(Float)
     operator: Mapped[str] = mapped_column(String(16))
-    technology: Mapped[str] = mapped_column(String(4))
+    technology: Mapped[str] = mapped_column(String(8))  # 2g 3g 4g 5g, or mobile / fixed (tiles)
     rsrp_dbm: Mapped[float | None] = mapped_column(Float)
     rsrq_db: Mapped[float | None] = mapped_column(Float)
     sinr_db: Mapped[float | None] = mapped_column(Float)
@@ -295,6 +299,8 @@ class Measurement(Base):
     environment: Mapped[str | None] = mapped_column(String(8))
     source: Mapped[str | None] = mapped_column(String(64))
     signal_class: Mapped[str | None] = mapped_column(String(10))
+    # Radius of the area a row stands for: a cell's estimated coverage disc (OpenCelliD `range`).
+    footprint_m: Mapped[float | None] = mapped_column(Float)
     h3_cell: Mapped[str] = mapped_column(String(16), index=True)
     commune_id: Mapped[int | None] = mapped_column(ForeignKey("communes.id"), index=True)
     village_id: Mapped[int | None] = mapped_column(ForeignKey("villages.id"))
@@ -302,17 +308,21 @@ class Measurement(Base):
 
 
 class CoverageRollup(Base):
-    """Counts per H3 cell, operator, technology, month and histogram bin, kept up to date on import
-    and delete, so maps and indicators never scan raw measurements. `metric` is `class` (bin = the
-    signal class), `rsrp` (bin = whole dBm), `down` or `up` (bin = log-scale speed bin)."""
+    """What one H3 cell holds for one operator, technology and month, kept up to date on import
+    and delete so maps and indicators never scan raw measurements: the number of measurements,
+    of estimated coverage discs reaching it, and histograms that can be added and subtracted
+    (surveys/coverage/rollups.py documents the bins and their precision)."""
 
     __tablename__ = "coverage_rollups"
 
     h3_cell: Mapped[str] = mapped_column(String(16), primary_key=True)
     operator: Mapped[str] = mapped_column(String(16), primary_key=True)
-    technology: Mapped[str] = mapped_column(String(4), primary_key=True)
-    period: Mapped[str] = mapped_column(String(7), primary_key=True)
-    metric: Mapped[str] = mapped_column(String(8), primary_key=True)
-    bin: Mapped[int] = mapped_column(Integer, primary_key=True)
+    technology: Mapped[str] = mapped_column(String(8), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM, Vietnam time
     resolution: Mapped[int] = mapped_column(Integer, index=True)
-    count: Mapped[int] = mapped_column(Integer)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+    estimated: Mapped[int] = mapped_column(Integer, default=0)
+    classes: Mapped[list[int]] = mapped_column(JSONType)  # counts of none … great
+    rsrp: Mapped[dict[str, int]] = mapped_column(JSONType)  # bin → count
+    down: Mapped[dict[str, int]] = mapped_column(JSONType)
+    up: Mapped[dict[str, int]] = mapped_column(JSONType)

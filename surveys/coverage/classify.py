@@ -20,6 +20,9 @@ RSRQ_RANGE = (-20.0, -3.0)
 SINR_RANGE = (-23.0, 40.0)
 SPEED_RANGE = (0.0, 10_000.0)
 LATENCY_RANGE = (0.0, 60_000.0)
+# The largest coverage disc taken from a cell list: LTE's timing advance reaches about 100 km,
+# but a disc that wide says nothing about a commune.
+MAX_FOOTPRINT_M = 35_000.0
 # QCVN 126:2021 (5G): average download ≥ 100 Mbps. QCVN 81:2019 (4G) is used with 4G's usual
 # planning figure; both are settings-free constants documented in docs/coverage.md.
 SPEED_TARGET_MBPS = {"5g": 100.0, "4g": 20.0}

@@ -65,6 +65,16 @@ def number(text: str | None, *, separator: str = ",") -> float | None:
     A decimal comma ("12,5") is read as a decimal point: the separator is never "," then."""
     if text is None:
         return None
+    try:  # the common case, fast: a plain number
+        result = float(text)
+    except ValueError:
+        pass
+    else:
+        if result != result or result in (float("inf"), float("-inf")):
+            if text.strip().lower() in MISSING:  # "nan" means missing
+                return None
+            raise ValueError("not a finite number")
+        return result
     value = text.strip()
     if value.lower() in MISSING:
         return None

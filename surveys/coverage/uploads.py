@@ -13,8 +13,8 @@ from typing import BinaryIO
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from surveys.coverage import rollups
-from surveys.coverage.formats import RawRecord, detect, formats
+from surveys.coverage import reasons, rollups
+from surveys.coverage.formats import Source, detect, formats
 from surveys.coverage.spatial import Locator, base_cell
 from surveys.coverage.validate import Issue, check
 from surveys.db import conflict_insert
@@ -42,20 +42,42 @@ def content_hash(stream: BinaryIO) -> tuple[str, int]:
 
 
 def _dedupe_key(values: dict) -> str:  # type: ignore[type-arg]
+    # The source is part of a measurement's identity: the three sectors of one mast share a
+    # position and a time in a cell list, and differ only by their cell id.
     packed = struct.pack(
-        "<d d d 16s 4s d d d", values["measured_at"].timestamp(), values["lat"], values["lon"],
+        "<d d d 16s 8s d d d", values["measured_at"].timestamp(), values["lat"], values["lon"],
         values["operator"].encode(), values["technology"].encode(),
         *(values[k] if values[k] is not None else float("nan")
           for k in ("rsrp_dbm", "download_mbps", "upload_mbps")))
-    return hashlib.blake2b(packed, digest_size=16).hexdigest()
+    return hashlib.blake2b(packed + (values["source"] or "").encode(), digest_size=16).hexdigest()
 
 
-def _insert_measurements(session: Session, rows: list[dict]) -> None:  # type: ignore[type-arg]
+def _insert_measurements(session: Session, upload_id: int, rows: list[dict],  # type: ignore[type-arg]
+                         counter: rollups.ContributionCounter) -> int:
+    """Insert a batch, add what was really stored to the rollup tallies, return how many.
+
+    The same measurement twice in one file counts once. Repeats within the batch are dropped
+    here; a repeat of an earlier batch is dropped by the unique key, and the rare batch that has
+    one is then asked which of its rows went in (those with ids above the highest before it)."""
     if not rows:
-        return
-    # The same measurement twice in one file counts once: the unique key drops the repeat.
-    session.execute(conflict_insert(session, Measurement.__table__).on_conflict_do_nothing(
-        index_elements=["upload_id", "dedupe_key"]), rows)
+        return 0
+    unique: dict[str, dict] = {}  # type: ignore[type-arg]
+    for row in rows:
+        unique.setdefault(row["dedupe_key"], row)
+    table = Measurement.__table__
+    highest_before = session.scalar(select(func.max(table.c.id))) or 0
+    statement = conflict_insert(session, table).on_conflict_do_nothing(
+        index_elements=["upload_id", "dedupe_key"])
+    inserted = session.execute(statement, list(unique.values())).rowcount
+    if inserted != len(unique):
+        stored = set(session.scalars(select(table.c.dedupe_key).where(
+            table.c.upload_id == upload_id, table.c.id > highest_before)))
+        unique = {key: row for key, row in unique.items() if key in stored}
+    for row in unique.values():
+        counter.add(row["h3_cell"], row["operator"], row["technology"], row["measured_at"],
+                    row["signal_class"], row["rsrp_dbm"], row["download_mbps"], row["upload_mbps"],
+                    row["footprint_m"])
+    return len(unique)
 
 
 def import_upload(session: Session, partner: Partner, user: User | None, filename: str,
@@ -86,66 +108,78 @@ def import_upload(session: Session, partner: Partner, user: User | None, filenam
     session.add(upload)
     session.flush()
     locator = Locator(session, max_village_km)
+    counter = rollups.ContributionCounter()
     rows: list[dict] = []  # type: ignore[type-arg]
     issues: list[dict] = []  # type: ignore[type-arg]
-    candidates = 0
+    first_issues: list[dict] = []  # type: ignore[type-arg]
+    candidates = stored = rows_seen = rejected = warnings = 0
 
     def record(found: list[Issue]) -> None:
+        nonlocal warnings
         for issue in found:
-            if upload.warnings + upload.rejected <= MAX_STORED_ISSUES:
+            if warnings + rejected <= MAX_STORED_ISSUES:
                 issues.append({"upload_id": upload.id, "line": issue.line,
                                "column": issue.column[:64], "value": issue.value[:200],
-                               "reason": issue.reason[:300], "severity": issue.severity})
+                               "reason": issue.reason[:300], "severity": issue.severity,
+                               "code": issue.code, "params": issue.params})
+                if len(first_issues) < 100:
+                    first_issues.append(issues[-1])
             if issue.severity == "warning":
-                upload.warnings += 1
+                warnings += 1
 
-    for item in fmt.records(stream):
-        upload.rows += 1
+    for item in fmt.records(stream, Source(filename, now)):
         if isinstance(item, Issue):
-            upload.rejected += 1
-            record([item])
+            if item.severity == "error":  # a row that could not even be read
+                rows_seen += 1
+                rejected += 1
+            record([item])  # or a warning about the whole file
+            continue
+        rows_seen += 1
+        checked = check(item.line, item.values, item.columns, now)
+        if checked.values is None:
+            rejected += 1
+            record(checked.issues)
         else:
-            assert isinstance(item, RawRecord)
-            checked = check(item.line, item.values, item.columns, now)
-            if checked.values is None:
-                upload.rejected += 1
+            if checked.issues:
                 record(checked.issues)
-            else:
-                record(checked.issues)
-                values = checked.values
-                cell = base_cell(values["lat"], values["lon"])
-                commune_id, village_id = locator.place(cell)
-                rows.append({**values, "upload_id": upload.id, "h3_cell": cell,
-                             "commune_id": commune_id, "village_id": village_id,
-                             "dedupe_key": _dedupe_key(values)})
-                candidates += 1
+            values = checked.values
+            cell = base_cell(values["lat"], values["lon"])
+            commune_id, village_id = locator.place(cell)
+            values.update(upload_id=upload.id, h3_cell=cell, commune_id=commune_id,
+                          village_id=village_id, dedupe_key=_dedupe_key(values))
+            rows.append(values)
+            candidates += 1
         if len(rows) >= BATCH:
-            _insert_measurements(session, rows)
+            stored += _insert_measurements(session, upload.id, rows, counter)
             rows.clear()
+            if len(counter) >= rollups.FLUSH_KEYS:
+                rollups.apply(session, counter, +1)
+                counter.clear()
             if progress:
-                progress(upload.rows)
+                progress(rows_seen)
         if len(issues) >= BATCH:
             session.execute(UploadIssue.__table__.insert(), issues)
             issues.clear()
-    _insert_measurements(session, rows)
+    stored += _insert_measurements(session, upload.id, rows, counter)
     if issues:
         session.execute(UploadIssue.__table__.insert(), issues)
-    stored = session.scalar(select(func.count()).select_from(Measurement)
-                            .where(Measurement.upload_id == upload.id)) or 0
+    upload.rows, upload.rejected, upload.warnings = rows_seen, rejected, warnings
     upload.accepted = stored
     upload.duplicates = candidates - stored
     if stored == 0:
         raise Problem("422.1", errors={"file": Text(
             "Không dòng nào hợp lệ ({n} dòng); không lưu gì. Xem lỗi từng dòng.",
             "No valid row ({n} rows); nothing was stored. See the errors by line.").format(
-            n=upload.rows)}, details=[_issue_json(i) for i in issues[:100]])
-    rollups.apply(session, rollups.contributions_of_upload(session, upload.id), +1)
+            n=upload.rows)}, details=[_issue_json(i) for i in first_issues])
+    rollups.apply(session, counter, +1)
     session.flush()
     return UploadResult(upload, created=True)
 
 
 def _issue_json(issue: dict) -> dict:  # type: ignore[type-arg]
-    return {k: issue[k] for k in ("line", "column", "value", "reason", "severity")}
+    return {"line": issue["line"], "column": issue["column"], "value": issue["value"],
+            "reason": reasons.text(issue["code"], issue["params"]), "severity": issue["severity"],
+            "code": issue["code"]}
 
 
 def delete_upload(session: Session, upload: CoverageUpload) -> None:

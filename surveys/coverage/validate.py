@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from surveys.coverage import classify
 from surveys.coverage.operators import operator_from_codes, operator_from_name
 from surveys.coverage.reading import is_missing, number
+from surveys.coverage.reasons import render
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 # Mainland, Hoàng Sa and Trường Sa, generously: a point outside is not a Vietnamese measurement.
@@ -28,6 +29,8 @@ TECHNOLOGIES = {
     "4g": "4g", "lte": "4g", "lte-a": "4g", "lte+": "4g", "4g+": "4g",
     "5g": "5g", "nr": "5g", "5g nr": "5g", "nr-sa": "5g", "nr-nsa": "5g", "5g-nsa": "5g",
     "5g-sa": "5g",
+    # Aggregated speed tiles (Ookla open data) say the layer, not the generation.
+    "mobile": "mobile", "fixed": "fixed",
 }
 TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M",
                 "%Y.%m.%d_%H.%M.%S", "%Y/%m/%d %H:%M:%S", "%d.%m.%Y %H:%M:%S")
@@ -38,8 +41,13 @@ class Issue:
     line: int
     column: str
     value: str
-    reason: str
+    code: str  # surveys/coverage/reasons.py
     severity: str  # error | warning
+    params: dict[str, Any] | None = None
+
+    @property
+    def reason(self) -> str:
+        return render(self.code, self.params, "en")
 
 
 @dataclass
@@ -71,58 +79,68 @@ def parse_time(raw: Any) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=VIETNAM)
 
 
+def _not_a_number() -> float:
+    raise ValueError("not a number")
+
+
 def check(line: int, raw: Mapping[str, Any], columns: Mapping[str, str], now: datetime) -> Checked:
     issues: list[Issue] = []
 
-    def problem(name: str, reason: str, severity: str = "error") -> None:
+    def problem(name: str, code: str, severity: str = "error", **params: Any) -> None:
         value = raw.get(name)
         issues.append(Issue(line, columns.get(name, name), "" if value is None else str(value)[:200],
-                            reason, severity))
+                            code, severity, params or None))
 
     def num(name: str) -> float | None:
         value = raw.get(name)
-        if isinstance(value, int | float):
-            return float(value)
+        if value is None:
+            return None
+        try:  # the common case first: a plain, finite number
+            result = float(value)
+            if result - result == 0:  # neither nan nor ±inf
+                return result
+        except (ValueError, TypeError):
+            pass
         try:
-            return number(value)
+            return number(value) if isinstance(value, str) else _not_a_number()
         except ValueError:
-            problem(name, "not a number", "warning" if name not in ("lat", "lon") else "error")
+            problem(name, "not_a_number", "warning" if name not in ("lat", "lon") else "error")
             return None
 
     lat, lon = num("lat"), num("lon")
     position_ok = False
     if lat is None or lon is None:
         if not any(i.column in (columns.get("lat"), columns.get("lon")) for i in issues):
-            problem("lat" if lat is None else "lon", "missing coordinate")
+            problem("lat" if lat is None else "lon", "missing_coordinate")
     elif not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        problem("lat" if not -90 <= lat <= 90 else "lon", "bad coordinate")
+        problem("lat" if not -90 <= lat <= 90 else "lon", "bad_coordinate")
     elif lat == 0 and lon == 0:
-        problem("lat", "bad coordinate (0, 0: no GPS fix)")
+        problem("lat", "no_gps_fix")
     elif not (VIETNAM_BOX[0] <= lat <= VIETNAM_BOX[1] and VIETNAM_BOX[2] <= lon <= VIETNAM_BOX[3]):
-        problem("lat", "outside Vietnam")
+        problem("lat", "outside_vietnam")
     else:
         position_ok = True
 
     measured_at = None
     if is_missing(raw.get("measured_at") if not isinstance(raw.get("measured_at"), datetime)
                   else "x"):
-        problem("measured_at", "missing timestamp")
+        problem("measured_at", "missing_timestamp")
     else:
         try:
             measured_at = parse_time(raw["measured_at"]).astimezone(UTC)
         except (ValueError, OverflowError, OSError):
-            problem("measured_at", "not a date-time (ISO 8601, dd/mm/yyyy hh:mm or Unix seconds)")
+            problem("measured_at", "bad_timestamp")
         else:
             if measured_at > now + timedelta(days=1):
-                problem("measured_at", "timestamp in the future")
+                problem("measured_at", "future_timestamp")
                 measured_at = None
             elif measured_at.year < 2000:
-                problem("measured_at", "timestamp before 2000")
+                problem("measured_at", "old_timestamp")
                 measured_at = None
 
     technology = TECHNOLOGIES.get(str(raw.get("technology") or "").strip().lower())
     if technology is None:
-        problem("technology", "unknown technology (2g, 3g, 4g, 5g, LTE, NR, ...)")
+        problem("technology", "unknown_technology")
 
     mcc, mnc = num("mcc"), num("mnc")
     operator = operator_from_name(raw.get("operator")) or operator_from_codes(
@@ -130,13 +148,13 @@ def check(line: int, raw: Mapping[str, Any], columns: Mapping[str, str], now: da
     if operator is None:
         if not is_missing(raw.get("operator")) or mnc is not None:
             problem("operator" if not is_missing(raw.get("operator")) else "mnc",
-                    "unknown operator: kept as 'unknown'", "warning")
+                    "unknown_operator", "warning")
         operator = "unknown"
 
     def ranged(name: str, low: float, high: float) -> float | None:
         value = num(name)
         if value is not None and not low <= value <= high:
-            problem(name, f"outside the physical range {low:g}…{high:g}: dropped", "warning")
+            problem(name, "out_of_range", "warning", low=f"{low:g}", high=f"{high:g}")
             return None
         return value
 
@@ -144,12 +162,19 @@ def check(line: int, raw: Mapping[str, Any], columns: Mapping[str, str], now: da
     if rsrp is not None and technology in classify.RSRP_RANGE:
         low, high = classify.RSRP_RANGE[technology]
         if not low <= rsrp <= high:
-            problem("rsrp_dbm", f"outside the physical range {low:g}…{high:g} dBm", "warning")
+            problem("rsrp_dbm", "out_of_range", "warning", low=f"{low:g}", high=f"{high:g} dBm")
             rsrp = None
     download = ranged("download_mbps", *classify.SPEED_RANGE)
-    if rsrp is None and download is None and not any(
-            i.severity == "error" for i in issues):
-        problem("rsrp_dbm", "no usable signal (RSRP) or download speed")
+    # A cell's estimated coverage disc (OpenCelliD) stands for coverage by itself: its range is
+    # its main value. Every other row needs a signal or a speed.
+    footprint = None
+    if "footprint_m" in raw:
+        footprint = num("footprint_m")
+        if footprint is None or not 1 <= footprint <= classify.MAX_FOOTPRINT_M:
+            problem("footprint_m", "no_range")
+            footprint = None
+    elif rsrp is None and download is None and not any(i.severity == "error" for i in issues):
+        problem("rsrp_dbm", "no_main_value")
     if any(i.severity == "error" for i in issues) or not position_ok or measured_at is None \
             or technology is None:
         return Checked(None, issues)
@@ -164,6 +189,7 @@ def check(line: int, raw: Mapping[str, Any], columns: Mapping[str, str], now: da
         "latency_ms": ranged("latency_ms", *classify.LATENCY_RANGE),
         "environment": _environment(raw.get("environment")),
         "source": None if is_missing(raw.get("source")) else str(raw["source"]).strip()[:64],
+        "footprint_m": footprint,
     }
     values["signal_class"] = classify.signal_class(technology, rsrp)
     return Checked(values, issues)

@@ -6,9 +6,10 @@ import csv
 import io
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask_babel import get_locale
 from sqlalchemy import select
 
-from surveys.coverage import uploads
+from surveys.coverage import reasons, uploads
 from surveys.db import get_session
 from surveys.errors import Problem, Text
 from surveys.models import CoverageUpload, Partner, Role, UploadIssue
@@ -66,11 +67,14 @@ def upload_errors(upload_id: int):  # type: ignore[no-untyped-def]
     upload = uploads.get_visible_upload(db, api_user(), upload_id)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["line", "column", "value", "reason", "severity"])
+    locale = str(get_locale())
+    writer.writerow(["line", "column", "value", "reason", "severity", "code"])
     for issue in db.scalars(select(UploadIssue).where(UploadIssue.upload_id == upload.id)
                             .order_by(UploadIssue.line, UploadIssue.id)):
-        writer.writerow([issue.line, issue.column, issue.value, issue.reason, issue.severity])
-    return Response(buffer.getvalue(), mimetype="text/csv",
+        reason = reasons.render(issue.code, issue.params, locale) if issue.code else issue.reason
+        writer.writerow([issue.line, issue.column, issue.value, reason, issue.severity, issue.code])
+    # The BOM makes Excel read the Vietnamese letters as UTF-8.
+    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition":
                              f'attachment; filename="upload-{upload.id}-errors.csv"'})
 

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+import math
+from datetime import timedelta
 from pathlib import Path
 
+import h3
 import pytest
 from sqlalchemy import func, select
 
+from surveys.coverage import rollups
+from surveys.coverage.classify import CLASSES
 from surveys.models import Commune, CoverageRollup, Measurement
 from tests.factories import auth, make_partner, make_token, make_user
 
@@ -39,8 +44,16 @@ def upload(client, token, name, **form):  # type: ignore[no-untyped-def]
 
 def rollup_state(db) -> dict:  # type: ignore[no-untyped-def,type-arg]
     db.expire_all()
-    return {(r.h3_cell, r.operator, r.technology, r.period, r.metric, r.bin, r.resolution): r.count
+    return {(r.h3_cell, r.operator, r.technology, r.period, r.resolution):
+            (r.n, r.estimated, list(r.classes), dict(r.rsrp), dict(r.down), dict(r.up))
             for r in db.scalars(select(CoverageRollup))}
+
+
+def error_rows(client, url, token, language=None):  # type: ignore[no-untyped-def]
+    headers = {**auth(token), **({"Accept-Language": language} if language else {})}
+    response = client.get(url, headers=headers)
+    assert response.status_code == 200
+    return list(csv.DictReader(io.StringIO(response.get_data().decode("utf-8-sig"))))
 
 
 def test_drive_test_counts_and_errors_by_line(client, db, partners):  # type: ignore[no-untyped-def]
@@ -50,8 +63,7 @@ def test_drive_test_counts_and_errors_by_line(client, db, partners):  # type: ig
     assert body["format"] == "phusong-csv"
     assert (body["rows"], body["accepted"], body["rejected"], body["duplicates"],
             body["warnings"]) == (14, 7, 6, 1, 3)
-    errors = client.get(body["errors_url"], headers=auth(partners["viettel"]))
-    table = list(csv.DictReader(io.StringIO(errors.get_data(as_text=True))))
+    table = error_rows(client, body["errors_url"], partners["viettel"], "en")
     by_line = {(int(r["line"]), r["severity"]): r for r in table}
     assert by_line[(8, "error")]["reason"] == "bad coordinate"
     assert by_line[(10, "error")]["reason"] == "outside Vietnam"
@@ -60,6 +72,7 @@ def test_drive_test_counts_and_errors_by_line(client, db, partners):  # type: ig
     assert by_line[(13, "warning")]["column"] == "rsrp_dbm"
     assert by_line[(13, "error")]["reason"] == "no usable signal (RSRP) or download speed"
     assert by_line[(14, "error")]["column"] == "measured_at"
+    assert [r["code"] for r in table if r["line"] == "8"] == ["bad_coordinate"]
     assert by_line[(7, "warning")]["value"] == "-204"  # sentinel dropped, row kept
     assert by_line[(15, "warning")]["column"] == "download_mbps"
 
@@ -74,27 +87,48 @@ def test_drive_test_counts_and_errors_by_line(client, db, partners):  # type: ig
     assert stored["01:04:40"].commune_id is None  # Hà Nội: kept, unassigned
 
 
+def expected_rollups(db) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    """The rollups recomputed from the stored rows the plainest way, for comparison."""
+    expected: dict = {}  # type: ignore[type-arg]
+    for m in db.scalars(select(Measurement)):
+        period = (m.measured_at + timedelta(hours=7)).strftime("%Y-%m")
+        for resolution in (7, 8, 9, 10):
+            key = (h3.cell_to_parent(m.h3_cell, resolution), m.operator, m.technology, period,
+                   resolution)
+            n, estimated, classes, rsrp, down, up = expected.get(
+                key, (0, 0, [0] * 5, {}, {}, {}))
+            if m.signal_class:
+                classes[CLASSES.index(m.signal_class)] += 1
+            for histogram, value in ((rsrp, m.rsrp_dbm and math.floor(m.rsrp_dbm / 2)),
+                                     (down, m.download_mbps and rollups.speed_bin(m.download_mbps)),
+                                     (up, m.upload_mbps and rollups.speed_bin(m.upload_mbps))):
+                if value is not None:
+                    histogram[str(value)] = histogram.get(str(value), 0) + 1
+            expected[key] = (n + 1, estimated, classes, rsrp, down, up)
+    return expected
+
+
 def test_rollups_are_exact_and_delete_restores_them(client, db, partners):  # type: ignore[no-untyped-def]
-    before = rollup_state(db)
-    assert before == {}
+    assert rollup_state(db) == {}
     first = upload(client, partners["viettel"], "cam-lo-drive.csv").json
     after_first = rollup_state(db)
-    counts = {k: v for k, v in after_first.items() if k[4] == "count" and k[6] == 10}
-    # Base resolution 10: one count per stored measurement.
-    assert sum(counts.values()) == 7
-    # Every resolution (7–10) holds the same totals.
-    assert sum(v for k, v in after_first.items() if k[4] == "count") == 7 * 4
+    assert after_first == expected_rollups(db)
+    # Base resolution 10: one count per stored measurement; every resolution holds the same total.
+    for resolution in (7, 8, 9, 10):
+        assert sum(v[0] for k, v in after_first.items() if k[4] == resolution) == 7
     second = upload(client, partners["vnpt"], "kon-chieng-semicolon.csv").json
     assert second["accepted"] == 2
-    with_both = rollup_state(db)
+    assert rollup_state(db) == expected_rollups(db)
     assert client.delete(f"/api/v1/coverage/uploads/{first['id']}",
                          headers=auth(partners["viettel"])).status_code == 204
     only_second = rollup_state(db)
-    assert sum(v for k, v in only_second.items() if k[4] == "count") == 2 * 4
-    assert only_second == {k: v - after_first.get(k, 0) for k, v in with_both.items()
-                           if v - after_first.get(k, 0)}
+    assert only_second == expected_rollups(db)
+    assert sum(v[0] for v in only_second.values()) == 2 * 4
     db.expire_all()
     assert db.scalar(select(func.count()).select_from(Measurement)) == 2
+    assert client.delete(f"/api/v1/coverage/uploads/{second['id']}",
+                         headers=auth(partners["vnpt"])).status_code == 204
+    assert rollup_state(db) == {}
 
 
 def test_same_file_twice_stores_nothing_new(client, db, partners):  # type: ignore[no-untyped-def]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, BinaryIO, Protocol
 
 from surveys.coverage.validate import Issue
@@ -16,19 +17,31 @@ class RawRecord:
     columns: dict[str, str] = field(default_factory=dict)  # canonical field → the file's column
 
 
+@dataclass(frozen=True)
+class Source:
+    """What a format may need besides the bytes: Ookla's tiles carry their quarter and layer only
+    in the file's name."""
+
+    filename: str
+    received_at: datetime
+
+
 class Format(Protocol):
     name: str
     label: str
 
     def matches(self, head: bytes) -> bool: ...
 
-    def records(self, stream: BinaryIO) -> Iterator[RawRecord | Issue]: ...
+    def records(self, stream: BinaryIO, source: Source) -> Iterator[RawRecord | Issue]: ...
 
 
 def _registry() -> dict[str, Format]:
-    from surveys.coverage.formats import geojson_points, phusong_csv
+    from surveys.coverage.formats import geojson_points, gnettrack, ookla, opencellid, phusong_csv
 
-    formats: list[Format] = [phusong_csv.FORMAT, geojson_points.FORMAT]
+    # Order matters for detection: the most specific headers first, ours last but one, and
+    # OpenCelliD (which may have no header at all) after every format with a header.
+    formats: list[Format] = [gnettrack.FORMAT, ookla.CSV, ookla.GEOJSON, phusong_csv.FORMAT,
+                             geojson_points.FORMAT, opencellid.FORMAT]
     return {f.name: f for f in formats}
 
 

@@ -9,7 +9,7 @@ import json
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from surveys.coverage.formats import RawRecord
+from surveys.coverage.formats import RawRecord, Source
 from surveys.coverage.formats.phusong_csv import COLUMNS
 from surveys.coverage.validate import Issue
 
@@ -22,22 +22,21 @@ class GeoJsonPoints:
         text = head.decode("utf-8-sig", errors="replace").lstrip()
         return text.startswith("{") and '"FeatureCollection"' in text[:4096]
 
-    def records(self, stream: BinaryIO) -> Iterator[RawRecord | Issue]:
+    def records(self, stream: BinaryIO, source: Source) -> Iterator[RawRecord | Issue]:
         try:
             document = json.load(stream)
         except (ValueError, UnicodeDecodeError) as exc:
-            yield Issue(1, "", "", f"not valid GeoJSON: {exc}", "error")
+            yield Issue(1, "", "", "bad_geojson", "error", {"detail": str(exc)[:200]})
             return
         features = document.get("features") if isinstance(document, dict) else None
         if not isinstance(features, list):
-            yield Issue(1, "features", "", "a FeatureCollection needs a features array", "error")
+            yield Issue(1, "features", "", "no_features", "error")
             return
         for index, feature in enumerate(features, start=1):
             geometry = (feature or {}).get("geometry") or {}
             coordinates = geometry.get("coordinates") if geometry.get("type") == "Point" else None
             if not (isinstance(coordinates, list) and len(coordinates) >= 2):
-                yield Issue(index, "geometry", str(geometry.get("type")),
-                            "feature is not a Point", "error")
+                yield Issue(index, "geometry", str(geometry.get("type")), "not_a_point", "error")
                 continue
             properties = feature.get("properties") or {}
             values = {k: properties.get(k) for k in COLUMNS if k not in ("lat", "lon")}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from surveys.coverage.formats import RawRecord
+from surveys.coverage.formats import RawRecord, Source
 from surveys.coverage.reading import csv_rows, detect_separator
 from surveys.coverage.validate import Issue
 
@@ -28,15 +28,15 @@ class PhusongCsv:
     def matches(self, head: bytes) -> bool:
         return REQUIRED <= set(_header(head))
 
-    def records(self, stream: BinaryIO) -> Iterator[RawRecord | Issue]:
+    def records(self, stream: BinaryIO, source: Source) -> Iterator[RawRecord | Issue]:
         rows = csv_rows(stream)
         _line, header = next(rows, (1, []))
         names = [h.strip().lower() for h in header]
         known = {i: n for i, n in enumerate(names) if n in COLUMNS}
         for line, cells in rows:
             if len(cells) > len(names):
-                yield Issue(line, "", str(len(cells)),
-                            f"{len(cells)} cells for {len(names)} columns", "error")
+                yield Issue(line, "", str(len(cells)), "too_many_cells", "error",
+                            {"n": len(cells), "columns": len(names)})
                 continue
             values = {name: cells[i] if i < len(cells) else None for i, name in known.items()}
             yield RawRecord(line, values)
