@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from surveys import accounts, migrate
 from surveys.db import session_scope
@@ -144,6 +144,25 @@ def coverage_import(path: str, partner_slug: str, format_name: str | None) -> No
                        f"{upload.duplicates} duplicates, {upload.warnings} warnings.")
     except Problem as problem:
         _fail(problem)
+
+
+@coverage.command("rebuild-rollups")
+@with_appcontext
+def coverage_rebuild_rollups() -> None:
+    """Recompute every coverage rollup from the stored measurements (after an upgrade that
+    changes the rollups, or to check them): one transaction, one upload at a time."""
+    from sqlalchemy import delete
+
+    from surveys.coverage import rollups
+    from surveys.models import CoverageRollup, CoverageUpload
+
+    with session_scope(current_app) as session:
+        session.execute(delete(CoverageRollup))
+        uploads = session.scalars(select(CoverageUpload.id).order_by(CoverageUpload.id)).all()
+        for upload_id in uploads:
+            rollups.apply(session, rollups.contributions_of_upload(session, upload_id), +1)
+        rows = session.scalar(select(func.count()).select_from(CoverageRollup))
+    click.echo(f"Rebuilt the rollups of {len(uploads)} uploads: {rows} rows.")
 
 
 def init_app(app: Flask) -> None:

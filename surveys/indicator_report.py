@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -117,15 +117,34 @@ def indicator_table(session: Session, commune: Commune, *, village: Village | No
     targets: dict[str, list[Target]] = {}
     for target in targets_for(session, commune.id):
         targets.setdefault(target.indicator, []).append(target)
+    measured = _measured_coverage(session, households, period, h3_resolution)
     rows = []
     for indicator in CATALOGUE.values():
-        result = estimate(indicator, households, sizes, h3_resolution=h3_resolution)
+        result = estimate(indicator, households, sizes, h3_resolution=h3_resolution,
+                          measured=measured)
         target = _current_target(targets.get(indicator.code, []), today)
         rows.append(_row(indicator.code, result, target, share, today, minimum,
                          targets.get(indicator.code, [])))
     return {"commune": commune.slug, "village": village.slug if village else None,
             "period": period.label if period else None, "households": len(households),
             "indicators": rows}
+
+
+def _measured_coverage(session: Session, households: list[Household], period: Period | None,
+                       resolution: int) -> dict[str, frozenset[str]]:
+    """Partners' usable coverage in the populated cells, for the area indicators."""
+    import h3
+
+    from surveys.coverage.rollups import period_of, usable_cells
+
+    cells = {h3.latlng_to_cell(h.lat, h.lon, resolution) for h in households
+             if h.lat is not None and h.lon is not None}
+    if not cells:
+        return {}
+    return usable_cells(session, cells,
+                        first_period=period_of(period.start) if period else None,
+                        last_period=period_of(period.end - timedelta(microseconds=1))
+                        if period else None)
 
 
 def _current_target(targets: list[Target], today: date) -> Target | None:

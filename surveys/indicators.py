@@ -116,13 +116,15 @@ CATALOGUE: dict[str, Indicator] = {i.code: i for i in (
                    "Villages with at least 5 surveyed households of which ≥ 80% have 4G/5G at home "
                    "/ villages with enough data")),
     Indicator("area_4g", Text("Diện tích dân cư có sóng 4G", "Populated area with 4G"), "area",
-              Text("Ô lục giác H3 có hộ dân được khảo sát, đa số hộ dùng được 4G/5G / ô có dân",
-                   "Populated H3 cells whose surveyed households mostly have 4G/5G / populated "
-                   "cells")),
+              Text("Ô lục giác H3 có hộ dân được khảo sát, đa số hộ dùng được 4G/5G hoặc đối tác "
+                   "viễn thông đo được sóng 4G/5G dùng được / ô có dân",
+                   "Populated H3 cells whose surveyed households mostly have 4G/5G, or where "
+                   "partners measured usable 4G/5G / populated cells")),
     Indicator("area_5g", Text("Diện tích dân cư có sóng 5G", "Populated area with 5G"), "area",
-              Text("Ô lục giác H3 có hộ dân được khảo sát, đa số hộ dùng được 5G / ô có dân",
-                   "Populated H3 cells whose surveyed households mostly have 5G / populated "
-                   "cells")),
+              Text("Ô lục giác H3 có hộ dân được khảo sát, đa số hộ dùng được 5G hoặc đối tác "
+                   "viễn thông đo được sóng 5G dùng được / ô có dân",
+                   "Populated H3 cells whose surveyed households mostly have 5G, or where partners "
+                   "measured usable 5G / populated cells")),
 )}
 
 # How the plans word what each indicator measures (../shared/seeds/), for reports and exports.
@@ -285,26 +287,33 @@ def estimate_villages(households: Iterable[Household]) -> Estimate:
     return _share_estimate(covered, len(assessed))
 
 
-def estimate_area(code: str, households: Iterable[Household], resolution: int) -> Estimate:
+def estimate_area(code: str, households: Iterable[Household], resolution: int,
+                  measured: Mapping[str, frozenset[str]] | None = None) -> Estimate:
     """area_4g / area_5g: populated H3 cells (cells with located surveyed households) where most
-    households have the technology at home."""
+    households have the technology at home, or where telecom partners measured usable coverage of
+    it (`measured`: technology → cells, from the coverage rollups)."""
     import h3
 
     technologies = AREA_TECHNOLOGIES[code]
+    measured_cells: set[str] = set()
+    for technology in technologies:
+        measured_cells |= (measured or {}).get(technology, frozenset())
     cells: dict[str, list[bool]] = defaultdict(list)
     for household in households:
         if household.lat is None or household.lon is None:
             continue
         cell = h3.latlng_to_cell(household.lat, household.lon, resolution)
         cells[cell].append(household.answers.get("mobile_best_technology") in technologies)
-    covered = sum(1 for flags in cells.values() if sum(flags) / len(flags) > AREA_COVERED_SHARE)
+    covered = sum(1 for cell, flags in cells.items()
+                  if sum(flags) / len(flags) > AREA_COVERED_SHARE or cell in measured_cells)
     return _share_estimate(covered, len(cells))
 
 
 def estimate(indicator: Indicator, households: list[Household],
-             village_sizes: Mapping[int, int | None], *, h3_resolution: int = 8) -> Estimate:
+             village_sizes: Mapping[int, int | None], *, h3_resolution: int = 8,
+             measured: Mapping[str, frozenset[str]] | None = None) -> Estimate:
     if indicator.kind == "village":
         return estimate_villages(households)
     if indicator.kind == "area":
-        return estimate_area(indicator.code, households, h3_resolution)
+        return estimate_area(indicator.code, households, h3_resolution, measured)
     return estimate_ratio(indicator, households, village_sizes)

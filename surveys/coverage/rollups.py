@@ -285,5 +285,32 @@ def apply(session: Session, counter: ContributionCounter, sign: int) -> None:
             session.execute(removal, removals)
 
 
+def usable_cells(session: Session, cells: Iterable[str], *, first_period: str | None = None,
+                 last_period: str | None = None) -> dict[str, frozenset[str]]:
+    """technology → those of `cells` where partners' measurements show usable coverage (most of
+    the classed measurements moderate or better, all operators and months in the range together).
+    Estimated discs of cell lists do not count: they say where a mast is, not what a phone gets."""
+    table = CoverageRollup.__table__
+    wanted = list(dict.fromkeys(cells))
+    classes: dict[tuple[str, str], list[int]] = {}
+    for start in range(0, len(wanted), 500):
+        query = select(table.c.h3_cell, table.c.technology, table.c.classes).where(
+            table.c.h3_cell.in_(wanted[start:start + 500]), table.c.n > 0)
+        if first_period:
+            query = query.where(table.c.period >= first_period)
+        if last_period:
+            query = query.where(table.c.period <= last_period)
+        for cell, technology, counts in session.execute(query):
+            total = classes.setdefault((cell, technology), [0] * len(CLASSES))
+            for i, n in enumerate(counts):
+                total[i] += n
+    usable: dict[str, set[str]] = {}
+    for (cell, technology), counts in classes.items():
+        good = sum(counts[CLASS_INDEX["moderate"]:])
+        if good and 2 * good >= sum(counts):
+            usable.setdefault(technology, set()).add(cell)
+    return {technology: frozenset(found) for technology, found in usable.items()}
+
+
 def rollup_rows(session: Session) -> Iterable[CoverageRollup]:
     return session.scalars(select(CoverageRollup))

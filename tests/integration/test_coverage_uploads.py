@@ -207,3 +207,13 @@ def test_cli_import(runner, db, partners):  # type: ignore[no-untyped-def]
     unknown = runner.invoke(args=["coverage", "import", str(DATA / "cam-lo-drive.csv"),
                                   "--partner", "nobody"])
     assert unknown.exit_code != 0 and "No partner nobody" in unknown.output
+
+
+def test_rebuild_rollups_recomputes_the_same(client, runner, db, partners):  # type: ignore[no-untyped-def]
+    upload(client, partners["viettel"], "cam-lo-drive.csv")
+    upload(client, partners["viettel"], "opencellid-452.csv")
+    before = rollup_state(db)
+    result = runner.invoke(args=["coverage", "rebuild-rollups"])
+    assert result.exit_code == 0, result.output
+    assert "2 uploads" in result.output
+    assert rollup_state(db) == before

@@ -254,3 +254,33 @@ def test_every_household_indicator_on_paper(client, surveyed, tokens, code):  # 
     assert (row["value"], row["numerator"], row["denominator"]) == (expected, ya + yb, xa + xb)
     assert row["weighted"] is True and row["status"] == "insufficient_data"
     assert row["ci_low"] <= row["value"] <= row["ci_high"]
+
+
+def test_partner_measurements_cover_populated_cells(client, db, surveyed, tokens):  # type: ignore[no-untyped-def]
+    """area_5g: the households (all at one place, all on 4G) say no; a partner's drive test with a
+    usable 5G signal in their cell says yes, for the months it covers only."""
+    _, before = rows(client, tokens["admin"])
+    assert (before["area_5g"]["numerator"], before["area_5g"]["denominator"]) == (0, 1)
+    header = "measured_at,lat,lon,operator,technology,rsrp_dbm\n"
+    poor = "".join(f"2026-06-0{i} 10:00,16.7513,106.9532,viettel,5g,-105\n" for i in range(1, 4))
+    files = {"poor.csv": header + poor,
+             "good.csv": header + "".join(f"2026-06-1{i} 10:00,16.7511,106.9530,viettel,5g,-75\n"
+                                          for i in range(4))}
+    partner = make_token(db, make_user(db, "vt-lab", role="partner", partner=make_partner(
+        db, "viettel-lab", "Viettel Lab")))
+    db.commit()
+    for name in ("poor.csv", "good.csv"):
+        response = client.post("/api/v1/coverage/uploads", headers=auth(partner),
+                               content_type="multipart/form-data",
+                               data={"file": (io.BytesIO(files[name].encode()), name)})
+        assert response.status_code == 201, response.json
+        if name == "poor.csv":  # 3 poor of 3: not usable
+            _, only_poor = rows(client, tokens["admin"])
+            assert only_poor["area_5g"]["numerator"] == 0
+    _, after = rows(client, tokens["admin"])
+    assert (after["area_5g"]["numerator"], after["area_5g"]["denominator"]) == (1, 1)
+    assert after["area_4g"]["numerator"] == 1  # 5G counts toward 4G-or-better
+    _, in_may = rows(client, tokens["admin"], period="2026-05")  # before the drive test
+    assert in_may["area_5g"]["numerator"] == 0
+    _, in_june = rows(client, tokens["admin"], period="2026-06")  # no household: no populated cell
+    assert (in_june["area_5g"]["numerator"], in_june["area_5g"]["denominator"]) == (0, 0)
