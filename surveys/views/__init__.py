@@ -23,7 +23,17 @@ def _load_user(user_id: str) -> User | None:
 
 
 def init_app(app: Flask) -> None:
-    from surveys.views import api, api_coverage, api_indicators, auth, errors, pages, survey_form, targets
+    from surveys.views import (
+        api,
+        api_coverage,
+        api_indicators,
+        auth,
+        coverage_pages,
+        errors,
+        pages,
+        survey_form,
+        targets,
+    )
 
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -32,6 +42,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(pages.bp)
     app.register_blueprint(survey_form.bp)
     app.register_blueprint(targets.bp)
+    app.register_blueprint(coverage_pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(api_indicators.bp)
     app.register_blueprint(api_coverage.bp)

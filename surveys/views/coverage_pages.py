@@ -1,0 +1,148 @@
+"""Telecom partners upload coverage files through a web page: /coverage/uploads.
+
+Works without JavaScript (a plain multipart POST); static/js/coverage-upload.js sends the same form to
+POST /api/v1/coverage/uploads with a progress bar. Partners see their own uploads, admins all of them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import format_datetime, get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from forms.coverage import CoverageUploadForm
+from surveys.coverage import reasons, uploads
+from surveys.coverage.formats import formats
+from surveys.db import get_session
+from surveys.errors import Problem
+from surveys.models import CoverageUpload, Partner, Role, UploadIssue, User
+
+bp = Blueprint("coverage_pages", __name__, url_prefix="/coverage")
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+LISTED = 200  # uploads on the list page, newest first
+SHOWN_ISSUES = 50  # issues on an upload's page; the errors CSV has them all
+
+
+def when(moment: datetime) -> str:
+    """A stored (UTC) time shown in Vietnam time, in the page's language."""
+    return format_datetime(moment.astimezone(VIETNAM), rebase=False)
+
+
+def _user() -> User:
+    user = current_user._get_current_object()
+    uploads.visible_uploads(user)  # partners and admins only: the service's 403 otherwise
+    return user
+
+
+def _form(user: User) -> CoverageUploadForm:
+    form = CoverageUploadForm()
+    partners = (get_session().execute(select(Partner.slug, Partner.name).order_by(Partner.name)).all()
+                if user.role == Role.ADMIN else [])
+    form.set_choices(((f.name, f.label) for f in formats().values()), partners)
+    return form
+
+
+def _partner(user: User, form: CoverageUploadForm) -> Partner | None:
+    """The partner the upload belongs to; None (with the error on the form) when an admin chose none."""
+    if user.role == Role.PARTNER:
+        return user.partner
+    partner = get_session().scalar(select(Partner).where(Partner.slug == (form.partner.data or "")))
+    if partner is None:
+        form.partner.errors = [_("Choose the partner whose measurements these are.")]
+    return partner
+
+
+def _render_list(user: User, form: CoverageUploadForm, *, details: list | None = None,  # type: ignore[type-arg]
+                 status: int = 200):  # type: ignore[no-untyped-def]
+    rows = get_session().scalars(uploads.visible_uploads(user)
+                                 .order_by(CoverageUpload.id.desc()).limit(LISTED)).all()
+    return render_template("coverage/index.html", uploads=rows, form=form, details=details or [],
+                           is_admin=user.role == Role.ADMIN, when=when), status
+
+
+@bp.get("/uploads")
+@login_required
+def index():  # type: ignore[no-untyped-def]
+    user = _user()
+    return _render_list(user, _form(user))
+
+
+@bp.post("/uploads")
+@login_required
+def create():  # type: ignore[no-untyped-def]
+    user = _user()
+    form = _form(user)
+    if not form.validate_on_submit():  # only the CSRF token can fail here (no other validators)
+        raise Problem("400.3")
+    partner = _partner(user, form)
+    file = form.file.data
+    if not file or not file.filename:
+        form.file.errors = [_("Choose a file to upload.")]
+    if partner is None or form.file.errors:
+        return _render_list(user, form, status=422)
+    db = get_session()
+    try:
+        result = uploads.import_upload(db, partner, user, file.filename, file.stream,
+                                       format_name=form.chosen_format(),
+                                       max_village_km=current_app.config["COVERAGE_VILLAGE_MAX_KM"])
+    except Problem as problem:
+        db.rollback()
+        if problem.status != 422:
+            raise
+        locale = str(get_locale())
+        for name, message in problem.errors.items():
+            (form[name].errors if name in form else form.form_errors).append(message.get(locale))
+        if not problem.errors:
+            form.form_errors.append(problem.message.get(locale))
+        return _render_list(user, form, details=problem.to_json(locale).get("details"), status=422)
+    db.commit()
+    if result.created:
+        flash(_("Upload saved."))
+    else:
+        flash(_("This file was already uploaded; nothing more was stored."))
+    return redirect(url_for("coverage_pages.show", upload_id=result.upload.id))
+
+
+@bp.get("/uploads/<int:upload_id>")
+@login_required
+def show(upload_id: int):  # type: ignore[no-untyped-def]
+    db = get_session()
+    upload = uploads.get_visible_upload(db, _user(), upload_id)
+    locale = str(get_locale())
+    issues = [{"line": i.line, "column": i.column, "value": i.value, "severity": i.severity,
+               # in the reader's language, as the errors CSV (older rows have only the English text)
+               "reason": reasons.render(i.code, i.params, locale) if i.code else i.reason}
+              for i in db.scalars(select(UploadIssue).where(UploadIssue.upload_id == upload.id)
+                                  .order_by(UploadIssue.line, UploadIssue.id).limit(SHOWN_ISSUES))]
+    return render_template("coverage/show.html", upload=upload, issues=issues, shown=SHOWN_ISSUES,
+                           when=when)
+
+
+@bp.post("/uploads/<int:upload_id>/delete")
+@login_required
+def delete(upload_id: int):  # type: ignore[no-untyped-def]
+    db = get_session()
+    upload = uploads.get_visible_upload(db, _user(), upload_id)
+    filename = upload.filename
+    uploads.delete_upload(db, upload)
+    db.commit()
+    flash(_("Upload %(name)s deleted, with everything it contributed.", name=filename))
+    return redirect(url_for("coverage_pages.index"))
+
+
+@bp.get("/formats")
+@login_required
+def formats_doc():  # type: ignore[no-untyped-def]
+    """docs/coverage-formats.md as plain text: what partners need to prepare a file."""
+    _user()
+    doc = Path(current_app.root_path, "docs", "coverage-formats.md")
+    if not doc.is_file():
+        abort(404)
+    return Response(doc.read_text("utf-8"), mimetype="text/plain")
