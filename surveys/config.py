@@ -65,6 +65,13 @@ SETTINGS: tuple[Setting, ...] = (
             int),
     Setting("INDICATOR_H3_RESOLUTION", 8,
             "H3 resolution of the populated-area indicators (8: cells of about 0.74 km²).", int),
+    Setting("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+            "Basemap tile URL template for maps; empty for no basemap (boundaries, hexagons and "
+            "points still draw)."),
+    Setting("MAP_TILE_ATTRIBUTION", "© OpenStreetMap contributors",
+            "Attribution shown on maps for the basemap tiles."),
+    Setting("OPEN_DATA_MIN_HOUSEHOLDS", 10,
+            "Open data suppresses a village or cell with fewer surveyed households than this.", int),
 )
 
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
