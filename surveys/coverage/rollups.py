@@ -33,7 +33,7 @@ RSRP_BIN_DB = 2
 MAX_DISC_CELLS = 2_000
 VIETNAM_OFFSET = timedelta(hours=7)  # no daylight saving since 1975
 CLASS_INDEX = {name: i for i, name in enumerate(CLASSES)}
-FLUSH_KEYS = 20_000  # an import writes its tallies out when it holds this many, so memory stays flat
+FLUSH_KEYS = 60_000  # an import writes its tallies out when it holds this many, so memory stays flat
 _ADVISORY_LOCK = 7_426_001  # PostgreSQL: one rollup writer at a time (read, merge, write back)
 Key = tuple[str, str, str, str]  # cell, operator, technology, period
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,6 +33,7 @@ TECHNOLOGIES = {
     # Aggregated speed tiles (Ookla open data) say the layer, not the generation.
     "mobile": "mobile", "fixed": "fixed",
 }
+UNIX_SECONDS = re.compile(r"\d{9,10}\.\d+")
 TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M",
                 "%Y.%m.%d_%H.%M.%S", "%Y/%m/%d %H:%M:%S", "%d.%m.%Y %H:%M:%S")
 
@@ -60,10 +62,12 @@ def parse_time(raw: Any) -> datetime:
     if isinstance(raw, datetime):
         return raw if raw.tzinfo else raw.replace(tzinfo=VIETNAM)
     text = str(raw).strip()
-    if re.fullmatch(r"\d{9,10}(\.\d+)?", text):
-        return datetime.fromtimestamp(float(text), UTC)
-    if re.fullmatch(r"\d{12,13}", text):  # milliseconds
-        return datetime.fromtimestamp(int(text) / 1000, UTC)
+    if text[:1].isdigit() and text[-1:].isdigit() and (text.isdigit() or UNIX_SECONDS.fullmatch(text)):
+        whole = len(text.split(".")[0])
+        if whole in (9, 10):
+            return datetime.fromtimestamp(float(text), UTC)
+        if whole in (12, 13) and text.isdigit():  # milliseconds
+            return datetime.fromtimestamp(int(text) / 1000, UTC)
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
@@ -138,18 +142,30 @@ def check(line: int, raw: Mapping[str, Any], columns: Mapping[str, str], now: da
                 problem("measured_at", "old_timestamp")
                 measured_at = None
 
-    technology = TECHNOLOGIES.get(str(raw.get("technology") or "").strip().lower())
+    raw_technology = raw.get("technology")
+    technology = _TECHNOLOGY_CACHE.get(raw_technology)  # type: ignore[arg-type]
+    if technology is None:
+        technology = TECHNOLOGIES.get(str(raw_technology or "").strip().lower())
+        if technology is not None and isinstance(raw_technology, str) and len(_TECHNOLOGY_CACHE) < 256:
+            _TECHNOLOGY_CACHE[raw_technology] = technology
     if technology is None:
         problem("technology", "unknown_technology")
 
-    mcc, mnc = num("mcc"), num("mnc")
-    operator = operator_from_name(raw.get("operator")) or operator_from_codes(
-        int(mcc) if mcc is not None else None, int(mnc) if mnc is not None else None)
+    operator_key = (raw.get("operator"), raw.get("mcc"), raw.get("mnc"))
+    operator = _OPERATOR_CACHE.get(operator_key)  # type: ignore[arg-type]
     if operator is None:
-        if not is_missing(raw.get("operator")) or mnc is not None:
-            problem("operator" if not is_missing(raw.get("operator")) else "mnc",
-                    "unknown_operator", "warning")
-        operator = "unknown"
+        issues_before = len(issues)
+        mcc, mnc = num("mcc"), num("mnc")
+        operator = operator_from_name(raw.get("operator")) or operator_from_codes(
+            int(mcc) if mcc is not None else None, int(mnc) if mnc is not None else None)
+        if operator is None:
+            if not is_missing(raw.get("operator")) or mnc is not None:
+                problem("operator" if not is_missing(raw.get("operator")) else "mnc",
+                        "unknown_operator", "warning")
+            operator = "unknown"
+        elif len(issues) == issues_before and len(_OPERATOR_CACHE) < 1024 and all(
+                isinstance(v, str | None) for v in operator_key):  # known, nothing to report
+            _OPERATOR_CACHE[operator_key] = operator  # type: ignore[index]
 
     def ranged(name: str, low: float, high: float) -> float | None:
         value = num(name)
@@ -188,14 +204,35 @@ def check(line: int, raw: Mapping[str, Any], columns: Mapping[str, str], now: da
         "upload_mbps": ranged("upload_mbps", *classify.SPEED_RANGE),
         "latency_ms": ranged("latency_ms", *classify.LATENCY_RANGE),
         "environment": _environment(raw.get("environment")),
-        "source": None if is_missing(raw.get("source")) else str(raw["source"]).strip()[:64],
+        "source": _source(raw.get("source")),
         "footprint_m": footprint,
     }
     values["signal_class"] = classify.signal_class(technology, rsrp)
     return Checked(values, issues)
 
 
+# Columns with few distinct values are read once per value (a drive test repeats them per row).
+_TECHNOLOGY_CACHE: dict[str, str] = {}
+_OPERATOR_CACHE: dict[tuple[str | None, str | None, str | None], str] = {}
+
+
+def _source(raw: Any) -> str | None:
+    return _source_text(raw) if isinstance(raw, str) else None if raw is None else str(raw)[:64]
+
+
+@lru_cache(maxsize=1024)
+def _source_text(raw: str) -> str | None:
+    return None if is_missing(raw) else raw.strip()[:64]
+
+
 def _environment(raw: Any) -> str | None:
+    if raw is None or isinstance(raw, str):
+        return _environment_text(raw or "")
+    return _environment_text(str(raw))  # GeoJSON's true/false or 1/0
+
+
+@lru_cache(maxsize=256)
+def _environment_text(raw: str) -> str | None:
     text = str(raw or "").strip().lower()
     if text in ("indoor", "in", "trong nhà", "1", "true", "yes"):
         return "indoor"
