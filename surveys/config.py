@@ -72,6 +72,23 @@ SETTINGS: tuple[Setting, ...] = (
             "Attribution shown on maps for the basemap tiles."),
     Setting("OPEN_DATA_MIN_HOUSEHOLDS", 10,
             "Open data suppresses a village or cell with fewer surveyed households than this.", int),
+    Setting("QUALITY_GPS_MAX_ACCURACY_M", 100.0,
+            "Flag gps_inaccurate when a household's GPS accuracy is worse than this (metres).", float),
+    Setting("QUALITY_VILLAGE_MAX_KM", 2.0,
+            "Flag far_from_village when a household lies farther than this from its village "
+            "(its boundary if known, else its centroid).", float),
+    Setting("QUALITY_DUPLICATE_METRES", 15.0,
+            "Flag duplicate_household for near-identical answers within this distance.", float),
+    Setting("QUALITY_MIN_SECONDS", 120,
+            "Flag too_fast when a household form was filled in less than this many seconds.", int),
+    Setting("QUALITY_MAX_DAYS_BEFORE_ROUND", 30,
+            "Flag time_out_of_range when collected more than this many days before its round.", int),
+    Setting("WEBHOOK_TIMEOUT_SECONDS", 10, "Timeout of one webhook delivery attempt.", int),
+    Setting("WEBHOOK_MAX_ATTEMPTS", 8,
+            "Attempts per webhook delivery (exponential backoff) before it is marked failed.", int),
+    Setting("WEBHOOK_ALLOW_LOOPBACK_HTTP", False,
+            "Allow http:// webhook URLs on 127.0.0.1/localhost (tests and local receivers only).",
+            _bool),
 )
 
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
