@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
+from operator import itemgetter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -65,18 +66,24 @@ class _MeasurementInsert:
         dialect = connection.dialect
         self.connection = connection
         self.columns = [c.name for c in table.columns if c.name != "id"]
-        self.processors = [table.c[name].type.bind_processor(dialect) for name in self.columns]
+        self.get = itemgetter(*self.columns)
+        # Only some columns convert their values (dates, on SQLite): the rest pass as they are.
+        self.processed = [(i, process) for i, name in enumerate(self.columns)
+                          if (process := table.c[name].type.bind_processor(dialect)) is not None]
         marker = "?" if dialect.paramstyle == "qmark" else "%s"
         self.sql = (f"INSERT INTO {table.name} ({', '.join(self.columns)}) VALUES "
                     f"({', '.join([marker] * len(self.columns))}) "
                     "ON CONFLICT (upload_id, dedupe_key) DO NOTHING")
 
     def __call__(self, rows: list[dict]) -> int:  # type: ignore[type-arg]
-        columns, processors = self.columns, self.processors
-        params = [tuple(value if process is None or value is None else process(value)
-                        for value, process in zip([row[c] for c in columns], processors,
-                                                  strict=True))
-                  for row in rows]
+        get, processed = self.get, self.processed
+        params = []
+        for row in rows:
+            values = list(get(row))
+            for index, process in processed:
+                if values[index] is not None:
+                    values[index] = process(values[index])
+            params.append(tuple(values))
         return self.connection.exec_driver_sql(self.sql, params).rowcount
 
 
