@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from operator import itemgetter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import BinaryIO
 
 from sqlalchemy import func, select
@@ -18,7 +18,6 @@ from surveys.coverage import reasons, rollups
 from surveys.coverage.formats import Source, detect, formats
 from surveys.coverage.spatial import Locator, base_cell
 from surveys.coverage.validate import Issue, check
-from surveys.db import conflict_insert
 from surveys.errors import Problem, Text
 from surveys.models import CoverageUpload, Measurement, Partner, Role, UploadIssue, User, utcnow
 
