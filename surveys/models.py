@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -89,6 +90,9 @@ class Village(Base):
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
     household_count: Mapped[int | None] = mapped_column(Integer)
+    population: Mapped[int | None] = mapped_column(Integer)
+    counts_year: Mapped[int | None] = mapped_column(Integer)  # the year the counts refer to
+    boundary: Mapped[dict[str, Any] | None] = mapped_column(JSONType, deferred=True)  # GeoJSON
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
 
     commune: Mapped[Commune] = relationship(back_populates="villages")
@@ -177,9 +181,19 @@ class Submission(Base):
     answers: Mapped[dict[str, Any]] = mapped_column(JSONType)
     content_hash: Mapped[str] = mapped_column(String(64))
     review_status: Mapped[str] = mapped_column(String(16), default="received")
+    # When the form was opened on the phone (for the too_fast flag); None from older clients.
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Quality flag codes computed on arrival (surveys/quality.py), and what each is based on.
+    flags: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    flag_details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    review_reason: Mapped[str | None] = mapped_column(String(300))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # A correction supersedes the submission it corrects; the original stays, marked superseded.
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), index=True)
 
     village: Mapped[Village] = relationship()
-    surveyor: Mapped[User] = relationship()
+    surveyor: Mapped[User] = relationship(foreign_keys=[surveyor_id])
     attachments: Mapped[list[Attachment]] = relationship(
         back_populates="submission", cascade="all, delete-orphan", order_by="Attachment.id"
     )
@@ -326,3 +340,169 @@ class CoverageRollup(Base):
     rsrp: Mapped[dict[str, int]] = mapped_column(JSONType)  # bin → count
     down: Mapped[dict[str, int]] = mapped_column(JSONType)
     up: Mapped[dict[str, int]] = mapped_column(JSONType)
+
+
+class AuditEvent(Base):
+    """Who did what, when, in which commune, with the filter or the before/after values.
+    Append-only: the database itself refuses UPDATE and DELETE (triggers of migration 20261130_02)."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # username, `token:<prefix>`, `cli` or `anonymous`: readable even without the user row.
+    actor: Mapped[str] = mapped_column(String(120))
+    commune_id: Mapped[int | None] = mapped_column(ForeignKey("communes.id"), index=True)
+    action: Mapped[str] = mapped_column(String(64))  # dotted code: export.submissions, target.update
+    target_type: Mapped[str | None] = mapped_column(String(32))
+    target_id: Mapped[int | None] = mapped_column(Integer)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+
+
+class ReviewNote(Base):
+    """One step of a submission's review: the status it moved to, why, and a comment; the
+    history a surveyor sees as feedback."""
+
+    __tablename__ = "review_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"),
+                                               index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[str | None] = mapped_column(String(16))  # None: a comment only
+    reason: Mapped[str | None] = mapped_column(String(300))
+    comment: Mapped[str | None] = mapped_column(Text)
+
+
+class Team(Base):
+    """A Tổ công nghệ số cộng đồng: members and the villages they survey."""
+
+    __tablename__ = "teams"
+    __table_args__ = (UniqueConstraint("commune_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id", ondelete="CASCADE"),
+                                            index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TeamMember(Base):
+    __tablename__ = "team_members"
+
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+
+
+class TeamVillage(Base):
+    __tablename__ = "team_villages"
+
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id", ondelete="CASCADE"),
+                                            primary_key=True)
+
+
+class SurveyRound(Base):
+    """A survey round of a commune: a period and a target sample per village."""
+
+    __tablename__ = "survey_rounds"
+    __table_args__ = (UniqueConstraint("commune_id", "name"),
+                      CheckConstraint("ends_on >= starts_on", name="period"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id", ondelete="CASCADE"),
+                                            index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RoundSample(Base):
+    __tablename__ = "round_samples"
+    __table_args__ = (CheckConstraint("target_households >= 0", name="target_households"),)
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("survey_rounds.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    target_households: Mapped[int] = mapped_column(Integer)
+
+
+class Webhook(Base):
+    """An HTTPS URL of a commune that receives a signed JSON POST on submission events."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id", ondelete="CASCADE"),
+                                            index=True)
+    url: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str] = mapped_column(String(128))  # HMAC-SHA256 key, shown once on creation
+    events: Mapped[list[str]] = mapped_column(JSONType)  # submission.accepted, submission.reviewed
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """One event to deliver to one webhook, with its attempts: the delivery log."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"),
+                                            index=True)
+    event: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class IndicatorMoments(Base):
+    """Per village, month (Vietnam time) and indicator: the moments of the counted households
+    (n, Σy, Σx, Σy², Σx², Σxy, households with x > 0), from which the estimate and its interval
+    follow (surveys/indicators.py). Kept up to date by surveys/indicator_rollups.py."""
+
+    __tablename__ = "indicator_moments"
+
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id", ondelete="CASCADE"),
+                                            index=True)
+    count: Mapped[float] = mapped_column(Float)
+    sum_y: Mapped[float] = mapped_column(Float)
+    sum_x: Mapped[float] = mapped_column(Float)
+    sum_yy: Mapped[float] = mapped_column(Float)
+    sum_xx: Mapped[float] = mapped_column(Float)
+    sum_xy: Mapped[float] = mapped_column(Float)
+    positive: Mapped[float] = mapped_column(Float)
+
+
+class HouseholdCell(Base):
+    """Per village, month and H3 cell (resolution 8; "-" for no position): counted households and
+    how many have 4G-or-better and 5G at home, for the village and area indicators."""
+
+    __tablename__ = "household_cells"
+
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    h3_cell: Mapped[str] = mapped_column(String(16), primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id", ondelete="CASCADE"),
+                                            index=True)
+    households: Mapped[int] = mapped_column(Integer)
+    with_4g: Mapped[int] = mapped_column(Integer)
+    with_5g: Mapped[int] = mapped_column(Integer)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from surveys.quality import FLAG_CODES
+
 
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -81,6 +83,13 @@ SCHEMAS: dict[str, Any] = {
             "answers": {"type": "object",
                         "description": "Question name → answer; select_multiple as arrays of "
                                        "choice names. See GET /api/v1/surveys/{name}."},
+            "started_at": {"type": "string", "format": "date-time",
+                           "description": "Optional: when the form was opened (the too_fast "
+                                          "flag, docs/quality.md)."},
+            "supersedes": {"type": "string", "format": "uuid",
+                           "description": "Optional: the instance_id of the caller's own "
+                                          "submission this one corrects; the original becomes "
+                                          "`superseded` (kept, no longer counted)."},
         },
     },
     "IndicatorRow": {
@@ -127,7 +136,15 @@ SCHEMAS: dict[str, Any] = {
             "received_at": {"type": "string", "format": "date-time"},
             "location": {"type": ["object", "null"]},
             "answers": {"type": "object"},
-            "review_status": {"type": "string"},
+            "review_status": {"enum": ["received", "approved", "has_issues", "rejected",
+                                       "superseded"]},
+            "review_reason": {"type": ["string", "null"]},
+            "flags": {"type": "array", "items": {"enum": list(FLAG_CODES)},
+                      "description": "Quality flag codes computed on arrival (docs/quality.md)."},
+            "flag_details": {"type": "object",
+                             "description": "Per flag code: the values it rests on."},
+            "supersedes": {"type": ["string", "null"],
+                           "description": "instance_id of the submission this one corrects."},
             "attachments": {"type": "array", "items": {"type": "object"}},
         },
     },
@@ -191,7 +208,21 @@ def openapi_document() -> dict[str, Any]:
                         {"name": "page", "in": "query", "schema": {"type": "integer",
                                                                    "minimum": 1}},
                         {"name": "per_page", "in": "query",
-                         "schema": {"type": "integer", "minimum": 1, "maximum": 500}}],
+                         "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
+                        {"name": "status", "in": "query", "schema": {"enum": [
+                            "received", "approved", "has_issues", "rejected", "superseded"]}},
+                        {"name": "flag", "in": "query",
+                         "schema": {"enum": ["any", *FLAG_CODES]}},
+                        {"name": "village", "in": "query", "schema": {"type": "string"},
+                         "description": "Village slug"},
+                        {"name": "surveyor", "in": "query", "schema": {"type": "string"},
+                         "description": "Username"},
+                        {"name": "since", "in": "query", "schema": {"type": "string",
+                                                                    "format": "date"},
+                         "description": "Collected on or after this day (Vietnam time)"},
+                        {"name": "until", "in": "query", "schema": {"type": "string",
+                                                                    "format": "date"},
+                         "description": "Collected on or before this day (Vietnam time)"}],
                     "responses": {"200": _json({"type": "object", "properties": {
                         "items": {"type": "array", "items": _ref("Submission")},
                         "page": {"type": "integer"}, "per_page": {"type": "integer"},
@@ -202,7 +233,24 @@ def openapi_document() -> dict[str, Any]:
                 "summary": "One submission",
                 "parameters": [{"name": "id", "in": "path", "required": True,
                                 "schema": {"type": "integer"}}],
-                "responses": {"200": submission, **ERRORS}}},
+                "responses": {"200": submission, **ERRORS}},
+                "patch": {
+                    "summary": "Review a submission (staff of its commune, admins): a new status "
+                               "with a reason, or a comment alone (docs/review.md)",
+                    "parameters": [{"name": "id", "in": "path", "required": True,
+                                    "schema": {"type": "integer"}}],
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                        "type": "object", "additionalProperties": False, "properties": {
+                            "review_status": {"enum": ["approved", "has_issues", "rejected"]},
+                            "reason": {"type": "string", "maxLength": 300,
+                                       "description": "Required for has_issues and rejected."},
+                            "comment": {"type": "string", "maxLength": 2000}}}}}},
+                    "responses": {"200": {**submission, "description": "The reviewed submission."},
+                                  "400": _json(_ref("Problem"), "Body is not JSON."),
+                                  **ERRORS,
+                                  "422": _json(_ref("Problem"), "Invalid input or a transition "
+                                                                "not allowed from the current "
+                                                                "status.")}}},
             "/api/v1/submissions/{id}/attachments": {"post": {
                 "summary": "Attach the photo of an image question (idempotent per file)",
                 "parameters": [{"name": "id", "in": "path", "required": True,
@@ -252,6 +300,68 @@ def openapi_document() -> dict[str, Any]:
                     {"name": "village", "in": "query", "schema": {"type": "string"}}],
                 "responses": {"200": {"description": "points: period, value, ci_low, ci_high, n"},
                               **ERRORS}}},
+            "/api/v1/coverage/hexes": {"get": {
+                "summary": "Coverage of a commune per H3 cell, from the rollups (GeoJSON; ETag, "
+                           "If-None-Match gives 304; docs/maps.md)",
+                "parameters": [
+                    {"name": "commune", "in": "query", "required": True,
+                     "schema": {"type": "string"}},
+                    {"name": "technology", "in": "query", "schema": {"enum": ["4g", "5g"]}},
+                    {"name": "operator", "in": "query", "schema": {"type": "string",
+                                                                   "examples": ["viettel"]}},
+                    {"name": "resolution", "in": "query",
+                     "schema": {"type": "integer", "minimum": 7, "maximum": 10, "default": 8}},
+                    {"name": "period", "in": "query", "schema": {"type": "string",
+                                                                 "examples": ["2026", "2026-Q4",
+                                                                              "2026-11"]}}],
+                "responses": {"200": {"description": "FeatureCollection: one Polygon per cell with "
+                                                     "h3, n, estimated, households, best_technology, "
+                                                     "signal_class, median_rsrp_dbm, "
+                                                     "median_download_mbps, median_upload_mbps, "
+                                                     "operators, gap",
+                                      "content": {"application/geo+json": {}}},
+                              "304": {"description": "Unchanged since the ETag sent"}, **ERRORS}}},
+            "/api/v1/indicators/map": {"get": {
+                "summary": "One indicator for every village of a commune (GeoJSON; ETag)",
+                "parameters": [
+                    {"name": "commune", "in": "query", "required": True,
+                     "schema": {"type": "string"}},
+                    {"name": "code", "in": "query", "required": True,
+                     "schema": {"type": "string"}},
+                    {"name": "period", "in": "query", "schema": {"type": "string",
+                                                                 "examples": ["2026", "2026-Q4",
+                                                                              "2026-11"]}}],
+                "responses": {"200": {"description": "FeatureCollection: one Point per village "
+                                                     "(its centroid) with slug, name, code, value, "
+                                                     "ci_low, ci_high, n, status, below_target",
+                                      "content": {"application/geo+json": {}}},
+                              "304": {"description": "Unchanged since the ETag sent"}, **ERRORS}}},
+            "/api/v1/communes/{slug}/webhooks": {
+                "get": {"summary": "Webhooks of a commune (staff of the commune, admins)",
+                        "parameters": [{"name": "slug", "in": "path", "required": True,
+                                        "schema": {"type": "string"}}],
+                        "responses": {"200": {"description": "webhooks and the known events"},
+                                      **ERRORS}},
+                "post": {"summary": "Register an HTTPS URL for submission.accepted / "
+                                    "submission.reviewed; answers the signing secret once",
+                         "parameters": [{"name": "slug", "in": "path", "required": True,
+                                         "schema": {"type": "string"}}],
+                         "requestBody": {"required": True, "content": {"application/json": {
+                             "schema": {"type": "object", "required": ["url"], "properties": {
+                                 "url": {"type": "string"},
+                                 "events": {"type": "array", "items": {"type": "string"}}}}}}},
+                         "responses": {"201": {"description": "Created, with its secret"},
+                                       **ERRORS}}},
+            "/api/v1/webhooks/{id}": {
+                "delete": {"summary": "Remove a webhook (and its delivery log)",
+                           "parameters": [{"name": "id", "in": "path", "required": True,
+                                           "schema": {"type": "integer"}}],
+                           "responses": {"204": {"description": "Removed"}, **ERRORS}}},
+            "/api/v1/webhooks/{id}/deliveries": {
+                "get": {"summary": "The delivery log: the 200 newest deliveries and their attempts",
+                        "parameters": [{"name": "id", "in": "path", "required": True,
+                                        "schema": {"type": "integer"}}],
+                        "responses": {"200": {"description": "Deliveries"}, **ERRORS}}},
             "/api/v1/targets": {
                 "get": {"summary": "Plan targets of a commune",
                         "parameters": [{"name": "commune", "in": "query", "required": True,
@@ -305,6 +415,33 @@ def openapi_document() -> dict[str, Any]:
                                 "schema": {"type": "integer"}}],
                 "responses": {"200": {"description": "text/csv", "content": {"text/csv": {}}},
                               **ERRORS}}},
+            "/api/v1/open/{slug}": {"get": {
+                "summary": "Open data of a commune, no login: indicators (value, 95% interval, n, "
+                           "status), villages with at least OPEN_DATA_MIN_HOUSEHOLDS surveyed "
+                           "households (others listed as suppressed, without numbers), coverage "
+                           "hexagons (H3 resolution 8). No personal data; Cache-Control public "
+                           "(docs/open-data.md)",
+                "security": [],
+                "parameters": [{"name": "slug", "in": "path", "required": True,
+                                "schema": {"type": "string"}},
+                               {"name": "period", "in": "query", "schema": {
+                                   "type": "string", "examples": ["2026", "2026-Q4", "2026-11"]}}],
+                "responses": {"200": _json({"type": "object", "properties": {
+                    "commune": {"type": "object"}, "period": {"type": ["string", "null"]},
+                    "minimum_households": {"type": "integer"},
+                    "suppressed": {"type": "boolean"},
+                    "households": {"type": ["integer", "null"]},
+                    "indicators": {"type": "array", "items": {"type": "object"}},
+                    "villages": {"type": "array", "items": {"type": "object", "properties": {
+                        "slug": {"type": "string"}, "name": {"type": "string"},
+                        "suppressed": {"type": "boolean"},
+                        "reason": {"enum": ["fewer_households", "complementary"]},
+                        "households": {"type": "integer"},
+                        "indicators": {"type": "array", "items": {"type": "object"}}}}},
+                    "hexes": {"type": "object", "properties": {
+                        "resolution": {"type": "integer"},
+                        "cells": {"type": "array", "items": {"type": "object"}}}}}},
+                    "Open data"), "404": ERRORS["404"], "422": ERRORS["422"]}}},
             "/api/v1/openapi.json": {"get": {"summary": "This document", "security": [],
                                              "responses": {"200": {"description": "OpenAPI"}}}},
         },

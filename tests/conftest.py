@@ -55,8 +55,16 @@ def _empty_tables(app: Flask) -> None:
         if engine.dialect.name == "postgresql":
             connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         else:
+            # Append-only tables (audit_events) refuse DELETE through triggers: lift them for the
+            # reset only, and put them back exactly as stored. (TRUNCATE bypasses them on PostgreSQL.)
+            triggers = connection.execute(text(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")).all()
+            for name, _sql in triggers:
+                connection.execute(text(f'DROP TRIGGER "{name}"'))
             for table in tables:
                 connection.execute(text(f"DELETE FROM {table}"))
+            for _name, sql in triggers:
+                connection.execute(text(sql))
 
 
 def make_test_app(database_url: str, tmp_path: Path, **overrides: object) -> Flask:

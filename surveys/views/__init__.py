@@ -24,13 +24,21 @@ def _load_user(user_id: str) -> User | None:
 
 def init_app(app: Flask) -> None:
     from surveys.views import (
+        admin,
         api,
         api_coverage,
         api_indicators,
+        api_maps,
+        api_webhooks,
         auth,
         coverage_pages,
+        dashboard,
         errors,
+        exports,
+        maps,
+        open_data,
         pages,
+        review,
         survey_form,
         targets,
     )
@@ -43,13 +51,23 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(survey_form.bp)
     app.register_blueprint(targets.bp)
     app.register_blueprint(coverage_pages.bp)
+    app.register_blueprint(dashboard.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(api_indicators.bp)
     app.register_blueprint(api_coverage.bp)
+    app.register_blueprint(api_webhooks.bp)
+    csrf.exempt(api_webhooks.bp)
+    app.register_blueprint(maps.bp)
+    app.register_blueprint(api_maps.bp)
+    app.register_blueprint(exports.bp)
+    app.register_blueprint(open_data.bp)
+    app.register_blueprint(review.bp)
+    app.register_blueprint(admin.bp)
     # The API authenticates itself: Bearer tokens need no CSRF token, session calls do (api.py).
     csrf.exempt(api.bp)
     csrf.exempt(api_indicators.bp)
     csrf.exempt(api_coverage.bp)
+    csrf.exempt(api_maps.bp)
 
     @app.before_request
     def _remember_user() -> None:
