@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sys
 
-from bench import coverage_import, form_page, indicators, submissions
+from bench import coverage_import, form_page, indicators, maps, submissions
 
 BENCHMARKS = {"submissions": submissions.main, "form_page": form_page.main,
-              "indicators": indicators.main, "coverage_import": coverage_import.main}
+              "indicators": indicators.main, "coverage_import": coverage_import.main,
+              "maps": maps.main}
 
 
 def main(argv: list[str]) -> int:

@@ -1,0 +1,141 @@
+"""Map data: /api/v1/coverage/hexes and /api/v1/indicators/map (GeoJSON, cacheable by ETag).
+
+Who reads what (docs/maps.md): hexagons are aggregated coverage, readable by any authenticated
+user; but only readers of the commune (commune_for) see household counts of every cell — others see
+them, and the household reports behind best_technology, only in cells with at least
+OPEN_DATA_MIN_HOUSEHOLDS located households. The village layer is for readers of the commune.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, timedelta
+from typing import Any
+
+import h3
+from flask import Blueprint, Response, current_app, request
+from sqlalchemy import select
+
+from surveys.access import commune_for
+from surveys.coverage.hexes import commune_hexes
+from surveys.coverage.operators import OPERATORS
+from surveys.coverage.rollups import period_of
+from surveys.coverage.spatial import ROLLUP_RESOLUTIONS
+from surveys.db import get_session
+from surveys.errors import Problem, Text
+from surveys.indicator_map import village_indicator_map
+from surveys.indicator_report import Period, parse_period
+from surveys.indicators import CATALOGUE
+from surveys.models import Commune, User
+from surveys.views.api import api_user
+
+bp = Blueprint("api_maps", __name__, url_prefix="/api/v1")
+
+MAP_TECHNOLOGY_FILTERS = ("4g", "5g")
+CACHE_CONTROL = "private, max-age=60"
+
+
+def geojson_response(document: dict[str, Any]) -> Response:
+    """The document with a strong ETag of its bytes: a matching If-None-Match gets a 304."""
+    body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+    response = current_app.response_class(body, mimetype="application/geo+json")
+    response.set_etag(hashlib.sha256(body).hexdigest()[:32])
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    response.vary.update(("Authorization", "Cookie"))
+    return response.make_conditional(request)
+
+
+def _period() -> Period | None:
+    return parse_period(request.args.get("period"))
+
+
+def _reads_commune(user: User, slug: str) -> bool:
+    try:
+        commune_for(get_session(), user, slug)
+    except Problem as problem:
+        if problem.status == 403:
+            return False
+        raise
+    return True
+
+
+def _hex_filters() -> dict[str, Any]:
+    errors: dict[str, Text] = {}
+    raw = request.args.get("resolution", "8")
+    resolution = int(raw) if raw.isdigit() else None
+    if resolution not in ROLLUP_RESOLUTIONS:
+        errors["resolution"] = Text("Độ phân giải (resolution) phải từ 7 đến 10.",
+                                    "resolution must be an integer from 7 to 10.")
+    technology = request.args.get("technology") or None
+    if technology is not None and technology not in MAP_TECHNOLOGY_FILTERS:
+        errors["technology"] = Text("Công nghệ (technology) phải là 4g hoặc 5g.",
+                                    "technology must be 4g or 5g.")
+    operator = request.args.get("operator") or None
+    if operator is not None and operator not in OPERATORS:
+        errors["operator"] = Text("Nhà mạng (operator) phải là một trong: {o}.",
+                                  "operator must be one of: {o}.").format(o=", ".join(OPERATORS))
+    period = None
+    try:
+        period = _period()
+    except Problem as problem:
+        errors.update(problem.errors)
+    if errors:
+        raise Problem("422.1", errors=errors)
+    return {"resolution": resolution, "technology": technology, "operator": operator,
+            "first_period": period_of(period.start) if period else None,
+            "last_period": period_of(period.end - timedelta(microseconds=1)) if period else None,
+            "period": period.label if period else None}
+
+
+def hex_polygon(cell: str) -> dict[str, Any]:
+    ring = [[round(lng, 6), round(lat, 6)] for lat, lng in h3.cell_to_boundary(cell)]
+    return {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
+
+
+@bp.get("/coverage/hexes")
+def hexes():  # type: ignore[no-untyped-def]
+    user = api_user()
+    slug = request.args.get("commune")
+    if not slug:
+        raise Problem("422.1", errors={"commune": Text("Cần mã xã (commune).",
+                                                       "commune (its slug) is required.")})
+    db = get_session()
+    commune = db.scalar(select(Commune).where(Commune.slug == slug))
+    if commune is None:
+        raise Problem("404.1")
+    filters = _hex_filters()
+    insider = _reads_commune(user, slug)  # type: ignore[arg-type]
+    cells = commune_hexes(
+        db, commune, resolution=filters["resolution"], technology=filters["technology"],
+        operator=filters["operator"], first_period=filters["first_period"],
+        last_period=filters["last_period"],
+        min_households=1 if insider else current_app.config["OPEN_DATA_MIN_HOUSEHOLDS"])
+    return geojson_response({
+        "type": "FeatureCollection", "commune": commune.slug,
+        "resolution": filters["resolution"], "technology": filters["technology"],
+        "operator": filters["operator"], "period": filters["period"],
+        "features": [{"type": "Feature", "id": cell["h3"], "geometry": hex_polygon(cell["h3"]),
+                      "properties": cell} for cell in cells]})
+
+
+@bp.get("/indicators/map")
+def indicators_map():  # type: ignore[no-untyped-def]
+    user = api_user()
+    db = get_session()
+    commune = commune_for(db, user, request.args.get("commune"))  # type: ignore[arg-type]
+    errors: dict[str, Text] = {}
+    code = request.args.get("code")
+    if code not in CATALOGUE:
+        errors["code"] = Text("Không có chỉ tiêu này (code).", "No such indicator code.")
+    period = None
+    try:
+        period = _period()
+    except Problem as problem:
+        errors.update(problem.errors)
+    if errors:
+        raise Problem("422.1", errors=errors)
+    return geojson_response(village_indicator_map(
+        db, commune, code, period=period, today=date.today(),  # type: ignore[arg-type]
+        minimum=current_app.config["INDICATOR_MIN_HOUSEHOLDS"],
+        h3_resolution=current_app.config["INDICATOR_H3_RESOLUTION"]))
