@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from surveys import audit
 from surveys.errors import Problem, Text
 from surveys.models import ApiToken, Commune, Partner, Role, User, utcnow
 
@@ -77,22 +79,41 @@ def set_password(user: User, password: str) -> None:
     user.password_hash = generate_password_hash(password)
 
 
-def authenticate(session: Session, username: str, password: str) -> User | None:
-    user = session.scalar(select(User).where(User.username == username.strip().lower()))
-    if user is None:
+@dataclass(frozen=True)
+class LoginAttempt:
+    user: User | None  # set only when the login succeeded
+    failure: str | None = None  # unknown_user, wrong_password or inactive
+    account: User | None = None  # the account a failed attempt named, if it exists (audit log)
+
+
+def attempt_login(session: Session, username: str, password: str) -> LoginAttempt:
+    account = session.scalar(select(User).where(User.username == username.strip().lower()))
+    if account is None:
         check_password_hash(_DUMMY_HASH, password)
-        return None
-    if not check_password_hash(user.password_hash, password) or not user.active:
-        return None
-    return user
+        return LoginAttempt(None, "unknown_user")
+    if not check_password_hash(account.password_hash, password):
+        return LoginAttempt(None, "wrong_password", account)
+    if not account.active:
+        return LoginAttempt(None, "inactive", account)
+    return LoginAttempt(account)
 
 
-def create_token(session: Session, user: User, label: str | None = None) -> tuple[str, ApiToken]:
-    """Return the plain token (shown once, never stored) and its stored record."""
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    return attempt_login(session, username, password).user
+
+
+def create_token(session: Session, user: User, label: str | None = None, *,
+                 actor: User | None = None, actor_label: str | None = None
+                 ) -> tuple[str, ApiToken]:
+    """Return the plain token (shown once, never stored) and its stored record; the audit log
+    records who made it (`actor`, or a label such as `cli`) under token.create."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     record = ApiToken(user=user, token_hash=hash_token(token), prefix=token[:10], label=label)
     session.add(record)
     session.flush()
+    audit.record(session, "token.create", actor=actor, actor_label=actor_label,
+                 commune_id=user.commune_id, target_type="api_token", target_id=record.id,
+                 details={"user": user.username, "prefix": record.prefix, "label": label})
     return token, record
 
 

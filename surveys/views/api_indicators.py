@@ -22,6 +22,7 @@ from surveys.indicator_report import (
 from surveys.indicators import CATALOGUE
 from surveys.models import Commune, Target, Village
 from surveys.views.api import api_user, json_body
+from surveys.views.auditing import record, record_target
 
 bp = Blueprint("api_indicators", __name__, url_prefix="/api/v1")
 
@@ -59,6 +60,11 @@ def indicators():  # type: ignore[no-untyped-def]
     if fmt == "json":
         return jsonify(table)
     exporter = EXPORTERS[fmt]
+    db = get_session()
+    record(db, "export.indicators", commune_id=db.scalar(select(Commune.id).where(
+        Commune.slug == table["commune"])), details={"format": fmt, "filter": {
+            "village": table["village"], "period": table["period"]}})
+    db.commit()
     name = f"chi-tieu-{table['commune']}{'-' + table['period'] if table['period'] else ''}"
     return Response(exporter.render(table, str(get_locale())), mimetype=exporter.mimetype,
                     headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
@@ -97,6 +103,7 @@ def create_target():  # type: ignore[no-untyped-def]
     db = get_session()
     commune = commune_for(db, user, body.get("commune"), write=True)
     target = target_service.create_target(db, commune, body)
+    record_target(db, "target.create", target)
     db.commit()
     return target_service.target_json(target), 201
 
@@ -115,7 +122,9 @@ def update_target(target_id: int):  # type: ignore[no-untyped-def]
         raise Problem("422.1", errors={"commune": Text("Không đổi được xã của chỉ tiêu.",
                                                        "A target cannot move to another commune.")})
     db = get_session()
+    before = target_service.target_json(target)
     target_service.update_target(db, target, body)
+    record_target(db, "target.update", target, before)
     db.commit()
     return target_service.target_json(target)
 
@@ -124,6 +133,7 @@ def update_target(target_id: int):  # type: ignore[no-untyped-def]
 def delete_target(target_id: int):  # type: ignore[no-untyped-def]
     target = _own_target(target_id)
     db = get_session()
+    record_target(db, "target.delete", target, target_service.target_json(target))
     db.delete(target)
     db.commit()
     return "", 204

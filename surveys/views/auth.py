@@ -9,7 +9,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from forms.auth import LoginForm
-from surveys.accounts import authenticate
+from surveys import audit
+from surveys.accounts import attempt_login
 from surveys.db import get_session
 from surveys.i18n import LOCALES
 
@@ -37,8 +38,17 @@ def login():  # type: ignore[no-untyped-def]
     error = None
     if form.validate_on_submit():
         db = get_session()
-        user = authenticate(db, form.username.data or "", form.password.data or "")
-        if user is not None:
+        attempt = attempt_login(db, form.username.data or "", form.password.data or "")
+        user = attempt.user
+        if user is None:  # the name tried and why, never the password
+            account = attempt.account
+            audit.record(db, "login.failure", commune_id=account.commune_id if account else None,
+                         target_type="user" if account else None,
+                         target_id=account.id if account else None,
+                         details={"username": (form.username.data or "")[:80],
+                                  "reason": attempt.failure})
+            db.commit()
+        else:
             session.clear()  # a fresh session on login: no fixation
             login_user(user, remember=True)
             session.permanent = True

@@ -14,6 +14,7 @@ from surveys.db import get_session
 from surveys.errors import Problem
 from surveys.indicators import CATALOGUE
 from surveys.models import Target
+from surveys.views.auditing import record_target
 
 bp = Blueprint("targets", __name__)
 
@@ -60,7 +61,8 @@ def index(slug: str):  # type: ignore[no-untyped-def]
     form = _form(locale)
     if form.validate_on_submit():
         commune_for(db, user, slug, write=True)
-        if _save(form, lambda data: target_service.create_target(db, commune, data)):
+        if _save(form, lambda data: record_target(
+                db, "target.create", target_service.create_target(db, commune, data))):
             flash(_("Target saved."))
             return redirect(url_for("targets.index", slug=slug))
     return render_template("targets/index.html", commune=commune, form=form, can_edit=can_edit,
@@ -77,7 +79,9 @@ def edit(slug: str, target_id: int):  # type: ignore[no-untyped-def]
     locale = str(get_locale())
     form = _form(locale, target)
     if form.validate_on_submit():
-        if _save(form, lambda data: target_service.update_target(db, target, data)):
+        before = target_service.target_json(target)
+        if _save(form, lambda data: record_target(
+                db, "target.update", target_service.update_target(db, target, data), before)):
             flash(_("Target saved."))
             return redirect(url_for("targets.index", slug=slug))
     return render_template("targets/edit.html", commune=commune, form=form, target=target)
@@ -88,6 +92,7 @@ def edit(slug: str, target_id: int):  # type: ignore[no-untyped-def]
 def delete(slug: str, target_id: int):  # type: ignore[no-untyped-def]
     db = get_session()
     target = _editable_target(slug, target_id)
+    record_target(db, "target.delete", target, target_service.target_json(target))
     db.delete(target)
     db.commit()
     flash(_("Target removed."))

@@ -1,0 +1,162 @@
+"""Open data of a commune: aggregated indicators and coverage hexagons, no personal data.
+
+What is published (docs/open-data.md):
+- the commune's indicator table (value, 95 % interval, n, status, plan target) — suppressed as a
+  whole when fewer than `minimum` households were surveyed in the commune;
+- per village, the household and person indicators only for villages with at least `minimum`
+  surveyed households. The others are listed as suppressed, without any number. When the
+  suppressed villages together hold fewer than `minimum` households, the commune's figure minus
+  the published villages would reveal them as a group, so the smallest published villages are
+  suppressed too until the suppressed group reaches `minimum` (complementary suppression);
+- coverage hexagons (H3) from `surveys.coverage.hexes.commune_hexes` with only aggregate fields: a
+  cell with 1 to minimum−1 located households keeps its partner-measurement fields only, and a
+  cell with nothing else to show is left out, so no household position is ever revealed.
+Never: instance ids, usernames, answers, points, household codes.
+Takes a Session; never imports Flask; never commits.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from surveys.indicator_report import Period, indicator_table, load_households
+from surveys.indicators import CATALOGUE, Household, estimate
+from surveys.models import Commune, Village
+
+HEX_RESOLUTION = 8
+VILLAGE_UNITS = ("household", "adult", "smartphone_user")  # village_4g and area need many places
+HEX_FIELDS = ("h3", "n", "estimated", "households", "best_technology", "signal_class",
+              "median_rsrp_dbm", "median_download_mbps", "median_upload_mbps", "operators")
+HOUSEHOLD_FIELDS = ("households",)  # dropped below the minimum (commune_hexes already stops
+#                                     household reports from shaping best_technology there)
+INDICATOR_FIELDS = ("code", "name", "unit", "value", "ci_low", "ci_high", "n", "status", "target",
+                    "comparator", "target_year")
+
+
+def suppressed_villages(counts: dict[int, int], minimum: int) -> dict[int, str]:
+    """village id → why it is suppressed: "fewer_households" (below the minimum) or
+    "complementary" (published, the suppressed group could be worked out by subtraction)."""
+    reasons = {v: "fewer_households" for v, n in counts.items() if n < minimum}
+    hidden = sum(counts[v] for v in reasons)
+    published = sorted((n, v) for v, n in counts.items() if v not in reasons)
+    while 0 < hidden < minimum and published:
+        n, village = published.pop(0)
+        reasons[village] = "complementary"
+        hidden += n
+    return reasons
+
+
+def _indicators(rows: list[dict[str, Any]], suppressed: bool) -> list[dict[str, Any]]:
+    result = []
+    for row in rows:
+        item = {key: row.get(key) for key in INDICATOR_FIELDS}
+        if suppressed:
+            item.update(value=None, ci_low=None, ci_high=None, n=None, status="suppressed")
+        result.append(item)
+    return result
+
+
+def _village_indicators(households: list[Household], sizes: dict[int, int | None],
+                        resolution: int) -> list[dict[str, Any]]:
+    result = []
+    for indicator in CATALOGUE.values():
+        if indicator.unit not in VILLAGE_UNITS:
+            continue
+        found = estimate(indicator, households, sizes, h3_resolution=resolution)
+        result.append({"code": indicator.code, "value": found.value, "ci_low": found.ci_low,
+                       "ci_high": found.ci_high, "n": found.n})
+    return result
+
+
+def open_hexes(session: Session, commune: Commune, *, minimum: int, period: Period | None,
+               resolution: int = HEX_RESOLUTION) -> list[dict[str, Any]]:
+    from surveys.coverage.hexes import commune_hexes
+    from surveys.coverage.rollups import period_of
+
+    first = period_of(period.start) if period else None
+    last = period_of(period.end - timedelta(microseconds=1)) if period else None
+    cells = []
+    for cell in commune_hexes(session, commune, resolution=resolution, first_period=first,
+                              last_period=last, min_households=minimum):
+        item = {key: cell.get(key) for key in HEX_FIELDS}
+        households = item.get("households") or 0
+        if 0 < households < minimum or item.get("households") is None:
+            for key in HOUSEHOLD_FIELDS:
+                item[key] = None
+            if not (item.get("n") or item.get("estimated")):
+                continue  # nothing but a few households there: the cell itself would tell
+        cells.append(item)
+    return cells
+
+
+def open_commune(session: Session, commune: Commune, *, minimum: int, indicator_minimum: int,
+                 h3_resolution: int, today: date, period: Period | None = None,
+                 with_hexes: bool = True) -> dict[str, Any]:
+    table = indicator_table(session, commune, period=period, today=today,
+                            minimum=indicator_minimum, h3_resolution=h3_resolution)
+    households = load_households(session, commune.id, period=period)
+    commune_suppressed = len(households) < minimum
+    villages = list(session.scalars(select(Village).where(Village.commune_id == commune.id)
+                                    .order_by(Village.name)))
+    sizes = {v.id: v.household_count for v in villages}
+    counts = Counter(h.village_id for h in households)
+    reasons = suppressed_villages({v.id: counts.get(v.id, 0) for v in villages}, minimum)
+    village_items = []
+    for village in villages:
+        item: dict[str, Any] = {"slug": village.slug, "name": village.name}
+        if village.id in reasons or commune_suppressed:
+            item.update(suppressed=True, reason=reasons.get(village.id, "fewer_households"))
+        else:
+            group = [h for h in households if h.village_id == village.id]
+            item.update(suppressed=False, households=len(group),
+                        indicators=_village_indicators(group, sizes, h3_resolution))
+        village_items.append(item)
+    return {
+        "commune": {"slug": commune.slug, "name": commune.name, "province": commune.province},
+        "period": period.label if period else None,
+        "minimum_households": minimum,
+        "suppressed": commune_suppressed,
+        "households": None if commune_suppressed else len(households),
+        "indicators": _indicators(table["indicators"], commune_suppressed),
+        "villages": village_items,
+        "hexes": {"resolution": HEX_RESOLUTION,
+                  "cells": open_hexes(session, commune, minimum=minimum, period=period)
+                  if with_hexes else []},
+    }
+
+
+def map_shapes(boundary: dict[str, Any] | None, cells: list[dict[str, Any]], *,
+               width: float = 600.0) -> dict[str, Any] | None:
+    """Boundary rings and hexagons projected to SVG coordinates (equirectangular, north up),
+    for a small server-drawn map; None when there is nothing to draw."""
+    import h3
+
+    rings: list[list[tuple[float, float]]] = []
+    if boundary:
+        polygons = (boundary["coordinates"] if boundary.get("type") == "MultiPolygon"
+                    else [boundary.get("coordinates", [])])
+        rings = [[(lon, lat) for lon, lat, *_ in ring] for polygon in polygons for ring in polygon]
+    hexes = [(cell, [(lon, lat) for lat, lon in h3.cell_to_boundary(cell["h3"])]) for cell in cells]
+    points = [p for ring in rings for p in ring] + [p for _c, ring in hexes for p in ring]
+    if not points:
+        return None
+    west, east = min(p[0] for p in points), max(p[0] for p in points)
+    south, north = min(p[1] for p in points), max(p[1] for p in points)
+    squeeze = math.cos(math.radians((south + north) / 2))
+    span_x, span_y = max((east - west) * squeeze, 1e-9), max(north - south, 1e-9)
+    scale = width / span_x
+    height = span_y * scale
+
+    def path(ring: list[tuple[float, float]]) -> str:
+        return " ".join(f"{(lon - west) * squeeze * scale:.1f},{(north - lat) * scale:.1f}"
+                        for lon, lat in ring)
+
+    return {"width": round(width), "height": max(1, round(height)),
+            "boundary": [path(ring) for ring in rings],
+            "hexes": [{"points": path(ring), "cell": cell} for cell, ring in hexes]}

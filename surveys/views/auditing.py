@@ -1,0 +1,45 @@
+"""Who is acting in this request, for the audit log (surveys/audit.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, request
+from flask_login import current_user
+from sqlalchemy.orm import Session
+
+from surveys import audit
+from surveys.models import AuditEvent, Target, User
+from surveys.targets import target_json
+
+
+def request_actor() -> tuple[User | None, str]:
+    """The acting user and their label: `token:<prefix>` when a Bearer token authenticated the
+    request (api_user() has checked it), else the username, else `anonymous`."""
+    user = g.get("user")
+    if user is None and current_user.is_authenticated:
+        user = current_user._get_current_object()
+    if user is None:
+        return None, audit.ANONYMOUS
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        # ApiToken.prefix is the token's first 10 characters (surveys/accounts.py).
+        return user, f"token:{token.strip()[:10]}"
+    return user, user.username
+
+
+def record(session: Session, action: str, **fields: Any) -> AuditEvent:
+    user, label = request_actor()
+    return audit.record(session, action, actor=user, actor_label=label, **fields)
+
+
+def record_target(session: Session, action: str, target: Target,
+                  before: dict[str, Any] | None = None) -> AuditEvent:
+    """target.create / target.update / target.delete with the values before and after."""
+    details: dict[str, Any] = {}
+    if before is not None:
+        details["before"] = before
+    if action != "target.delete":
+        details["after"] = target_json(target)
+    return record(session, action, commune_id=target.commune_id, target_type="target",
+                  target_id=target.id, details=details)

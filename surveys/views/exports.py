@@ -1,0 +1,217 @@
+"""Staff exports of a commune's submissions and indicators, and the commune's audit log:
+/communes/SLUG/export/..., /communes/SLUG/audit. Staff of the commune and admins only: surveyors
+and partners never receive raw rows (Decree 13/2023/NĐ-CP, docs/privacy.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from surveys import audit, submission_exports
+from surveys.access import commune_for
+from surveys.db import get_session
+from surveys.definitions import get_definition
+from surveys.errors import Problem, Text
+from surveys.indicator_exports import EXPORTERS
+from surveys.indicator_report import indicator_table, parse_period
+from surveys.models import Commune, User, Village
+from surveys.views import login_manager
+from surveys.views.api import api_user
+from surveys.views.auditing import record
+
+bp = Blueprint("exports", __name__)
+
+ACTION_LABELS = {
+    "export.submissions": _l("Export of submissions"),
+    "export.indicators": _l("Export of indicators"),
+    "token.create": _l("API token created"),
+    "target.create": _l("Target added"),
+    "target.update": _l("Target changed"),
+    "target.delete": _l("Target removed"),
+    "login.failure": _l("Failed login"),
+    "submission.review": _l("Submission reviewed"),
+    "submission.correct": _l("Correction sent"),
+    "village.create": _l("Village added"),
+    "village.update": _l("Village changed"),
+    "village.import": _l("Villages imported"),
+    "user.create": _l("Account created"),
+    "user.update": _l("Account changed"),
+    "user.activate": _l("Account reactivated"),
+    "user.deactivate": _l("Account deactivated"),
+    "user.password_reset": _l("Password set by staff"),
+    "team.create": _l("Team added"),
+    "team.update": _l("Team changed"),
+    "team.delete": _l("Team removed"),
+    "round.create": _l("Survey round added"),
+    "round.update": _l("Survey round changed"),
+    "round.delete": _l("Survey round removed"),
+    "partner.create": _l("Partner organisation added"),
+    "partner.update": _l("Partner organisation renamed"),
+    "token.revoke": _l("API token revoked"),
+}
+PER_PAGE = 50
+
+
+def _caller() -> User | None:
+    """A Bearer token (scripts) or the logged-in session; None when neither."""
+    if request.headers.get("Authorization"):
+        return api_user()
+    if current_user.is_authenticated:
+        return current_user._get_current_object()
+    return None
+
+
+def _staff_commune(slug: str) -> Commune:
+    user = _caller()
+    if user is None:
+        raise _LoginNeeded
+    return commune_for(get_session(), user, slug, write=True)
+
+
+class _LoginNeeded(Exception):
+    pass
+
+
+@bp.errorhandler(_LoginNeeded)
+def _login(_exc: _LoginNeeded):  # type: ignore[no-untyped-def]
+    return login_manager.unauthorized()
+
+
+def _village(commune: Commune) -> Village | None:
+    slug = request.args.get("village")
+    if not slug:
+        return None
+    village = get_session().scalar(select(Village).where(Village.commune_id == commune.id,
+                                                         Village.slug == slug))
+    if village is None:
+        raise Problem("422.1", errors={"village": Text("Không có thôn này trong xã.",
+                                                       "No such village in the commune.")})
+    return village
+
+
+def _filename(stem: str, commune: Commune, parts: dict[str, str | None], fmt: str) -> str:
+    suffix = "".join(f"-{v}" for v in parts.values() if v)
+    return f"{stem}-{commune.slug}{suffix}.{fmt}"
+
+
+def _closing(chunks: Iterator[bytes], session: Session) -> Iterator[bytes]:
+    """The stream reads with the request's session after the view has returned (and after the
+    request's teardown closed it once): close it again when the stream ends or the client goes,
+    so no connection stays checked out in an open transaction."""
+    try:
+        yield from chunks
+    finally:
+        session.close()
+
+
+def _download(body: Any, mimetype: str, filename: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"  # personal data: never kept by a cache
+    response.headers["X-Accel-Buffering"] = "no"  # let nginx pass the stream on as it comes
+    return response
+
+
+@bp.get("/communes/<slug>/export")
+def index(slug: str):  # type: ignore[no-untyped-def]
+    commune = _staff_commune(slug)
+    return render_template("exports/index.html", commune=commune,
+                           villages=sorted(commune.villages, key=lambda v: v.name))
+
+
+@bp.get("/communes/<slug>/export/submissions.<any(csv, xlsx, geojson):fmt>")
+def submissions(slug: str, fmt: str):  # type: ignore[no-untyped-def]
+    commune = _staff_commune(slug)
+    db = get_session()
+    definition = get_definition("household")
+    assert definition is not None
+    where = submission_exports.ExportFilter(
+        village=_village(commune), period=parse_period(request.args.get("period")),
+        status=submission_exports.parse_status(request.args.get("status")))
+    body = submission_exports.export(db, commune, definition, where, fmt,
+                                     sheet_name="Phiếu hộ" if str(get_locale()) != "en"
+                                     else "Household surveys")
+    record(db, "export.submissions", commune_id=commune.id,
+           details={"format": fmt, "filter": where.as_dict()})
+    db.commit()
+    return _download(stream_with_context(_closing(body, db)),
+                     submission_exports.FORMATS[fmt].mimetype,
+                     _filename("phieu-ho", commune, where.as_dict(), fmt))
+
+
+@bp.get("/communes/<slug>/export/indicators.<any(csv, xlsx):fmt>")
+def indicators(slug: str, fmt: str):  # type: ignore[no-untyped-def]
+    commune = _staff_commune(slug)
+    db = get_session()
+    village = _village(commune)
+    period = parse_period(request.args.get("period"))
+    table = indicator_table(db, commune, village=village, period=period, today=date.today(),
+                            minimum=current_app.config["INDICATOR_MIN_HOUSEHOLDS"],
+                            h3_resolution=current_app.config["INDICATOR_H3_RESOLUTION"])
+    where = {"village": table["village"], "period": table["period"]}
+    record(db, "export.indicators", commune_id=commune.id,
+           details={"format": fmt, "filter": where})
+    db.commit()
+    exporter = EXPORTERS[fmt]
+    return _download(exporter.render(table, str(get_locale())), exporter.mimetype,
+                     _filename("chi-tieu", commune, where, fmt))
+
+
+def _changes(details: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """(field, before, after) for what a change touched; every field of a create or delete."""
+    before, after = details.get("before") or {}, details.get("after") or {}
+    fields = [k for k in (*before, *(k for k in after if k not in before)) if k not in ("id",)]
+    if before and after:
+        fields = [k for k in fields if before.get(k) != after.get(k)]
+    return [(k, before.get(k), after.get(k)) for k in fields]
+
+
+def _facts(details: dict[str, Any]) -> list[tuple[str, Any]]:
+    facts: list[tuple[str, Any]] = []
+    for key, value in details.items():
+        if key in ("before", "after"):
+            continue
+        if isinstance(value, dict):
+            facts.extend((f"{key}.{k}", v) for k, v in value.items() if v not in (None, ""))
+        elif value not in (None, ""):
+            facts.append((key, value))
+    return facts
+
+
+@bp.get("/communes/<slug>/audit")
+def audit_log(slug: str):  # type: ignore[no-untyped-def]
+    commune = _staff_commune(slug)
+    action = request.args.get("action") or None
+    if action is not None and action not in ACTION_LABELS and action.split(".")[0] not in {
+            a.split(".")[0] for a in ACTION_LABELS}:
+        raise Problem("422.1", errors={"action": Text("Không có loại thao tác này.",
+                                                      "No such action.")})
+    page = request.args.get("page", "1")
+    page_number = int(page) if page.isdigit() and int(page) >= 1 else 1
+    log = audit.commune_log(get_session(), commune.id, action=action, page=page_number,
+                            per_page=PER_PAGE)
+    entries = [{"event": e, "label": ACTION_LABELS.get(e.action, e.action),
+                "changes": _changes(e.details or {}), "facts": _facts(e.details or {})}
+               for e in log.events]
+
+    def page_url(number: int) -> str:
+        return url_for("exports.audit_log", slug=commune.slug, action=action, page=number)
+
+    return render_template("exports/audit.html", commune=commune, log=log, entries=entries,
+                           action=action, actions=ACTION_LABELS, page_url=page_url)

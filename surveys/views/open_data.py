@@ -1,0 +1,66 @@
+"""Open data, public and read-only: /open/SLUG (a page) and /api/v1/open/SLUG (JSON).
+
+No login, no personal data (surveys/open_data.py decides what is published); responses may be
+kept by any cache for OPEN_MAX_AGE seconds. The page carries no form and no user-specific content,
+and its language is chosen in the URL (?lang=en), so one cached copy serves everyone."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask_babel import force_locale, get_locale
+from sqlalchemy import select
+
+from surveys.db import get_session
+from surveys.errors import Problem
+from surveys.i18n import LOCALES
+from surveys.indicator_report import parse_period
+from surveys.models import Commune
+from surveys.open_data import map_shapes, open_commune
+
+bp = Blueprint("open_data", __name__)
+
+OPEN_MAX_AGE = 300
+STATUS_CLASSES = ("met", "on_track", "behind", "insufficient_data", "baseline", "suppressed")
+
+
+def _open(slug: str) -> tuple[Commune, dict]:  # type: ignore[type-arg]
+    db = get_session()
+    commune = db.scalar(select(Commune).where(Commune.slug == slug))
+    if commune is None:
+        raise Problem("404.1")
+    config = current_app.config
+    data = open_commune(db, commune, minimum=config["OPEN_DATA_MIN_HOUSEHOLDS"],
+                        indicator_minimum=config["INDICATOR_MIN_HOUSEHOLDS"],
+                        h3_resolution=config["INDICATOR_H3_RESOLUTION"], today=date.today(),
+                        period=parse_period(request.args.get("period")))
+    return commune, data
+
+
+def _public(response: Response) -> Response:
+    response.headers["Cache-Control"] = f"public, max-age={OPEN_MAX_AGE}"
+    return response
+
+
+@bp.get("/api/v1/open/<slug>")
+def api(slug: str):  # type: ignore[no-untyped-def]
+    _commune, data = _open(slug)
+    return _public(jsonify(data))
+
+
+@bp.get("/open/<slug>")
+def page(slug: str):  # type: ignore[no-untyped-def]
+    commune, data = _open(slug)
+    lang = request.args.get("lang")
+    locale = lang if lang in LOCALES else current_app.config["DEFAULT_LOCALE"]
+    with force_locale(locale):
+        html = render_template("open/commune.html", commune=commune, data=data,
+                               shape=map_shapes(commune.boundary, data["hexes"]["cells"]),
+                               page_locale=str(get_locale()), other="en" if locale == "vi" else "vi",
+                               period=data["period"], status_classes=STATUS_CLASSES,
+                               names={row["code"]: row["name"].get(locale, row["name"]["vi"])
+                                      for row in data["indicators"]})
+    response = Response(html, mimetype="text/html")
+    response.headers["Content-Language"] = locale
+    return _public(response)
