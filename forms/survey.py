@@ -63,7 +63,7 @@ FIELD_BUILDERS: dict[str, Callable[[Question, str], Field]] = {
 
 VillageOption = tuple[str, str, float | None, float | None]  # slug, name, lat, lon
 
-META_FIELDS = ("instance_id", "collected_at", "lat", "lon", "accuracy_m")
+META_FIELDS = ("instance_id", "collected_at", "lat", "lon", "accuracy_m", "started_at", "supersedes")
 
 
 class SurveyFormBase(BaseForm):
@@ -74,6 +74,8 @@ class SurveyFormBase(BaseForm):
     lat = HiddenField()
     lon = HiddenField()
     accuracy_m = HiddenField()
+    started_at = HiddenField()  # set by form.js when the form is opened (the too_fast flag)
+    supersedes = HiddenField()  # the instance_id a correction replaces
 
     def question_fields(self) -> list[tuple[Question, Field]]:
         return [(q, self[q.name]) for q in self.definition.questions]

@@ -231,10 +231,13 @@
       if (q.type !== 'image') { answers[q.name] = v; return; }
       files.push({ question: q.name, file: v, name: answers[q.name] = v.name.replace(/[\\/]/g, '_').slice(-200) });
     });
-    const now = new Date().toISOString(), id = F.instance_id.value;
+    const now = new Date().toISOString(), id = F.instance_id.value, fix2 = correcting();
     const item = { instance_id: id, queued_at: now, user: D.user, photos: [], payload: {
-      instance_id: id, survey: D.survey, survey_version: D.version, village: village.value, collected_at: now,
+      instance_id: id, survey: D.survey, survey_version: D.version, village: village.value,
+      collected_at: fix2 ? F.collected_at.value : now,  // a correction keeps the visit's time
       location: lat && lon ? { lat: +lat, lon: +lon, accuracy_m: acc === '' ? null : +acc } : null, answers } };
+    if (fix2) item.payload.supersedes = fix2;
+    else if (F.started_at && F.started_at.value) item.payload.started_at = F.started_at.value;
     for (const f of files) {  // the bytes themselves, not a handle on a file the phone may move
       f.blob = new Blob([await new Response(f.file).arrayBuffer()], { type: f.file.type });
       delete f.file;
@@ -242,8 +245,12 @@
     }
     return item;
   }
+  // The instance_id a correction replaces ('' for a new household).
+  const correcting = () => F.supersedes && F.supersedes.value || '';
+  const started = () => { if (F.started_at) F.started_at.value = new Date().toISOString(); };
   function nextHousehold() {
     const chosen = village.value;
+    started();
     form.reset();
     village.value = chosen;
     F.instance_id.value = uuid();
@@ -278,6 +285,10 @@
     if (navigator.storage && navigator.storage.persist && !st.asked) navigator.storage.persist().catch(() => {});
     st.asked = true;
     st.sent = null;
+    if (correcting()) {  // back to the surveyor's list once sent (or queued, when offline)
+      await render(false);
+      return sync().then(() => location.assign(D.afterCorrection || '/'));
+    }
     nextHousehold();
     scrollTo(0, 0);
     button.disabled = false;
@@ -291,7 +302,8 @@
 
   // The rendered instance_id is for the plain POST; a page from the offline cache would repeat it.
   F.instance_id.value = uuid();
+  started();
   refresh();
-  locate();
+  if (!correcting()) locate();  // a correction keeps the place of the visit
   render(false).then(() => sync(true));  // on load, failed items get one more try
 })();

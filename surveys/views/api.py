@@ -8,7 +8,7 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from surveys import submissions
+from surveys import review, submissions
 from surveys.accounts import user_for_token
 from surveys.db import get_session
 from surveys.definitions import get_definition
@@ -16,7 +16,8 @@ from surveys.errors import Problem, Text
 from surveys.models import Commune, User
 from surveys.openapi import openapi_document
 from surveys.views import csrf
-from surveys.views.services import future_skew, photo_limits, photo_store
+from surveys.views.auditing import request_actor
+from surveys.views.services import future_skew, photo_limits, photo_store, quality_limits
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -111,7 +112,7 @@ def create_submission():  # type: ignore[no-untyped-def]
         raise Problem("403.1")
     item = submissions.parse_submission(json_body(), future_skew=future_skew())
     db = get_session()
-    result = submissions.record_submission(db, user, item)
+    result = submissions.record_submission(db, user, item, quality=quality_limits())
     db.commit()
     response = jsonify(submissions.submission_json(result.submission))
     response.status_code = 201 if result.created else 200
@@ -141,12 +142,15 @@ def _default_page_size() -> int:
 def list_submissions():  # type: ignore[no-untyped-def]
     user = api_user()
     page, per_page = _page_args()
-    rows, total = submissions.list_submissions(get_session(), user, page=page, per_page=per_page)
+    chosen = review.parse_filter(request.args)
+    rows, total = submissions.list_submissions(get_session(), user, page=page, per_page=per_page,
+                                               conditions=review.filter_conditions(chosen))
     more = page * per_page < total
     return {
         "items": [submissions.submission_json(s) for s in rows],
         "page": page, "per_page": per_page, "total": total,
-        "next": url_for("api.list_submissions", page=page + 1, per_page=per_page) if more else None,
+        "next": url_for("api.list_submissions", page=page + 1, per_page=per_page,
+                        **chosen.params()) if more else None,
     }
 
 
@@ -155,6 +159,19 @@ def get_submission(submission_id: int):  # type: ignore[no-untyped-def]
     user = api_user()
     return submissions.submission_json(
         submissions.get_visible_submission(get_session(), user, submission_id))
+
+
+@bp.patch("/submissions/<int:submission_id>")
+def review_submission(submission_id: int):  # type: ignore[no-untyped-def]
+    """Staff of the commune (and admins) review: {"review_status", "reason", "comment"}."""
+    user = api_user()
+    db = get_session()
+    submission = review.reviewable_submission(db, user, submission_id)
+    change = review.parse_review(json_body())
+    review.review_submission(db, user, submission, change, actor_label=request_actor()[1])
+    db.commit()
+    return submissions.submission_json(
+        submissions.get_visible_submission(db, user, submission_id))
 
 
 @bp.post("/submissions/<int:submission_id>/attachments")

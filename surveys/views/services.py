@@ -7,6 +7,7 @@ from datetime import timedelta
 from flask import current_app
 
 from surveys.photos import PhotoLimits, PhotoStore, make_store
+from surveys.quality import QualityLimits
 
 
 def photo_store() -> PhotoStore:
@@ -24,3 +25,12 @@ def photo_limits() -> PhotoLimits:
 
 def future_skew() -> timedelta:
     return timedelta(minutes=current_app.config["FUTURE_SKEW_MINUTES"])
+
+
+def quality_limits() -> QualityLimits:
+    config = current_app.config
+    return QualityLimits(gps_max_accuracy_m=config["QUALITY_GPS_MAX_ACCURACY_M"],
+                         village_max_km=config["QUALITY_VILLAGE_MAX_KM"],
+                         duplicate_metres=config["QUALITY_DUPLICATE_METRES"],
+                         min_seconds=config["QUALITY_MIN_SECONDS"],
+                         max_days_before_round=config["QUALITY_MAX_DAYS_BEFORE_ROUND"])

@@ -1,0 +1,221 @@
+"""Review pages: the staff queue of a commune (/communes/SLUG/review), one submission with its
+flags, history and the review form (/communes/SLUG/review/ID), and a surveyor's own submissions
+with feedback and a link to send a correction (/my/submissions). Plain GET filters and POST forms:
+everything works without JavaScript."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal, get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from forms.review import ReviewForm
+from surveys import review as review_service
+from surveys.access import commune_for
+from surveys.db import get_session
+from surveys.definitions import get_definition
+from surveys.errors import Problem
+from surveys.models import Role, Submission, User, Village
+from surveys.quality import FLAG_CODES
+from surveys.submissions import SUBMITTING_ROLES
+from surveys.views.auditing import request_actor
+
+bp = Blueprint("review", __name__)
+
+PER_PAGE = 50
+
+STATUS_LABELS = {
+    "received": _l("Received"),
+    "approved": _l("Approved"),
+    "has_issues": _l("Has issues"),
+    "rejected": _l("Rejected"),
+    "superseded": _l("Superseded by a correction"),
+}
+FLAG_LABELS = {
+    "gps_mock": _l("Mock location"),
+    "gps_inaccurate": _l("Inaccurate GPS"),
+    "outside_commune": _l("Outside the commune"),
+    "far_from_village": _l("Far from the village"),
+    "duplicate_household": _l("Possible duplicate household"),
+    "implausible": _l("Implausible answers"),
+    "too_fast": _l("Filled in too fast"),
+    "time_out_of_range": _l("Date out of range"),
+}
+IMPLAUSIBLE_LABELS = {
+    "many_adults": _l("Unusually many adults in one household"),
+    "many_members": _l("Unusually many people in one household"),
+    "plan_faster_than_line": _l("Plan speed above what this connection type carries"),
+    "measured_faster_than_home": _l("Measured speed above every connection of the home"),
+    "bars_without_signal": _l("Signal bars reported with no signal"),
+}
+
+
+def _number(value: Any) -> str:
+    return format_decimal(value) if isinstance(value, int | float) else str(value)
+
+
+def flag_lines(code: str, details: dict[str, Any]) -> list[str]:
+    """What a flag rests on, in the reader's language."""
+    d = details or {}
+    if code == "gps_mock":
+        return [_("Accuracy reported as exactly 0 m: no real GPS fix does that (mock location).")]
+    if code == "gps_inaccurate":
+        return [_("GPS accuracy ±%(m)s m; the limit is %(limit)s m.", m=_number(d.get("accuracy_m")),
+                  limit=_number(d.get("limit_m")))]
+    if code == "outside_commune":
+        return [_("The location lies outside the commune's boundary.")]
+    if code == "far_from_village":
+        to = _("its boundary") if d.get("measured_to") == "boundary" else _("its centre")
+        return [_("%(km)s km from the chosen village (%(to)s); the limit is %(limit)s km.",
+                  km=_number(d.get("distance_km")), to=to, limit=_number(d.get("limit_km")))]
+    if code == "duplicate_household":
+        lines = []
+        if d.get("household_code"):
+            lines.append(_("Same household code %(code)s as another survey of the village.",
+                           code=d["household_code"]))
+        for near in d.get("nearby", []):
+            lines.append(_("%(m)s m from survey no. %(id)s, with %(share)s%% of the answers equal.",
+                           m=_number(near.get("distance_m")), id=near.get("id"),
+                           share=_number(round(100 * near.get("similarity", 0)))))
+        return lines
+    if code == "implausible":
+        return [_("%(rule)s: %(value)s (at most %(limit)s expected).",
+                  rule=IMPLAUSIBLE_LABELS.get(r.get("rule"), r.get("rule")),
+                  value=_number(r.get("value")), limit=_number(r.get("limit")))
+                for r in d.get("rules", [])]
+    if code == "too_fast":
+        return [_("Filled in %(s)s seconds; at least %(limit)s are expected.",
+                  s=_number(d.get("seconds")), limit=_number(d.get("limit_seconds")))]
+    if code == "time_out_of_range":
+        if d.get("reason") == "future":
+            return [_("Collected %(s)s seconds after the server received it: the phone's clock is "
+                      "ahead.", s=_number(d.get("seconds_ahead")))]
+        return [_("Collected %(days)s days before round %(round)s began; at most %(limit)s.",
+                  days=_number(d.get("days_before")), round=d.get("round"),
+                  limit=_number(d.get("limit_days")))]
+    return []
+
+
+def duplicate_ids(submission: Submission) -> list[int]:
+    return list((submission.flag_details or {}).get("duplicate_household", {})
+                .get("submission_ids", []))
+
+
+def answer_rows(submission: Submission, locale: str) -> list[tuple[str, str]]:
+    """(question label, answer text) in the definition's order; choice names as their labels."""
+    definition = get_definition(submission.survey)
+    if definition is None:
+        return [(k, str(v)) for k, v in submission.answers.items()]
+    rows = []
+    for q in definition.questions:
+        if q.name not in submission.answers:
+            continue
+        value = submission.answers[q.name]
+        labels = {c.name: c.label.get(locale) for c in q.choices}
+        if isinstance(value, list):
+            text = ", ".join(labels.get(v, str(v)) for v in value)
+        elif labels:
+            text = labels.get(value, str(value))
+        else:
+            text = _number(value)
+        rows.append((q.label.get(locale), text))
+    return rows
+
+
+def _page() -> int:
+    page = request.args.get("page", "1")
+    return int(page) if page.isdigit() and int(page) >= 1 else 1
+
+
+def _helpers() -> dict[str, Any]:
+    return {"status_labels": STATUS_LABELS, "flag_labels": FLAG_LABELS, "flag_lines": flag_lines}
+
+
+@bp.get("/communes/<slug>/review")
+@login_required
+def queue(slug: str):  # type: ignore[no-untyped-def]
+    db = get_session()
+    commune = commune_for(db, current_user._get_current_object(), slug, write=True)
+    chosen = review_service.parse_filter(request.args)
+    page = review_service.review_queue(db, commune, chosen, page=_page(), per_page=PER_PAGE)
+    villages = list(db.scalars(select(Village).where(Village.commune_id == commune.id)
+                               .order_by(Village.name)))
+    surveyors = list(db.scalars(select(User.username).where(User.id.in_(
+        select(Submission.surveyor_id).where(Submission.commune_id == commune.id)))
+        .order_by(User.username)))
+    return render_template("review/queue.html", commune=commune, chosen=chosen, page=page,
+                           villages=villages, surveyors=surveyors, statuses=review_service.STATUSES,
+                           flag_codes=FLAG_CODES, **_helpers())
+
+
+def _reviewed(slug: str, submission_id: int) -> tuple[Any, Submission]:
+    db = get_session()
+    user = current_user._get_current_object()
+    commune = commune_for(db, user, slug, write=True)
+    submission = db.get(Submission, submission_id)
+    if submission is None or submission.commune_id != commune.id:
+        raise Problem("404.1")
+    return commune, submission
+
+
+@bp.route("/communes/<slug>/review/<int:submission_id>", methods=["GET", "POST"])
+@login_required
+def detail(slug: str, submission_id: int):  # type: ignore[no-untyped-def]
+    db = get_session()
+    user = current_user._get_current_object()
+    commune, submission = _reviewed(slug, submission_id)
+    locale = str(get_locale())
+    form = ReviewForm()
+    allowed = review_service.TRANSITIONS.get(submission.review_status, ())
+    form.set_status_choices([(s, STATUS_LABELS[s]) for s in allowed])
+    status = 200
+    if form.validate_on_submit():
+        try:
+            change = review_service.parse_review(form.payload())
+            review_service.review_submission(db, user, submission, change,
+                                             actor_label=request_actor()[1])
+        except Problem as problem:
+            if problem.status != 422:
+                raise
+            db.rollback()
+            for field, message in problem.errors.items():
+                target = getattr(form, field, None)
+                (target.errors if target is not None else form.form_errors).append(
+                    message.get(locale))
+            status = 422
+            commune, submission = _reviewed(slug, submission_id)
+        else:
+            db.commit()
+            flash(_("Review saved."))
+            return redirect(url_for("review.detail", slug=slug, submission_id=submission_id))
+    elif request.method == "POST":
+        status = 400
+    original, correction = review_service.versions(db, submission)
+    notes = review_service.history(db, [submission.id])[submission.id]
+    return render_template("review/detail.html", commune=commune, submission=submission,
+                           form=form, answers=answer_rows(submission, locale), notes=notes,
+                           original=original, correction=correction,
+                           duplicates=duplicate_ids(submission), **_helpers()), status
+
+
+@bp.get("/my/submissions")
+@login_required
+def my_submissions():  # type: ignore[no-untyped-def]
+    db = get_session()
+    user = current_user._get_current_object()
+    if user.role not in SUBMITTING_ROLES:
+        raise Problem("403.1")
+    page = _page()
+    rows, total = review_service.surveyor_submissions(db, user, page=page, per_page=PER_PAGE)
+    notes = review_service.history(db, [s.id for s in rows])
+    corrections = {s.supersedes_id: s for s in db.scalars(
+        select(Submission).where(Submission.supersedes_id.in_([s.id for s in rows])))}
+    pages = max(1, -(-total // PER_PAGE))
+    return render_template("review/mine.html", rows=rows, notes=notes, corrections=corrections,
+                           page=page, pages=pages, total=total,
+                           is_staff=user.role in (Role.STAFF, Role.ADMIN), **_helpers())
