@@ -10,19 +10,27 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from forms.survey import META_FIELDS, build_survey_form, layout
-from surveys import submissions
+from surveys import review, submissions
+from surveys.administration import rounds
+from surveys.administration.teams import assigned_villages
 from surveys.db import get_session
 from surveys.definitions import get_definition
 from surveys.errors import Problem
 from surveys.models import Submission, Village, utcnow
-from surveys.views.services import future_skew, photo_limits, photo_store
+from surveys.views.services import future_skew, photo_limits, photo_store, quality_limits
 
 bp = Blueprint("survey_form", __name__)
 
 
-def _villages(commune_id: int) -> list[Village]:
-    return list(get_session().scalars(
-        select(Village).where(Village.commune_id == commune_id).order_by(Village.name)))
+def _villages(user) -> list[Village]:  # type: ignore[no-untyped-def]
+    """The villages offered: a surveyor's teams' villages, else all of the commune's."""
+    return assigned_villages(get_session(), user)
+
+
+def _round_progress(user, villages: list[Village]) -> list[rounds.VillageProgress]:  # type: ignore[no-untyped-def]
+    """Households surveyed toward the current round's sample in the offered villages."""
+    current = rounds.current_round(get_session(), user.commune_id, rounds.today_in_vietnam())
+    return rounds.progress(get_session(), current, villages) if current is not None else []
 
 
 @bp.route("/surveys/<name>", methods=["GET", "POST"])
@@ -37,7 +45,7 @@ def form(name: str):  # type: ignore[no-untyped-def]
     if user.commune_id is None:
         return render_template("surveys/no_commune.html"), 403
     locale = str(get_locale())
-    villages = _villages(user.commune_id)
+    villages = _villages(user)
     form_class = build_survey_form(definition, locale, [(v.slug, v.name, v.lat, v.lon) for v in villages])
     form = form_class()
     general_errors: list[str] = []
@@ -64,14 +72,36 @@ def form(name: str):  # type: ignore[no-untyped-def]
         # Both stamped when the page is made, so a double-tapped plain POST is an exact replay.
         form.instance_id.data = str(uuid.uuid4())
         form.collected_at.data = utcnow().isoformat(timespec="seconds")
+        original = review.correction_source(get_session(), user, request.args.get("supersedes", ""))
+        if original is not None and original.survey == definition.name:
+            _prefill_correction(form, original)
     saved_id = request.args.get("saved", type=int)
     saved = get_session().get(Submission, saved_id) if saved_id else None
     if saved is not None and saved.surveyor_id != user.id:
         saved = None
+    correcting = get_session().scalar(select(Submission).where(
+        Submission.instance_id == form.supersedes.data)) if form.supersedes.data else None
     return render_template("surveys/form.html", form=form, definition=definition,
+                           correcting=correcting, round_progress=_round_progress(user, villages),
                            layout=layout(definition),
                            general_errors=general_errors, saved=saved,
                            locale=locale), status
+
+
+def _prefill_correction(form, original: Submission) -> None:  # type: ignore[no-untyped-def]
+    """A correction starts from the original: its answers, village, place and time of the visit
+    (the household was visited then; only the answers are being put right)."""
+    form.supersedes.data = original.instance_id
+    form.collected_at.data = original.collected_at.isoformat()
+    form.village.data = original.village.slug
+    for name in ("lat", "lon", "accuracy_m"):
+        value = getattr(original, name)
+        form[name].data = "" if value is None else f"{value:g}" if name == "accuracy_m" else str(value)
+    for q, field in form.question_fields():
+        if q.name in original.answers and q.type != "image":
+            value = original.answers[q.name]
+            field.data = value if isinstance(value, list | str) else f"{value:g}" \
+                if isinstance(value, float) else str(value)
 
 
 def _save(survey: str, form, user) -> Submission:  # type: ignore[no-untyped-def]
@@ -83,11 +113,14 @@ def _save(survey: str, form, user) -> Submission:  # type: ignore[no-untyped-def
         "location": form.location(),
         "answers": form.answers(),
     }
+    for name in ("started_at", "supersedes"):
+        if form[name].data:
+            payload[name] = form[name].data
     db = get_session()
     item = submissions.parse_submission(
         payload, future_skew=future_skew(),
         strict_relevance=False)
-    result = submissions.record_submission(db, user, item)
+    result = submissions.record_submission(db, user, item, quality=quality_limits())
     for q in item.definition.questions:
         upload = request.files.get(q.name) if q.type == "image" else None
         if upload is not None and upload.filename:
