@@ -1,0 +1,197 @@
+"""Webhooks: a commune's HTTPS URLs receive a signed JSON POST when a submission is accepted or
+reviewed, with retries and a delivery log (ODK Central has none; users ask for them).
+
+Deliveries are written in the same transaction as the event that causes them (an outbox): a
+delivery exists if and only if its submission or review was committed. A worker
+(`flask --app app webhooks deliver [--watch]`) posts the due ones and retries failures with
+exponential backoff. Receivers check `X-Phusong-Signature: sha256=HMAC(secret, timestamp + "." +
+body)` against `X-Phusong-Timestamp` (docs/webhooks.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import secrets
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from surveys import audit
+from surveys.errors import Problem, Text
+from surveys.models import Commune, User, Webhook, WebhookDelivery, utcnow
+
+EVENTS = ("submission.accepted", "submission.reviewed")
+FIRST_RETRY = timedelta(seconds=30)
+LONGEST_WAIT = timedelta(hours=6)
+USER_AGENT = "phusong-webhooks/1"
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    error: str | None = None
+
+
+Poster = Callable[[str, bytes, dict[str, str], float], Response]
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(url: str, *, allow_loopback_http: bool) -> str:
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    ok = parts.scheme == "https" or (parts.scheme == "http" and allow_loopback_http
+                                     and _loopback(parts.hostname or ""))
+    if not ok or not parts.hostname or len(url) > 500:
+        raise Problem("422.1", errors={"url": Text(
+            "Cần một địa chỉ https:// đầy đủ (tối đa 500 ký tự).",
+            "A full https:// URL is required (at most 500 characters).")})
+    return url
+
+
+def create_webhook(session: Session, commune: Commune, user: User | None, url: str,
+                   events: list[str] | None, *, allow_loopback_http: bool = False
+                   ) -> tuple[Webhook, str]:
+    """The webhook and its signing secret (shown once)."""
+    url = check_url(url, allow_loopback_http=allow_loopback_http)
+    chosen = list(dict.fromkeys(events or EVENTS))
+    unknown = [e for e in chosen if e not in EVENTS]
+    if unknown or not chosen:
+        raise Problem("422.1", errors={"events": Text(
+            "Sự kiện không hợp lệ: {bad}. Chọn trong: {known}.",
+            "Unknown events: {bad}. Choose from: {known}.").format(
+            bad=", ".join(unknown) or "-", known=", ".join(EVENTS))})
+    secret = secrets.token_urlsafe(32)
+    webhook = Webhook(commune_id=commune.id, url=url, secret=secret, events=chosen, active=True,
+                      created_by_id=user.id if user else None)
+    session.add(webhook)
+    session.flush()
+    audit.record(session, "webhook.create", actor=user, commune_id=commune.id,
+                 target_type="webhook", target_id=webhook.id,
+                 details={"url": url, "events": chosen})
+    return webhook, secret
+
+
+def delete_webhook(session: Session, webhook: Webhook, user: User | None) -> None:
+    audit.record(session, "webhook.delete", actor=user, commune_id=webhook.commune_id,
+                 target_type="webhook", target_id=webhook.id,
+                 details={"url": webhook.url, "events": webhook.events})
+    session.delete(webhook)
+    session.flush()
+
+
+def enqueue(session: Session, commune_id: int, event: str, data: dict[str, Any],
+            now: datetime | None = None) -> list[WebhookDelivery]:
+    """One pending delivery per active webhook of the commune that asked for this event."""
+    assert event in EVENTS, event
+    now = now or utcnow()
+    deliveries = []
+    for webhook in session.scalars(select(Webhook).where(Webhook.commune_id == commune_id,
+                                                         Webhook.active.is_(True))):
+        if event in webhook.events:
+            delivery = WebhookDelivery(webhook_id=webhook.id, event=event, payload=data,
+                                       status="pending", attempts=0, next_attempt_at=now)
+            session.add(delivery)
+            deliveries.append(delivery)
+    session.flush()
+    return deliveries
+
+
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def body_of(delivery: WebhookDelivery) -> bytes:
+    return json.dumps({"delivery": delivery.id, "event": delivery.event,
+                       "created_at": delivery.created_at.isoformat(), "data": delivery.payload},
+                      ensure_ascii=False, sort_keys=True).encode()
+
+
+def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Response:
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (checked URL)
+            return Response(response.status)
+    except urllib.error.HTTPError as error:
+        return Response(error.code, f"HTTP {error.code}")
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        return Response(0, str(getattr(error, "reason", error))[:500])
+
+
+def deliver_due(session: Session, *, now: datetime | None = None, timeout: float = 10,
+                max_attempts: int = 8, limit: int = 100, poster: Poster = post) -> int:
+    """Attempt every delivery that is due; return how many were attempted. Commits nothing."""
+    now = now or utcnow()
+    due = session.scalars(select(WebhookDelivery).where(
+        WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
+        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id).limit(limit)).all()
+    for delivery in due:
+        webhook = session.get(Webhook, delivery.webhook_id)
+        if webhook is None or not webhook.active:
+            delivery.status, delivery.last_error = "failed", "webhook removed or inactive"
+            continue
+        body = body_of(delivery)
+        timestamp = str(int(now.timestamp()))
+        result = poster(webhook.url, body, {
+            "Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT,
+            "X-Phusong-Event": delivery.event, "X-Phusong-Delivery": str(delivery.id),
+            "X-Phusong-Timestamp": timestamp,
+            "X-Phusong-Signature": signature(webhook.secret, timestamp, body)}, timeout)
+        delivery.attempts += 1
+        delivery.last_status_code = result.status or None
+        if 200 <= result.status < 300:
+            delivery.status, delivery.delivered_at, delivery.last_error = "delivered", now, None
+            delivery.next_attempt_at = None
+        else:
+            delivery.last_error = result.error or f"HTTP {result.status}"
+            if delivery.attempts >= max_attempts:
+                delivery.status, delivery.next_attempt_at = "failed", None
+            else:
+                wait = min(FIRST_RETRY * 2 ** (delivery.attempts - 1), LONGEST_WAIT)
+                delivery.next_attempt_at = now + wait
+    session.flush()
+    return len(due)
+
+
+def webhook_json(webhook: Webhook) -> dict[str, Any]:
+    return {"id": webhook.id, "url": webhook.url, "events": webhook.events,
+            "active": webhook.active, "created_at": webhook.created_at.isoformat()}
+
+
+def delivery_json(delivery: WebhookDelivery) -> dict[str, Any]:
+    return {"id": delivery.id, "event": delivery.event, "status": delivery.status,
+            "attempts": delivery.attempts, "last_status_code": delivery.last_status_code,
+            "last_error": delivery.last_error,
+            "next_attempt_at": delivery.next_attempt_at.isoformat()
+            if delivery.next_attempt_at else None,
+            "delivered_at": delivery.delivered_at.isoformat() if delivery.delivered_at else None,
+            "created_at": delivery.created_at.isoformat()}
+
+
+def submission_event(submission: Any) -> dict[str, Any]:
+    """What a receiver learns of a submission: identity, place, time, review — never answers."""
+    village = submission.village
+    return {"id": submission.id, "instance_id": submission.instance_id,
+            "survey": submission.survey, "commune": village.commune.slug if village else None,
+            "village": village.slug if village else None,
+            "collected_at": submission.collected_at.isoformat(),
+            "review_status": submission.review_status, "review_reason": submission.review_reason,
+            "flags": list(submission.flags or []), "supersedes": submission.supersedes_id}
