@@ -63,7 +63,7 @@ def create_token(username: str, label: str | None) -> None:
         user = session.scalar(select(User).where(User.username == username.strip().lower()))
         if user is None:
             raise click.ClickException(f"No user {username}.")
-        token, record = accounts.create_token(session, user, label)
+        token, record = accounts.create_token(session, user, label, actor_label="cli")
         click.echo(f"Token {record.prefix}… for {user.username}; store it now, it is not kept.",
                    err=True)
         click.echo(token)
@@ -165,6 +165,59 @@ def coverage_rebuild_rollups() -> None:
     click.echo(f"Rebuilt the rollups of {len(uploads)} uploads: {rows} rows.")
 
 
+@click.group("indicators")
+def indicators_group() -> None:
+    """Indicator rollups."""
+
+
+@indicators_group.command("rebuild")
+@click.option("--commune", "commune_slug", help="Only this commune (slug).")
+@with_appcontext
+def indicators_rebuild(commune_slug: str | None) -> None:
+    """Recompute the indicator rollups from the stored submissions (they are kept up to date on
+    every submission and review; this is for checks and repairs)."""
+    from surveys import indicator_rollups
+    from surveys.models import Commune
+
+    with session_scope(current_app) as session:
+        commune_id = None
+        if commune_slug:
+            commune = session.scalar(select(Commune).where(Commune.slug == commune_slug))
+            if commune is None:
+                raise click.ClickException(f"No commune {commune_slug}.")
+            commune_id = commune.id
+        counted = indicator_rollups.rebuild(session, commune_id)
+    click.echo(f"Rebuilt the indicator rollups from {counted} counted households.")
+
+
+@click.group("webhooks")
+def webhooks_group() -> None:
+    """Webhook deliveries."""
+
+
+@webhooks_group.command("deliver")
+@click.option("--watch", is_flag=True, help="Keep delivering every --interval seconds.")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between passes.")
+@with_appcontext
+def webhooks_deliver(watch: bool, interval: float) -> None:
+    """Post the webhook deliveries that are due and schedule retries (run it as a worker)."""
+    import time
+
+    from surveys import webhooks
+
+    while True:
+        with session_scope(current_app) as session:
+            attempted = webhooks.deliver_due(
+                session, timeout=current_app.config["WEBHOOK_TIMEOUT_SECONDS"],
+                max_attempts=current_app.config["WEBHOOK_MAX_ATTEMPTS"])
+        if attempted or not watch:
+            click.echo(f"Attempted {attempted} deliveries.")
+        if not watch:
+            return
+        time.sleep(interval)
+
+
 def init_app(app: Flask) -> None:
-    for command in (init_db, create_user, create_token, revoke_token, load_demo, coverage):
+    for command in (init_db, create_user, create_token, revoke_token, load_demo, coverage,
+                    indicators_group, webhooks_group):
         app.cli.add_command(command)

@@ -12,7 +12,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from surveys.errors import Problem, Text
-from surveys.indicators import CATALOGUE, MIN_CELLS, MIN_VILLAGES, PLAN_WORDING, Estimate, Household, estimate
+from surveys.indicator_rollups import BASE_RESOLUTION as ROLLUP_RESOLUTION
+from surveys.indicator_rollups import (
+    COUNTED_OUT,
+    Summary,
+    estimate_summary,
+    load_by_period,
+    load_summary,
+    month_of,
+    summarize,
+)
+from surveys.indicators import CATALOGUE, MIN_CELLS, MIN_VILLAGES, PLAN_WORDING, Estimate, Household
 from surveys.models import Commune, Submission, Target, Village
 from surveys.targets import status, targets_for
 
@@ -49,13 +59,14 @@ def parse_period(text: str | None) -> Period | None:
     return Period(text.strip(), start, end)
 
 
-def _household_rows(session: Session, commune_id: int, *, village_id: int | None = None,
+def household_rows(session: Session, commune_id: int, *, village_id: int | None = None,
                     period: Period | None = None) -> list[tuple[datetime, Household]]:
-    """Accepted (not rejected) household surveys of consenting households, with their time."""
+    """Counted household surveys of consenting households, with their time: not rejected, and not
+    superseded (a correction replaced it: only the latest version counts)."""
     query = select(Submission.collected_at, Submission.village_id, Submission.answers,
                    Submission.lat, Submission.lon).where(
         Submission.commune_id == commune_id, Submission.survey == "household",
-        Submission.review_status != "rejected")
+        Submission.review_status.not_in(COUNTED_OUT))
     if village_id is not None:
         query = query.where(Submission.village_id == village_id)
     if period is not None:
@@ -68,8 +79,8 @@ def _household_rows(session: Session, commune_id: int, *, village_id: int | None
 
 def load_households(session: Session, commune_id: int, *, village_id: int | None = None,
                     period: Period | None = None) -> list[Household]:
-    return [h for _when, h in _household_rows(session, commune_id, village_id=village_id,
-                                              period=period)]
+    return [h for _when, h in household_rows(session, commune_id, village_id=village_id,
+                                             period=period)]
 
 
 def period_label(when: datetime, by: str) -> str:
@@ -85,18 +96,29 @@ TREND_STEPS = ("month", "quarter", "year")
 
 
 def indicator_trend(session: Session, commune: Commune, code: str, *, by: str,
-                    village: Village | None, h3_resolution: int) -> dict[str, Any]:
-    """One indicator per period that has data, oldest first: the points of a trend chart."""
+                    village: Village | None, h3_resolution: int,
+                    rows: list[tuple[datetime, Household]] | None = None) -> dict[str, Any]:
+    """One indicator per period that has data, oldest first: the points of a trend chart. From
+    the rollups, or from `rows` (household_rows) when the caller has already loaded them."""
     indicator = CATALOGUE[code]
     sizes = {v.id: v.household_count for v in session.scalars(
         select(Village).where(Village.commune_id == commune.id))}
-    groups: dict[str, list[Household]] = {}
-    for when, household in _household_rows(session, commune.id,
-                                           village_id=village.id if village else None):
-        groups.setdefault(period_label(when, by), []).append(household)
+    if rows is None and h3_resolution > ROLLUP_RESOLUTION and indicator.kind == "area":
+        rows = household_rows(session, commune.id, village_id=village.id if village else None)
+    if rows is None:
+        groups = load_by_period(session, commune.id, village_id=village.id if village else None,
+                                by=by)
+    else:
+        by_label: dict[str, list[Household]] = {}
+        for when, household in rows:
+            by_label.setdefault(period_label(when, by), []).append(household)
+        groups = {label: summarize(found, max(h3_resolution, ROLLUP_RESOLUTION))
+                  for label, found in sorted(by_label.items())}
     points = []
-    for label in sorted(groups):
-        result = estimate(indicator, groups[label], sizes, h3_resolution=h3_resolution)
+    for label, summary in groups.items():
+        if not summary.households:
+            continue
+        result = estimate_summary(indicator, summary, sizes, h3_resolution=h3_resolution)
         points.append({"period": label, "value": result.value, "ci_low": result.ci_low,
                        "ci_high": result.ci_high, "n": result.n, "weighted": result.weighted})
     return {"commune": commune.slug, "village": village.slug if village else None,
@@ -105,40 +127,54 @@ def indicator_trend(session: Session, commune: Commune, code: str, *, by: str,
 
 def indicator_table(session: Session, commune: Commune, *, village: Village | None = None,
                     period: Period | None = None, today: date, minimum: int,
-                    h3_resolution: int) -> dict[str, Any]:
+                    h3_resolution: int, households: list[Household] | None = None,
+                    summary: Summary | None = None) -> dict[str, Any]:
+    """From the indicator rollups (surveys/indicator_rollups.py), so the cost follows villages and
+    months, not households; or from `households` / a `summary` the caller already holds."""
     villages = list(session.scalars(select(Village).where(Village.commune_id == commune.id)))
     sizes = {v.id: v.household_count for v in villages}
-    households = load_households(session, commune.id, period=period,
-                                 village_id=village.id if village else None)
-    surveyed = {h.village_id for h in households}
+    if summary is None and households is None and h3_resolution > ROLLUP_RESOLUTION:
+        # The rollups count households per cell of resolution 8: finer area cells need them all.
+        households = load_households(session, commune.id, period=period,
+                                     village_id=village.id if village else None)
+    if summary is None:
+        summary = summarize(households, max(h3_resolution, ROLLUP_RESOLUTION)) \
+            if households is not None else load_summary(
+            session, commune.id, village_id=village.id if village else None,
+            first_month=month_of(period.start) if period else None,
+            last_month=month_of(period.end - timedelta(microseconds=1)) if period else None)
+    surveyed = summary.villages
     share = None
     if villages and all(v.household_count for v in villages) and surveyed:
         share = round(100 * sum(sizes[v] for v in surveyed) / sum(sizes.values()), 2)  # type: ignore[misc]
     targets: dict[str, list[Target]] = {}
     for target in targets_for(session, commune.id):
         targets.setdefault(target.indicator, []).append(target)
-    measured = _measured_coverage(session, households, period, h3_resolution)
+    measured = measured_coverage(session, summary, period, h3_resolution)
     rows = []
     for indicator in CATALOGUE.values():
-        result = estimate(indicator, households, sizes, h3_resolution=h3_resolution,
-                          measured=measured)
+        result = estimate_summary(indicator, summary, sizes, h3_resolution=h3_resolution,
+                                  measured=measured)
         target = _current_target(targets.get(indicator.code, []), today)
         rows.append(_row(indicator.code, result, target, share, today, minimum,
                          targets.get(indicator.code, [])))
     return {"commune": commune.slug, "village": village.slug if village else None,
-            "period": period.label if period else None, "households": len(households),
+            "period": period.label if period else None, "households": summary.households,
             "indicators": rows}
 
 
-def _measured_coverage(session: Session, households: list[Household], period: Period | None,
-                       resolution: int) -> dict[str, frozenset[str]]:
+def measured_coverage(session: Session, households: list[Household] | Summary,
+                      period: Period | None, resolution: int) -> dict[str, frozenset[str]]:
     """Partners' usable coverage in the populated cells, for the area indicators."""
     import h3
 
     from surveys.coverage.rollups import period_of, usable_cells
 
-    cells = {h3.latlng_to_cell(h.lat, h.lon, resolution) for h in households
-             if h.lat is not None and h.lon is not None}
+    if isinstance(households, Summary):
+        cells = households.located_cells(resolution)
+    else:
+        cells = {h3.latlng_to_cell(h.lat, h.lon, resolution) for h in households
+                 if h.lat is not None and h.lon is not None}
     if not cells:
         return {}
     return usable_cells(session, cells,

@@ -209,25 +209,42 @@ def _percent(x: float | None) -> float | None:
     return None if x is None else round(100 * x, 2)
 
 
+Moments = list[float]  # n, Σy, Σx, Σy², Σx², Σxy, households with x > 0
+
+
+def add_moments(moments: Moments, y: float, x: float) -> None:
+    moments[0] += 1
+    moments[1] += y
+    moments[2] += x
+    moments[3] += y * y
+    moments[4] += x * x
+    moments[5] += x * y
+    moments[6] += x > 0
+
+
+def ratio_moments(indicator: Indicator, households: Iterable[Household]) -> dict[int, Moments]:
+    """Per village the moments from which the estimate and its variance follow, in one pass."""
+    assert indicator.numerator and indicator.denominator
+    numerator_of, denominator_of = indicator.numerator, indicator.denominator
+    moments: dict[int, Moments] = defaultdict(lambda: [0.0] * 7)
+    for household in households:
+        add_moments(moments[household.village_id], numerator_of(household.answers),
+                    denominator_of(household.answers))
+    return moments
+
+
 def estimate_ratio(indicator: Indicator, households: Iterable[Household],
                    village_sizes: Mapping[int, int | None]) -> Estimate:
     """Stratified (by village) ratio estimate; pooled when a surveyed village has no count."""
-    assert indicator.numerator and indicator.denominator
-    numerator_of, denominator_of = indicator.numerator, indicator.denominator
-    # One pass: per village the moments n, Σy, Σx, Σy², Σx², Σxy, from which the totals and the
-    # variance of z = y − R·x follow without a second pass over the households.
-    moments: dict[int, list[float]] = defaultdict(lambda: [0.0] * 6)
-    n = 0
-    for household in households:
-        y, x = numerator_of(household.answers), denominator_of(household.answers)
-        m = moments[household.village_id]
-        m[0] += 1
-        m[1] += y
-        m[2] += x
-        m[3] += y * y
-        m[4] += x * x
-        m[5] += x * y
-        n += x > 0
+    return estimate_from_moments(indicator, ratio_moments(indicator, households), village_sizes)
+
+
+def estimate_from_moments(indicator: Indicator, moments: Mapping[int, Moments],
+                          village_sizes: Mapping[int, int | None]) -> Estimate:
+    """The estimate from per-village moments (n, Σy, Σx, Σy², Σx², Σxy, n with x > 0): the same
+    numbers whether the moments come from households or from the rollups of surveys/indicator_rollups.py."""
+    moments = {v: m for v, m in moments.items() if m[0] > 0}
+    n = int(sum(m[6] for m in moments.values()))
     numerator = sum(m[1] for m in moments.values())
     denominator = sum(m[2] for m in moments.values())
     weighted = bool(moments) and all(village_sizes.get(v) for v in moments)
@@ -235,7 +252,7 @@ def estimate_ratio(indicator: Indicator, households: Iterable[Household],
         return Estimate(None, None, None, numerator, denominator, n, weighted)
     if not weighted:
         # One stratum of weight 1 and no finite-population correction: the plain pooled ratio.
-        moments = {0: [sum(m[i] for m in moments.values()) for i in range(6)]}
+        moments = {0: [sum(m[i] for m in moments.values()) for i in range(7)]}
     weights, corrections = {}, {}
     for v, m in moments.items():
         size = float(village_sizes[v]) if weighted else m[0]  # type: ignore[arg-type]
@@ -246,7 +263,7 @@ def estimate_ratio(indicator: Indicator, households: Iterable[Household],
     ratio = total_y / total_x
     # Linearisation: Var(R) ≈ Var(Σ w·(y − R·x)) / X², the household (cluster) as the unit.
     variance = 0.0
-    for v, (count, sy, sx, syy, sxx, sxy) in moments.items():
+    for v, (count, sy, sx, syy, sxx, sxy, _positive) in moments.items():
         if count < 2:
             continue
         sum_z = sy - ratio * sx
@@ -275,15 +292,38 @@ def _share_estimate(covered: int, assessed: int) -> Estimate:
                     assessed, False)
 
 
+NO_CELL = "-"  # households without a position, counted for village_4g only
+
+
+def cell_counts(households: Iterable[Household], resolution: int) -> dict[tuple[int, str], list[int]]:
+    """(village, H3 cell) → [households, with 4G or 5G at home, with 5G at home]."""
+    import h3
+
+    counts: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for household in households:
+        cell = NO_CELL if household.lat is None or household.lon is None else \
+            h3.latlng_to_cell(household.lat, household.lon, resolution)
+        best = household.answers.get("mobile_best_technology")
+        found = counts[(household.village_id, cell)]
+        found[0] += 1
+        found[1] += best in ("4g", "5g")
+        found[2] += best == "5g"
+    return counts
+
+
 def estimate_villages(households: Iterable[Household]) -> Estimate:
     """village_4g: a village counts once enough of its surveyed households report 4G/5G at home.
-    Partner coverage measurements will join this rule when they are uploaded."""
-    by_village: dict[int, list[bool]] = defaultdict(list)
-    for household in households:
-        by_village[household.village_id].append(
-            household.answers.get("mobile_best_technology") in ("4g", "5g"))
-    assessed = [flags for flags in by_village.values() if len(flags) >= VILLAGE_MIN_HOUSEHOLDS]
-    covered = sum(1 for flags in assessed if sum(flags) / len(flags) >= VILLAGE_COVERED_SHARE)
+    Partner measurements do not count here (docs/indicators.md)."""
+    return estimate_villages_from_counts(cell_counts(households, 8))
+
+
+def estimate_villages_from_counts(counts: Mapping[tuple[int, str], list[int]]) -> Estimate:
+    by_village: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for (village, _cell), (n, with_4g, _with_5g) in counts.items():
+        by_village[village][0] += n
+        by_village[village][1] += with_4g
+    assessed = [(n, k) for n, k in by_village.values() if n >= VILLAGE_MIN_HOUSEHOLDS]
+    covered = sum(1 for n, k in assessed if k / n >= VILLAGE_COVERED_SHARE)
     return _share_estimate(covered, len(assessed))
 
 
@@ -292,20 +332,29 @@ def estimate_area(code: str, households: Iterable[Household], resolution: int,
     """area_4g / area_5g: populated H3 cells (cells with located surveyed households) where most
     households have the technology at home, or where telecom partners measured usable coverage of
     it (`measured`: technology → cells, from the coverage rollups)."""
+    return estimate_area_from_counts(code, cell_counts(households, resolution), resolution, measured)
+
+
+def estimate_area_from_counts(code: str, counts: Mapping[tuple[int, str], list[int]],
+                              resolution: int,
+                              measured: Mapping[str, frozenset[str]] | None = None) -> Estimate:
+    """The same from counts per (village, cell) at `resolution` or finer (summed to it)."""
     import h3
 
     technologies = AREA_TECHNOLOGIES[code]
     measured_cells: set[str] = set()
     for technology in technologies:
         measured_cells |= (measured or {}).get(technology, frozenset())
-    cells: dict[str, list[bool]] = defaultdict(list)
-    for household in households:
-        if household.lat is None or household.lon is None:
+    cells: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for (_village, cell), (n, with_4g, with_5g) in counts.items():
+        if cell == NO_CELL:
             continue
-        cell = h3.latlng_to_cell(household.lat, household.lon, resolution)
-        cells[cell].append(household.answers.get("mobile_best_technology") in technologies)
-    covered = sum(1 for cell, flags in cells.items()
-                  if sum(flags) / len(flags) > AREA_COVERED_SHARE or cell in measured_cells)
+        if h3.get_resolution(cell) > resolution:
+            cell = h3.cell_to_parent(cell, resolution)
+        cells[cell][0] += n
+        cells[cell][1] += with_5g if technologies == ("5g",) else with_4g
+    covered = sum(1 for cell, (n, k) in cells.items()
+                  if k / n > AREA_COVERED_SHARE or cell in measured_cells)
     return _share_estimate(covered, len(cells))
 
 

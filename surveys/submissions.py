@@ -12,24 +12,26 @@ import hashlib
 import json
 import math
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, joinedload, object_session, selectinload
 
+from surveys import audit, indicator_rollups, webhooks
 from surveys.answers import validate_answers
 from surveys.db import conflict_insert
 from surveys.definitions import SurveyDefinition, get_definition
 from surveys.errors import Problem, Text
-from surveys.models import Attachment, Commune, Role, Submission, User, Village, utcnow
+from surveys.models import Attachment, Commune, ReviewNote, Role, Submission, User, Village, utcnow
 from surveys.photos import PhotoLimits, PhotoRejected, PhotoStore, photo_key, process_photo
+from surveys.quality import QualityLimits, flag_submission
 
 SUBMITTING_ROLES = frozenset({Role.SURVEYOR, Role.STAFF, Role.ADMIN})
 TOP_LEVEL_FIELDS = frozenset({"instance_id", "survey", "survey_version", "commune", "village",
-                              "collected_at", "location", "answers"})
+                              "collected_at", "location", "answers", "started_at", "supersedes"})
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,9 @@ class SubmissionInput:
     collected_at: datetime
     location: Location | None
     answers: dict[str, Any]
+    # When the form was opened (for the too_fast flag), and the instance_id this corrects.
+    started_at: datetime | None = None
+    supersedes: str | None = None
 
     def content_hash(self) -> str:
         canonical = {
@@ -60,6 +65,11 @@ class SubmissionInput:
                 self.location.lat, self.location.lon, self.location.accuracy_m],
             "answers": self.answers,
         }
+        # Only when given, so the hashes of records stored before these fields existed still match.
+        if self.started_at is not None:
+            canonical["started_at"] = self.started_at.isoformat()
+        if self.supersedes is not None:
+            canonical["supersedes"] = self.supersedes
         encoded = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(encoded.encode()).hexdigest()
 
@@ -141,6 +151,15 @@ def parse_collected_at(raw: Any, now: datetime, future_skew: timedelta,
     return when
 
 
+def _version_accepted(sent: str, current: str) -> bool:
+    """The current version, or an older one: a household saved offline before the form changed is
+    still sent, and its answers are checked against the current form like any other (the error
+    then names the question). A newer or unknown version is refused: the server is behind."""
+    if sent == current:
+        return True
+    return sent.isdigit() and current.isdigit() and len(sent) == len(current) and sent < current
+
+
 def parse_instance_id(raw: Any, errors: dict[str, Text]) -> str | None:
     text = raw.strip() if isinstance(raw, str) else ""
     if text.startswith("uuid:"):
@@ -151,6 +170,40 @@ def parse_instance_id(raw: Any, errors: dict[str, Text]) -> str | None:
         errors["instance_id"] = Text("instance_id phải là một UUID do thiết bị tạo.",
                                      "instance_id must be a UUID made on the device.")
         return None
+
+
+def parse_started_at(raw: Any, now: datetime, future_skew: timedelta,
+                     errors: dict[str, Text]) -> datetime | None:
+    """When the form was opened: optional (older clients and the plain form do not send it)."""
+    if raw is None or raw == "":
+        return None
+    when = None
+    if isinstance(raw, str):
+        try:
+            when = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+        except ValueError:
+            when = None
+    if when is None or when.tzinfo is None or when.year < 2020 or \
+            when.astimezone(UTC) > now + future_skew:
+        errors["started_at"] = Text(
+            "started_at phải là thời điểm ISO 8601 có múi giờ, không ở tương lai.",
+            "started_at must be an ISO 8601 date-time with a time-zone offset, not in the future.")
+        return None
+    return when.astimezone(UTC)
+
+
+def parse_supersedes(raw: Any, instance_id: str | None, errors: dict[str, Text]) -> str | None:
+    """The instance_id of the submission a correction replaces (optional)."""
+    if raw is None or raw == "":
+        return None
+    found: dict[str, Text] = {}
+    original = parse_instance_id(raw, found)
+    if original is None or original == instance_id:
+        errors["supersedes"] = Text(
+            "supersedes phải là instance_id (UUID) của phiếu được sửa, khác với phiếu này.",
+            "supersedes must be the instance_id (a UUID) of the corrected submission, not this one.")
+        return None
+    return original
 
 
 def parse_submission(payload: Any, *, now: datetime | None = None,
@@ -171,10 +224,11 @@ def parse_submission(payload: Any, *, now: datetime | None = None,
         errors["survey"] = Text("Không có phiếu khảo sát {v}.", "No survey named {v}.").format(
             v=repr(survey_name))
     version = payload.get("survey_version")
-    if definition is not None and version is not None and str(version) != definition.version:
+    if definition is not None and version is not None and not _version_accepted(
+            str(version), definition.version):
         errors["survey_version"] = Text(
-            "Phiên bản phiếu {v} không còn dùng; phiên bản hiện tại là {cur}. Tải lại biểu mẫu.",
-            "Survey version {v} is not in use; the current one is {cur}. Reload the form.").format(
+            "Phiên bản phiếu {v} không dùng được; phiên bản hiện tại là {cur}. Tải lại biểu mẫu.",
+            "Survey version {v} cannot be used; the current one is {cur}. Reload the form.").format(
             v=version, cur=definition.version)
     village = payload.get("village")
     if not isinstance(village, str) or not village.strip():
@@ -184,6 +238,8 @@ def parse_submission(payload: Any, *, now: datetime | None = None,
         errors["commune"] = Text("commune phải là mã (slug) của xã.", "commune must be a slug.")
     collected_at = parse_collected_at(payload.get("collected_at"), now, future_skew, errors)
     location = _parse_location(payload.get("location"), errors)
+    started_at = parse_started_at(payload.get("started_at"), now, future_skew, errors)
+    supersedes = parse_supersedes(payload.get("supersedes"), instance_id, errors)
     raw_answers = payload.get("answers")
     answers: dict[str, Any] = {}
     if not isinstance(raw_answers, Mapping):
@@ -198,7 +254,7 @@ def parse_submission(payload: Any, *, now: datetime | None = None,
     return SubmissionInput(instance_id=instance_id, definition=definition,  # type: ignore[arg-type]
                            commune_slug=commune, village_slug=village.strip(),
                            collected_at=collected_at, location=location,  # type: ignore[arg-type]
-                           answers=answers)
+                           answers=answers, started_at=started_at, supersedes=supersedes)
 
 
 def _insert_ignoring_conflict(session: Session, model: type[Submission] | type[Attachment],
@@ -236,12 +292,62 @@ def resolve_village(session: Session, user: User, item: SubmissionInput) -> Vill
     return village
 
 
+NOT_CORRECTABLE = Text("Không có phiếu nào của bạn với mã này để sửa.",
+                       "None of your submissions has this instance_id to correct.")
+
+
+def correctable_original(session: Session, user: User, item: SubmissionInput,
+                         village: Village) -> Submission:
+    """The submission a correction replaces: the same surveyor's, same survey and commune, and not
+    already replaced by another correction (a replay of this very correction is fine)."""
+    original = session.scalar(select(Submission).where(Submission.instance_id == item.supersedes))
+    if original is None or original.surveyor_id != user.id or \
+            original.commune_id != village.commune_id or original.survey != item.definition.name:
+        raise Problem("422.1", errors={"supersedes": NOT_CORRECTABLE})
+    if original.review_status == "superseded":
+        later = session.scalar(select(Submission.instance_id)
+                               .where(Submission.supersedes_id == original.id))
+        if later != item.instance_id:
+            raise Problem("422.1", errors={"supersedes": Text(
+                "Phiếu này đã được sửa bằng phiếu {v}; hãy sửa phiếu mới nhất.",
+                "This submission was already corrected by {v}; correct the latest one.").format(
+                v=later)})
+    return original
+
+
+def supersede(session: Session, user: User, original: Submission, correction: Submission) -> None:
+    """Mark the original superseded (kept, with its history) and note why, in one guarded UPDATE:
+    two corrections of one original racing each other cannot both win."""
+    before = original.review_status
+    changed = session.execute(
+        update(Submission).where(Submission.id == original.id,
+                                 Submission.review_status != "superseded")
+        .values(review_status="superseded")).rowcount
+    if changed != 1:
+        raise Problem("422.1", errors={"supersedes": Text(
+            "Phiếu này vừa được sửa bằng một phiếu khác.",
+            "This submission has just been corrected by another submission.")})
+    session.refresh(original, ["review_status"])
+    session.add(ReviewNote(submission_id=original.id, author_id=user.id, created_at=utcnow(),
+                           status="superseded", reason=None,
+                           comment=f"#{correction.id} {correction.instance_id}"))
+    audit.record(session, "submission.correct", actor=user, commune_id=original.commune_id,
+                 target_type="submission", target_id=original.id,
+                 details={"before": {"review_status": before},
+                          "after": {"review_status": "superseded",
+                                    "superseded_by": correction.id}})
+
+
 def record_submission(session: Session, user: User, item: SubmissionInput, *,
-                      now: datetime | None = None) -> SubmissionResult:
+                      now: datetime | None = None,
+                      quality: QualityLimits | None = None) -> SubmissionResult:
+    """Store a submission once (replays answer the stored record); a new one gets its quality
+    flags, and a correction (`supersedes`) marks the submission it replaces superseded."""
     if user.role not in SUBMITTING_ROLES:
         raise Problem("403.1", message=Text("Vai trò {r} không gửi phiếu khảo sát.",
                                             "The {r} role cannot submit surveys.").format(r=user.role))
     village = resolve_village(session, user, item)
+    original = correctable_original(session, user, item, village) if item.supersedes else None
     content_hash = item.content_hash()
     location = item.location
     new_id = _insert_ignoring_conflict(session, Submission, {
@@ -260,9 +366,21 @@ def record_submission(session: Session, user: User, item: SubmissionInput, *,
         "answers": item.answers,
         "content_hash": content_hash,
         "review_status": "received",
+        "started_at": item.started_at,
+        "supersedes_id": original.id if original is not None else None,
+        "flags": [],
+        "flag_details": {},
     }, ["instance_id"])
     if new_id is not None:
-        return SubmissionResult(session.get(Submission, new_id, options=FULL_RECORD), created=True)
+        submission = session.get(Submission, new_id, options=FULL_RECORD)
+        if original is not None:
+            supersede(session, user, original, submission)
+        flag_submission(session, submission, quality or QualityLimits())
+        # The indicator rollups of the new household and of the one it replaces, if any.
+        indicator_rollups.refresh_for(session, submission, original)
+        webhooks.enqueue(session, submission.commune_id, "submission.accepted",
+                         webhooks.submission_event(submission))
+        return SubmissionResult(submission, created=True)
     existing = session.scalar(select(Submission).options(*FULL_RECORD)
                               .where(Submission.instance_id == item.instance_id))
     if existing is None or existing.content_hash != content_hash or existing.surveyor_id != user.id:
@@ -282,9 +400,10 @@ def visible_submissions(user: User):  # -> Select
     raise Problem("403.1")
 
 
-def list_submissions(session: Session, user: User, *, page: int, per_page: int
-                     ) -> tuple[list[Submission], int]:
-    query = visible_submissions(user)
+def list_submissions(session: Session, user: User, *, page: int, per_page: int,
+                     conditions: Sequence[Any] = ()) -> tuple[list[Submission], int]:
+    """A page of the submissions the user may see; `conditions`: filters (surveys/review.py)."""
+    query = visible_submissions(user).where(*conditions)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     rows = session.scalars(query.options(*FULL_RECORD)
                            .order_by(Submission.received_at.desc(), Submission.id.desc())
@@ -298,6 +417,14 @@ def get_visible_submission(session: Session, user: User, submission_id: int) -> 
     if submission is None:
         raise Problem("404.1")
     return submission
+
+
+def _superseded_instance_id(submission: Submission) -> str | None:
+    if submission.supersedes_id is None:
+        return None
+    session = object_session(submission)
+    return session.scalar(select(Submission.instance_id)
+                          .where(Submission.id == submission.supersedes_id)) if session else None
 
 
 def submission_json(submission: Submission) -> dict[str, Any]:
@@ -318,6 +445,10 @@ def submission_json(submission: Submission) -> dict[str, Any]:
         "location": location,
         "answers": submission.answers,
         "review_status": submission.review_status,
+        "review_reason": submission.review_reason,
+        "flags": list(submission.flags or []),
+        "flag_details": dict(submission.flag_details or {}),
+        "supersedes": _superseded_instance_id(submission),
         "attachments": [{"question": a.question, "content_type": a.content_type,
                          "width": a.width, "height": a.height, "bytes": a.size_bytes}
                         for a in submission.attachments],

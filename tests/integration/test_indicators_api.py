@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 import pytest
 from openpyxl import load_workbook
 
-from surveys.models import Submission
 from tests.factories import (
     auth,
     household_answers,
@@ -62,8 +61,8 @@ def surveyed(client, db, tokens):  # type: ignore[no-untyped-def]
                smartphone_users=smart, egov_users=0, vneid_users=0, bank_account_users=0,
                epayment_users=0, digital_services_users=0)
     rejected = submit(client, t, "thon-a", True)  # would change thon-a's share if it counted
-    db.get(Submission, rejected).review_status = "rejected"
-    db.commit()
+    assert client.patch(f"/api/v1/submissions/{rejected}", headers=auth(tokens["staff"]), json={
+        "review_status": "rejected", "reason": "hộ đã khảo sát"}).status_code == 200
     refused = client.post("/api/v1/submissions", json=submission_payload(
         village="thon-b", answers={"consent": "no"}), headers=auth(t))
     assert refused.status_code == 201

@@ -268,3 +268,25 @@ def test_listing_does_not_load_commune_boundaries(client, db, commune, surveyor_
     finally:
         event.remove(engine, "before_cursor_execute", remember)
     assert statements and not any("boundary" in s for s in statements)
+
+
+def test_households_saved_on_an_older_form_version_still_arrive(client, db):  # type: ignore[no-untyped-def]
+    """A phone that saved a household offline before the form changed sends the old version: the
+    answers are checked against the current form and stored; a version newer than the server's,
+    or not a version at all, is refused by name."""
+    from surveys.definitions import get_definition
+    from tests.factories import auth, make_commune, make_token, make_user, submission_payload
+
+    token = make_token(db, make_user(db, "sv-old", commune=make_commune(db)))
+    db.commit()
+    current = get_definition("household").version
+    older = str(int(current) - 1)
+    response = client.post("/api/v1/submissions", json=submission_payload(survey_version=older),
+                           headers=auth(token))
+    assert response.status_code == 201, response.json
+    assert response.json["survey_version"] == current
+    for bad in (str(int(current) + 1), "v2"):
+        refused = client.post("/api/v1/submissions", json=submission_payload(survey_version=bad),
+                              headers=auth(token))
+        assert refused.status_code == 422
+        assert set(refused.json["errors"]) == {"survey_version"}

@@ -1,0 +1,246 @@
+"""Indicator rollups: what the estimators need, per village and month, so that indicator tables,
+trends and maps read a few rows per village and month instead of every household.
+
+Every household indicator is a stratified ratio whose estimate and variance follow from per-village
+moments (n, Σy, Σx, Σy², Σx², Σxy, n with x > 0: surveys/indicators.py); moments add up, so a
+period's are the sum of its months'. The village and area indicators need, per H3 cell, the
+households and how many have 4G-or-better and 5G at home; counts at resolution 8 sum exactly to
+any coarser cell. Both are kept in step with the submissions by `refresh`, which recomputes one
+(village, month) group from its households — called whenever a submission is stored, reviewed or
+superseded, in the same transaction — so a number never depends on the order of events.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from surveys.indicators import (
+    CATALOGUE,
+    NO_CELL,
+    Estimate,
+    Household,
+    Indicator,
+    Moments,
+    add_moments,
+    cell_counts,
+    estimate_area_from_counts,
+    estimate_from_moments,
+    estimate_villages_from_counts,
+)
+from surveys.models import HouseholdCell, IndicatorMoments, Submission
+
+# Households are counted per H3 cell of resolution 8 (about 0.74 km²): a village's households fall
+# in a handful of cells, so the rows follow villages and months, not households. Area indicators at
+# a finer INDICATOR_H3_RESOLUTION are computed from the households instead (indicator_report).
+BASE_RESOLUTION = 8
+VIETNAM_OFFSET = timedelta(hours=7)  # no daylight saving since 1975
+COUNTED_OUT = ("rejected", "superseded")
+RATIO_CODES = tuple(code for code, i in CATALOGUE.items() if i.kind in ("proportion", "ratio"))
+MOMENT_COLUMNS = ("count", "sum_y", "sum_x", "sum_yy", "sum_xx", "sum_xy", "positive")
+
+
+def month_of(moment: datetime) -> str:
+    local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC) + VIETNAM_OFFSET
+    return f"{local.year:04d}-{local.month:02d}"
+
+
+@dataclass
+class Summary:
+    """The counted households of a place and time, as the estimators need them."""
+
+    moments: dict[str, dict[int, Moments]] = field(default_factory=dict)  # code → village → moments
+    cells: dict[tuple[int, str], list[int]] = field(default_factory=dict)  # (village, cell) → counts
+
+    @property
+    def households(self) -> int:
+        return sum(counts[0] for counts in self.cells.values())
+
+    @property
+    def villages(self) -> set[int]:
+        return {village for village, _cell in self.cells}
+
+    def add(self, other: Summary) -> None:
+        for code, by_village in other.moments.items():
+            mine = self.moments.setdefault(code, {})
+            for village, values in by_village.items():
+                total = mine.setdefault(village, [0.0] * 7)
+                for i, value in enumerate(values):
+                    total[i] += value
+        for key, counts in other.cells.items():
+            total_counts = self.cells.setdefault(key, [0, 0, 0])
+            for i, value in enumerate(counts):
+                total_counts[i] += value
+
+    def only(self, village_id: int) -> Summary:
+        return Summary({code: {v: m for v, m in by_village.items() if v == village_id}
+                        for code, by_village in self.moments.items()},
+                       {k: c for k, c in self.cells.items() if k[0] == village_id})
+
+    def located_cells(self, resolution: int) -> set[str]:
+        import h3
+
+        return {cell if h3.get_resolution(cell) <= resolution else h3.cell_to_parent(cell, resolution)
+                for (_village, cell) in self.cells if cell != NO_CELL}
+
+
+def summarize(households: Iterable[Household], resolution: int = BASE_RESOLUTION) -> Summary:
+    households = list(households)
+    moments: dict[str, dict[int, Moments]] = {}
+    for code in RATIO_CODES:
+        indicator = CATALOGUE[code]
+        numerator, denominator = indicator.numerator, indicator.denominator
+        assert numerator and denominator
+        by_village: dict[int, Moments] = defaultdict(lambda: [0.0] * 7)
+        for household in households:
+            add_moments(by_village[household.village_id], numerator(household.answers),
+                        denominator(household.answers))
+        moments[code] = dict(by_village)
+    return Summary(moments, dict(cell_counts(households, resolution)))
+
+
+def estimate_summary(indicator: Indicator, summary: Summary, village_sizes: Mapping[int, int | None],
+                     *, h3_resolution: int, measured: Mapping[str, frozenset[str]] | None = None
+                     ) -> Estimate:
+    if indicator.kind == "village":
+        return estimate_villages_from_counts(summary.cells)
+    if indicator.kind == "area":
+        return estimate_area_from_counts(indicator.code, summary.cells, h3_resolution, measured)
+    return estimate_from_moments(indicator, summary.moments.get(indicator.code, {}), village_sizes)
+
+
+def _counted(session: Session, commune_id: int | None = None, village_id: int | None = None,
+             start: datetime | None = None, end: datetime | None = None
+             ) -> Iterable[tuple[int, int, datetime, Household]]:
+    """(commune, village, collected_at, household) of the counted household surveys. Reads only
+    these columns, so it also serves the migration that first fills the rollups."""
+    table = Submission.__table__
+    query = select(table.c.commune_id, table.c.village_id, table.c.collected_at, table.c.answers,
+                   table.c.lat, table.c.lon).where(
+        table.c.survey == "household", table.c.review_status.not_in(COUNTED_OUT))
+    if commune_id is not None:
+        query = query.where(table.c.commune_id == commune_id)
+    if village_id is not None:
+        query = query.where(table.c.village_id == village_id)
+    if start is not None and end is not None:
+        query = query.where(table.c.collected_at >= start, table.c.collected_at < end)
+    for commune, village, when, answers, lat, lon in session.execute(
+            query.execution_options(yield_per=5000)):
+        if (answers or {}).get("consent") == "yes":
+            yield commune, village, when, Household(village, answers, lat, lon)
+
+
+def _month_bounds(period: str) -> tuple[datetime, datetime]:
+    year, month = int(period[:4]), int(period[5:7])
+    start = datetime(year, month, 1, tzinfo=UTC) - VIETNAM_OFFSET
+    following = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC) - VIETNAM_OFFSET
+    return start, following
+
+
+def _write(session: Session, commune_id: int, village_id: int, period: str,
+           summary: Summary) -> None:
+    moments = [{"village_id": village_id, "period": period, "code": code,
+                "commune_id": commune_id, **dict(zip(MOMENT_COLUMNS, values, strict=True))}
+               for code, by_village in summary.moments.items()
+               for _v, values in by_village.items() if values[0] > 0]
+    cells = [{"village_id": village_id, "period": period, "h3_cell": cell, "commune_id": commune_id,
+              "households": n, "with_4g": with_4g, "with_5g": with_5g}
+             for (_v, cell), (n, with_4g, with_5g) in summary.cells.items()]
+    if moments:
+        session.execute(insert(IndicatorMoments), moments)
+    if cells:
+        session.execute(insert(HouseholdCell), cells)
+
+
+def refresh(session: Session, commune_id: int, village_id: int, when: datetime) -> None:
+    """Recompute the group (village, month of `when`) from its counted households."""
+    period = month_of(when)
+    session.execute(delete(IndicatorMoments).where(IndicatorMoments.village_id == village_id,
+                                                   IndicatorMoments.period == period))
+    session.execute(delete(HouseholdCell).where(HouseholdCell.village_id == village_id,
+                                                HouseholdCell.period == period))
+    start, end = _month_bounds(period)
+    households = [h for _c, _v, _w, h in _counted(session, village_id=village_id, start=start,
+                                                  end=end)]
+    if households:
+        _write(session, commune_id, village_id, period, summarize(households))
+
+
+def rebuild(session: Session, commune_id: int | None = None) -> int:
+    """Recompute every group (of one commune, or all); return the households counted."""
+    for model in (IndicatorMoments, HouseholdCell):
+        query = delete(model)
+        if commune_id is not None:
+            query = query.where(model.commune_id == commune_id)
+        session.execute(query)
+    groups: dict[tuple[int, int, str], list[Household]] = defaultdict(list)
+    for commune, village, when, household in _counted(session, commune_id):
+        groups[(commune, village, month_of(when))].append(household)
+    for (commune, village, period), households in groups.items():
+        _write(session, commune, village, period, summarize(households))
+    return sum(len(h) for h in groups.values())
+
+
+def load_summary(session: Session, commune_id: int, *, village_id: int | None = None,
+                 first_month: str | None = None, last_month: str | None = None) -> Summary:
+    return _load(session, commune_id, village_id, first_month, last_month, by=None)[""]
+
+
+def load_by_period(session: Session, commune_id: int, *, village_id: int | None = None,
+                   by: str = "quarter") -> dict[str, Summary]:
+    """Summaries per month, quarter or year (Vietnam time), oldest first."""
+    return dict(sorted(_load(session, commune_id, village_id, None, None, by=by).items()))
+
+
+def _label(period: str, by: str | None) -> str:
+    if by is None:
+        return ""
+    if by == "year":
+        return period[:4]
+    if by == "quarter":
+        return f"{period[:4]}-Q{(int(period[5:7]) - 1) // 3 + 1}"
+    return period
+
+
+def _load(session: Session, commune_id: int, village_id: int | None, first: str | None,
+          last: str | None, *, by: str | None) -> dict[str, Summary]:
+    result: dict[str, Summary] = defaultdict(Summary)
+    if by is None:
+        result[""] = Summary()
+    moments, cells = IndicatorMoments.__table__, HouseholdCell.__table__
+    for table, columns in ((moments, (moments.c.code, *(moments.c[n] for n in MOMENT_COLUMNS))),
+                           (cells, (cells.c.h3_cell, cells.c.households, cells.c.with_4g,
+                                    cells.c.with_5g))):
+        query = select(table.c.period, table.c.village_id, *columns).where(
+            table.c.commune_id == commune_id)
+        if village_id is not None:
+            query = query.where(table.c.village_id == village_id)
+        if first is not None:
+            query = query.where(table.c.period >= first)
+        if last is not None:
+            query = query.where(table.c.period <= last)
+        for period, village, key, *values in session.execute(query):
+            summary = result[_label(period, by)]
+            if table is moments:
+                total = summary.moments.setdefault(key, {}).setdefault(village, [0.0] * 7)
+            else:
+                total = summary.cells.setdefault((village, key), [0, 0, 0])
+            for i, value in enumerate(values):
+                total[i] += value
+    return result
+
+
+def refresh_for(session: Session, *submissions: Submission | None) -> None:
+    """Refresh the groups of these submissions (each once): after one is stored, reviewed or
+    superseded. The session is flushed first so the recount sees the change."""
+    session.flush()
+    groups = {(s.commune_id, s.village_id, month_of(s.collected_at))
+              for s in submissions if s is not None and s.survey == "household"}
+    for commune_id, village_id, period in groups:
+        start, _end = _month_bounds(period)
+        refresh(session, commune_id, village_id, start + timedelta(days=1))
