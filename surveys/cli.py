@@ -209,7 +209,8 @@ def webhooks_deliver(watch: bool, interval: float) -> None:
         with session_scope(current_app) as session:
             attempted = webhooks.deliver_due(
                 session, timeout=current_app.config["WEBHOOK_TIMEOUT_SECONDS"],
-                max_attempts=current_app.config["WEBHOOK_MAX_ATTEMPTS"])
+                max_attempts=current_app.config["WEBHOOK_MAX_ATTEMPTS"],
+                allow_loopback_http=current_app.config["WEBHOOK_ALLOW_LOOPBACK_HTTP"])
         if attempted or not watch:
             click.echo(f"Attempted {attempted} deliveries.")
         if not watch:

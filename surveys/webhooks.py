@@ -15,6 +15,7 @@ import hmac
 import ipaddress
 import json
 import secrets
+import socket
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -54,16 +55,38 @@ def _loopback(host: str) -> bool:
         return False
 
 
+def _internal(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%")[0])
+    return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved \
+        or ip.is_multicast or ip.is_unspecified
+
+
 def check_url(url: str, *, allow_loopback_http: bool) -> str:
     url = (url or "").strip()
     parts = urlsplit(url)
-    ok = parts.scheme == "https" or (parts.scheme == "http" and allow_loopback_http
-                                     and _loopback(parts.hostname or ""))
-    if not ok or not parts.hostname or len(url) > 500:
+    host = parts.hostname or ""
+    loopback_allowed = allow_loopback_http and _loopback(host)
+    ok = (parts.scheme == "https" or (parts.scheme == "http" and loopback_allowed)) and host
+    try:
+        literal_internal = _internal(host) and not loopback_allowed
+    except ValueError:  # a name, not an address: checked when delivering
+        literal_internal = False
+    if not ok or len(url) > 500 or literal_internal:
         raise Problem("422.1", errors={"url": Text(
-            "Cần một địa chỉ https:// đầy đủ (tối đa 500 ký tự).",
-            "A full https:// URL is required (at most 500 characters).")})
+            "Cần một địa chỉ https:// đầy đủ, ra Internet (tối đa 500 ký tự).",
+            "A full https:// URL on the Internet is required (at most 500 characters).")})
     return url
+
+
+def resolves_inside(url: str) -> bool:
+    """Whether the URL's host is, or resolves to, an internal address: a webhook must not reach
+    the server's own network (the database, the metadata service) on a staff member's say-so."""
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        return False  # unresolvable: the attempt itself fails and says so
+    return any(_internal(str(info[4][0])) for info in infos)
 
 
 def create_webhook(session: Session, commune: Commune, user: User | None, url: str,
@@ -137,7 +160,8 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Resp
 
 
 def deliver_due(session: Session, *, now: datetime | None = None, timeout: float = 10,
-                max_attempts: int = 8, limit: int = 100, poster: Poster = post) -> int:
+                max_attempts: int = 8, limit: int = 100, poster: Poster = post,
+                allow_loopback_http: bool = False) -> int:
     """Attempt every delivery that is due; return how many were attempted. Commits nothing."""
     now = now or utcnow()
     due = session.scalars(select(WebhookDelivery).where(
@@ -150,11 +174,15 @@ def deliver_due(session: Session, *, now: datetime | None = None, timeout: float
             continue
         body = body_of(delivery)
         timestamp = str(int(now.timestamp()))
-        result = poster(webhook.url, body, {
-            "Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT,
-            "X-Phusong-Event": delivery.event, "X-Phusong-Delivery": str(delivery.id),
-            "X-Phusong-Timestamp": timestamp,
-            "X-Phusong-Signature": signature(webhook.secret, timestamp, body)}, timeout)
+        if not (allow_loopback_http and _loopback(urlsplit(webhook.url).hostname or "")) \
+                and resolves_inside(webhook.url):
+            result = Response(0, "refused: the host resolves to an internal address")
+        else:
+            result = poster(webhook.url, body, {
+                "Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT,
+                "X-Phusong-Event": delivery.event, "X-Phusong-Delivery": str(delivery.id),
+                "X-Phusong-Timestamp": timestamp,
+                "X-Phusong-Signature": signature(webhook.secret, timestamp, body)}, timeout)
         delivery.attempts += 1
         delivery.last_status_code = result.status or None
         if 200 <= result.status < 300:

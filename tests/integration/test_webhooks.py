@@ -110,20 +110,21 @@ def test_retries_with_backoff_then_fails(db, people, receiver, client):  # type:
     register(client, people["staff"], dead.url, events=["submission.accepted"])
     (delivery,) = webhooks.enqueue(db, people["commune"].id, "submission.reviewed", {"id": 1})
     now = utcnow()
-    assert webhooks.deliver_due(db, now=now) == 1
+    assert webhooks.deliver_due(db, now=now, allow_loopback_http=True) == 1
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("pending", 1, 500)
     assert delivery.next_attempt_at == now + timedelta(seconds=30)
-    assert webhooks.deliver_due(db, now=now + timedelta(seconds=10)) == 0  # not due yet
-    assert webhooks.deliver_due(db, now=now + timedelta(seconds=30)) == 1
+    # not due yet:
+    assert webhooks.deliver_due(db, now=now + timedelta(seconds=10), allow_loopback_http=True) == 0
+    assert webhooks.deliver_due(db, now=now + timedelta(seconds=30), allow_loopback_http=True) == 1
     assert (delivery.attempts, delivery.next_attempt_at) == (2, now + timedelta(seconds=90))
-    assert webhooks.deliver_due(db, now=now + timedelta(seconds=90)) == 1
+    assert webhooks.deliver_due(db, now=now + timedelta(seconds=90), allow_loopback_http=True) == 1
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("delivered", 3, 200)
     assert len(hook.requests) == 3
     # A receiver that never answers well: failed after the last attempt, the error kept.
     (doomed,) = webhooks.enqueue(db, people["commune"].id, "submission.accepted", {"id": 2})
     later = now + timedelta(days=1)
     for _ in range(4):
-        webhooks.deliver_due(db, now=later, max_attempts=3)
+        webhooks.deliver_due(db, now=later, max_attempts=3, allow_loopback_http=True)
         later += timedelta(hours=7)
     assert (doomed.status, doomed.attempts, doomed.last_error) == ("failed", 3, "HTTP 500")
     assert len(dead.requests) == 3
@@ -134,7 +135,7 @@ def test_only_subscribed_events_and_unreachable_receivers(db, people, client):  
     register(client, people["staff"], "http://127.0.0.1:9/closed", events=["submission.reviewed"])
     assert webhooks.enqueue(db, people["commune"].id, "submission.accepted", {"id": 1}) == []
     (delivery,) = webhooks.enqueue(db, people["commune"].id, "submission.reviewed", {"id": 1})
-    webhooks.deliver_due(db)
+    webhooks.deliver_due(db, allow_loopback_http=True)
     assert delivery.status == "pending" and delivery.last_status_code is None
     assert delivery.last_error  # connection refused, kept in the log
     db.commit()
@@ -183,3 +184,20 @@ def test_a_real_submission_and_its_review_reach_the_receiver(client, runner, db,
     assert accepted["instance_id"] == payload["instance_id"] and accepted["commune"] == "cam-lo"
     assert (accepted["review_status"], review["review_status"]) == ("received", "approved")
     assert "answers" not in accepted  # personal data stays behind the API's access rules
+
+
+def test_webhooks_cannot_reach_the_servers_own_network(client, db, people):  # type: ignore[no-untyped-def]
+    # (Loopback itself is allowed in these tests: WEBHOOK_ALLOW_LOOPBACK_HTTP, for the receiver.)
+    for url in ("https://10.0.0.5/hook", "https://169.254.169.254/latest", "https://192.168.1.1/",
+                "https://[fd00::1]/x"):
+        response = register(client, people["staff"], url)
+        assert response.status_code == 422, url
+    # A name is checked where it leads, when delivering: localhost is the server itself.
+    assert register(client, people["staff"], "https://localhost:9/hook").status_code == 201
+    (delivery,) = webhooks.enqueue(db, people["commune"].id, "submission.accepted", {"id": 1})
+    sent: list[str] = []
+    webhooks.deliver_due(db, poster=lambda url, *_: sent.append(url) or webhooks.Response(200),
+                         allow_loopback_http=False)
+    assert sent == [] and delivery.status == "pending"
+    assert delivery.last_error == "refused: the host resolves to an internal address"
+    db.commit()
