@@ -315,7 +315,9 @@ class Measurement(Base):
     signal_class: Mapped[str | None] = mapped_column(String(10))
     # Radius of the area a row stands for: a cell's estimated coverage disc (OpenCelliD `range`).
     footprint_m: Mapped[float | None] = mapped_column(Float)
-    h3_cell: Mapped[str] = mapped_column(String(16), index=True)
+    # Not indexed: maps and indicators read the rollups, never measurements by cell, and an index
+    # on a million random cells costs an import more than it would ever save.
+    h3_cell: Mapped[str] = mapped_column(String(16))
     commune_id: Mapped[int | None] = mapped_column(ForeignKey("communes.id"), index=True)
     village_id: Mapped[int | None] = mapped_column(ForeignKey("villages.id"))
     dedupe_key: Mapped[str] = mapped_column(String(32))

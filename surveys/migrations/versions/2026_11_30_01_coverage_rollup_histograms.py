@@ -64,6 +64,7 @@ def upgrade() -> None:
                type_=sa.String(length=8),
                existing_nullable=False)
         batch_op.drop_index(batch_op.f('ix_measurements_upload_id'))
+        batch_op.drop_index(batch_op.f('ix_measurements_h3_cell'))
 
     with op.batch_alter_table('upload_issues', schema=None) as batch_op:
         batch_op.add_column(sa.Column('code', sa.String(length=40), nullable=False, server_default=''))
@@ -79,6 +80,7 @@ def downgrade() -> None:
 
     with op.batch_alter_table('measurements', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_measurements_upload_id'), ['upload_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_measurements_h3_cell'), ['h3_cell'], unique=False)
         batch_op.alter_column('technology',
                existing_type=sa.String(length=8),
                type_=sa.VARCHAR(length=4),
