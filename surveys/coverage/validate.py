@@ -83,6 +83,10 @@ def parse_time(raw: Any) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=VIETNAM)
 
 
+NUMERIC_FIELDS = ("lat", "lon", "mcc", "mnc", "rsrp_dbm", "rsrq_db", "sinr_db", "download_mbps",
+                  "upload_mbps", "latency_ms", "accuracy_m", "footprint_m")
+
+
 def _not_a_number() -> float:
     raise ValueError("not a number")
 
@@ -111,7 +115,23 @@ def check(line: int, raw: Mapping[str, Any], columns: Mapping[str, str], now: da
             problem(name, "not_a_number", "warning" if name not in ("lat", "lon") else "error")
             return None
 
-    lat, lon = num("lat"), num("lon")
+    # Every numeric field read once, the plain case first; `num` says what is wrong otherwise.
+    nums: dict[str, float | None] = {}
+    for name in NUMERIC_FIELDS:
+        value = raw.get(name)
+        if value is None or value == "":
+            nums[name] = None
+            continue
+        try:
+            result = float(value)
+            if result - result == 0:  # neither nan nor ±inf
+                nums[name] = result
+                continue
+        except (ValueError, TypeError):
+            pass
+        nums[name] = num(name)
+
+    lat, lon = nums["lat"], nums["lon"]
     position_ok = False
     if lat is None or lon is None:
         if not any(i.column in (columns.get("lat"), columns.get("lon")) for i in issues):
@@ -155,7 +175,7 @@ def check(line: int, raw: Mapping[str, Any], columns: Mapping[str, str], now: da
     operator = _OPERATOR_CACHE.get(operator_key)  # type: ignore[arg-type]
     if operator is None:
         issues_before = len(issues)
-        mcc, mnc = num("mcc"), num("mnc")
+        mcc, mnc = nums["mcc"], nums["mnc"]
         operator = operator_from_name(raw.get("operator")) or operator_from_codes(
             int(mcc) if mcc is not None else None, int(mnc) if mnc is not None else None)
         if operator is None:
@@ -168,13 +188,13 @@ def check(line: int, raw: Mapping[str, Any], columns: Mapping[str, str], now: da
             _OPERATOR_CACHE[operator_key] = operator  # type: ignore[index]
 
     def ranged(name: str, low: float, high: float) -> float | None:
-        value = num(name)
+        value = nums[name]
         if value is not None and not low <= value <= high:
             problem(name, "out_of_range", "warning", low=f"{low:g}", high=f"{high:g}")
             return None
         return value
 
-    rsrp = num("rsrp_dbm")
+    rsrp = nums["rsrp_dbm"]
     if rsrp is not None and technology in classify.RSRP_RANGE:
         low, high = classify.RSRP_RANGE[technology]
         if not low <= rsrp <= high:
@@ -185,7 +205,7 @@ def check(line: int, raw: Mapping[str, Any], columns: Mapping[str, str], now: da
     # its main value. Every other row needs a signal or a speed.
     footprint = None
     if "footprint_m" in raw:
-        footprint = num("footprint_m")
+        footprint = nums["footprint_m"]
         if footprint is None or not 1 <= footprint <= classify.MAX_FOOTPRINT_M:
             problem("footprint_m", "no_range")
             footprint = None
