@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from surveys.coverage.formats import RawRecord, Source
 from surveys.coverage.formats.phusong_csv import COLUMNS
@@ -23,16 +23,10 @@ class GeoJsonPoints:
         return text.startswith("{") and '"FeatureCollection"' in text[:4096]
 
     def records(self, stream: BinaryIO, source: Source) -> Iterator[RawRecord | Issue]:
-        try:
-            document = json.load(stream)
-        except (ValueError, UnicodeDecodeError) as exc:
-            yield Issue(1, "", "", "bad_geojson", "error", {"detail": str(exc)[:200]})
-            return
-        features = document.get("features") if isinstance(document, dict) else None
-        if not isinstance(features, list):
-            yield Issue(1, "features", "", "no_features", "error")
-            return
-        for index, feature in enumerate(features, start=1):
+        for index, feature in features(stream):
+            if isinstance(feature, Issue):
+                yield feature
+                continue
             geometry = (feature or {}).get("geometry") or {}
             coordinates = geometry.get("coordinates") if geometry.get("type") == "Point" else None
             if not (isinstance(coordinates, list) and len(coordinates) >= 2):
@@ -44,6 +38,21 @@ class GeoJsonPoints:
             columns = {"lat": "geometry", "lon": "geometry"}
             # Feature numbers stand in for lines: "line" 3 is the third feature.
             yield RawRecord(index, values, columns)
+
+
+def features(stream: BinaryIO) -> Iterator[tuple[int, Any]]:
+    """(number, feature) of a FeatureCollection, numbered from 1; (1, Issue) when the file is not
+    one. The file is parsed whole."""
+    try:
+        document = json.load(stream)
+    except (ValueError, UnicodeDecodeError) as exc:
+        yield 1, Issue(1, "", "", "bad_geojson", "error", {"detail": str(exc)[:200]})
+        return
+    found = document.get("features") if isinstance(document, dict) else None
+    if not isinstance(found, list):
+        yield 1, Issue(1, "features", "", "no_features", "error")
+        return
+    yield from enumerate(found, start=1)
 
 
 FORMAT = GeoJsonPoints()

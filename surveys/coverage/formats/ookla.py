@@ -10,7 +10,6 @@ tile's half-diagonal as its position's accuracy; it counts once, whatever its nu
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
 from surveys.coverage.formats import RawRecord, Source
+from surveys.coverage.formats.geojson_points import features
 from surveys.coverage.reading import csv_rows, number
 from surveys.coverage.validate import Issue
 
@@ -126,16 +126,10 @@ class OoklaGeoJson(_Ookla):
     def records(self, stream: BinaryIO, source: Source) -> Iterator[RawRecord | Issue]:
         quarter, layer, warnings = self._context(source)
         yield from warnings
-        try:
-            document = json.load(stream)
-        except (ValueError, UnicodeDecodeError) as exc:
-            yield Issue(1, "", "", "bad_geojson", "error", {"detail": str(exc)[:200]})
-            return
-        features = document.get("features") if isinstance(document, dict) else None
-        if not isinstance(features, list):
-            yield Issue(1, "features", "", "no_features", "error")
-            return
-        for index, feature in enumerate(features, start=1):
+        for index, feature in features(stream):
+            if isinstance(feature, Issue):
+                yield feature
+                continue
             properties = feature.get("properties") if isinstance(feature, dict) else None
             properties = properties if isinstance(properties, dict) else {}
             yield self._record(index, properties, quarter, layer)
