@@ -19,8 +19,15 @@ from typing import Any
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from surveys.indicator_report import VIETNAM, Period, indicator_table, indicator_trend, measured_coverage
-from surveys.indicator_rollups import COUNTED_OUT, Summary, estimate_summary, load_summary, month_of
+from surveys.indicator_report import (
+    VIETNAM,
+    Period,
+    indicator_table,
+    indicator_trend,
+    measured_coverage,
+    place_summary,
+)
+from surveys.indicator_rollups import COUNTED_OUT, Summary, estimate_summary
 from surveys.indicators import CATALOGUE, MIN_CELLS, MIN_VILLAGES
 from surveys.models import Commune, CoverageUpload, Measurement, Partner, Submission, Target, Village
 from surveys.targets import status
@@ -130,9 +137,7 @@ def commune_dashboard(session: Session, commune: Commune, *, code: str | None,
     `default_code`). `minimum`: INDICATOR_MIN_HOUSEHOLDS."""
     villages = list(session.scalars(select(Village).where(Village.commune_id == commune.id)
                                     .order_by(Village.name, Village.id)))
-    summary = load_summary(
-        session, commune.id, first_month=month_of(period.start) if period else None,
-        last_month=month_of(period.end - timedelta(microseconds=1)) if period else None)
+    summary = place_summary(session, commune.id, period=period, h3_resolution=h3_resolution)
     table = indicator_table(session, commune, period=period, today=today, minimum=minimum,
                             h3_resolution=h3_resolution, summary=summary)
     code = code if code in CATALOGUE else default_code(table)

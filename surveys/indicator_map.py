@@ -7,14 +7,14 @@ give (same strata, measured coverage and status rules) without one table per vil
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveys.indicator_report import Period, _current_target, _row, measured_coverage
-from surveys.indicator_rollups import estimate_summary, load_summary, month_of
+from surveys.indicator_report import Period, _current_target, _row, measured_coverage, place_summary
+from surveys.indicator_rollups import estimate_summary
 from surveys.indicators import CATALOGUE
 from surveys.models import Commune, Target, Village
 from surveys.targets import targets_for
@@ -38,9 +38,7 @@ def village_indicator_map(session: Session, commune: Commune, code: str, *,
     villages = list(session.scalars(select(Village).where(Village.commune_id == commune.id)
                                     .order_by(Village.name, Village.id)))
     sizes = {v.id: v.household_count for v in villages}
-    summary = load_summary(
-        session, commune.id, first_month=month_of(period.start) if period else None,
-        last_month=month_of(period.end - timedelta(microseconds=1)) if period else None)
+    summary = place_summary(session, commune.id, period=period, h3_resolution=h3_resolution)
     measured = (measured_coverage(session, summary, period, h3_resolution)
                 if indicator.kind == "area" else None)
     targets = [t for t in targets_for(session, commune.id) if t.indicator == code]

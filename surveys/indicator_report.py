@@ -103,7 +103,7 @@ def indicator_trend(session: Session, commune: Commune, code: str, *, by: str,
     indicator = CATALOGUE[code]
     sizes = {v.id: v.household_count for v in session.scalars(
         select(Village).where(Village.commune_id == commune.id))}
-    if rows is None and h3_resolution > ROLLUP_RESOLUTION and indicator.kind == "area":
+    if rows is None and h3_resolution != ROLLUP_RESOLUTION and indicator.kind == "area":
         rows = household_rows(session, commune.id, village_id=village.id if village else None)
     if rows is None:
         groups = load_by_period(session, commune.id, village_id=village.id if village else None,
@@ -112,7 +112,7 @@ def indicator_trend(session: Session, commune: Commune, code: str, *, by: str,
         by_label: dict[str, list[Household]] = {}
         for when, household in rows:
             by_label.setdefault(period_label(when, by), []).append(household)
-        groups = {label: summarize(found, max(h3_resolution, ROLLUP_RESOLUTION))
+        groups = {label: summarize(found, h3_resolution)
                   for label, found in sorted(by_label.items())}
     points = []
     for label, summary in groups.items():
@@ -133,16 +133,10 @@ def indicator_table(session: Session, commune: Commune, *, village: Village | No
     months, not households; or from `households` / a `summary` the caller already holds."""
     villages = list(session.scalars(select(Village).where(Village.commune_id == commune.id)))
     sizes = {v.id: v.household_count for v in villages}
-    if summary is None and households is None and h3_resolution > ROLLUP_RESOLUTION:
-        # The rollups count households per cell of resolution 8: finer area cells need them all.
-        households = load_households(session, commune.id, period=period,
-                                     village_id=village.id if village else None)
     if summary is None:
-        summary = summarize(households, max(h3_resolution, ROLLUP_RESOLUTION)) \
-            if households is not None else load_summary(
-            session, commune.id, village_id=village.id if village else None,
-            first_month=month_of(period.start) if period else None,
-            last_month=month_of(period.end - timedelta(microseconds=1)) if period else None)
+        summary = summarize(households, h3_resolution) if households is not None else \
+            place_summary(session, commune.id, period=period, h3_resolution=h3_resolution,
+                          village_id=village.id if village else None)
     surveyed = summary.villages
     share = None
     if villages and all(v.household_count for v in villages) and surveyed:
@@ -161,6 +155,20 @@ def indicator_table(session: Session, commune: Commune, *, village: Village | No
     return {"commune": commune.slug, "village": village.slug if village else None,
             "period": period.label if period else None, "households": summary.households,
             "indicators": rows}
+
+
+def place_summary(session: Session, commune_id: int, *, period: Period | None,
+                  h3_resolution: int, village_id: int | None = None) -> Summary:
+    """The counted households of a place and period: from the rollups, whose cells are of
+    resolution 8; at another area resolution from the households themselves (H3 cells do not nest
+    exactly, so resolution-8 counts cannot be regrouped into other cells)."""
+    if h3_resolution != ROLLUP_RESOLUTION:
+        return summarize(load_households(session, commune_id, period=period,
+                                         village_id=village_id), h3_resolution)
+    return load_summary(
+        session, commune_id, village_id=village_id,
+        first_month=month_of(period.start) if period else None,
+        last_month=month_of(period.end - timedelta(microseconds=1)) if period else None)
 
 
 def measured_coverage(session: Session, households: list[Household] | Summary,

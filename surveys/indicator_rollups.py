@@ -43,6 +43,7 @@ VIETNAM_OFFSET = timedelta(hours=7)  # no daylight saving since 1975
 COUNTED_OUT = ("rejected", "superseded")
 RATIO_CODES = tuple(code for code, i in CATALOGUE.items() if i.kind in ("proportion", "ratio"))
 MOMENT_COLUMNS = ("count", "sum_y", "sum_x", "sum_yy", "sum_xx", "sum_xy", "positive")
+CELL_COLUMNS = ("households", "with_4g", "with_5g", "with_3g", "with_2g")
 
 
 def month_of(moment: datetime) -> str:
@@ -73,7 +74,7 @@ class Summary:
                 for i, value in enumerate(values):
                     total[i] += value
         for key, counts in other.cells.items():
-            total_counts = self.cells.setdefault(key, [0, 0, 0])
+            total_counts = self.cells.setdefault(key, [0] * len(CELL_COLUMNS))
             for i, value in enumerate(counts):
                 total_counts[i] += value
 
@@ -149,8 +150,8 @@ def _write(session: Session, commune_id: int, village_id: int, period: str,
                for code, by_village in summary.moments.items()
                for _v, values in by_village.items() if values[0] > 0]
     cells = [{"village_id": village_id, "period": period, "h3_cell": cell, "commune_id": commune_id,
-              "households": n, "with_4g": with_4g, "with_5g": with_5g}
-             for (_v, cell), (n, with_4g, with_5g) in summary.cells.items()]
+              **dict(zip(CELL_COLUMNS, counts, strict=True))}
+             for (_v, cell), counts in summary.cells.items()]
     if moments:
         session.execute(insert(IndicatorMoments), moments)
     if cells:
@@ -214,8 +215,7 @@ def _load(session: Session, commune_id: int, village_id: int | None, first: str 
         result[""] = Summary()
     moments, cells = IndicatorMoments.__table__, HouseholdCell.__table__
     for table, columns in ((moments, (moments.c.code, *(moments.c[n] for n in MOMENT_COLUMNS))),
-                           (cells, (cells.c.h3_cell, cells.c.households, cells.c.with_4g,
-                                    cells.c.with_5g))):
+                           (cells, (cells.c.h3_cell, *(cells.c[n] for n in CELL_COLUMNS)))):
         query = select(table.c.period, table.c.village_id, *columns).where(
             table.c.commune_id == commune_id)
         if village_id is not None:
@@ -229,7 +229,7 @@ def _load(session: Session, commune_id: int, village_id: int | None, first: str 
             if table is moments:
                 total = summary.moments.setdefault(key, {}).setdefault(village, [0.0] * 7)
             else:
-                total = summary.cells.setdefault((village, key), [0, 0, 0])
+                total = summary.cells.setdefault((village, key), [0] * len(CELL_COLUMNS))
             for i, value in enumerate(values):
                 total[i] += value
     return result

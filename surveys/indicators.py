@@ -296,10 +296,11 @@ NO_CELL = "-"  # households without a position, counted for village_4g only
 
 
 def cell_counts(households: Iterable[Household], resolution: int) -> dict[tuple[int, str], list[int]]:
-    """(village, H3 cell) → [households, with 4G or 5G at home, with 5G at home]."""
+    """(village, H3 cell) → [households, with 4G or better at home, with 5G, with 3G or better,
+    with 2G or better] (the order of HouseholdCell's columns)."""
     import h3
 
-    counts: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    counts: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0] * 5)
     for household in households:
         cell = NO_CELL if household.lat is None or household.lon is None else \
             h3.latlng_to_cell(household.lat, household.lon, resolution)
@@ -308,6 +309,8 @@ def cell_counts(households: Iterable[Household], resolution: int) -> dict[tuple[
         found[0] += 1
         found[1] += best in ("4g", "5g")
         found[2] += best == "5g"
+        found[3] += best in ("3g", "4g", "5g")
+        found[4] += best in ("2g", "3g", "4g", "5g")
     return counts
 
 
@@ -319,7 +322,7 @@ def estimate_villages(households: Iterable[Household]) -> Estimate:
 
 def estimate_villages_from_counts(counts: Mapping[tuple[int, str], list[int]]) -> Estimate:
     by_village: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for (village, _cell), (n, with_4g, _with_5g) in counts.items():
+    for (village, _cell), (n, with_4g, *_others) in counts.items():
         by_village[village][0] += n
         by_village[village][1] += with_4g
     assessed = [(n, k) for n, k in by_village.values() if n >= VILLAGE_MIN_HOUSEHOLDS]
@@ -346,7 +349,7 @@ def estimate_area_from_counts(code: str, counts: Mapping[tuple[int, str], list[i
     for technology in technologies:
         measured_cells |= (measured or {}).get(technology, frozenset())
     cells: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for (_village, cell), (n, with_4g, with_5g) in counts.items():
+    for (_village, cell), (n, with_4g, with_5g, *_others) in counts.items():
         if cell == NO_CELL:
             continue
         if h3.get_resolution(cell) > resolution:

@@ -495,7 +495,8 @@ class IndicatorMoments(Base):
 
 class HouseholdCell(Base):
     """Per village, month and H3 cell (resolution 8; "-" for no position): counted households and
-    how many have 4G-or-better and 5G at home, for the village and area indicators."""
+    how many report each generation or better at home, for the village and area indicators and
+    the map's hexagons."""
 
     __tablename__ = "household_cells"
 
@@ -506,5 +507,7 @@ class HouseholdCell(Base):
     commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id", ondelete="CASCADE"),
                                             index=True)
     households: Mapped[int] = mapped_column(Integer)
-    with_4g: Mapped[int] = mapped_column(Integer)
+    with_4g: Mapped[int] = mapped_column(Integer)  # 4G or 5G
     with_5g: Mapped[int] = mapped_column(Integer)
+    with_3g: Mapped[int] = mapped_column(Integer)  # 3G or better
+    with_2g: Mapped[int] = mapped_column(Integer)  # any mobile signal

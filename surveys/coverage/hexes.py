@@ -4,7 +4,9 @@ Cost follows the commune's area, never the number of raw measurements: the cells
 commune's boundary (`h3.geo_to_cells`, a cell belongs when its centre lies inside; without a
 boundary, disks around the villages' centroids), and their rollup rows are read by primary key in
 chunks. Households are those `indicator_report.load_households` counts (accepted, consenting),
-placed in cells by their GPS (`located_households` reads just the two answers it needs).
+placed in cells by their GPS: at resolution 8 from the indicator rollups' households per cell
+(flat in the number of households), at other resolutions from the households themselves
+(`located_households` reads just the two answers it needs).
 
 The rules (docs/maps.md):
 - `best_technology`: the highest generation with usable coverage in the cell. 4G/5G measurements
@@ -39,8 +41,10 @@ from sqlalchemy.orm import Session
 from surveys.coverage.classify import CLASSES, USABLE
 from surveys.coverage.rollups import median_of, speed_bin
 from surveys.indicator_report import Period
+from surveys.indicator_rollups import BASE_RESOLUTION as HOUSEHOLD_ROLLUP_RESOLUTION
 from surveys.indicator_rollups import COUNTED_OUT
-from surveys.models import Commune, CoverageRollup, Submission, Village
+from surveys.indicators import NO_CELL
+from surveys.models import Commune, CoverageRollup, HouseholdCell, Submission, Village
 
 GENERATIONS = ("2g", "3g", "4g", "5g")  # oldest first
 MAP_TECHNOLOGIES = ("2g", "3g", "4g", "5g", "mobile")  # "fixed" tiles are not mobile coverage
@@ -202,6 +206,31 @@ def _household_generations(households: Iterable[tuple[str, str | None]]
     return counts, reaching
 
 
+def rolled_household_generations(session: Session, commune_id: int, resolution: int,
+                                 first_period: str | None, last_period: str | None
+                                 ) -> tuple[dict[str, int], dict[str, list[int]]]:
+    """The same as `_household_generations` from the indicator rollups' households per cell of
+    resolution 8 (surveys/indicator_rollups.py): the cost follows cells and months, not
+    households. Resolution 8 only: H3 cells do not nest exactly, so the parent of a household's
+    resolution-8 cell is not always the resolution-7 cell that holds the household."""
+    table = HouseholdCell.__table__
+    query = select(table.c.h3_cell, table.c.households, table.c.with_2g, table.c.with_3g,
+                   table.c.with_4g, table.c.with_5g).where(
+        table.c.commune_id == commune_id, table.c.h3_cell != NO_CELL)
+    if first_period:
+        query = query.where(table.c.period >= first_period)
+    if last_period:
+        query = query.where(table.c.period <= last_period)
+    counts: dict[str, int] = {}
+    reaching: dict[str, list[int]] = {}
+    for cell, households, *generations in session.execute(query):
+        counts[cell] = counts.get(cell, 0) + households
+        tally = reaching.setdefault(cell, [0] * len(GENERATIONS))
+        for i, n in enumerate(generations):
+            tally[i] += n
+    return counts, reaching
+
+
 def commune_hexes(session: Session, commune: Commune, *, resolution: int = 8,
                   technology: str | None = None, operator: str | None = None,
                   first_period: str | None = None, last_period: str | None = None,
@@ -210,9 +239,13 @@ def commune_hexes(session: Session, commune: Commune, *, resolution: int = 8,
     households (first_period/last_period: "YYYY-MM", inclusive). Cells with fewer located
     households than `min_households` are shown as if nobody had been surveyed there
     (`households` None, household reports unused): what readers outside the commune see."""
-    located = [(h3.latlng_to_cell(lat, lon, resolution), reported) for lat, lon, reported in
-               located_households(session, commune.id, month_range(first_period, last_period))]
-    counts, reaching = _household_generations(located)
+    if resolution == HOUSEHOLD_ROLLUP_RESOLUTION:
+        counts, reaching = rolled_household_generations(session, commune.id, resolution,
+                                                        first_period, last_period)
+    else:
+        located = [(h3.latlng_to_cell(lat, lon, resolution), reported) for lat, lon, reported in
+                   located_households(session, commune.id, month_range(first_period, last_period))]
+        counts, reaching = _household_generations(located)
     cells = commune_cells(session, commune, resolution) | set(counts)
     measured = _rollups(session, cells, technology=technology, operator=operator,
                         first_period=first_period, last_period=last_period)

@@ -138,3 +138,22 @@ def test_cli_rebuild(runner, client, db, place):  # type: ignore[no-untyped-def]
     assert result.exit_code == 0 and "from 8 counted households" in result.output, result.output
     assert runner.invoke(args=["indicators", "rebuild", "--commune", "nowhere"]).exit_code != 0
 
+
+
+def test_map_hexagons_read_households_from_the_rollups(client, db, place):  # type: ignore[no-untyped-def]
+    import h3
+
+    from surveys.coverage.hexes import _household_generations, located_households, \
+        rolled_household_generations
+
+    commune, tokens = place
+    ids = random_households(client, tokens["surveyor"], 40, seed=11)
+    assert client.patch(f"/api/v1/submissions/{ids[0]}", headers=auth(tokens["staff"]),
+                        json={"review_status": "rejected", "reason": "trùng"}).status_code == 200
+    for resolution, first, last in ((8, None, None), (8, "2026-03", "2026-08")):
+        from surveys.coverage.hexes import month_range
+
+        raw = _household_generations(
+            (h3.latlng_to_cell(lat, lon, resolution), reported)
+            for lat, lon, reported in located_households(db, commune.id, month_range(first, last)))
+        assert rolled_household_generations(db, commune.id, resolution, first, last) == raw

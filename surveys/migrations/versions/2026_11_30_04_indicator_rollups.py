@@ -28,6 +28,8 @@ def upgrade() -> None:
     sa.Column('households', sa.Integer(), nullable=False),
     sa.Column('with_4g', sa.Integer(), nullable=False),
     sa.Column('with_5g', sa.Integer(), nullable=False),
+    sa.Column('with_3g', sa.Integer(), nullable=False),
+    sa.Column('with_2g', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['commune_id'], ['communes.id'], name=op.f('fk_household_cells_commune_id_communes'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['village_id'], ['villages.id'], name=op.f('fk_household_cells_village_id_villages'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('village_id', 'period', 'h3_cell', name=op.f('pk_household_cells'))
