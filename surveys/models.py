@@ -342,6 +342,9 @@ class CoverageRollup(Base):
     rsrp: Mapped[dict[str, int]] = mapped_column(JSONType)  # bin → count
     down: Mapped[dict[str, int]] = mapped_column(JSONType)
     up: Mapped[dict[str, int]] = mapped_column(JSONType)
+    # Only on the rows of all operators and all months (operator and period "*"): how many
+    # contributions each operator made, so a map without filters reads one row per technology.
+    operators: Mapped[dict[str, int] | None] = mapped_column(JSONType)
 
 
 class AuditEvent(Base):

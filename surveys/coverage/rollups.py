@@ -7,7 +7,10 @@ removes exactly that contribution, without rescanning raw rows; a median or perc
 the bins. Precision: RSRP in 2 dB bins (a median within ±1 dB; classes are 10–20 dB wide); speeds
 in log-scale bins of 2^(1/4) (a median within about ±9 %).
 
-Measurements count at their base cell and, summed, at its parents. An estimated disc (a cell of
+Measurements count at their base cell and, summed, at its parents. Each cell and technology also
+has a row of all operators and all months (operator and period "*", ANY), with the contributions of
+each operator: a map without filters reads a few rows per cell instead of one per operator and
+month. Readers of the detailed rows skip them (`operator != ANY`). An estimated disc (a cell of
 an OpenCelliD list) counts once in every cell, at every resolution, whose centre lies within its
 range, as long as that is at most MAX_DISC_CELLS cells: at finer resolutions a wide disc says
 nothing and is left out.
@@ -36,6 +39,7 @@ CLASS_INDEX = {name: i for i, name in enumerate(CLASSES)}
 FLUSH_KEYS = 60_000  # an import writes its tallies out when it holds this many, so memory stays flat
 _ADVISORY_LOCK = 7_426_001  # PostgreSQL: one rollup writer at a time (read, merge, write back)
 Key = tuple[str, str, str, str]  # cell, operator, technology, period
+ANY = "*"  # operator and period of the rows that sum all operators and months
 
 
 def speed_bin(mbps: float) -> int:
@@ -85,9 +89,10 @@ def best_class(classes: list[int]) -> str | None:
 class Tally:
     """What a set of measurements adds to one rollup row (plain dicts: Counter is slower here)."""
 
-    __slots__ = ("n", "estimated", "classes", "rsrp", "down", "up")
+    __slots__ = ("n", "estimated", "classes", "rsrp", "down", "up", "operators")
 
     def __init__(self) -> None:
+        self.operators: dict[str, int] = {}  # on the ANY rows only
         self.n = 0
         self.estimated = 0
         self.classes = [0] * len(CLASSES)
@@ -182,6 +187,14 @@ class ContributionCounter:
                 result[key] = merged
             else:
                 result[key] = tally
+        every: dict[Key, Tally] = {}
+        for (cell, operator, technology, _period), tally in result.items():
+            into = every.get((cell, ANY, technology, ANY))
+            if into is None:
+                into = every[(cell, ANY, technology, ANY)] = Tally()
+            into.merge(tally)
+            into.operators[operator] = into.operators.get(operator, 0) + tally.n + tally.estimated
+        result.update(every)
         return result
 
     def clear(self) -> None:
@@ -219,8 +232,8 @@ def contributions_of_upload(session: Session, upload_id: int) -> ContributionCou
     return counter
 
 
-def _histogram(stored: Mapping[str, int] | None, change: Mapping[int, int], sign: int
-               ) -> dict[str, int]:
+def _histogram(stored: Mapping[str, int] | None, change: Mapping[int, int] | Mapping[str, int],
+               sign: int) -> dict[str, int]:
     result = {str(k): v for k, v in (stored or {}).items()}
     for index, n in change.items():
         key = str(index)
@@ -249,8 +262,8 @@ def apply(session: Session, counter: ContributionCounter, sign: int) -> None:
     statement = conflict_insert(session, table)
     statement = statement.on_conflict_do_update(
         index_elements=["h3_cell", "operator", "technology", "period"],
-        set_={name: statement.excluded[name]
-              for name in ("resolution", "n", "estimated", "classes", "rsrp", "down", "up")})
+        set_={name: statement.excluded[name] for name in
+              ("resolution", "n", "estimated", "classes", "rsrp", "down", "up", "operators")})
     removal = delete(table).where(and_(*(table.c[name] == bindparam(f"k_{name}")
                                          for name in ("h3_cell", "operator", "technology", "period"))))
     for start in range(0, len(cells), 500):
@@ -277,7 +290,10 @@ def apply(session: Session, counter: ContributionCounter, sign: int) -> None:
                                 "estimated": estimated, "classes": classes,
                                 "rsrp": _histogram(row.rsrp if row else None, tally.rsrp, sign),
                                 "down": _histogram(row.down if row else None, tally.down, sign),
-                                "up": _histogram(row.up if row else None, tally.up, sign)})
+                                "up": _histogram(row.up if row else None, tally.up, sign),
+                                "operators": _histogram(row.operators if row else None,
+                                                        tally.operators, sign)
+                                if key[1] == ANY else None})
         # Core table, not the ORM entity: the ORM's bulk path costs more per row than the database.
         if upserts:
             session.execute(statement, upserts)
@@ -295,7 +311,8 @@ def usable_cells(session: Session, cells: Iterable[str], *, first_period: str | 
     classes: dict[tuple[str, str], list[int]] = {}
     for start in range(0, len(wanted), 500):
         query = select(table.c.h3_cell, table.c.technology, table.c.classes).where(
-            table.c.h3_cell.in_(wanted[start:start + 500]), table.c.n > 0)
+            table.c.h3_cell.in_(wanted[start:start + 500]), table.c.n > 0,
+            table.c.operator != ANY)
         if first_period:
             query = query.where(table.c.period >= first_period)
         if last_period:

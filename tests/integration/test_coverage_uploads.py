@@ -42,11 +42,31 @@ def upload(client, token, name, **form):  # type: ignore[no-untyped-def]
                        content_type="multipart/form-data")
 
 
-def rollup_state(db) -> dict:  # type: ignore[no-untyped-def,type-arg]
+def rollup_state(db, *, every: bool = False) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    """The detailed rollup rows (or, with every=True, the rows of all operators and months)."""
     db.expire_all()
+    rows = db.scalars(select(CoverageRollup).where(
+        (CoverageRollup.operator == rollups.ANY) if every else (CoverageRollup.operator != rollups.ANY)))
     return {(r.h3_cell, r.operator, r.technology, r.period, r.resolution):
             (r.n, r.estimated, list(r.classes), dict(r.rsrp), dict(r.down), dict(r.up))
-            for r in db.scalars(select(CoverageRollup))}
+            + ((dict(r.operators),) if every else ())
+            for r in rows}
+
+
+def summed_over_operators_and_months(detailed: dict) -> dict:  # type: ignore[type-arg]
+    """What the rows of all operators and months must hold, from the detailed rows."""
+    every: dict = {}  # type: ignore[type-arg]
+    for (cell, operator, technology, _period, resolution), values in detailed.items():
+        key = (cell, rollups.ANY, technology, rollups.ANY, resolution)
+        n, estimated, classes, rsrp, down, up, operators = every.get(
+            key, (0, 0, [0] * 5, {}, {}, {}, {}))
+        classes = [a + b for a, b in zip(classes, values[2], strict=True)]
+        for mine, theirs in ((rsrp, values[3]), (down, values[4]), (up, values[5])):
+            for k, v in theirs.items():
+                mine[k] = mine.get(k, 0) + v
+        operators[operator] = operators.get(operator, 0) + values[0] + values[1]
+        every[key] = (n + values[0], estimated + values[1], classes, rsrp, down, up, operators)
+    return every
 
 
 def error_rows(client, url, token, language=None):  # type: ignore[no-untyped-def]
@@ -113,6 +133,7 @@ def test_rollups_are_exact_and_delete_restores_them(client, db, partners):  # ty
     first = upload(client, partners["viettel"], "cam-lo-drive.csv").json
     after_first = rollup_state(db)
     assert after_first == expected_rollups(db)
+    assert rollup_state(db, every=True) == summed_over_operators_and_months(after_first)
     # Base resolution 10: one count per stored measurement; every resolution holds the same total.
     for resolution in (7, 8, 9, 10):
         assert sum(v[0] for k, v in after_first.items() if k[4] == resolution) == 7
@@ -123,12 +144,13 @@ def test_rollups_are_exact_and_delete_restores_them(client, db, partners):  # ty
                          headers=auth(partners["viettel"])).status_code == 204
     only_second = rollup_state(db)
     assert only_second == expected_rollups(db)
+    assert rollup_state(db, every=True) == summed_over_operators_and_months(only_second)
     assert sum(v[0] for v in only_second.values()) == 2 * 4
     db.expire_all()
     assert db.scalar(select(func.count()).select_from(Measurement)) == 2
     assert client.delete(f"/api/v1/coverage/uploads/{second['id']}",
                          headers=auth(partners["vnpt"])).status_code == 204
-    assert rollup_state(db) == {}
+    assert rollup_state(db) == {} and rollup_state(db, every=True) == {}
 
 
 def test_same_file_twice_stores_nothing_new(client, db, partners):  # type: ignore[no-untyped-def]

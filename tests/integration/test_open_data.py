@@ -35,6 +35,10 @@ def surveyed(app, client, db):  # type: ignore[no-untyped-def]
     db.add(CoverageRollup(h3_cell=h3.latlng_to_cell(*THERE, 8), operator="viettel",
                           technology="4g", period="2026-05", resolution=8, n=5, estimated=0,
                           classes=[0, 0, 1, 4, 0], rsrp={}, down={}, up={}))
+    # ... and its row of all operators and months, as an import writes (surveys/coverage/rollups.py)
+    db.add(CoverageRollup(h3_cell=h3.latlng_to_cell(*THERE, 8), operator="*", technology="4g",
+                          period="*", resolution=8, n=5, estimated=0, classes=[0, 0, 1, 4, 0],
+                          rsrp={}, down={}, up={}, operators={"viettel": 5}))
     db.commit()
     ids = []
     # exactly the minimum in thon-1 (HERE), one fewer in thon-2 (THERE), one in thon-3 (HERE)

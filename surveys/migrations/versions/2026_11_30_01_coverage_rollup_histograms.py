@@ -33,6 +33,7 @@ def _rollups(histograms: bool) -> None:
                     sa.Column('rsrp', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
                     sa.Column('down', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
                     sa.Column('up', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+                    sa.Column('operators', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
                     sa.PrimaryKeyConstraint('h3_cell', 'operator', 'technology', 'period',
                                             name=op.f('pk_coverage_rollups'))]
     else:
