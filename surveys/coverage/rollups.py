@@ -79,13 +79,6 @@ def median_of(bins: Mapping[str, int] | Mapping[int, int], metric: str) -> float
     return percentile(bins, 0.5, metric)
 
 
-def best_class(classes: list[int]) -> str | None:
-    for index in range(len(CLASSES) - 1, -1, -1):
-        if classes[index] > 0:
-            return CLASSES[index]
-    return None
-
-
 class Tally:
     """What a set of measurements adds to one rollup row (plain dicts: Counter is slower here)."""
 
@@ -327,7 +320,3 @@ def usable_cells(session: Session, cells: Iterable[str], *, first_period: str | 
         if good and 2 * good >= sum(counts):
             usable.setdefault(technology, set()).add(cell)
     return {technology: frozenset(found) for technology, found in usable.items()}
-
-
-def rollup_rows(session: Session) -> Iterable[CoverageRollup]:
-    return session.scalars(select(CoverageRollup))
