@@ -18,15 +18,15 @@ Takes a Session; never imports Flask; never commits.
 from __future__ import annotations
 
 import math
-from collections import Counter
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveys.indicator_report import Period, indicator_table, load_households
-from surveys.indicators import CATALOGUE, Household, estimate
+from surveys.indicator_report import Period, indicator_table, place_summary
+from surveys.indicator_rollups import Summary, estimate_summary
+from surveys.indicators import CATALOGUE
 from surveys.models import Commune, Village
 
 HEX_RESOLUTION = 8
@@ -62,13 +62,13 @@ def _indicators(rows: list[dict[str, Any]], suppressed: bool) -> list[dict[str, 
     return result
 
 
-def _village_indicators(households: list[Household], sizes: dict[int, int | None],
+def _village_indicators(summary: Summary, sizes: dict[int, int | None],
                         resolution: int) -> list[dict[str, Any]]:
     result = []
     for indicator in CATALOGUE.values():
         if indicator.unit not in VILLAGE_UNITS:
             continue
-        found = estimate(indicator, households, sizes, h3_resolution=resolution)
+        found = estimate_summary(indicator, summary, sizes, h3_resolution=resolution)
         result.append({"code": indicator.code, "value": found.value, "ci_low": found.ci_low,
                        "ci_high": found.ci_high, "n": found.n})
     return result
@@ -77,10 +77,7 @@ def _village_indicators(households: list[Household], sizes: dict[int, int | None
 def open_hexes(session: Session, commune: Commune, *, minimum: int, period: Period | None,
                resolution: int = HEX_RESOLUTION) -> list[dict[str, Any]]:
     from surveys.coverage.hexes import commune_hexes
-    from surveys.coverage.rollups import period_of
-
-    first = period_of(period.start) if period else None
-    last = period_of(period.end - timedelta(microseconds=1)) if period else None
+    first, last = period.months if period else (None, None)
     cells = []
     for cell in commune_hexes(session, commune, resolution=resolution, first_period=first,
                               last_period=last, min_households=minimum):
@@ -98,23 +95,25 @@ def open_hexes(session: Session, commune: Commune, *, minimum: int, period: Peri
 def open_commune(session: Session, commune: Commune, *, minimum: int, indicator_minimum: int,
                  h3_resolution: int, today: date, period: Period | None = None,
                  with_hexes: bool = True) -> dict[str, Any]:
+    # One summary from the indicator rollups for the commune and each village: a public page
+    # must not read every household at each request.
+    summary = place_summary(session, commune.id, period=period, h3_resolution=h3_resolution)
     table = indicator_table(session, commune, period=period, today=today,
-                            minimum=indicator_minimum, h3_resolution=h3_resolution)
-    households = load_households(session, commune.id, period=period)
-    commune_suppressed = len(households) < minimum
+                            minimum=indicator_minimum, h3_resolution=h3_resolution, summary=summary)
+    commune_suppressed = summary.households < minimum
     villages = list(session.scalars(select(Village).where(Village.commune_id == commune.id)
                                     .order_by(Village.name)))
     sizes = {v.id: v.household_count for v in villages}
-    counts = Counter(h.village_id for h in households)
-    reasons = suppressed_villages({v.id: counts.get(v.id, 0) for v in villages}, minimum)
+    by_village = {v.id: summary.only(v.id) for v in villages}
+    reasons = suppressed_villages({v: s.households for v, s in by_village.items()}, minimum)
     village_items = []
     for village in villages:
         item: dict[str, Any] = {"slug": village.slug, "name": village.name}
         if village.id in reasons or commune_suppressed:
             item.update(suppressed=True, reason=reasons.get(village.id, "fewer_households"))
         else:
-            group = [h for h in households if h.village_id == village.id]
-            item.update(suppressed=False, households=len(group),
+            group = by_village[village.id]
+            item.update(suppressed=False, households=group.households,
                         indicators=_village_indicators(group, sizes, h3_resolution))
         village_items.append(item)
     return {
@@ -122,7 +121,7 @@ def open_commune(session: Session, commune: Commune, *, minimum: int, indicator_
         "period": period.label if period else None,
         "minimum_households": minimum,
         "suppressed": commune_suppressed,
-        "households": None if commune_suppressed else len(households),
+        "households": None if commune_suppressed else summary.households,
         "indicators": _indicators(table["indicators"], commune_suppressed),
         "villages": village_items,
         "hexes": {"resolution": HEX_RESOLUTION,
