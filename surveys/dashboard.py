@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import exists, func, select
@@ -175,13 +175,11 @@ def coverage_hexes(session: Session, commune: Commune, period: Period | None, *,
                    resolution: int = 8) -> list[dict[str, Any]]:
     """The report map's hexagons (surveys/coverage/hexes.py), for the period's months."""
     from surveys.coverage.hexes import commune_hexes
-    from surveys.coverage.rollups import period_of
 
     if period is None:
         return commune_hexes(session, commune, resolution=resolution)
     return commune_hexes(session, commune, resolution=resolution,
-                         first_period=period_of(period.start),
-                         last_period=period_of(period.end - timedelta(microseconds=1)))
+                         first_period=period.months[0], last_period=period.months[1])
 
 
 def commune_report(session: Session, commune: Commune, *, code: str | None, period: Period | None,

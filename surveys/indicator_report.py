@@ -19,11 +19,11 @@ from surveys.indicator_rollups import (
     estimate_summary,
     load_by_period,
     load_summary,
-    month_of,
     summarize,
 )
 from surveys.indicators import CATALOGUE, MIN_CELLS, MIN_VILLAGES, PLAN_WORDING, Estimate, Household
 from surveys.models import Commune, Submission, Target, Village
+from surveys.months import month_of
 from surveys.targets import status, targets_for
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -35,6 +35,11 @@ class Period:
     label: str
     start: datetime
     end: datetime
+
+    @property
+    def months(self) -> tuple[str, str]:
+        """The first and the last month ("YYYY-MM", Vietnam time) it covers: the rollups' keys."""
+        return month_of(self.start), month_of(self.end - timedelta(microseconds=1))
 
 
 def parse_period(text: str | None) -> Period | None:
@@ -165,30 +170,22 @@ def place_summary(session: Session, commune_id: int, *, period: Period | None,
     if h3_resolution != ROLLUP_RESOLUTION:
         return summarize(load_households(session, commune_id, period=period,
                                          village_id=village_id), h3_resolution)
-    return load_summary(
-        session, commune_id, village_id=village_id,
-        first_month=month_of(period.start) if period else None,
-        last_month=month_of(period.end - timedelta(microseconds=1)) if period else None)
+    first, last = period.months if period else (None, None)
+    return load_summary(session, commune_id, village_id=village_id, first_month=first,
+                        last_month=last)
 
 
-def measured_coverage(session: Session, households: list[Household] | Summary,
-                      period: Period | None, resolution: int) -> dict[str, frozenset[str]]:
+def measured_coverage(session: Session, summary: Summary, period: Period | None,
+                      resolution: int) -> dict[str, frozenset[str]]:
     """Partners' usable coverage in the populated cells, for the area indicators."""
-    import h3
+    from surveys.coverage.rollups import usable_cells
 
-    from surveys.coverage.rollups import period_of, usable_cells
-
-    if isinstance(households, Summary):
-        cells = households.located_cells(resolution)
-    else:
-        cells = {h3.latlng_to_cell(h.lat, h.lon, resolution) for h in households
-                 if h.lat is not None and h.lon is not None}
+    cells = summary.located_cells(resolution)
     if not cells:
         return {}
     return usable_cells(session, cells,
-                        first_period=period_of(period.start) if period else None,
-                        last_period=period_of(period.end - timedelta(microseconds=1))
-                        if period else None)
+                        first_period=period.months[0] if period else None,
+                        last_period=period.months[1] if period else None)
 
 
 def _current_target(targets: list[Target], today: date) -> Target | None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
@@ -34,21 +34,16 @@ from surveys.indicators import (
     estimate_villages_from_counts,
 )
 from surveys.models import HouseholdCell, IndicatorMoments, Submission
+from surveys.months import month_bounds, month_of
 
 # Households are counted per H3 cell of resolution 8 (about 0.74 km²): a village's households fall
 # in a handful of cells, so the rows follow villages and months, not households. Area indicators at
 # a finer INDICATOR_H3_RESOLUTION are computed from the households instead (indicator_report).
 BASE_RESOLUTION = 8
-VIETNAM_OFFSET = timedelta(hours=7)  # no daylight saving since 1975
 COUNTED_OUT = ("rejected", "superseded")
 RATIO_CODES = tuple(code for code, i in CATALOGUE.items() if i.kind in ("proportion", "ratio"))
 MOMENT_COLUMNS = ("count", "sum_y", "sum_x", "sum_yy", "sum_xx", "sum_xy", "positive")
 CELL_COLUMNS = ("households", "with_4g", "with_5g", "with_3g", "with_2g")
-
-
-def month_of(moment: datetime) -> str:
-    local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC) + VIETNAM_OFFSET
-    return f"{local.year:04d}-{local.month:02d}"
 
 
 @dataclass
@@ -136,13 +131,6 @@ def _counted(session: Session, commune_id: int | None = None, village_id: int | 
             yield commune, village, when, Household(village, answers, lat, lon)
 
 
-def _month_bounds(period: str) -> tuple[datetime, datetime]:
-    year, month = int(period[:4]), int(period[5:7])
-    start = datetime(year, month, 1, tzinfo=UTC) - VIETNAM_OFFSET
-    following = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC) - VIETNAM_OFFSET
-    return start, following
-
-
 def _write(session: Session, commune_id: int, village_id: int, period: str,
            summary: Summary) -> None:
     moments = [{"village_id": village_id, "period": period, "code": code,
@@ -165,7 +153,7 @@ def refresh(session: Session, commune_id: int, village_id: int, when: datetime) 
                                                    IndicatorMoments.period == period))
     session.execute(delete(HouseholdCell).where(HouseholdCell.village_id == village_id,
                                                 HouseholdCell.period == period))
-    start, end = _month_bounds(period)
+    start, end = month_bounds(period)
     households = [h for _c, _v, _w, h in _counted(session, village_id=village_id, start=start,
                                                   end=end)]
     if households:
@@ -242,5 +230,5 @@ def refresh_for(session: Session, *submissions: Submission | None) -> None:
     groups = {(s.commune_id, s.village_id, month_of(s.collected_at))
               for s in submissions if s is not None and s.survey == "household"}
     for commune_id, village_id, period in groups:
-        start, _end = _month_bounds(period)
+        start, _end = month_bounds(period)
         refresh(session, commune_id, village_id, start + timedelta(days=1))

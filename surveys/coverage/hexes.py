@@ -30,9 +30,8 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import h3
 from sqlalchemy import Text, cast, select
@@ -45,6 +44,7 @@ from surveys.indicator_rollups import BASE_RESOLUTION as HOUSEHOLD_ROLLUP_RESOLU
 from surveys.indicator_rollups import COUNTED_OUT
 from surveys.indicators import NO_CELL
 from surveys.models import Commune, CoverageRollup, HouseholdCell, Submission, Village
+from surveys.months import month_bounds
 
 GENERATIONS = ("2g", "3g", "4g", "5g")  # oldest first
 MAP_TECHNOLOGIES = ("2g", "3g", "4g", "5g", "mobile")  # "fixed" tiles are not mobile coverage
@@ -53,7 +53,6 @@ MIN_USABLE_MBPS = 0.1  # a 2G/3G measurement "with a speed": a page (slowly) loa
 HOUSEHOLD_SHARE = 0.5  # more than half of the cell's households, as the area indicators
 VILLAGE_RADIUS_M = 1_500.0  # without a boundary: the cells within this of a village centroid
 CHUNK = 500
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 _FIRST_USABLE_CLASS = min(CLASSES.index(c) for c in USABLE)
 _USABLE_SPEED_BIN = speed_bin(MIN_USABLE_MBPS)
 
@@ -97,13 +96,8 @@ def month_range(first_period: str | None, last_period: str | None) -> Period | N
     """The months first..last ("YYYY-MM", Vietnam time) as a Period for the households' query."""
     if not first_period and not last_period:
         return None
-    start = (datetime(int(first_period[:4]), int(first_period[5:7]), 1, tzinfo=VIETNAM)
-             if first_period else datetime(1970, 1, 1, tzinfo=VIETNAM))
-    if last_period:
-        year, month = int(last_period[:4]), int(last_period[5:7])
-        end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=VIETNAM)
-    else:
-        end = datetime(9999, 1, 1, tzinfo=VIETNAM) - timedelta(days=1)
+    start = month_bounds(first_period)[0] if first_period else datetime(1970, 1, 1, tzinfo=UTC)
+    end = month_bounds(last_period)[1] if last_period else datetime(9999, 1, 1, tzinfo=UTC)
     return Period(f"{first_period or ''}..{last_period or ''}", start, end)
 
 

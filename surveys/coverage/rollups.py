@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 import h3
 from sqlalchemy import and_, bindparam, delete, select, text
@@ -30,11 +30,11 @@ from surveys.coverage.classify import CLASSES
 from surveys.coverage.spatial import BASE_RESOLUTION, ROLLUP_RESOLUTIONS
 from surveys.db import conflict_insert
 from surveys.models import CoverageRollup, Measurement
+from surveys.months import month_of
 
 SPEED_BINS_PER_DOUBLING = 4
 RSRP_BIN_DB = 2
 MAX_DISC_CELLS = 2_000
-VIETNAM_OFFSET = timedelta(hours=7)  # no daylight saving since 1975
 CLASS_INDEX = {name: i for i, name in enumerate(CLASSES)}
 FLUSH_KEYS = 60_000  # an import writes its tallies out when it holds this many, so memory stays flat
 _ADVISORY_LOCK = 7_426_001  # PostgreSQL: one rollup writer at a time (read, merge, write back)
@@ -52,13 +52,6 @@ def speed_of_bin(index: int) -> float:
 
 def rsrp_of_bin(index: int) -> float:
     return (index + 0.5) * RSRP_BIN_DB
-
-
-def period_of(measured_at: datetime) -> str:
-    if measured_at.tzinfo is None:  # stored as UTC
-        measured_at = measured_at.replace(tzinfo=UTC)
-    local = measured_at.astimezone(UTC) + VIETNAM_OFFSET
-    return f"{local.year:04d}-{local.month:02d}"
 
 
 def percentile(bins: Mapping[str, int] | Mapping[int, int], q: float, metric: str) -> float | None:
@@ -124,7 +117,7 @@ class ContributionCounter:
     def add(self, cell: str, operator: str, technology: str, measured_at: datetime,
             signal_class: str | None, rsrp: float | None, down: float | None, up: float | None,
             footprint_m: float | None = None) -> None:
-        period = period_of(measured_at)
+        period = month_of(measured_at)
         if footprint_m is not None:
             for disc_cell in disc_cells(cell, footprint_m):
                 key = (disc_cell, operator, technology, period)

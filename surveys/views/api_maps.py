@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import h3
@@ -20,7 +20,6 @@ from sqlalchemy import select
 from surveys.access import commune_for
 from surveys.coverage.hexes import commune_hexes
 from surveys.coverage.operators import OPERATORS
-from surveys.coverage.rollups import period_of
 from surveys.coverage.spatial import ROLLUP_RESOLUTIONS
 from surveys.db import get_session
 from surveys.errors import Problem, Text
@@ -83,8 +82,8 @@ def _hex_filters() -> dict[str, Any]:
     if errors:
         raise Problem("422.1", errors=errors)
     return {"resolution": resolution, "technology": technology, "operator": operator,
-            "first_period": period_of(period.start) if period else None,
-            "last_period": period_of(period.end - timedelta(microseconds=1)) if period else None,
+            "first_period": period.months[0] if period else None,
+            "last_period": period.months[1] if period else None,
             "period": period.label if period else None}
 
 

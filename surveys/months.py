@@ -1,0 +1,27 @@
+"""Months in Vietnam's time ("YYYY-MM"): the periods of the coverage and indicator rollups.
+
+Vietnam has kept UTC+7 without daylight saving since 1975, so a fixed offset is exact and cheaper
+than a time-zone lookup on the per-row paths that call `month_of`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+VIETNAM_OFFSET = timedelta(hours=7)
+
+
+def month_of(moment: datetime) -> str:
+    """The Vietnamese month of a moment; a naive datetime is taken as UTC (as stored)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    local = moment.astimezone(UTC) + VIETNAM_OFFSET
+    return f"{local.year:04d}-{local.month:02d}"
+
+
+def month_bounds(month: str) -> tuple[datetime, datetime]:
+    """The UTC start of a month ("YYYY-MM") and of the next one."""
+    year, number = int(month[:4]), int(month[5:7])
+    start = datetime(year, number, 1, tzinfo=UTC) - VIETNAM_OFFSET
+    following = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=UTC) - VIETNAM_OFFSET
+    return start, following
