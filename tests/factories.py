@@ -49,6 +49,23 @@ def make_token(session: Session, user: User) -> str:
     return token
 
 
+def role_tokens(session: Session, commune: Commune, *, other: Commune | None = None,
+                partner_user: User | None = None) -> dict[str, str]:
+    """A token for each role around `commune`: its surveyor1 and staff1, staff2 of another commune
+    (Kon Chiêng unless given), a partner user (viettel1 unless given) and the admin root."""
+    other = other or make_commune(session, "kon-chieng", name="Xã Kon Chiêng", province="Gia Lai")
+    partner_user = partner_user or make_user(session, "viettel1", role="partner",
+                                             partner=make_partner(session))
+    return {
+        "surveyor": make_token(session, make_user(session, "surveyor1", commune=commune)),
+        "staff": make_token(session, make_user(session, "staff1", role="staff", commune=commune)),
+        "other_staff": make_token(session, make_user(session, "staff2", role="staff",
+                                                     commune=other)),
+        "partner": make_token(session, partner_user),
+        "admin": make_token(session, make_user(session, "root", role="admin")),
+    }
+
+
 def household_answers(**overrides: Any) -> dict[str, Any]:
     """A complete, valid consenting household; override or drop (value None) any answer."""
     answers: dict[str, Any] = {

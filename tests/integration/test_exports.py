@@ -21,9 +21,7 @@ from tests.factories import (
     auth,
     household_answers,
     make_commune,
-    make_partner,
-    make_token,
-    make_user,
+    role_tokens,
     submission_payload,
 )
 
@@ -33,15 +31,7 @@ MAY = datetime(2026, 5, 10, 3, 30, tzinfo=UTC)  # 10:30 in Vietnam
 @pytest.fixture
 def setup(client, db):  # type: ignore[no-untyped-def]
     commune = make_commune(db)
-    other = make_commune(db, "kon-chieng", name="Xã Kon Chiêng", province="Gia Lai")
-    tokens = {
-        "surveyor": make_token(db, make_user(db, "surveyor1", commune=commune)),
-        "staff": make_token(db, make_user(db, "staff1", role="staff", commune=commune)),
-        "other_staff": make_token(db, make_user(db, "staff2", role="staff", commune=other)),
-        "partner": make_token(db, make_user(db, "viettel1", role="partner",
-                                            partner=make_partner(db))),
-        "admin": make_token(db, make_user(db, "root", role="admin")),
-    }
+    tokens = role_tokens(db, commune)
     db.commit()
     first = submission_payload(village="thon-1", collected_at=MAY, answers=household_answers(
         notes="=HYPERLINK(\"http://x\")", photo="speedtest.jpg"))

@@ -143,8 +143,11 @@ def test_cli_rebuild(runner, client, db, place):  # type: ignore[no-untyped-def]
 def test_map_hexagons_read_households_from_the_rollups(client, db, place):  # type: ignore[no-untyped-def]
     import h3
 
-    from surveys.coverage.hexes import _household_generations, located_households, \
-        rolled_household_generations
+    from surveys.coverage.hexes import (
+        _household_generations,
+        located_households,
+        rolled_household_generations,
+    )
 
     commune, tokens = place
     ids = random_households(client, tokens["surveyor"], 40, seed=11)

@@ -16,6 +16,7 @@ from tests.factories import (
     make_partner,
     make_token,
     make_user,
+    role_tokens,
     submission_payload,
 )
 from tests.unit.test_indicators import paper_wilson
@@ -24,15 +25,7 @@ from tests.unit.test_indicators import paper_wilson
 @pytest.fixture
 def tokens(db):  # type: ignore[no-untyped-def]
     commune = make_commune(db, villages=(("thon-a", "Thôn A", 100), ("thon-b", "Thôn B", 300)))
-    other = make_commune(db, "kon-chieng", name="Xã Kon Chiêng", province="Gia Lai")
-    result = {
-        "surveyor": make_token(db, make_user(db, "surveyor1", commune=commune)),
-        "staff": make_token(db, make_user(db, "staff1", role="staff", commune=commune)),
-        "other_staff": make_token(db, make_user(db, "staff2", role="staff", commune=other)),
-        "partner": make_token(db, make_user(db, "viettel1", role="partner",
-                                            partner=make_partner(db))),
-        "admin": make_token(db, make_user(db, "root", role="admin")),
-    }
+    result = role_tokens(db, commune)
     db.commit()
     return result
 

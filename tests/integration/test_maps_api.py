@@ -19,8 +19,8 @@ from tests.factories import (
     household_answers,
     make_commune,
     make_partner,
-    make_token,
     make_user,
+    role_tokens,
     submission_payload,
 )
 
@@ -51,13 +51,7 @@ def place(client, db):  # type: ignore[no-untyped-def]
                          villages=(("lang-1", "Làng 1", 50),))
     partner = make_partner(db)
     uploader = make_user(db, "viettel-up", role="partner", partner=partner)
-    tokens = {
-        "surveyor": make_token(db, make_user(db, "surveyor1", commune=commune)),
-        "staff": make_token(db, make_user(db, "staff1", role="staff", commune=commune)),
-        "other_staff": make_token(db, make_user(db, "staff2", role="staff", commune=other)),
-        "partner": make_token(db, uploader),
-        "admin": make_token(db, make_user(db, "root", role="admin")),
-    }
+    tokens = role_tokens(db, commune, other=other, partner_user=uploader)
     db.add(Target(commune_id=commune.id, indicator="hh_4g_home", comparator=">=", value=90.0,
                   target_year=2030, source_document="Kế hoạch thử"))
     result = import_upload(db, partner, uploader, "drive.csv", io.BytesIO((HEADER + ROWS).encode()),

@@ -18,9 +18,9 @@ from tests.factories import (
     auth,
     household_answers,
     make_commune,
-    make_partner,
     make_token,
     make_user,
+    role_tokens,
     submission_payload,
 )
 
@@ -30,16 +30,8 @@ _numbers = itertools.count(1)
 @pytest.fixture
 def tokens(db):  # type: ignore[no-untyped-def]
     commune = make_commune(db)
-    other = make_commune(db, "kon-chieng", name="Xã Kon Chiêng", province="Gia Lai")
-    result = {
-        "surveyor": make_token(db, make_user(db, "surveyor1", commune=commune)),
-        "surveyor2": make_token(db, make_user(db, "surveyor2", commune=commune)),
-        "staff": make_token(db, make_user(db, "staff1", role="staff", commune=commune)),
-        "other_staff": make_token(db, make_user(db, "staff2", role="staff", commune=other)),
-        "partner": make_token(db, make_user(db, "viettel1", role="partner",
-                                            partner=make_partner(db))),
-        "admin": make_token(db, make_user(db, "root", role="admin")),
-    }
+    result = {**role_tokens(db, commune),
+              "surveyor2": make_token(db, make_user(db, "surveyor2", commune=commune))}
     db.commit()
     return result
 
