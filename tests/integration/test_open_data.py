@@ -9,7 +9,8 @@ from typing import Any
 import h3
 import pytest
 
-from surveys.models import CoverageRollup
+from surveys.coverage import rollups
+from surveys.coverage.classify import signal_class
 from surveys.open_data import suppressed_villages
 from tests.factories import auth, household_answers, make_commune, make_token, make_user, submission_payload
 
@@ -32,13 +33,14 @@ def surveyed(app, client, db):  # type: ignore[no-untyped-def]
     commune = make_commune(db, villages=(("thon-1", "Thôn 1", 40), ("thon-2", "Thôn 2", 30),
                                          ("thon-3", "Thôn 3", 20)))
     token = make_token(db, make_user(db, "surveyor1", commune=commune))
-    db.add(CoverageRollup(h3_cell=h3.latlng_to_cell(*THERE, 8), operator="viettel",
-                          technology="4g", period="2026-05", resolution=8, n=5, estimated=0,
-                          classes=[0, 0, 1, 4, 0], rsrp={}, down={}, up={}))
-    # ... and its row of all operators and months, as an import writes (surveys/coverage/rollups.py)
-    db.add(CoverageRollup(h3_cell=h3.latlng_to_cell(*THERE, 8), operator="*", technology="4g",
-                          period="*", resolution=8, n=5, estimated=0, classes=[0, 0, 1, 4, 0],
-                          rsrp={}, down={}, up={}, operators={"viettel": 5}))
+    # Five 4G measurements of a partner in THERE's cell (one moderate, four good), rolled up as an
+    # import does: the rollups keep their own invariants.
+    counter = rollups.ContributionCounter()
+    there = h3.cell_to_center_child(h3.latlng_to_cell(*THERE, 8), 10)
+    for rsrp in (-100, -90, -90, -90, -90):
+        counter.add(there, "viettel", "4g", datetime(2026, 5, 10, tzinfo=UTC),
+                    signal_class("4g", rsrp), rsrp, None, None)
+    rollups.apply(db, counter, +1)
     db.commit()
     ids = []
     # exactly the minimum in thon-1 (HERE), one fewer in thon-2 (THERE), one in thon-3 (HERE)
