@@ -45,7 +45,8 @@ def _form(user: User) -> CoverageUploadForm:
     form = CoverageUploadForm()
     partners = (get_session().execute(select(Partner.slug, Partner.name).order_by(Partner.name)).all()
                 if user.role == Role.ADMIN else [])
-    form.set_choices(((f.name, f.label) for f in formats().values()), partners)
+    locale = str(get_locale())
+    form.set_choices(((f.name, f.label.get(locale)) for f in formats().values()), partners)
     return form
 
 

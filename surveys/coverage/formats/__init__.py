@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, BinaryIO, Protocol
 
 from surveys.coverage.validate import Issue
+from surveys.errors import Text
 
 
 @dataclass
@@ -28,7 +29,7 @@ class Source:
 
 class Format(Protocol):
     name: str
-    label: str
+    label: Text  # shown on the upload page, in the reader's language
 
     def matches(self, head: bytes) -> bool: ...
 

@@ -12,11 +12,12 @@ from typing import Any, BinaryIO
 from surveys.coverage.formats import RawRecord, Source
 from surveys.coverage.formats.phusong_csv import COLUMNS
 from surveys.coverage.validate import Issue
+from surveys.errors import Text
 
 
 class GeoJsonPoints:
     name = "geojson"
-    label = "GeoJSON points"
+    label = Text("Điểm GeoJSON", "GeoJSON points")
 
     def matches(self, head: bytes) -> bool:
         text = head.decode("utf-8-sig", errors="replace").lstrip()

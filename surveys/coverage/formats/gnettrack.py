@@ -20,6 +20,7 @@ from typing import BinaryIO
 from surveys.coverage.formats import RawRecord, Source
 from surveys.coverage.reading import csv_rows, detect_separator, is_missing, number
 from surveys.coverage.validate import TECHNOLOGIES, Issue
+from surveys.errors import Text
 
 REQUIRED = frozenset({"timestamp", "longitude", "latitude"})
 RSRP_MODES = frozenset({"4g", "5g"})  # where Level is an RSRP
@@ -40,7 +41,7 @@ def _kbps_to_mbps(raw: str | None) -> str | float | None:
 
 class GNetTrack:
     name = "gnettrack"
-    label = "G-NetTrack Pro log"
+    label = Text("Nhật ký G-NetTrack Pro", "G-NetTrack Pro log")
 
     def matches(self, head: bytes) -> bool:
         names = _header(head)

@@ -20,6 +20,7 @@ from surveys.coverage.formats import RawRecord, Source
 from surveys.coverage.formats.geojson_points import features
 from surveys.coverage.reading import csv_rows, number
 from surveys.coverage.validate import Issue
+from surveys.errors import Text
 
 ZOOM = 16
 NAME = re.compile(r"(\d{4})-(\d{2})-(\d{2})_performance_(fixed|mobile)_tiles", re.IGNORECASE)
@@ -97,7 +98,7 @@ def _text(value: Any) -> str | None:
 
 class OoklaCsv(_Ookla):
     name = "ookla"
-    label = "Ookla open-data tiles (CSV)"
+    label = Text("Ô dữ liệu mở Ookla (CSV)", "Ookla open-data tiles (CSV)")
 
     def matches(self, head: bytes) -> bool:
         first = head.decode("utf-8-sig", errors="replace").split("\n", 1)[0].lower()
@@ -117,7 +118,7 @@ class OoklaGeoJson(_Ookla):
     """The GeoJSON variant: the same properties on tile polygons (parsed whole, like format 5)."""
 
     name = "ookla-geojson"
-    label = "Ookla open-data tiles (GeoJSON)"
+    label = Text("Ô dữ liệu mở Ookla (GeoJSON)", "Ookla open-data tiles (GeoJSON)")
 
     def matches(self, head: bytes) -> bool:
         text = head.decode("utf-8-sig", errors="replace").lstrip()[:8192]

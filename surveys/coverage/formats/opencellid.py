@@ -14,6 +14,7 @@ from typing import BinaryIO
 from surveys.coverage.formats import RawRecord, Source
 from surveys.coverage.reading import csv_rows, detect_separator
 from surveys.coverage.validate import Issue
+from surveys.errors import Text
 
 COLUMNS = ("radio", "mcc", "net", "area", "cell", "unit", "lon", "lat", "range", "samples",
            "changeable", "created", "updated", "averagesignal")
@@ -29,7 +30,7 @@ def _first_line(head: bytes) -> list[str]:
 
 class OpenCellId:
     name = "opencellid"
-    label = "OpenCelliD cell list"
+    label = Text("Danh sách trạm OpenCelliD", "OpenCelliD cell list")
 
     def matches(self, head: bytes) -> bool:
         cells = _first_line(head)

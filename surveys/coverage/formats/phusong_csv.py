@@ -10,6 +10,7 @@ from typing import BinaryIO
 from surveys.coverage.formats import RawRecord, Source
 from surveys.coverage.reading import csv_rows, detect_separator
 from surveys.coverage.validate import Issue
+from surveys.errors import Text
 
 COLUMNS = ("measured_at", "lat", "lon", "accuracy_m", "operator", "mcc", "mnc", "technology",
            "rsrp_dbm", "rsrq_db", "sinr_db", "download_mbps", "upload_mbps", "latency_ms",
@@ -24,7 +25,7 @@ def _header(head: bytes) -> list[str]:
 
 class PhusongCsv:
     name = "phusong-csv"
-    label = "phusong measurement CSV"
+    label = Text("CSV số đo của Phủ Sóng", "phusong measurement CSV")
 
     def matches(self, head: bytes) -> bool:
         return REQUIRED <= set(_header(head))
