@@ -172,12 +172,8 @@ def test_admin_chooses_the_partner(client, db, people):  # type: ignore[no-untyp
 
 
 def test_format_names_in_the_page_language(client, db):  # type: ignore[no-untyped-def]
-    from tests.factories import PASSWORD, make_partner, make_user
-
     make_user(db, "vt-page", role="partner", partner=make_partner(db, "vt-page-org", "VT"))
     db.commit()
-    from tests.conftest import login
-
     login(client, "vt-page", PASSWORD)
     page = client.get("/coverage/uploads").get_data(as_text=True)
     assert "Danh sách trạm OpenCelliD" in page and "Nhật ký G-NetTrack Pro" in page
