@@ -66,8 +66,8 @@ def _measurements(app, rng: random.Random, start: int, count: int, commune_id: i
     from surveys.models import Measurement
 
     first = datetime(2026, 6, 1, tzinfo=UTC)
+    counter = rollups.ContributionCounter()  # as an import: one counter per upload
     for offset in range(start, start + count, BATCH):
-        counter = rollups.ContributionCounter()
         rows = []
         for i in range(offset, min(offset + BATCH, start + count)):
             lat0, lon0 = sites[i % len(sites)]
@@ -86,7 +86,9 @@ def _measurements(app, rng: random.Random, start: int, count: int, commune_id: i
             counter.add(cell, operator, technology, when, klass, rsrp, down, up)
         with app.extensions["phusong.sessionmaker"]() as session:
             session.execute(insert(Measurement), rows)
-            rollups.apply(session, counter, 1)
+            last = offset + BATCH >= start + count
+            if last or len(counter) >= rollups.FLUSH_KEYS:
+                rollups.write(session, upload_id, counter.drain(final=last))
             session.commit()
 
 

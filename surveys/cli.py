@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from surveys import accounts, migrate
 from surveys.db import session_scope
@@ -151,18 +151,11 @@ def coverage_import(path: str, partner_slug: str, format_name: str | None) -> No
 def coverage_rebuild_rollups() -> None:
     """Recompute every coverage rollup from the stored measurements (after an upgrade that
     changes the rollups, or to check them): one transaction, one upload at a time."""
-    from sqlalchemy import delete
-
     from surveys.coverage import rollups
-    from surveys.models import CoverageRollup, CoverageUpload
 
     with session_scope(current_app) as session:
-        session.execute(delete(CoverageRollup))
-        uploads = session.scalars(select(CoverageUpload.id).order_by(CoverageUpload.id)).all()
-        for upload_id in uploads:
-            rollups.apply(session, rollups.contributions_of_upload(session, upload_id), +1)
-        rows = session.scalar(select(func.count()).select_from(CoverageRollup))
-    click.echo(f"Rebuilt the rollups of {len(uploads)} uploads: {rows} rows.")
+        uploads, rows = rollups.rebuild(session)
+    click.echo(f"Rebuilt the rollups of {uploads} uploads: {rows} rows.")
 
 
 @click.group("indicators")

@@ -324,18 +324,22 @@ class Measurement(Base):
 
 
 class CoverageRollup(Base):
-    """What one H3 cell holds for one operator, technology and month, kept up to date on import
-    and delete so maps and indicators never scan raw measurements: the number of measurements,
-    of estimated coverage discs reaching it, and histograms that can be added and subtracted
-    (surveys/coverage/rollups.py documents the bins and their precision)."""
+    """What one upload contributed to one H3 cell for one operator, technology and month: the
+    number of measurements, of estimated coverage discs reaching it, and histograms that add up.
+    A cell's figures are the sum of its rows; written on import, deleted with the upload, so maps
+    and indicators never scan raw measurements (surveys/coverage/rollups.py documents the bins
+    and their precision)."""
 
     __tablename__ = "coverage_rollups"
 
-    h3_cell: Mapped[str] = mapped_column(String(16), primary_key=True)
-    operator: Mapped[str] = mapped_column(String(16), primary_key=True)
-    technology: Mapped[str] = mapped_column(String(8), primary_key=True)
-    period: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM, Vietnam time
-    resolution: Mapped[int] = mapped_column(Integer, index=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    upload_id: Mapped[int] = mapped_column(
+        ForeignKey("coverage_uploads.id", ondelete="CASCADE"), index=True)
+    h3_cell: Mapped[str] = mapped_column(String(16), index=True)
+    operator: Mapped[str] = mapped_column(String(16))
+    technology: Mapped[str] = mapped_column(String(8))
+    period: Mapped[str] = mapped_column(String(7))  # YYYY-MM, Vietnam time
+    resolution: Mapped[int] = mapped_column(Integer)
     n: Mapped[int] = mapped_column(Integer, default=0)
     estimated: Mapped[int] = mapped_column(Integer, default=0)
     classes: Mapped[list[int]] = mapped_column(JSONType)  # counts of none … great

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from surveys import accounts
-from surveys.models import Commune, Partner, User, Village
+from surveys.models import Commune, CoverageUpload, Partner, User, Village
 
 PASSWORD = "correct-horse-battery"
 
@@ -34,6 +35,15 @@ def make_partner(session: Session, slug: str = "viettel", name: str = "Viettel")
     session.add(partner)
     session.flush()
     return partner
+
+
+def make_upload(session: Session, partner: Partner | None = None,
+                filename: str = "drive.csv") -> CoverageUpload:
+    upload = CoverageUpload(partner=partner or make_partner(session), filename=filename,
+                            format="phusong-csv", content_sha256=os.urandom(32).hex())
+    session.add(upload)
+    session.flush()
+    return upload
 
 
 def make_user(session: Session, username: str, role: str = "surveyor", *,

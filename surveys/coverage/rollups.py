@@ -1,11 +1,14 @@
-"""Rollups: one row per H3 cell (resolutions 7–10), operator, technology and month, holding the
+"""Rollups: rows per H3 cell (resolutions 7–10), operator, technology and month, holding the
 number of measurements, of estimated coverage discs, and histograms of signal class, RSRP and
 speeds.
 
-Histograms can be added to and subtracted from, so an import adds its contribution and a delete
-removes exactly that contribution, without rescanning raw rows; a median or percentile is read off
-the bins. Precision: RSRP in 2 dB bins (a median within ±1 dB; classes are 10–20 dB wide); speeds
-in log-scale bins of 2^(1/4) (a median within about ±9 %).
+Each upload writes rows of its own (insert only), and a cell's figures are the sum of its rows:
+histograms add, so readers merge the few rows a cell has, a median or percentile is read off the
+summed bins, and deleting an upload deletes its rows — exactly its contribution, without
+rescanning raw rows, locking or rewriting anyone else's rows. An upload has one row per key
+except when its tallies outgrow memory (FLUSH_KEYS) and a base cell recurs after a flush.
+Precision: RSRP in 2 dB bins (a median within ±1 dB; classes are 10–20 dB wide); speeds in
+log-scale bins of 2^(1/4) (a median within about ±9 %).
 
 Measurements count at their base cell and, summed, at its parents. Each cell and technology also
 has a row of all operators and all months (operator and period "*", ANY), with the contributions of
@@ -18,28 +21,30 @@ nothing and is left out.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
+from functools import partial
 
 import h3
-from sqlalchemy import and_, bindparam, delete, select, text
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from surveys.coverage.classify import CLASSES
 from surveys.coverage.spatial import BASE_RESOLUTION, ROLLUP_RESOLUTIONS
-from surveys.db import conflict_insert
-from surveys.models import CoverageRollup, Measurement
+from surveys.models import CoverageRollup, CoverageUpload, Measurement
 from surveys.months import month_of
 
 SPEED_BINS_PER_DOUBLING = 4
 RSRP_BIN_DB = 2
 MAX_DISC_CELLS = 2_000
 CLASS_INDEX = {name: i for i, name in enumerate(CLASSES)}
-FLUSH_KEYS = 60_000  # an import writes its tallies out when it holds this many, so memory stays flat
-_ADVISORY_LOCK = 7_426_001  # PostgreSQL: one rollup writer at a time (read, merge, write back)
+FLUSH_KEYS = 20_000  # an import writes its tallies out when it holds this many, so memory stays flat
+_WRITE_BATCH = 5_000
 Key = tuple[str, str, str, str]  # cell, operator, technology, period
 ANY = "*"  # operator and period of the rows that sum all operators and months
+_DUMPS = partial(json.dumps, separators=(",", ":"))
 
 
 def speed_bin(mbps: float) -> int:
@@ -94,7 +99,7 @@ class Tally:
             if n:
                 classes[i] += n
         for mine, theirs in ((self.rsrp, other.rsrp), (self.down, other.down),
-                             (self.up, other.up)):
+                             (self.up, other.up), (self.operators, other.operators)):
             for index, n in theirs.items():
                 mine[index] = mine.get(index, 0) + n
 
@@ -110,6 +115,7 @@ class ContributionCounter:
     def __init__(self) -> None:
         self.base: dict[Key, Tally] = {}
         self.direct: dict[Key, Tally] = {}  # estimated discs, already at every resolution
+        self.pending: dict[Key, Tally] = {}  # coarser cells and all-operator rows, see drain()
 
     def __len__(self) -> int:
         return len(self.base) + len(self.direct)
@@ -183,9 +189,26 @@ class ContributionCounter:
         result.update(every)
         return result
 
-    def clear(self) -> None:
+    def drain(self, *, final: bool = False) -> dict[Key, Tally]:
+        """The tallies to write now; the counter forgets them. Base cells' tallies go at once:
+        they are most of the keys and a drive test rarely comes back to a cell. The coarser cells'
+        and the all-operator rows' are kept and merged until the end (or until they too reach
+        FLUSH_KEYS): they recur in every flush, and one row per upload keeps the maps' reads short."""
+        out: dict[Key, Tally] = {}
+        pending = self.pending
+        for key, tally in self.tallies().items():
+            if key[1] != ANY and h3.get_resolution(key[0]) == BASE_RESOLUTION:
+                out[key] = tally
+            elif (kept := pending.get(key)) is None:
+                pending[key] = tally
+            else:
+                kept.merge(tally)
         self.base.clear()
         self.direct.clear()
+        if final or len(pending) >= FLUSH_KEYS:
+            out.update(pending)
+            self.pending = {}
+        return out
 
 
 def disc_cells(center_cell: str, radius_m: float) -> Iterator[str]:
@@ -206,8 +229,11 @@ def disc_cells(center_cell: str, radius_m: float) -> Iterator[str]:
                 yield cell
 
 
-def contributions_of_upload(session: Session, upload_id: int) -> ContributionCounter:
+def recount_upload(session: Session, upload_id: int) -> int:
+    """Write an upload's rollup rows from its stored measurements (as its import did); return
+    how many rows. Memory stays bounded as in an import."""
     counter = ContributionCounter()
+    written = 0
     rows = session.execute(select(
         Measurement.h3_cell, Measurement.operator, Measurement.technology,
         Measurement.measured_at, Measurement.signal_class, Measurement.rsrp_dbm,
@@ -215,76 +241,56 @@ def contributions_of_upload(session: Session, upload_id: int) -> ContributionCou
         .where(Measurement.upload_id == upload_id).execution_options(yield_per=10_000))
     for row in rows:
         counter.add(*row)
-    return counter
+        if len(counter) >= FLUSH_KEYS:
+            written += write(session, upload_id, counter.drain())
+    return written + write(session, upload_id, counter.drain(final=True))
 
 
-def _histogram(stored: Mapping[str, int] | None, change: Mapping[int, int] | Mapping[str, int],
-               sign: int) -> dict[str, int]:
-    result = {str(k): v for k, v in (stored or {}).items()}
-    for index, n in change.items():
-        key = str(index)
-        value = result.get(key, 0) + sign * n
-        if value:
-            result[key] = value
-        else:
-            result.pop(key, None)
-    return result
-
-
-def apply(session: Session, counter: ContributionCounter, sign: int) -> None:
-    """Add (sign=1) or remove (sign=-1) contributions: read the rows they touch, merge, write
-    back; rows left empty are deleted."""
-    tallies = counter.tallies()
+def write(session: Session, upload_id: int, tallies: Mapping[Key, Tally]) -> int:
+    """Insert an upload's tallies as rows of its own; return how many. Never reads or updates
+    another row: imports do not wait for each other, and deleting an upload deletes its rows."""
     if not tallies:
-        return
+        return 0
     table = CoverageRollup.__table__
-    if session.get_bind().dialect.name == "postgresql":
-        # Read-merge-write is not atomic: concurrent imports take turns here (until commit).
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK})
-    by_cell: dict[str, list[Key]] = {}
-    for key in tallies:
-        by_cell.setdefault(key[0], []).append(key)
-    cells = list(by_cell)
-    statement = conflict_insert(session, table)
-    statement = statement.on_conflict_do_update(
-        index_elements=["h3_cell", "operator", "technology", "period"],
-        set_={name: statement.excluded[name] for name in
-              ("resolution", "n", "estimated", "classes", "rsrp", "down", "up", "operators")})
-    removal = delete(table).where(and_(*(table.c[name] == bindparam(f"k_{name}")
-                                         for name in ("h3_cell", "operator", "technology", "period"))))
-    for start in range(0, len(cells), 500):
-        upserts: list[dict] = []  # type: ignore[type-arg]
-        removals: list[dict] = []  # type: ignore[type-arg]
-        chunk = cells[start:start + 500]
-        stored = {(r.h3_cell, r.operator, r.technology, r.period): r
-                  for r in session.execute(select(table).where(table.c.h3_cell.in_(chunk)))}
-        for cell in chunk:
-            for key in by_cell[cell]:
-                tally, row = tallies[key], stored.get(key)
-                n = (row.n if row else 0) + sign * tally.n
-                estimated = (row.estimated if row else 0) + sign * tally.estimated
-                identity = dict(zip(("h3_cell", "operator", "technology", "period"), key,
-                                    strict=True))
-                if n <= 0 and estimated <= 0:
-                    if row is not None:
-                        removals.append({f"k_{k}": v for k, v in identity.items()})
-                    continue
-                classes = list(row.classes) if row else [0] * len(CLASSES)
-                for i, count in enumerate(tally.classes):
-                    classes[i] += sign * count
-                upserts.append({**identity, "resolution": h3.get_resolution(key[0]), "n": n,
-                                "estimated": estimated, "classes": classes,
-                                "rsrp": _histogram(row.rsrp if row else None, tally.rsrp, sign),
-                                "down": _histogram(row.down if row else None, tally.down, sign),
-                                "up": _histogram(row.up if row else None, tally.up, sign),
-                                "operators": _histogram(row.operators if row else None,
-                                                        tally.operators, sign)
-                                if key[1] == ANY else None})
-        # Core table, not the ORM entity: the ORM's bulk path costs more per row than the database.
-        if upserts:
-            session.execute(statement, upserts)
-        if removals:
-            session.execute(removal, removals)
+    counts, dumps = _counts_json, _DUMPS
+    marker = "?" if session.get_bind().dialect.paramstyle == "qmark" else "%s"
+    columns = ("upload_id", "h3_cell", "operator", "technology", "period", "resolution", "n",
+               "estimated", "classes", "rsrp", "down", "up", "operators")
+    sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES "
+           f"({', '.join([marker] * len(columns))})")
+    connection = session.connection()
+    params = []
+    for (cell, operator, technology, period), tally in tallies.items():
+        params.append((upload_id, cell, operator, technology, period, h3.get_resolution(cell),
+                       tally.n, tally.estimated, dumps(tally.classes), counts(tally.rsrp),
+                       counts(tally.down), counts(tally.up),
+                       dumps(tally.operators) if operator == ANY else None))
+        if len(params) == _WRITE_BATCH:
+            # The driver's executemany with JSON already encoded: the JSON type's per-value
+            # processing costs more than the database's insert.
+            connection.exec_driver_sql(sql, params)
+            params = []
+    if params:
+        connection.exec_driver_sql(sql, params)
+    return len(tallies)
+
+
+def _counts_json(bins: dict[int, int]) -> str:
+    # The same text as json.dumps for a histogram's integer bins, at a third of its cost: the
+    # import writes three per rollup row.
+    return "{" + ",".join([f'"{k}":{v}' for k, v in bins.items()]) + "}"
+
+
+def remove_upload(session: Session, upload_id: int) -> None:
+    session.execute(delete(CoverageRollup).where(CoverageRollup.upload_id == upload_id))
+
+
+def rebuild(session: Session) -> tuple[int, int]:
+    """Every upload's rollup rows recounted from its stored measurements: (uploads, rows)."""
+    session.execute(delete(CoverageRollup))
+    uploads = session.scalars(select(CoverageUpload.id).order_by(CoverageUpload.id)).all()
+    rows = sum(recount_upload(session, upload_id) for upload_id in uploads)
+    return len(uploads), rows
 
 
 def usable_cells(session: Session, cells: Iterable[str], *, first_period: str | None = None,

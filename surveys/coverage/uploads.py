@@ -186,8 +186,7 @@ def import_upload(session: Session, partner: Partner, user: User | None, filenam
             stored += _insert_measurements(session, upload.id, rows, counter, insert)
             rows.clear()
             if len(counter) >= rollups.FLUSH_KEYS:
-                rollups.apply(session, counter, +1)
-                counter.clear()
+                rollups.write(session, upload.id, counter.drain())
             if progress:
                 progress(rows_seen)
         if len(issues) >= BATCH:
@@ -204,7 +203,7 @@ def import_upload(session: Session, partner: Partner, user: User | None, filenam
             "Không dòng nào hợp lệ ({n} dòng); không lưu gì. Xem lỗi từng dòng.",
             "No valid row ({n} rows); nothing was stored. See the errors by line.").format(
             n=upload.rows)}, details=[_issue_json(i) for i in first_issues])
-    rollups.apply(session, counter, +1)
+    rollups.write(session, upload.id, counter.drain(final=True))
     session.flush()
     return UploadResult(upload, created=True)
 
@@ -217,7 +216,7 @@ def _issue_json(issue: dict) -> dict:  # type: ignore[type-arg]
 
 def delete_upload(session: Session, upload: CoverageUpload) -> None:
     """Remove an upload and everything it contributed, rollups included."""
-    rollups.apply(session, rollups.contributions_of_upload(session, upload.id), -1)
+    rollups.remove_upload(session, upload.id)
     session.delete(upload)
     session.flush()
 

@@ -12,7 +12,15 @@ import pytest
 from surveys.coverage import rollups
 from surveys.coverage.classify import signal_class
 from surveys.open_data import suppressed_villages
-from tests.factories import auth, household_answers, make_commune, make_token, make_user, submission_payload
+from tests.factories import (
+    auth,
+    household_answers,
+    make_commune,
+    make_token,
+    make_upload,
+    make_user,
+    submission_payload,
+)
 
 MINIMUM = 3
 HERE = (16.7512, 106.9531)
@@ -40,7 +48,7 @@ def surveyed(app, client, db):  # type: ignore[no-untyped-def]
     for rsrp in (-100, -90, -90, -90, -90):
         counter.add(there, "viettel", "4g", datetime(2026, 5, 10, tzinfo=UTC),
                     signal_class("4g", rsrp), rsrp, None, None)
-    rollups.apply(db, counter, +1)
+    rollups.write(db, make_upload(db).id, counter.drain(final=True))
     db.commit()
     ids = []
     # exactly the minimum in thon-1 (HERE), one fewer in thon-2 (THERE), one in thon-3 (HERE)
