@@ -13,10 +13,18 @@ VIETNAM_OFFSET = timedelta(hours=7)
 
 def month_of(moment: datetime) -> str:
     """The Vietnamese month of a moment; a naive datetime is taken as UTC (as stored)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    local = moment.astimezone(UTC) + VIETNAM_OFFSET
-    return f"{local.year:04d}-{local.month:02d}"
+    if moment.tzinfo is not UTC:  # UTC, the import's case, needs no conversion
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    local = moment + VIETNAM_OFFSET
+    return _MONTHS.get((local.year, local.month)) or _month_text(local.year, local.month)
+
+
+_MONTHS: dict[tuple[int, int], str] = {}
+
+
+def _month_text(year: int, month: int) -> str:
+    text = _MONTHS[(year, month)] = f"{year:04d}-{month:02d}"
+    return text
 
 
 def month_bounds(month: str) -> tuple[datetime, datetime]:

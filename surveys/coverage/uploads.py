@@ -11,7 +11,7 @@ from datetime import datetime
 from operator import itemgetter
 from typing import BinaryIO
 
-from sqlalchemy import func, select
+from sqlalchemy import Float, func, select
 from sqlalchemy.orm import Session
 
 from surveys.coverage import reasons, rollups
@@ -41,16 +41,20 @@ def content_hash(stream: BinaryIO) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+_KEY_LAYOUT = struct.Struct("<d d d 16s 8s d d d")
+_NAN = float("nan")
+
+
 def _dedupe_key(values: dict) -> str:  # type: ignore[type-arg]
     # The source is part of a measurement's identity: the three sectors of one mast share a
     # position and a time in a cell list, and differ only by their cell id. 64 bits keep the
     # unique index small; among a million rows of one upload, two different measurements share
     # a key with a chance of about 3 in 100 million.
-    packed = struct.pack(
-        "<d d d 16s 8s d d d", values["measured_at"].timestamp(), values["lat"], values["lon"],
+    rsrp, down, up = values["rsrp_dbm"], values["download_mbps"], values["upload_mbps"]
+    packed = _KEY_LAYOUT.pack(
+        values["measured_at"].timestamp(), values["lat"], values["lon"],
         values["operator"].encode(), values["technology"].encode(),
-        *(values[k] if values[k] is not None else float("nan")
-          for k in ("rsrp_dbm", "download_mbps", "upload_mbps")))
+        _NAN if rsrp is None else rsrp, _NAN if down is None else down, _NAN if up is None else up)
     return hashlib.blake2b(packed + (values["source"] or "").encode(), digest_size=8).hexdigest()
 
 
@@ -66,9 +70,11 @@ class _MeasurementInsert:
         self.connection = connection
         self.columns = [c.name for c in table.columns if c.name != "id"]
         self.get = itemgetter(*self.columns)
-        # Only some columns convert their values (dates, on SQLite): the rest pass as they are.
+        # Only some columns convert their values (dates, on SQLite): the rest pass as they are,
+        # floats too (check() makes every number a float; their processor would only repeat it).
         self.processed = [(i, process) for i, name in enumerate(self.columns)
-                          if (process := table.c[name].type.bind_processor(dialect)) is not None]
+                          if not isinstance(table.c[name].type, Float)
+                          and (process := table.c[name].type.bind_processor(dialect)) is not None]
         marker = "?" if dialect.paramstyle == "qmark" else "%s"
         self.sql = (f"INSERT INTO {table.name} ({', '.join(self.columns)}) VALUES "
                     f"({', '.join([marker] * len(self.columns))}) "
