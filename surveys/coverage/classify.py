@@ -9,6 +9,8 @@ QCVN 126:2021/BTTTT (5G, average download ≥ 100 Mbps).
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
 CLASSES = ("none", "poor", "moderate", "good", "great")
 USABLE = frozenset({"moderate", "good", "great"})
 
@@ -32,8 +34,12 @@ def signal_class(technology: str, rsrp_dbm: float | None) -> str | None:
     thresholds = RSRP_THRESHOLDS.get(technology)
     if thresholds is None or rsrp_dbm is None:
         return None
-    level = sum(rsrp_dbm >= bound for bound in thresholds)
-    return CLASSES[level]
+    # Once per imported row, so counted in C: bisect_right counts the bounds at or below the value
+    # (thresholds ascend). NaN compares false with everything: bisect would read it as above every
+    # bound, where a count of `>=` reads it as below all, so it is kept apart.
+    if rsrp_dbm != rsrp_dbm:
+        return CLASSES[0]
+    return CLASSES[bisect_right(thresholds, rsrp_dbm)]
 
 
 def meets_speed_target(technology: str, download_mbps: float | None) -> bool | None:

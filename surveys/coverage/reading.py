@@ -54,7 +54,8 @@ def csv_rows(stream: BinaryIO) -> Iterator[tuple[int, list[str]]]:
         head = next(csv.reader([first], delimiter=separator), [])
         yield 1, head
         for row in rest:
-            if any(cell.strip() for cell in row):
+            # The first cell settles almost every row, without a generator per row.
+            if (row and row[0].strip()) or any(cell.strip() for cell in row):
                 yield rest.line_num + 1, row
     finally:
         text.detach()  # the caller owns the binary stream: do not close it

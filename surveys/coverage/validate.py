@@ -62,7 +62,12 @@ def parse_time(raw: Any) -> datetime:
     if isinstance(raw, datetime):
         return raw if raw.tzinfo else raw.replace(tzinfo=VIETNAM)
     text = str(raw).strip()
-    if text[:1].isdigit() and text[-1:].isdigit() and (text.isdigit() or UNIX_SECONDS.fullmatch(text)):
+    if len(text) == 19 and text[:4] > "1975":  # earlier, the zone's history decides
+        fast = _common_time(text)
+        if fast is not None:
+            return fast
+    if text[4:5] != "-" and text[:1].isdigit() and text[-1:].isdigit() and (
+            text.isdigit() or UNIX_SECONDS.fullmatch(text)):  # "YYYY-…" is never epoch seconds
         whole = len(text.split(".")[0])
         if whole in (9, 10):
             return datetime.fromtimestamp(float(text), UTC)
@@ -83,6 +88,27 @@ def parse_time(raw: Any) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=VIETNAM)
 
 
+def _common_time(text: str) -> datetime | None:
+    """Ours ("2026-10-01 08:30:00", or with a T) and G-NetTrack's ("2026.10.01_08.30.00"), the
+    shapes of nearly every row, in one C call; None for the general path to decide.
+
+    The offset is written into the text because attaching a time zone costs more than the parse,
+    and UTC+7 is exact from 1976 on (surveys/months.py; the caller checks the year). The result
+    equals the general path's: what fromisoformat reads with "+07:00" added it reads naive without,
+    and the general path reads the G-NetTrack shape with its one matching pattern, field for field."""
+    if text[4] == "-" and text[10] in " T":  # not "Z": the general path reads it as an offset
+        iso = text
+    elif text[4] == text[7] == text[13] == text[16] == "." and text[10] == "_":
+        iso = f"{text[:4]}-{text[5:7]}-{text[8:10]} {text[11:13]}:{text[14:16]}:{text[17:]}"
+    else:
+        return None
+    try:
+        return datetime.fromisoformat(iso + "+07:00")
+    except ValueError:
+        return None
+
+
+# check() unpacks them in this order.
 NUMERIC_FIELDS = ("lat", "lon", "mcc", "mnc", "rsrp_dbm", "rsrq_db", "sinr_db", "download_mbps",
                   "upload_mbps", "latency_ms", "accuracy_m", "footprint_m")
 
@@ -91,144 +117,174 @@ def _not_a_number() -> float:
     raise ValueError("not a number")
 
 
+# What check() needs on every row, read once. The range checks compare inline: helpers are called
+# only when something is wrong, so a clean row pays for no call and no closure.
+_SOUTH, _NORTH, _WEST, _EAST = VIETNAM_BOX
+_SPEED_LOW, _SPEED_HIGH = classify.SPEED_RANGE
+_RSRQ_LOW, _RSRQ_HIGH = classify.RSRQ_RANGE
+_SINR_LOW, _SINR_HIGH = classify.SINR_RANGE
+_LATENCY_LOW, _LATENCY_HIGH = classify.LATENCY_RANGE
+_ONE_DAY = timedelta(days=1)
+
+
+def _problem(issues: list[Issue], line: int, raw: Mapping[str, Any], columns: Mapping[str, str],
+             name: str, code: str, severity: str = "error",
+             params: dict[str, Any] | None = None) -> None:
+    value = raw.get(name)
+    issues.append(Issue(line, columns.get(name, name), "" if value is None else str(value)[:200],
+                        code, severity, params or None))
+
+
+def _odd_number(issues: list[Issue], line: int, raw: Mapping[str, Any], columns: Mapping[str, str],
+                name: str) -> float | None:
+    """A value that is not a plain finite number: missing ("NA", "nan"), a decimal comma, or
+    wrong."""
+    value = raw.get(name)
+    try:
+        return number(value) if isinstance(value, str) else _not_a_number()
+    except ValueError:
+        _problem(issues, line, raw, columns, name, "not_a_number",
+                 "warning" if name not in ("lat", "lon") else "error")
+        return None
+
+
+def _out_of_range(issues: list[Issue], line: int, raw: Mapping[str, Any],
+                  columns: Mapping[str, str], name: str, low: float, high: float,
+                  unit: str = "") -> None:
+    _problem(issues, line, raw, columns, name, "out_of_range", "warning",
+             {"low": f"{low:g}", "high": f"{high:g}{unit}"})
+
+
+def _has_error(issues: list[Issue]) -> bool:
+    return any(i.severity == "error" for i in issues)
+
+
 def check(line: int, raw: Mapping[str, Any], columns: Mapping[str, str], now: datetime) -> Checked:
     issues: list[Issue] = []
+    get = raw.get
 
-    def problem(name: str, code: str, severity: str = "error", **params: Any) -> None:
-        value = raw.get(name)
-        issues.append(Issue(line, columns.get(name, name), "" if value is None else str(value)[:200],
-                            code, severity, params or None))
-
-    def num(name: str) -> float | None:
-        value = raw.get(name)
-        if value is None:
-            return None
-        try:  # the common case first: a plain, finite number
-            result = float(value)
-            if result - result == 0:  # neither nan nor ±inf
-                return result
-        except (ValueError, TypeError):
-            pass
-        try:
-            return number(value) if isinstance(value, str) else _not_a_number()
-        except ValueError:
-            problem(name, "not_a_number", "warning" if name not in ("lat", "lon") else "error")
-            return None
-
-    # Every numeric field read once, the plain case first; `num` says what is wrong otherwise.
-    nums: dict[str, float | None] = {}
+    # Every numeric field read once, the plain case first; _odd_number says what is wrong otherwise.
+    nums: list[float | None] = []
     for name in NUMERIC_FIELDS:
-        value = raw.get(name)
+        value = get(name)
         if value is None or value == "":
-            nums[name] = None
+            nums.append(None)
             continue
         try:
             result = float(value)
             if result - result == 0:  # neither nan nor ±inf
-                nums[name] = result
+                nums.append(result)
                 continue
         except (ValueError, TypeError):
             pass
-        nums[name] = num(name)
+        nums.append(_odd_number(issues, line, raw, columns, name))
+    lat, lon, mcc, mnc, rsrp, rsrq, sinr, download, upload, latency, accuracy, footprint = nums
 
-    lat, lon = nums["lat"], nums["lon"]
     position_ok = False
     if lat is None or lon is None:
-        if not any(i.column in (columns.get("lat"), columns.get("lon")) for i in issues):
-            problem("lat" if lat is None else "lon", "missing_coordinate")
-    elif not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        problem("lat" if not -90 <= lat <= 90 else "lon", "bad_coordinate")
-    elif lat == 0 and lon == 0:
-        problem("lat", "no_gps_fix")
-    elif not (VIETNAM_BOX[0] <= lat <= VIETNAM_BOX[1] and VIETNAM_BOX[2] <= lon <= VIETNAM_BOX[3]):
-        problem("lat", "outside_vietnam")
-    else:
+        # An unreadable coordinate is already reported (as not_a_number): not twice.
+        if not any(i.column in (columns.get("lat", "lat"), columns.get("lon", "lon"))
+                   for i in issues):
+            _problem(issues, line, raw, columns, "lat" if lat is None else "lon",
+                     "missing_coordinate")
+    elif _SOUTH <= lat <= _NORTH and _WEST <= lon <= _EAST:
         position_ok = True
+    elif not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        _problem(issues, line, raw, columns, "lat" if not -90 <= lat <= 90 else "lon",
+                 "bad_coordinate")
+    elif lat == 0 and lon == 0:
+        _problem(issues, line, raw, columns, "lat", "no_gps_fix")
+    else:
+        _problem(issues, line, raw, columns, "lat", "outside_vietnam")
 
     measured_at = None
-    if is_missing(raw.get("measured_at") if not isinstance(raw.get("measured_at"), datetime)
-                  else "x"):
-        problem("measured_at", "missing_timestamp")
+    stamp = get("measured_at")
+    if not isinstance(stamp, datetime) and is_missing(stamp):
+        _problem(issues, line, raw, columns, "measured_at", "missing_timestamp")
     else:
         try:
-            measured_at = parse_time(raw["measured_at"]).astimezone(UTC)
+            measured_at = parse_time(stamp).astimezone(UTC)
         except (ValueError, OverflowError, OSError):
-            problem("measured_at", "bad_timestamp")
+            _problem(issues, line, raw, columns, "measured_at", "bad_timestamp")
         else:
-            if measured_at > now + timedelta(days=1):
-                problem("measured_at", "future_timestamp")
+            if measured_at > now + _ONE_DAY:
+                _problem(issues, line, raw, columns, "measured_at", "future_timestamp")
                 measured_at = None
             elif measured_at.year < 2000:
-                problem("measured_at", "old_timestamp")
+                _problem(issues, line, raw, columns, "measured_at", "old_timestamp")
                 measured_at = None
 
-    raw_technology = raw.get("technology")
+    raw_technology = get("technology")
     technology = _TECHNOLOGY_CACHE.get(raw_technology)  # type: ignore[arg-type]
     if technology is None:
         technology = TECHNOLOGIES.get(str(raw_technology or "").strip().lower())
         if technology is not None and isinstance(raw_technology, str) and len(_TECHNOLOGY_CACHE) < 256:
             _TECHNOLOGY_CACHE[raw_technology] = technology
     if technology is None:
-        problem("technology", "unknown_technology")
+        _problem(issues, line, raw, columns, "technology", "unknown_technology")
 
-    operator_key = (raw.get("operator"), raw.get("mcc"), raw.get("mnc"))
+    operator_key = (get("operator"), get("mcc"), get("mnc"))
     operator = _OPERATOR_CACHE.get(operator_key)  # type: ignore[arg-type]
     if operator is None:
         issues_before = len(issues)
-        mcc, mnc = nums["mcc"], nums["mnc"]
-        operator = operator_from_name(raw.get("operator")) or operator_from_codes(
+        operator = operator_from_name(get("operator")) or operator_from_codes(
             int(mcc) if mcc is not None else None, int(mnc) if mnc is not None else None)
         if operator is None:
-            if not is_missing(raw.get("operator")) or mnc is not None:
-                problem("operator" if not is_missing(raw.get("operator")) else "mnc",
-                        "unknown_operator", "warning")
+            if not is_missing(get("operator")) or mnc is not None:
+                _problem(issues, line, raw, columns,
+                         "operator" if not is_missing(get("operator")) else "mnc",
+                         "unknown_operator", "warning")
             operator = "unknown"
         elif len(issues) == issues_before and len(_OPERATOR_CACHE) < 1024 and all(
                 isinstance(v, str | None) for v in operator_key):  # known, nothing to report
             _OPERATOR_CACHE[operator_key] = operator  # type: ignore[index]
 
-    def ranged(name: str, low: float, high: float) -> float | None:
-        value = nums[name]
-        if value is not None and not low <= value <= high:
-            problem(name, "out_of_range", "warning", low=f"{low:g}", high=f"{high:g}")
-            return None
-        return value
-
-    rsrp = nums["rsrp_dbm"]
     if rsrp is not None and technology in classify.RSRP_RANGE:
         low, high = classify.RSRP_RANGE[technology]
         if not low <= rsrp <= high:
-            problem("rsrp_dbm", "out_of_range", "warning", low=f"{low:g}", high=f"{high:g} dBm")
+            _out_of_range(issues, line, raw, columns, "rsrp_dbm", low, high, " dBm")
             rsrp = None
-    download = ranged("download_mbps", *classify.SPEED_RANGE)
+    if download is not None and not _SPEED_LOW <= download <= _SPEED_HIGH:
+        _out_of_range(issues, line, raw, columns, "download_mbps", _SPEED_LOW, _SPEED_HIGH)
+        download = None
     # A cell's estimated coverage disc (OpenCelliD) stands for coverage by itself: its range is
     # its main value. Every other row needs a signal or a speed.
-    footprint = None
     if "footprint_m" in raw:
-        footprint = nums["footprint_m"]
         if footprint is None or not 1 <= footprint <= classify.MAX_FOOTPRINT_M:
-            problem("footprint_m", "no_range")
+            _problem(issues, line, raw, columns, "footprint_m", "no_range")
             footprint = None
-    elif rsrp is None and download is None and not any(i.severity == "error" for i in issues):
-        problem("rsrp_dbm", "no_main_value")
-    if any(i.severity == "error" for i in issues) or not position_ok or measured_at is None \
+    else:
+        footprint = None
+        if rsrp is None and download is None and not _has_error(issues):
+            _problem(issues, line, raw, columns, "rsrp_dbm", "no_main_value")
+    if (issues and _has_error(issues)) or not position_ok or measured_at is None \
             or technology is None:
         return Checked(None, issues)
 
-    values = {
-        "measured_at": measured_at, "lat": lat, "lon": lon,
-        "accuracy_m": ranged("accuracy_m", 0, 100_000), "operator": operator,
-        "technology": technology, "rsrp_dbm": rsrp,
-        "rsrq_db": ranged("rsrq_db", *classify.RSRQ_RANGE),
-        "sinr_db": ranged("sinr_db", *classify.SINR_RANGE), "download_mbps": download,
-        "upload_mbps": ranged("upload_mbps", *classify.SPEED_RANGE),
-        "latency_ms": ranged("latency_ms", *classify.LATENCY_RANGE),
-        "environment": _environment(raw.get("environment")),
-        "source": _source(raw.get("source")),
-        "footprint_m": footprint,
-    }
-    values["signal_class"] = classify.signal_class(technology, rsrp)
-    return Checked(values, issues)
+    # Secondary values: one out of range is dropped with a warning, in this order.
+    if accuracy is not None and not 0 <= accuracy <= 100_000:
+        _out_of_range(issues, line, raw, columns, "accuracy_m", 0, 100_000)
+        accuracy = None
+    if rsrq is not None and not _RSRQ_LOW <= rsrq <= _RSRQ_HIGH:
+        _out_of_range(issues, line, raw, columns, "rsrq_db", _RSRQ_LOW, _RSRQ_HIGH)
+        rsrq = None
+    if sinr is not None and not _SINR_LOW <= sinr <= _SINR_HIGH:
+        _out_of_range(issues, line, raw, columns, "sinr_db", _SINR_LOW, _SINR_HIGH)
+        sinr = None
+    if upload is not None and not _SPEED_LOW <= upload <= _SPEED_HIGH:
+        _out_of_range(issues, line, raw, columns, "upload_mbps", _SPEED_LOW, _SPEED_HIGH)
+        upload = None
+    if latency is not None and not _LATENCY_LOW <= latency <= _LATENCY_HIGH:
+        _out_of_range(issues, line, raw, columns, "latency_ms", _LATENCY_LOW, _LATENCY_HIGH)
+        latency = None
+
+    return Checked({
+        "measured_at": measured_at, "lat": lat, "lon": lon, "accuracy_m": accuracy,
+        "operator": operator, "technology": technology, "rsrp_dbm": rsrp, "rsrq_db": rsrq,
+        "sinr_db": sinr, "download_mbps": download, "upload_mbps": upload, "latency_ms": latency,
+        "environment": _environment(get("environment")), "source": _source(get("source")),
+        "footprint_m": footprint, "signal_class": classify.signal_class(technology, rsrp),
+    }, issues)
 
 
 # Columns with few distinct values are read once per value (a drive test repeats them per row).
