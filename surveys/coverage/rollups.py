@@ -40,7 +40,10 @@ SPEED_BINS_PER_DOUBLING = 4
 RSRP_BIN_DB = 2
 MAX_DISC_CELLS = 2_000
 CLASS_INDEX = {name: i for i, name in enumerate(CLASSES)}
-FLUSH_KEYS = 20_000  # an import writes its tallies out when it holds this many, so memory stays flat
+# An import writes its base cells' tallies out when it holds this many, and the coarser ones
+# when it keeps KEPT_KEYS of them, so its memory is bounded whatever the file's size.
+FLUSH_KEYS = 100_000
+KEPT_KEYS = 10_000
 _WRITE_BATCH = 5_000
 Key = tuple[str, str, str, str]  # cell, operator, technology, period
 ANY = "*"  # operator and period of the rows that sum all operators and months
@@ -91,34 +94,77 @@ class Tally:
         self.down: dict[int, int] = {}
         self.up: dict[int, int] = {}
 
+    def add(self, signal_class: str | None, rsrp: float | None, down: float | None,
+            up: float | None) -> None:
+        self.n += 1
+        if signal_class is not None:
+            self.classes[CLASS_INDEX[signal_class]] += 1
+        for histogram, index in ((self.rsrp, None if rsrp is None
+                                  else math.floor(rsrp / RSRP_BIN_DB)),
+                                 (self.down, None if down is None else speed_bin(down)),
+                                 (self.up, None if up is None else speed_bin(up))):
+            if index is not None:
+                histogram[index] = histogram.get(index, 0) + 1
+
     def merge(self, other: Tally) -> None:
         self.n += other.n
         self.estimated += other.estimated
-        classes = self.classes
-        for i, n in enumerate(other.classes):
-            if n:
-                classes[i] += n
+        if other.n:  # a disc's tally has only `estimated`
+            self.classes = [a + b for a, b in zip(self.classes, other.classes, strict=True)]
         for mine, theirs in ((self.rsrp, other.rsrp), (self.down, other.down),
                              (self.up, other.up), (self.operators, other.operators)):
-            for index, n in theirs.items():
-                mine[index] = mine.get(index, 0) + n
+            if theirs:
+                for index, n in theirs.items():
+                    mine[index] = mine.get(index, 0) + n
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Tally) and all(
             getattr(self, name) == getattr(other, name) for name in self.__slots__)
 
 
+def _sum_into(into: dict[Key, Tally], key: Key, tally: Tally) -> None:
+    kept = into.get(key)
+    if kept is None:
+        kept = into[key] = Tally()
+    kept.merge(tally)
+
+
+def _sum_into_every(every: dict[Key, Tally], key: Key, tally: Tally) -> None:
+    """Into the row of all operators and months of the key's cell and technology."""
+    cell, operator, technology, _period = key
+    kept = every.get((cell, ANY, technology, ANY))
+    if kept is None:
+        kept = every[(cell, ANY, technology, ANY)] = Tally()
+    kept.merge(tally)
+    kept.operators[operator] = kept.operators.get(operator, 0) + tally.n + tally.estimated
+
+
 class ContributionCounter:
-    """Adds measurements up into rollup rows: at their base cell first, the coarser parents summed
-    from those tallies when written (a cell has far fewer tallies than rows)."""
+    """Adds measurements up into rollup rows.
+
+    Measurements are counted at their base cell, compactly: a list of four small numbers per
+    measurement (class, RSRP bin, download and upload bins), a few hundred bytes a key where a
+    Tally of dictionaries takes over a kilobyte, so an import holds many keys in little memory and
+    writes each base cell's row once or twice. drain() turns them into tallies as they are written
+    and sums them into their resolution-9 parents and their cells' rows of all operators, which it
+    keeps: those recur in every flush, and one row per upload keeps the maps' reads short. The
+    coarser levels and their rows of all operators are summed from those once, when written (at
+    the end, or when what is kept reaches KEPT_KEYS). An estimated disc counts at each resolution
+    by itself, never through its parents."""
 
     def __init__(self) -> None:
-        self.base: dict[Key, Tally] = {}
+        self.base: dict[Key, list[int | None] | Tally] = {}
         self.direct: dict[Key, Tally] = {}  # estimated discs, already at every resolution
-        self.pending: dict[Key, Tally] = {}  # coarser cells and all-operator rows, see drain()
+        # Kept between drains: resolution-9 sums of the base cells, and discs at coarser
+        # resolutions.
+        self.parents: dict[Key, Tally] = {}
+        self.coarse_discs: dict[Key, Tally] = {}
 
     def __len__(self) -> int:
         return len(self.base) + len(self.direct)
+
+    def kept(self) -> int:
+        return len(self.parents) + len(self.coarse_discs)
 
     def add(self, cell: str, operator: str, technology: str, measured_at: datetime,
             signal_class: str | None, rsrp: float | None, down: float | None, up: float | None,
@@ -133,82 +179,125 @@ class ContributionCounter:
                 tally.estimated += 1
             return
         key = (cell, operator, technology, period)
-        tally = self.base.get(key)
-        if tally is None:
-            tally = self.base[key] = Tally()
-        tally.n += 1
-        if signal_class is not None:
-            tally.classes[CLASS_INDEX[signal_class]] += 1
-        if rsrp is not None:
-            index = math.floor(rsrp / RSRP_BIN_DB)
-            tally.rsrp[index] = tally.rsrp.get(index, 0) + 1
-        if down is not None:
-            index = speed_bin(down)
-            tally.down[index] = tally.down.get(index, 0) + 1
-        if up is not None:
-            index = speed_bin(up)
-            tally.up[index] = tally.up.get(index, 0) + 1
+        seen = self.base.get(key)
+        if seen is None:
+            seen = self.base[key] = []
+        elif seen.__class__ is Tally:
+            seen.add(signal_class, rsrp, down, up)
+            return
+        # Offsets keep the usual bins between 0 and 256, numbers Python does not allocate.
+        seen += (None if signal_class is None else CLASS_INDEX[signal_class],
+                 None if rsrp is None else math.floor(rsrp / RSRP_BIN_DB) + _RSRP_OFFSET,
+                 None if down is None else speed_bin(down) + _SPEED_OFFSET,
+                 None if up is None else speed_bin(up) + _SPEED_OFFSET)
+        if len(seen) >= _COMPACT_LIMIT:  # a probe that stays in one cell: histograms are smaller
+            self.base[key] = _tally_of(seen)
 
-    def tallies(self) -> dict[Key, Tally]:
-        """Every resolution's tallies: the base cells', then each coarser level summed from the
-        level below (fewer merges than summing every base cell into each of its parents)."""
+    def drain(self, *, final: bool = False) -> Iterator[tuple[Key, Tally]]:
+        """The tallies to write now, as they are made; the counter forgets them at once (a key
+        may come twice: a base cell's measurements and the discs reaching it)."""
+        base, direct = self.base, self.direct
+        self.base, self.direct = {}, {}
+        return self._drained(base, direct, final)
+
+    def _drained(self, base: dict[Key, list[int | None] | Tally], direct: dict[Key, Tally],
+                 final: bool) -> Iterator[tuple[Key, Tally]]:
+        parents = self.parents
+        # The base cells' rows of all operators go out with the base cells, one cell and
+        # technology at a time: keeping them would take a Tally per cell until the end.
+        discs_here: dict[tuple[str, str], list[tuple[Key, Tally]]] = {}
+        for key, tally in direct.items():
+            if h3.get_resolution(key[0]) == BASE_RESOLUTION:
+                discs_here.setdefault((key[0], key[2]), []).append((key, tally))
+            else:
+                _sum_into(self.coarse_discs, key, tally)
+        parent_of: dict[str, str] = {}
+        group: tuple[str, str] | None = None
+        every: dict[Key, Tally] = {}
+        for key in sorted(base, key=_cell_and_technology):
+            if (key[0], key[2]) != group:
+                if group is not None:
+                    yield from self._every_of(group, every, discs_here)
+                group = (key[0], key[2])
+            seen = base.pop(key)  # frees the compact form as the tallies are made
+            tally = seen if seen.__class__ is Tally else _tally_of(seen)
+            cell = key[0]
+            parent = parent_of.get(cell)
+            if parent is None:
+                parent = parent_of[cell] = h3.cell_to_parent(cell, BASE_RESOLUTION - 1)
+            _sum_into(parents, (parent, key[1], key[2], key[3]), tally)
+            _sum_into_every(every, key, tally)
+            yield key, tally
+        if group is not None:
+            yield from self._every_of(group, every, discs_here)
+        for group in list(discs_here):  # discs in cells without measurements
+            yield from self._every_of(group, every, discs_here)
+        if final or self.kept() >= KEPT_KEYS:
+            yield from self._coarser().items()
+
+    @staticmethod
+    def _every_of(group: tuple[str, str], every: dict[Key, Tally],
+                  discs_here: dict[tuple[str, str], list[tuple[Key, Tally]]]
+                  ) -> Iterator[tuple[Key, Tally]]:
+        """The discs of one base cell and technology, then its row of all operators."""
+        for key, tally in discs_here.pop(group, ()):
+            _sum_into_every(every, key, tally)
+            yield key, tally
+        yield from every.items()
+        every.clear()
+
+    def _coarser(self) -> dict[Key, Tally]:
+        """Resolutions 9 to 7, each summed from the level below, the discs at their own level,
+        then their rows of all operators, and the base cells' ones; forgets what was kept."""
         result: dict[Key, Tally] = {}
-        level: dict[Key, Tally] = self.base  # every base cell is at BASE_RESOLUTION
-        for resolution in range(BASE_RESOLUTION, ROLLUP_RESOLUTIONS[0] - 1, -1):
+        level = self.parents
+        for resolution in range(BASE_RESOLUTION - 1, ROLLUP_RESOLUTIONS[0] - 1, -1):
             result.update(level)
             if resolution == ROLLUP_RESOLUTIONS[0]:
                 break
             coarser: dict[Key, Tally] = {}
-            parents: dict[str, str] = {}
+            parent_of: dict[str, str] = {}
             for key, tally in level.items():
                 cell = key[0]
-                parent_cell = parents.get(cell)
-                if parent_cell is None:
-                    parent_cell = parents[cell] = h3.cell_to_parent(cell, resolution - 1)
-                parent = (parent_cell, key[1], key[2], key[3])
-                into = coarser.get(parent)
-                if into is None:
-                    into = coarser[parent] = Tally()
-                into.merge(tally)
+                parent = parent_of.get(cell)
+                if parent is None:
+                    parent = parent_of[cell] = h3.cell_to_parent(cell, resolution - 1)
+                _sum_into(coarser, (parent, key[1], key[2], key[3]), tally)
             level = coarser
-        for key, tally in self.direct.items():
-            if key in result:
-                merged = Tally()
-                merged.merge(result[key])
-                merged.merge(tally)
-                result[key] = merged
-            else:
-                result[key] = tally
+        for key, tally in self.coarse_discs.items():  # after the sums: not through parents
+            _sum_into(result, key, tally)
         every: dict[Key, Tally] = {}
-        for (cell, operator, technology, _period), tally in result.items():
-            into = every.get((cell, ANY, technology, ANY))
-            if into is None:
-                into = every[(cell, ANY, technology, ANY)] = Tally()
-            into.merge(tally)
-            into.operators[operator] = into.operators.get(operator, 0) + tally.n + tally.estimated
+        for key, tally in result.items():
+            _sum_into_every(every, key, tally)
         result.update(every)
+        self.parents, self.coarse_discs = {}, {}
         return result
 
-    def drain(self, *, final: bool = False) -> dict[Key, Tally]:
-        """The tallies to write now; the counter forgets them. Base cells' tallies go at once:
-        they are most of the keys and a drive test rarely comes back to a cell. The coarser cells'
-        and the all-operator rows' are kept and merged until the end (or until they too reach
-        FLUSH_KEYS): they recur in every flush, and one row per upload keeps the maps' reads short."""
-        out: dict[Key, Tally] = {}
-        pending = self.pending
-        for key, tally in self.tallies().items():
-            if key[1] != ANY and h3.get_resolution(key[0]) == BASE_RESOLUTION:
-                out[key] = tally
-            elif (kept := pending.get(key)) is None:
-                pending[key] = tally
-            else:
-                kept.merge(tally)
-        self.base.clear()
-        self.direct.clear()
-        if final or len(pending) >= FLUSH_KEYS:
-            out.update(pending)
-            self.pending = {}
-        return out
+
+def _cell_and_technology(key: Key) -> tuple[str, str]:
+    return key[0], key[2]
+
+
+_COMPACT_LIMIT = 4 * 64  # measurements of one key held compactly, before a Tally holds them
+_RSRP_OFFSET = 128  # RSRP bins run from -70 to -22 (-140 to -43 dBm)
+_SPEED_OFFSET = 64  # speed bins from -40 (0.001 Mbps) to 53 (10 Gbps)
+
+
+def _tally_of(seen: list[int | None]) -> Tally:
+    tally = Tally()
+    tally.n = len(seen) // 4
+    classes = tally.classes
+    for index in seen[0::4]:
+        if index is not None:
+            classes[index] += 1
+    for histogram, offset, bins in ((tally.rsrp, _RSRP_OFFSET, seen[1::4]),
+                                    (tally.down, _SPEED_OFFSET, seen[2::4]),
+                                    (tally.up, _SPEED_OFFSET, seen[3::4])):
+        for index in bins:
+            if index is not None:
+                index -= offset
+                histogram[index] = histogram.get(index, 0) + 1
+    return tally
 
 
 def disc_cells(center_cell: str, radius_m: float) -> Iterator[str]:
@@ -246,13 +335,11 @@ def recount_upload(session: Session, upload_id: int) -> int:
     return written + write(session, upload_id, counter.drain(final=True))
 
 
-def write(session: Session, upload_id: int, tallies: Mapping[Key, Tally]) -> int:
+def write(session: Session, upload_id: int, tallies: Iterable[tuple[Key, Tally]]) -> int:
     """Insert an upload's tallies as rows of its own; return how many. Never reads or updates
     another row: imports do not wait for each other, and deleting an upload deletes its rows."""
-    if not tallies:
-        return 0
     table = CoverageRollup.__table__
-    counts, dumps = _counts_json, _DUMPS
+    counts, dumps, classes = _counts_json, _DUMPS, _classes_json
     marker = "?" if session.get_bind().dialect.paramstyle == "qmark" else "%s"
     columns = ("upload_id", "h3_cell", "operator", "technology", "period", "resolution", "n",
                "estimated", "classes", "rsrp", "down", "up", "operators")
@@ -260,9 +347,11 @@ def write(session: Session, upload_id: int, tallies: Mapping[Key, Tally]) -> int
            f"({', '.join([marker] * len(columns))})")
     connection = session.connection()
     params = []
-    for (cell, operator, technology, period), tally in tallies.items():
+    written = 0
+    for (cell, operator, technology, period), tally in tallies:
+        written += 1
         params.append((upload_id, cell, operator, technology, period, h3.get_resolution(cell),
-                       tally.n, tally.estimated, dumps(tally.classes), counts(tally.rsrp),
+                       tally.n, tally.estimated, classes(tally.classes), counts(tally.rsrp),
                        counts(tally.down), counts(tally.up),
                        dumps(tally.operators) if operator == ANY else None))
         if len(params) == _WRITE_BATCH:
@@ -272,13 +361,17 @@ def write(session: Session, upload_id: int, tallies: Mapping[Key, Tally]) -> int
             params = []
     if params:
         connection.exec_driver_sql(sql, params)
-    return len(tallies)
+    return written
 
 
 def _counts_json(bins: dict[int, int]) -> str:
     # The same text as json.dumps for a histogram's integer bins, at a third of its cost: the
     # import writes three per rollup row.
     return "{" + ",".join([f'"{k}":{v}' for k, v in bins.items()]) + "}"
+
+
+def _classes_json(classes: list[int]) -> str:
+    return "[" + ",".join(map(str, classes)) + "]"
 
 
 def remove_upload(session: Session, upload_id: int) -> None:

@@ -19,7 +19,7 @@ from surveys.coverage.formats import Source, detect, formats
 from surveys.coverage.spatial import Locator, base_cell
 from surveys.coverage.validate import Issue, check
 from surveys.errors import Problem, Text
-from surveys.models import CoverageUpload, Measurement, Partner, Role, UploadIssue, User, utcnow
+from surveys.models import CoverageUpload, Measurement, Partner, Role, UploadIssue, User, UTCDateTime, utcnow
 
 BATCH = 5000
 MAX_STORED_ISSUES = 10_000  # counts stay complete; the error report lists the first ones
@@ -70,10 +70,10 @@ class _MeasurementInsert:
         self.connection = connection
         self.columns = [c.name for c in table.columns if c.name != "id"]
         self.get = itemgetter(*self.columns)
-        # Only some columns convert their values (dates, on SQLite): the rest pass as they are,
-        # floats too (check() makes every number a float; their processor would only repeat it).
+        # check() makes every number a float and every time an aware UTC datetime: the
+        # processors of those columns would only repeat that. Any other column's runs.
         self.processed = [(i, process) for i, name in enumerate(self.columns)
-                          if not isinstance(table.c[name].type, Float)
+                          if not isinstance(table.c[name].type, Float | UTCDateTime)
                           and (process := table.c[name].type.bind_processor(dialect)) is not None]
         marker = "?" if dialect.paramstyle == "qmark" else "%s"
         self.sql = (f"INSERT INTO {table.name} ({', '.join(self.columns)}) VALUES "
@@ -82,6 +82,8 @@ class _MeasurementInsert:
 
     def __call__(self, rows: list[dict]) -> int:  # type: ignore[type-arg]
         get, processed = self.get, self.processed
+        if not processed:  # the usual case: the rows' values as they are, at C speed
+            return self.connection.exec_driver_sql(self.sql, list(map(get, rows))).rowcount
         params = []
         for row in rows:
             values = list(get(row))

@@ -52,7 +52,7 @@ class Issue:
         return render(self.code, self.params, "en")
 
 
-@dataclass
+@dataclass(slots=True)
 class Checked:
     values: dict[str, Any] | None
     issues: list[Issue] = field(default_factory=list)

@@ -10,12 +10,15 @@ from typing import Any, BinaryIO, Protocol
 from surveys.coverage.validate import Issue
 from surveys.errors import Text
 
+NAMES_AS_IN_FILE: dict[str, str] = {}  # never written to: a record's columns when they are ours
 
-@dataclass
+
+@dataclass(slots=True)
 class RawRecord:
     line: int
     values: dict[str, Any]
-    columns: dict[str, str] = field(default_factory=dict)  # canonical field → the file's column
+    # canonical field → the file's column
+    columns: dict[str, str] = field(default_factory=lambda: NAMES_AS_IN_FILE)
 
 
 @dataclass(frozen=True)
