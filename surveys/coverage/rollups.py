@@ -145,9 +145,9 @@ class ContributionCounter:
     Measurements are counted at their base cell, compactly: a list of four small numbers per
     measurement (class, RSRP bin, download and upload bins), a few hundred bytes a key where a
     Tally of dictionaries takes over a kilobyte, so an import holds many keys in little memory and
-    writes each base cell's row once or twice. drain() turns them into tallies as they are written
-    and sums them into their resolution-9 parents and their cells' rows of all operators, which it
-    keeps: those recur in every flush, and one row per upload keeps the maps' reads short. The
+    writes each base cell's row once or twice. drain() turns them into tallies as they are written,
+    with their cells' rows of all operators, and sums them into their resolution-9 parents, which
+    it keeps: those recur in every flush, and one row per upload keeps the maps' reads short. The
     coarser levels and their rows of all operators are summed from those once, when written (at
     the end, or when what is kept reaches KEPT_KEYS). An estimated disc counts at each resolution
     by itself, never through its parents."""
