@@ -248,7 +248,7 @@ class ContributionCounter:
 
     def _coarser(self) -> dict[Key, Tally]:
         """Resolutions 9 to 7, each summed from the level below, the discs at their own level,
-        then their rows of all operators, and the base cells' ones; forgets what was kept."""
+        then these cells' rows of all operators; forgets what was kept."""
         result: dict[Key, Tally] = {}
         level = self.parents
         for resolution in range(BASE_RESOLUTION - 1, ROLLUP_RESOLUTIONS[0] - 1, -1):
