@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from surveys.coverage.classify import CLASSES
 from surveys.coverage.spatial import BASE_RESOLUTION, ROLLUP_RESOLUTIONS
+from surveys.db import driver_insert_sql
 from surveys.models import CoverageRollup, CoverageUpload, Measurement
 from surveys.months import month_of
 
@@ -221,11 +222,7 @@ class ContributionCounter:
                 group = (key[0], key[2])
             seen = base.pop(key)  # frees the compact form as the tallies are made
             tally = seen if seen.__class__ is Tally else _tally_of(seen)
-            cell = key[0]
-            parent = parent_of.get(cell)
-            if parent is None:
-                parent = parent_of[cell] = h3.cell_to_parent(cell, BASE_RESOLUTION - 1)
-            _sum_into(parents, (parent, key[1], key[2], key[3]), tally)
+            _sum_into(parents, _parent_key(key, BASE_RESOLUTION - 1, parent_of), tally)
             _sum_into_every(every, key, tally)
             yield key, tally
         if group is not None:
@@ -258,11 +255,7 @@ class ContributionCounter:
             coarser: dict[Key, Tally] = {}
             parent_of: dict[str, str] = {}
             for key, tally in level.items():
-                cell = key[0]
-                parent = parent_of.get(cell)
-                if parent is None:
-                    parent = parent_of[cell] = h3.cell_to_parent(cell, resolution - 1)
-                _sum_into(coarser, (parent, key[1], key[2], key[3]), tally)
+                _sum_into(coarser, _parent_key(key, resolution - 1, parent_of), tally)
             level = coarser
         for key, tally in self.coarse_discs.items():  # after the sums: not through parents
             _sum_into(result, key, tally)
@@ -272,6 +265,16 @@ class ContributionCounter:
         result.update(every)
         self.parents, self.coarse_discs = {}, {}
         return result
+
+
+def _parent_key(key: Key, resolution: int, parent_of: dict[str, str]) -> Key:
+    """The key's cell's parent at `resolution`, the rest of the key kept (parent_of caches the
+    cells: many keys share one)."""
+    cell = key[0]
+    parent = parent_of.get(cell)
+    if parent is None:
+        parent = parent_of[cell] = h3.cell_to_parent(cell, resolution)
+    return parent, key[1], key[2], key[3]
 
 
 def _cell_and_technology(key: Key) -> tuple[str, str]:
@@ -340,12 +343,10 @@ def write(session: Session, upload_id: int, tallies: Iterable[tuple[Key, Tally]]
     another row: imports do not wait for each other, and deleting an upload deletes its rows."""
     table = CoverageRollup.__table__
     counts, dumps, classes = _counts_json, _DUMPS, _classes_json
-    marker = "?" if session.get_bind().dialect.paramstyle == "qmark" else "%s"
-    columns = ("upload_id", "h3_cell", "operator", "technology", "period", "resolution", "n",
-               "estimated", "classes", "rsrp", "down", "up", "operators")
-    sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES "
-           f"({', '.join([marker] * len(columns))})")
     connection = session.connection()
+    sql = driver_insert_sql(connection.dialect, table.name, (
+        "upload_id", "h3_cell", "operator", "technology", "period", "resolution", "n",
+        "estimated", "classes", "rsrp", "down", "up", "operators"))
     params = []
     written = 0
     for (cell, operator, technology, period), tally in tallies:
@@ -355,8 +356,8 @@ def write(session: Session, upload_id: int, tallies: Iterable[tuple[Key, Tally]]
                        counts(tally.down), counts(tally.up),
                        dumps(tally.operators) if operator == ANY else None))
         if len(params) == _WRITE_BATCH:
-            # The driver's executemany with JSON already encoded: the JSON type's per-value
-            # processing costs more than the database's insert.
+            # JSON already encoded: the JSON type's per-value processing costs more than the
+            # database's insert.
             connection.exec_driver_sql(sql, params)
             params = []
     if params:

@@ -18,6 +18,7 @@ from surveys.coverage import reasons, rollups
 from surveys.coverage.formats import Source, detect, formats
 from surveys.coverage.spatial import Locator, base_cell
 from surveys.coverage.validate import Issue, check
+from surveys.db import driver_insert_sql
 from surveys.errors import Problem, Text
 from surveys.models import CoverageUpload, Measurement, Partner, Role, UploadIssue, User, UTCDateTime, utcnow
 
@@ -75,10 +76,8 @@ class _MeasurementInsert:
         self.processed = [(i, process) for i, name in enumerate(self.columns)
                           if not isinstance(table.c[name].type, Float | UTCDateTime)
                           and (process := table.c[name].type.bind_processor(dialect)) is not None]
-        marker = "?" if dialect.paramstyle == "qmark" else "%s"
-        self.sql = (f"INSERT INTO {table.name} ({', '.join(self.columns)}) VALUES "
-                    f"({', '.join([marker] * len(self.columns))}) "
-                    "ON CONFLICT (upload_id, dedupe_key) DO NOTHING")
+        self.sql = driver_insert_sql(dialect, table.name, self.columns,
+                                     " ON CONFLICT (upload_id, dedupe_key) DO NOTHING")
 
     def __call__(self, rows: list[dict]) -> int:  # type: ignore[type-arg]
         get, processed = self.get, self.processed
