@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, BinaryIO, Protocol
 
 from surveys.coverage.validate import Issue
 from surveys.errors import Text
 
-NAMES_AS_IN_FILE: dict[str, str] = {}  # never written to: a record's columns when they are ours
+# A record's columns when the file's names are ours: one shared, read-only mapping, since a
+# dict per record would cost an allocation on every row of a large import.
+NAMES_AS_IN_FILE: Mapping[str, str] = MappingProxyType({})
 
 
 @dataclass(slots=True)
@@ -18,7 +21,7 @@ class RawRecord:
     line: int
     values: dict[str, Any]
     # canonical field → the file's column
-    columns: dict[str, str] = field(default_factory=lambda: NAMES_AS_IN_FILE)
+    columns: Mapping[str, str] = field(default_factory=lambda: NAMES_AS_IN_FILE)
 
 
 @dataclass(frozen=True)
