@@ -13,11 +13,13 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -331,6 +333,11 @@ class CoverageRollup(Base):
     and their precision)."""
 
     __tablename__ = "coverage_rollups"
+    # An upload's rows of all operators in cell order, without sorting them: the end of an import
+    # and a delete walk them to add to or subtract from the cells' totals.
+    __table_args__ = (Index("ix_coverage_rollups_every", "upload_id", "h3_cell", "technology",
+                            sqlite_where=text("operator = '*'"),
+                            postgresql_where=text("operator = '*'")),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     upload_id: Mapped[int] = mapped_column(
@@ -349,6 +356,26 @@ class CoverageRollup(Base):
     # Only on the rows of all operators and all months (operator and period "*"): how many
     # contributions each operator made, so a map without filters reads one row per technology.
     operators: Mapped[dict[str, int] | None] = mapped_column(JSONType)
+
+
+class CoverageCellTotal(Base):
+    """All operators and months of one H3 cell and technology, summed over every upload: what a
+    map without filters reads, one row per cell and technology however many uploads cover it.
+    An import adds its upload's rows of all operators here at its end, a delete subtracts them
+    (surveys/coverage/rollups.py, `add_to_totals`)."""
+
+    __tablename__ = "coverage_cell_totals"
+
+    h3_cell: Mapped[str] = mapped_column(String(16), primary_key=True)
+    technology: Mapped[str] = mapped_column(String(8), primary_key=True)
+    resolution: Mapped[int] = mapped_column(Integer)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+    estimated: Mapped[int] = mapped_column(Integer, default=0)
+    classes: Mapped[list[int]] = mapped_column(JSONType)
+    rsrp: Mapped[dict[str, int]] = mapped_column(JSONType)
+    down: Mapped[dict[str, int]] = mapped_column(JSONType)
+    up: Mapped[dict[str, int]] = mapped_column(JSONType)
+    operators: Mapped[dict[str, int]] = mapped_column(JSONType)  # contributions per operator
 
 
 class AuditEvent(Base):

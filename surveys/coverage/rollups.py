@@ -12,8 +12,10 @@ log-scale bins of 2^(1/4) (a median within about ±9 %).
 
 Measurements count at their base cell and, summed, at its parents. Each cell and technology also
 has a row of all operators and all months (operator and period "*", ANY), with the contributions of
-each operator: a map without filters reads a few rows per cell instead of one per operator and
-month. Readers of the detailed rows skip them (`operator != ANY`). An estimated disc (a cell of
+each operator. At the end of an import they are summed into the cells' totals (CoverageCellTotal,
+`add_to_totals`): one row per cell and technology over every upload, which a map without filters
+reads, so its reading does not grow with the number of uploads; a delete subtracts them again.
+Readers of the detailed rows skip them (`operator != ANY`). An estimated disc (a cell of
 an OpenCelliD list) counts once in every cell, at every resolution, whose centre lies within its
 range, as long as that is at most MAX_DISC_CELLS cells: at finer resolutions a wide disc says
 nothing and is left out.
@@ -28,13 +30,14 @@ from datetime import datetime
 from functools import partial
 
 import h3
-from sqlalchemy import delete, select
+from sqlalchemy import Text, cast, delete, literal_column, select, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from surveys.coverage.classify import CLASSES
 from surveys.coverage.spatial import BASE_RESOLUTION, ROLLUP_RESOLUTIONS
 from surveys.db import driver_insert_sql
-from surveys.models import CoverageRollup, CoverageUpload, Measurement
+from surveys.models import CoverageCellTotal, CoverageRollup, CoverageUpload, Measurement
 from surveys.months import month_of
 
 SPEED_BINS_PER_DOUBLING = 4
@@ -65,8 +68,8 @@ def rsrp_of_bin(index: int) -> float:
 
 def percentile(bins: Mapping[str, int] | Mapping[int, int], q: float, metric: str) -> float | None:
     """The q-th quantile (0–1) of a histogram, as its bin's centre; None when empty."""
-    counts = sorted((int(k), v) for k, v in bins.items() if v > 0)
-    total = sum(v for _, v in counts)
+    counts = sorted([(int(k), v) for k, v in bins.items() if v > 0])
+    total = sum([v for _, v in counts])
     if total <= 0:
         return None
     seen = 0
@@ -376,15 +379,129 @@ def _classes_json(classes: list[int]) -> str:
 
 
 def remove_upload(session: Session, upload_id: int) -> None:
+    """Take an upload's contribution out of the cells' totals, then delete its rows."""
+    add_to_totals(session, upload_id, sign=-1)
     session.execute(delete(CoverageRollup).where(CoverageRollup.upload_id == upload_id))
 
 
 def rebuild(session: Session) -> tuple[int, int]:
-    """Every upload's rollup rows recounted from its stored measurements: (uploads, rows)."""
+    """Every upload's rollup rows recounted from its stored measurements, and the cells' totals
+    summed again from them: (uploads, rows)."""
     session.execute(delete(CoverageRollup))
     uploads = session.scalars(select(CoverageUpload.id).order_by(CoverageUpload.id)).all()
     rows = sum(recount_upload(session, upload_id) for upload_id in uploads)
+    refill_totals(session)
     return len(uploads), rows
+
+
+# The cells' totals (CoverageCellTotal): one row per cell and technology over every upload, so an
+# unfiltered map reads the same number of rows whether one upload covers a cell or a hundred.
+# Unlike the upload's own rows they are read, merged and written back, once per import at its
+# end (the rows of all operators are a small share of an upload's rows), and on delete the
+# upload's own rows of all operators say exactly what to subtract.
+_TOTALS_LOCK = 0x7068_7573  # pg_advisory_xact_lock key: concurrent imports take turns there
+_TOTALS_CHUNK = 500
+_TOTAL_COLUMNS = ("h3_cell", "technology", "resolution", "n", "estimated", "classes", "rsrp",
+                  "down", "up", "operators")
+# n, estimated, classes, rsrp, down, up, operators; histograms keyed by the bins' JSON text
+_Sums = list
+
+
+def add_to_totals(session: Session, upload_id: int, *, sign: int = 1) -> int:
+    """Add (sign 1) or subtract (sign -1) an upload's rows of all operators and months to the
+    cells' totals; return how many totals were written or removed. Call it once per upload, after
+    its last `write` (an import at its end, within its transaction)."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        # Read-merge-write: two imports ending at once would each miss the other's sums. The
+        # lock lasts until commit, which follows at once.
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _TOTALS_LOCK})
+    table = CoverageRollup.__table__
+    rows = connection.execute(
+        select(table.c.h3_cell, table.c.technology, table.c.n, table.c.estimated,
+               *(cast(table.c[name], Text) for name in ("classes", "rsrp", "down", "up",
+                                                         "operators")))
+        # ANY as a literal, so that SQLite sees the partial index `ix_coverage_rollups_every`
+        # serves the query: in that index's order, without a sort of the rows.
+        .where(table.c.upload_id == upload_id, table.c.operator == literal_column(f"'{ANY}'"))
+        .order_by(table.c.h3_cell, table.c.technology)
+        .execution_options(yield_per=_TOTALS_CHUNK))
+    changes: dict[tuple[str, str], _Sums] = {}
+    written = 0
+    for cell, technology, n, estimated, *texts in rows:
+        key = (cell, technology)
+        if len(changes) >= _TOTALS_CHUNK and key not in changes:
+            written += _apply_totals(connection, changes, sign)
+            changes = {}
+        _add_sums(changes.setdefault(key, _empty_sums()), _parsed_sums(n, estimated, texts), 1)
+    if changes:
+        written += _apply_totals(connection, changes, sign)
+    return written
+
+
+def refill_totals(session: Session) -> int:
+    """The cells' totals summed again from every upload's rows; return how many uploads."""
+    session.execute(delete(CoverageCellTotal))
+    uploads = session.scalars(select(CoverageUpload.id).order_by(CoverageUpload.id)).all()
+    for upload_id in uploads:
+        add_to_totals(session, upload_id)
+    return len(uploads)
+
+
+def _empty_sums() -> _Sums:
+    return [0, 0, [0] * len(CLASSES), {}, {}, {}, {}]
+
+
+def _parsed_sums(n: int, estimated: int, texts: list[str | None]) -> _Sums:
+    classes, rsrp, down, up, operators = json.loads(f"[{','.join(t or 'null' for t in texts)}]")
+    return [n, estimated, classes or [0] * len(CLASSES), rsrp or {}, down or {}, up or {},
+            operators or {}]
+
+
+def _add_sums(into: _Sums, other: _Sums, sign: int) -> None:
+    into[0] += sign * other[0]
+    into[1] += sign * other[1]
+    into[2] = [a + sign * b for a, b in zip(into[2], other[2], strict=True)]
+    for mine, theirs in zip(into[3:], other[3:], strict=True):
+        for key, count in theirs.items():
+            value = mine.get(key, 0) + sign * count
+            if value:
+                mine[key] = value
+            else:
+                del mine[key]  # a bin emptied by a delete leaves no trace
+
+
+def _apply_totals(connection: Connection, changes: dict[tuple[str, str], _Sums],
+                  sign: int) -> int:
+    table = CoverageCellTotal.__table__
+    cells = sorted({cell for cell, _ in changes})
+    stored: dict[tuple[str, str], _Sums] = {}
+    for start in range(0, len(cells), 500):
+        for cell, technology, n, estimated, *texts in connection.execute(select(
+                table.c.h3_cell, table.c.technology, table.c.n, table.c.estimated,
+                *(cast(table.c[name], Text) for name in ("classes", "rsrp", "down", "up",
+                                                          "operators")))
+                .where(table.c.h3_cell.in_(cells[start:start + 500]))):
+            if (cell, technology) in changes:
+                stored[(cell, technology)] = _parsed_sums(n, estimated, texts)
+    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    if stored:
+        connection.exec_driver_sql(
+            f"DELETE FROM {table.name} WHERE h3_cell = {marker} AND technology = {marker}",
+            list(stored))
+    inserts = []
+    for (cell, technology), change in changes.items():
+        sums = stored.get((cell, technology)) or _empty_sums()
+        _add_sums(sums, change, sign)
+        if sums[0] > 0 or sums[1] > 0:
+            n, estimated, classes, rsrp, down, up, operators = sums
+            inserts.append((cell, technology, h3.get_resolution(cell), n, estimated,
+                            _classes_json(classes), _DUMPS(rsrp), _DUMPS(down), _DUMPS(up),
+                            _DUMPS(operators)))
+    if inserts:
+        connection.exec_driver_sql(
+            driver_insert_sql(connection.dialect, table.name, _TOTAL_COLUMNS), inserts)
+    return len(set(stored) | {(row[0], row[1]) for row in inserts})
 
 
 def usable_cells(session: Session, cells: Iterable[str], *, first_period: str | None = None,
@@ -392,13 +509,16 @@ def usable_cells(session: Session, cells: Iterable[str], *, first_period: str | 
     """technology → those of `cells` where partners' measurements show usable coverage (most of
     the classed measurements moderate or better, all operators and months in the range together).
     Estimated discs of cell lists do not count: they say where a mast is, not what a phone gets."""
-    table = CoverageRollup.__table__
+    # Over all months the cells' totals hold the same classes in one row per cell and technology.
+    every = not first_period and not last_period
+    table = CoverageCellTotal.__table__ if every else CoverageRollup.__table__
     wanted = list(dict.fromkeys(cells))
     classes: dict[tuple[str, str], list[int]] = {}
     for start in range(0, len(wanted), 500):
         query = select(table.c.h3_cell, table.c.technology, table.c.classes).where(
-            table.c.h3_cell.in_(wanted[start:start + 500]), table.c.n > 0,
-            table.c.operator != ANY)
+            table.c.h3_cell.in_(wanted[start:start + 500]), table.c.n > 0)
+        if not every:
+            query = query.where(table.c.operator != ANY)
         if first_period:
             query = query.where(table.c.period >= first_period)
         if last_period:

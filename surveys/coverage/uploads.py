@@ -211,6 +211,7 @@ def import_upload(session: Session, partner: Partner, user: User | None, filenam
             "No valid row ({n} rows); nothing was stored. See the errors by line.").format(
             n=upload.rows)}, details=[_issue_json(i) for i in first_issues])
     rollups.write(session, upload.id, counter.drain(final=True))
+    rollups.add_to_totals(session, upload.id)
     session.flush()
     return UploadResult(upload, created=True)
 

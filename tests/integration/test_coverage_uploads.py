@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from surveys.coverage import rollups
 from surveys.coverage.classify import CLASSES
-from surveys.models import Commune, CoverageRollup, Measurement
+from surveys.models import Commune, CoverageCellTotal, CoverageRollup, Measurement
 from tests.factories import auth, make_partner, make_token, make_user
 
 DATA = Path(__file__).parents[1] / "data" / "coverage"
@@ -76,6 +76,14 @@ def summed_over_operators_and_months(detailed: dict) -> dict:  # type: ignore[ty
         operators[operator] = operators.get(operator, 0) + values[0] + values[1]
         every[key] = (n + values[0], estimated + values[1], classes, rsrp, down, up, operators)
     return every
+
+
+def totals_state(db) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    """The cells' totals in the shape of `summed_over_operators_and_months`."""
+    db.expire_all()
+    return {(t.h3_cell, rollups.ANY, t.technology, rollups.ANY, t.resolution):
+            (t.n, t.estimated, t.classes, t.rsrp, t.down, t.up, t.operators)
+            for t in db.scalars(select(CoverageCellTotal))}
 
 
 def error_rows(client, url, token, language=None):  # type: ignore[no-untyped-def]
@@ -143,6 +151,7 @@ def test_rollups_are_exact_and_delete_restores_them(client, db, partners):  # ty
     after_first = rollup_state(db)
     assert after_first == expected_rollups(db)
     assert rollup_state(db, every=True) == summed_over_operators_and_months(after_first)
+    assert totals_state(db) == summed_over_operators_and_months(after_first)
     # Base resolution 10: one count per stored measurement; every resolution holds the same total.
     for resolution in (7, 8, 9, 10):
         assert sum(v[0] for k, v in after_first.items() if k[4] == resolution) == 7
@@ -154,12 +163,14 @@ def test_rollups_are_exact_and_delete_restores_them(client, db, partners):  # ty
     only_second = rollup_state(db)
     assert only_second == expected_rollups(db)
     assert rollup_state(db, every=True) == summed_over_operators_and_months(only_second)
+    assert totals_state(db) == summed_over_operators_and_months(only_second)
     assert sum(v[0] for v in only_second.values()) == 2 * 4
     db.expire_all()
     assert db.scalar(select(func.count()).select_from(Measurement)) == 2
     assert client.delete(f"/api/v1/coverage/uploads/{second['id']}",
                          headers=auth(partners["vnpt"])).status_code == 204
     assert rollup_state(db) == {} and rollup_state(db, every=True) == {}
+    assert totals_state(db) == {}
 
 
 def test_rollups_written_in_many_flushes_are_still_exact(client, db, partners, monkeypatch):  # type: ignore[no-untyped-def]
@@ -178,9 +189,46 @@ def test_rollups_written_in_many_flushes_are_still_exact(client, db, partners, m
     assert state == expected_rollups(db)
     assert rows > len(state) + len(rollup_state(db, every=True))  # flushed in parts indeed
     assert rollup_state(db, every=True) == summed_over_operators_and_months(state)
+    assert totals_state(db) == summed_over_operators_and_months(state)
     assert client.delete(f"/api/v1/coverage/uploads/{first['id']}",
                          headers=auth(partners["viettel"])).status_code == 204
     assert rollup_state(db) == {} and rollup_state(db, every=True) == {}
+    assert totals_state(db) == {}
+
+
+def test_cell_totals_sum_uploads_that_cover_the_same_cells(client, db, partners):  # type: ignore[no-untyped-def]
+    """Two partners drive the same road: one total per cell and technology holds both uploads,
+    and deleting either leaves exactly the other's."""
+    original = (DATA / "cam-lo-drive.csv").read_text(encoding="utf-8")
+    # The same route a day later, through the VNPT lab's token: other content, the same cells.
+    later = original.replace("2026-11-18 ", "2026-11-19 ")
+    viettel = upload(client, partners["viettel"], "cam-lo-drive.csv").json
+    alone = totals_state(db)
+    vnpt = client.post("/api/v1/coverage/uploads", headers=auth(partners["vnpt"]),
+                       data={"file": (io.BytesIO(later.encode()), "cam-lo-day-2.csv")},
+                       content_type="multipart/form-data").json
+    assert vnpt["accepted"] == viettel["accepted"] == 7
+    both = totals_state(db)
+    assert set(both) == set(alone)  # the same cells: no second row for any of them
+    assert both == summed_over_operators_and_months(rollup_state(db))
+    assert all(both[key][0] == 2 * alone[key][0] for key in alone)
+    assert client.delete(f"/api/v1/coverage/uploads/{viettel['id']}",
+                         headers=auth(partners["viettel"])).status_code == 204
+    assert totals_state(db) == alone == summed_over_operators_and_months(rollup_state(db))
+    assert client.delete(f"/api/v1/coverage/uploads/{vnpt['id']}",
+                         headers=auth(partners["vnpt"])).status_code == 204
+    assert totals_state(db) == {} and rollup_state(db) == {}
+
+
+def test_rebuild_refills_the_cell_totals(client, db, partners, runner):  # type: ignore[no-untyped-def]
+    upload(client, partners["viettel"], "cam-lo-drive.csv")
+    before = totals_state(db)
+    db.execute(CoverageCellTotal.__table__.delete())
+    db.commit()
+    assert totals_state(db) == {}
+    result = runner.invoke(args=["coverage", "rebuild-rollups"])
+    assert result.exit_code == 0, result.output
+    assert totals_state(db) == before != {}
 
 
 def test_same_file_twice_stores_nothing_new(client, db, partners):  # type: ignore[no-untyped-def]
@@ -269,3 +317,39 @@ def test_rebuild_rollups_recomputes_the_same(client, runner, db, partners):  # t
     assert result.exit_code == 0, result.output
     assert "2 uploads" in result.output
     assert rollup_state(db) == before
+
+
+def test_concurrent_imports_of_the_same_cells_lose_no_count(client, db, partners, live_server):  # type: ignore[no-untyped-def]
+    """Four uploads of the same road ending at once: every total holds all four (on PostgreSQL
+    they take turns at the totals, whose read-merge-write would otherwise lose or clash)."""
+    import json
+    import threading
+    import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
+
+    original = (DATA / "cam-lo-drive.csv").read_text(encoding="utf-8")
+    upload(client, partners["viettel"], "cam-lo-drive.csv")
+    alone = totals_state(db)
+    barrier = threading.Barrier(4)
+
+    def send(day: int) -> int:
+        boundary = "phusong-test-boundary"
+        content = original.replace("2026-11-18 ", f"2026-11-{day:02d} ").encode()
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+                f"filename=\"day-{day}.csv\"\r\nContent-Type: text/csv\r\n\r\n").encode() \
+            + content + f"\r\n--{boundary}--\r\n".encode()
+        token = partners["viettel"] if day % 2 else partners["vnpt"]
+        request = urllib.request.Request(
+            f"{live_server}/api/v1/coverage/uploads", data=body, method="POST",
+            headers={"Content-Type": f"multipart/form-data; boundary={boundary}", **auth(token)})
+        barrier.wait()
+        with urllib.request.urlopen(request, timeout=120) as response:
+            assert json.loads(response.read())["accepted"] == 7
+            return response.status
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert list(pool.map(send, (10, 11, 12, 13))) == [201] * 4
+    totals = totals_state(db)
+    assert totals == summed_over_operators_and_months(rollup_state(db))
+    assert set(totals) == set(alone)
+    assert all(totals[key][0] == 5 * alone[key][0] for key in alone)

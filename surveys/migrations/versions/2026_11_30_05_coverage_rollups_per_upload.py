@@ -57,10 +57,13 @@ def upgrade() -> None:
 
     from sqlalchemy.orm import Session
 
-    from surveys.coverage.rollups import rebuild
+    from surveys.coverage.rollups import recount_upload
 
+    # Upload by upload rather than `rollups.rebuild`, which since 20261130_06 also fills a table
+    # that does not exist yet at this revision.
     session = Session(bind=op.get_bind())
-    rebuild(session)
+    for (upload_id,) in session.execute(sa.text("SELECT id FROM coverage_uploads ORDER BY id")):
+        recount_upload(session, upload_id)
     session.flush()
 
 
