@@ -2,8 +2,9 @@
 
 Cost follows the commune's area, never the number of raw measurements: the cells come from the
 commune's boundary (`h3.geo_to_cells`, a cell belongs when its centre lies inside; without a
-boundary, disks around the villages' centroids), and their rollup rows are read by primary key in
-chunks. Households are those `indicator_report.load_households` counts (accepted, consenting),
+boundary, disks around the villages' centroids), and their rows are read by cell in chunks: without
+filters the cells' totals (one row per cell and technology however many uploads), with an operator
+or period filter the uploads' detailed rollup rows. Households are those `indicator_report.load_households` counts (accepted, consenting),
 placed in cells by their GPS: at resolution 8 from the indicator rollups' households per cell
 (flat in the number of households), at other resolutions from the households themselves
 (`located_households` reads just the two answers it needs).
@@ -43,7 +44,7 @@ from surveys.indicator_report import Period
 from surveys.indicator_rollups import BASE_RESOLUTION as HOUSEHOLD_ROLLUP_RESOLUTION
 from surveys.indicator_rollups import COUNTED_OUT
 from surveys.indicators import NO_CELL
-from surveys.models import Commune, CoverageRollup, HouseholdCell, Submission, Village
+from surveys.models import Commune, CoverageCellTotal, CoverageRollup, HouseholdCell, Submission, Village
 from surveys.months import month_bounds
 
 GENERATIONS = ("2g", "3g", "4g", "5g")  # oldest first
@@ -76,7 +77,7 @@ def commune_cells(session: Session, commune: Commune, resolution: int) -> set[st
 
 
 def located_households(session: Session, commune_id: int, period: Period | None
-                       ) -> list[tuple[float, float, str | None]]:
+                       ) -> Iterable[tuple[float, float, str | None]]:
     """(lat, lon, mobile_best_technology) of the households `load_households` counts (accepted,
     consenting) that have a position. The two answers are read in the database: parsing every
     household's answers costs seconds at 100,000 households, this a tenth of that."""
@@ -89,7 +90,7 @@ def located_households(session: Session, commune_id: int, period: Period | None
     if period is not None:
         query = query.where(Submission.collected_at >= period.start,
                             Submission.collected_at < period.end)
-    return [(lat, lon, reported) for lat, lon, reported in session.execute(query)]
+    return session.connection().execute(query)  # type: ignore[return-value]  # streamed
 
 
 def month_range(first_period: str | None, last_period: str | None) -> Period | None:
@@ -124,9 +125,13 @@ class _Cell:
         if any(classes):
             for i, count in enumerate(classes):
                 self.classes[i] += count
-        for mine, theirs in ((self.rsrp, rsrp), (self.down, down), (self.up, up)):
-            for key, count in theirs.items():
-                mine[key] = mine.get(key, 0) + count
+        if not (self.rsrp or self.down or self.up):
+            # The cell's first row with histograms: being freshly parsed, they become the cell's.
+            self.rsrp, self.down, self.up = rsrp, down, up
+        else:
+            for mine, theirs in ((self.rsrp, rsrp), (self.down, down), (self.up, up)):
+                for key, count in theirs.items():
+                    mine[key] = mine.get(key, 0) + count
         tally = self.by_technology.setdefault(technology, [0, [0] * len(CLASSES), 0])
         tally[0] += n
         if technology in CLASSED:
@@ -162,32 +167,35 @@ def median_class(classes: list[int]) -> str | None:
 def _rollups(session: Session, cells: Iterable[str], *, technology: str | None,
              operator: str | None, first_period: str | None, last_period: str | None
              ) -> dict[str, _Cell]:
-    table = CoverageRollup.__table__
     found: dict[str, _Cell] = {}
     wanted = sorted(cells)
     technologies = (technology,) if technology else MAP_TECHNOLOGIES
-    # Without an operator or a period, the rows of all operators and months (one per cell and
-    # technology) hold the same sums as the detailed rows, at a fraction of the reading.
+    # Without an operator or a period, the cells' totals (one row per cell and technology over
+    # every upload) hold the same sums as the detailed rows, at a fraction of the reading.
     every = operator is None and not first_period and not last_period
+    table = CoverageCellTotal.__table__ if every else CoverageRollup.__table__
+    # Which operators: the totals count each operator's contributions, a detailed row is one's.
+    operators = cast(table.c.operators, Text) if every else table.c.operator
+    connection = session.connection()  # Core rows: the ORM's per-row work is not needed here
     for start in range(0, len(wanted), CHUNK):
-        # The four JSON columns as text, parsed in one json.loads per row: the JSON type's
+        # The JSON columns as text, parsed in one json.loads per row: the JSON type's
         # per-column decoding costs more than the merge at 50,000 rows.
         histograms = (cast(table.c[name], Text) for name in ("classes", "rsrp", "down", "up"))
-        query = select(table.c.h3_cell, table.c.operator, table.c.technology, table.c.n,
-                       table.c.estimated, cast(table.c.operators, Text), *histograms).where(
-            table.c.h3_cell.in_(wanted[start:start + CHUNK]), table.c.technology.in_(technologies),
-            table.c.operator == ANY if every else table.c.operator != ANY)
+        query = select(table.c.h3_cell, operators, table.c.technology, table.c.n,
+                       table.c.estimated, *histograms).where(
+            table.c.h3_cell.in_(wanted[start:start + CHUNK]), table.c.technology.in_(technologies))
+        if not every:
+            query = query.where(table.c.operator != ANY)
         if operator:
             query = query.where(table.c.operator == operator)
         if first_period:
             query = query.where(table.c.period >= first_period)
         if last_period:
             query = query.where(table.c.period <= last_period)
-        for cell, op, tech, n, estimated, *texts in session.execute(query):
-            operators, classes, rsrp, down, up = json.loads(
-                f"[{','.join(t or 'null' for t in texts)}]")
-            names = [name for name, count in (operators or {}).items() if count > 0] \
-                if op == ANY else [op]
+        for cell, who, tech, n, estimated, *texts in connection.execute(query):
+            classes, rsrp, down, up = json.loads(f"[{','.join(t or 'null' for t in texts)}]")
+            names = [name for name, count in json.loads(who).items() if count > 0] \
+                if every else [who]
             found.setdefault(cell, _Cell()).add(names, tech, n, estimated,
                                                 classes or [0] * len(CLASSES),
                                                 rsrp or {}, down or {}, up or {})
@@ -246,9 +254,10 @@ def commune_hexes(session: Session, commune: Commune, *, resolution: int = 8,
         counts, reaching = rolled_household_generations(session, commune.id, resolution,
                                                         first_period, last_period)
     else:
-        located = [(h3.latlng_to_cell(lat, lon, resolution), reported) for lat, lon, reported in
-                   located_households(session, commune.id, month_range(first_period, last_period))]
-        counts, reaching = _household_generations(located)
+        # Streamed: a list of 100,000 households costs more in garbage collection than in reading.
+        counts, reaching = _household_generations(
+            (h3.latlng_to_cell(lat, lon, resolution), reported) for lat, lon, reported in
+            located_households(session, commune.id, month_range(first_period, last_period)))
     cells = commune_cells(session, commune, resolution) | set(counts)
     measured = _rollups(session, cells, technology=technology, operator=operator,
                         first_period=first_period, last_period=last_period)
