@@ -5,12 +5,14 @@ Ours: `GET /api/v1/coverage/hexes` (resolution 8 and 10) and `GET /api/v1/indica
 the test client (parsing, access, the service, GeoJSON, ETag), and `commune_hexes` alone. Ceiling:
 one `SELECT h3_cell, COUNT(*), AVG(rsrp), AVG(down), AVG(up) … GROUP BY h3_cell` over the commune's
 raw measurements (resolution 10 only: SQL cannot group by a parent cell, and averages are cheaper
-than the medians we serve). Measured twice, at a tenth of the measurements and at all of them (the
-same households): the rollups' time must stay flat while the GROUP BY grows with the rows.
+than the medians we serve). Measured twice, at a tenth of the measurements (one upload) and at all
+of them (ten uploads of a tenth each, as months of drive tests come; the same households): the
+rollups' time must stay flat while the GROUP BY grows with the rows.
 
 BENCH_MAP_MEASUREMENTS (default 1,000,000) and BENCH_MAP_HOUSEHOLDS (default 100,000) set the sizes.
-Measurements are generated straight into the database with their rollups (ContributionCounter and
-apply, as an import does), not through the file import (bench/coverage_import.py times that).
+Measurements are generated straight into the database with their rollups (ContributionCounter,
+write and add_to_totals, as an import does), not through the file import
+(bench/coverage_import.py times that).
 """
 
 from __future__ import annotations
@@ -57,14 +59,20 @@ def _timed(action, repeat: int = REPEAT) -> tuple[float, object]:  # type: ignor
 
 
 def _measurements(app, rng: random.Random, start: int, count: int, commune_id: int,  # type: ignore[no-untyped-def]
-                  upload_id: int, sites: list[tuple[float, float]]) -> None:
-    """`count` drive-test measurements around the villages, with their rollups."""
+                  partner_id: int, sites: list[tuple[float, float]]) -> None:
+    """One upload of `count` drive-test measurements around the villages, with its rollups."""
     import h3
 
     from surveys.coverage import rollups
     from surveys.coverage.classify import signal_class
-    from surveys.models import Measurement
+    from surveys.models import CoverageUpload, Measurement
 
+    with app.extensions["phusong.sessionmaker"]() as session:
+        upload = CoverageUpload(partner_id=partner_id, filename=f"bench-{start}.csv",
+                                format="phusong-csv", content_sha256=f"{start:064d}")
+        session.add(upload)
+        session.commit()
+        upload_id = upload.id
     first = datetime(2026, 6, 1, tzinfo=UTC)
     counter = rollups.ContributionCounter()  # as an import: one counter per upload
     for offset in range(start, start + count, BATCH):
@@ -89,6 +97,8 @@ def _measurements(app, rng: random.Random, start: int, count: int, commune_id: i
             last = offset + BATCH >= start + count
             if last or len(counter) >= rollups.FLUSH_KEYS:
                 rollups.write(session, upload_id, counter.drain(final=last))
+            if last:
+                rollups.add_to_totals(session, upload_id)
             session.commit()
 
 
@@ -175,7 +185,7 @@ def main() -> int:
     from app import create_app
     from surveys import migrate
     from surveys.demo import commune_geometry, stored_boundary, village_sites
-    from surveys.models import CoverageUpload, Partner
+    from surveys.models import Partner
     from tests.factories import make_commune, make_token, make_user
 
     with tempfile.TemporaryDirectory() as tmpdir:
@@ -194,13 +204,10 @@ def main() -> int:
             partner = Partner(slug="viettel", name="Viettel")
             session.add(partner)
             session.flush()
-            upload = CoverageUpload(partner_id=partner.id, filename="bench.csv", format="phusong-csv",
-                                    content_sha256="0" * 64)
-            session.add(upload)
             staff = make_user(session, "bench-staff", role="staff", commune=commune)
             token = make_token(session, staff)
             session.commit()
-            commune_id, upload_id, staff_id = commune.id, upload.id, staff.id
+            commune_id, partner_id, staff_id = commune.id, partner.id, staff.id
             rng = random.Random(11)
             started = time.perf_counter()
             _households(app, rng, commune, staff_id)
@@ -208,12 +215,18 @@ def main() -> int:
         client = app.test_client()
         tenth = MEASUREMENTS // 10
         started = time.perf_counter()
-        _measurements(app, rng, 0, tenth, commune_id, upload_id, sites)
-        print(f"  {tenth:,} measurements and their rollups stored in {time.perf_counter() - started:.1f} s")
+        _measurements(app, rng, 0, tenth, commune_id, partner_id, sites)
+        print(f"  {tenth:,} measurements and their rollups stored in {time.perf_counter() - started:.1f} s"
+              f" (one upload)")
         small = _measure(app, client, token, commune_id, "a tenth")
         started = time.perf_counter()
-        _measurements(app, rng, tenth, MEASUREMENTS - tenth, commune_id, upload_id, sites)
-        print(f"  {MEASUREMENTS - tenth:,} more stored in {time.perf_counter() - started:.1f} s")
+        uploads = 0
+        for start in range(tenth, MEASUREMENTS, tenth):
+            _measurements(app, rng, start, min(tenth, MEASUREMENTS - start), commune_id,
+                          partner_id, sites)
+            uploads += 1
+        print(f"  {MEASUREMENTS - tenth:,} more stored in {time.perf_counter() - started:.1f} s "
+              f"({uploads} more uploads, as months of drive tests would come)")
         full = _measure(app, client, token, commune_id, "all")
         app.extensions["phusong.engine"].dispose()
     print(f"  growth from a tenth to all the rows: hexes r8 {full['hexes8'] / small['hexes8']:.2f}x, "
