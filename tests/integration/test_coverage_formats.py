@@ -15,7 +15,14 @@ from surveys.coverage.formats import detect
 from surveys.coverage.formats.ookla import tile_centre, tile_of
 from surveys.coverage.rollups import disc_cells
 from surveys.models import CoverageRollup, Measurement
-from tests.integration.test_coverage_uploads import error_rows, partners, rollup_state, upload
+from tests.integration.test_coverage_uploads import (
+    error_rows,
+    partners,
+    rollup_state,
+    summed_over_operators_and_months,
+    totals_state,
+    upload,
+)
 
 __all__ = ["partners"]  # the fixture, shared
 DATA = Path(__file__).parents[1] / "data" / "coverage"
@@ -76,10 +83,12 @@ def test_opencellid_discs_in_rollups_and_delete(client, db, partners):  # type: 
     assert all(h3.great_circle_distance((lat, lon), h3.cell_to_latlng(c), unit="m") <= 1200
                for c in res9)
     assert 30 <= len(res9) <= 60  # π·1.2² km² over 0.105 km² cells ≈ 43
+    # The discs reach the cells' totals as they reach the detailed rows, at every resolution.
+    assert totals_state(db) == summed_over_operators_and_months(state)
     from tests.factories import auth
     assert client.delete(f"/api/v1/coverage/uploads/{body['id']}",
                          headers=auth(partners["viettel"])).status_code == 204
-    assert rollup_state(db) == {}
+    assert rollup_state(db) == {} and totals_state(db) == {}
 
 
 def test_opencellid_with_header_and_crlf(client, db, partners):  # type: ignore[no-untyped-def]

@@ -117,3 +117,19 @@ def test_a_probe_that_stays_in_one_cell_is_counted_the_same() -> None:
     drained = dict(counter.drain(final=True))
     assert drained[(cell, "viettel", "4g", "2026-10")] == expected
     assert expected.n == 300 and sum(expected.classes) == 240 and sum(expected.down.values()) == 300
+
+
+def test_sums_of_totals_add_and_subtract_exactly() -> None:
+    """What a delete subtracts leaves no empty bin or operator behind, so the totals after a
+    delete equal those never added to (the integration tests compare whole tables)."""
+    base = rollups._parsed_sums(3, 1, ['[0,0,1,2,0]', '{"-50":2,"-45":1}', '{"20":3}', '{}',
+                                       '{"viettel":4}'])
+    upload = rollups._parsed_sums(2, 0, ['[0,0,0,2,0]', '{"-45":2}', '{"20":1,"21":1}', None,
+                                         '{"mobifone":2}'])
+    total = rollups._empty_sums()
+    rollups._add_sums(total, base, 1)
+    rollups._add_sums(total, upload, 1)
+    assert total == [5, 1, [0, 0, 1, 4, 0], {"-50": 2, "-45": 3}, {"20": 4, "21": 1}, {},
+                     {"viettel": 4, "mobifone": 2}]
+    rollups._add_sums(total, upload, -1)
+    assert total == base
