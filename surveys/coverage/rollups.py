@@ -5,7 +5,8 @@ speeds.
 Each upload writes rows of its own (insert only), and a cell's figures are the sum of its rows:
 histograms add, so readers merge the few rows a cell has, a median or percentile is read off the
 summed bins, and deleting an upload deletes its rows — exactly its contribution, without
-rescanning raw rows, locking or rewriting anyone else's rows. An upload has one row per key
+rescanning raw rows or rewriting anyone else's rows (only the cells' totals below are rewritten,
+once per import and per delete). An upload has one row per key
 except when its tallies outgrow memory (FLUSH_KEYS) and a base cell recurs after a flush.
 Precision: RSRP in 2 dB bins (a median within ±1 dB; classes are 10–20 dB wide); speeds in
 log-scale bins of 2^(1/4) (a median within about ±9 %).
