@@ -4,10 +4,11 @@ Cost follows the commune's area, never the number of raw measurements: the cells
 commune's boundary (`h3.geo_to_cells`, a cell belongs when its centre lies inside; without a
 boundary, disks around the villages' centroids), and their rows are read by cell in chunks: without
 filters the cells' totals (one row per cell and technology however many uploads), with an operator
-or period filter the uploads' detailed rollup rows. Households are those `indicator_report.load_households` counts (accepted, consenting),
-placed in cells by their GPS: at resolution 8 from the indicator rollups' households per cell
-(flat in the number of households), at other resolutions from the households themselves
-(`located_households` reads just the two answers it needs).
+or period filter the uploads' detailed rollup rows. Households are those
+`indicator_report.load_households` counts (accepted, consenting), placed in cells by their GPS: at
+resolution 8 from the indicator rollups' households per cell (flat in the number of households), at
+other resolutions from the households themselves (`located_households` reads just the two answers
+it needs).
 
 The rules (docs/maps.md):
 - `best_technology`: the highest generation with usable coverage in the cell. 4G/5G measurements
