@@ -414,10 +414,7 @@ def add_to_totals(session: Session, upload_id: int, *, sign: int = 1) -> int:
     cells' totals; return how many totals were written or removed. Call it once per upload, after
     its last `write` (an import at its end, within its transaction)."""
     connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        # Read-merge-write: two imports ending at once would each miss the other's sums. The
-        # lock lasts until commit, which follows at once.
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _TOTALS_LOCK})
+    _lock_totals(connection)
     table = CoverageRollup.__table__
     rows = connection.execute(
         select(table.c.h3_cell, table.c.technology, *_sums_columns(table))
@@ -441,11 +438,19 @@ def add_to_totals(session: Session, upload_id: int, *, sign: int = 1) -> int:
 
 def refill_totals(session: Session) -> int:
     """The cells' totals summed again from every upload's rows; return how many uploads."""
+    _lock_totals(session.connection())  # no import may add to what is being emptied
     session.execute(delete(CoverageCellTotal))
     uploads = session.scalars(select(CoverageUpload.id).order_by(CoverageUpload.id)).all()
     for upload_id in uploads:
         add_to_totals(session, upload_id)
     return len(uploads)
+
+
+def _lock_totals(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        # Read-merge-write: two imports ending at once would each miss the other's sums. The
+        # lock lasts until the transaction ends, which for an import follows at once.
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _TOTALS_LOCK})
 
 
 def _sums_columns(table: Table) -> list[ColumnElement[Any]]:
