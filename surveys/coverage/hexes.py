@@ -23,8 +23,9 @@ The rules (docs/maps.md):
 - `signal_class`: the median class of the classed measurements: the best class that at least half
   of them reach (so the class is usable exactly when most measurements are).
 - Medians of RSRP and speeds are read off the merged histograms (RSRP ±1 dB, speeds ±9 %). Without
-  a technology filter they mix 4G and 5G RSRP and every mobile technology's speeds; fixed
-  broadband tiles are not part of this mobile coverage map.
+  a technology filter they mix 4G and 5G RSRP (a value sent in `rsrp_dbm` on a 2G/3G row is stored
+  but is no RSRP, and stays out) and every mobile technology's speeds; fixed broadband tiles are not
+  part of this mobile coverage map.
 """
 
 from __future__ import annotations
@@ -126,13 +127,10 @@ class _Cell:
         if any(classes):
             for i, count in enumerate(classes):
                 self.classes[i] += count
-        if not (self.rsrp or self.down or self.up):
-            # The cell's first row with histograms: being freshly parsed, they become the cell's.
-            self.rsrp, self.down, self.up = rsrp, down, up
-        else:
-            for mine, theirs in ((self.rsrp, rsrp), (self.down, down), (self.up, up)):
-                for key, count in theirs.items():
-                    mine[key] = mine.get(key, 0) + count
+        if technology in CLASSED:  # RSRP exists on LTE and NR; a 2G/3G tool's value is not one
+            self.rsrp = _summed(self.rsrp, rsrp)
+        self.down = _summed(self.down, down)
+        self.up = _summed(self.up, up)
         tally = self.by_technology.setdefault(technology, [0, [0] * len(CLASSES), 0])
         tally[0] += n
         if technology in CLASSED:
@@ -150,6 +148,14 @@ class _Cell:
             good = sum(classes[_FIRST_USABLE_CLASS:])
             return good > 0 and 2 * good >= sum(classes)
         return 2 * tally[2] >= tally[0]
+
+
+def _summed(mine: dict[str, int], theirs: dict[str, int]) -> dict[str, int]:
+    if not mine:  # the cell's first: freshly parsed for this cell, so adopted rather than copied
+        return theirs
+    for key, count in theirs.items():
+        mine[key] = mine.get(key, 0) + count
+    return mine
 
 
 def median_class(classes: list[int]) -> str | None:

@@ -10,10 +10,11 @@ from datetime import UTC, datetime
 
 import h3
 import pytest
+from sqlalchemy import select
 
 from surveys.coverage.hexes import commune_hexes
 from surveys.coverage.uploads import import_upload
-from surveys.models import Commune, Target
+from surveys.models import Commune, Partner, Target
 from tests.factories import (
     auth,
     household_answers,
@@ -102,6 +103,22 @@ def test_hexes_counts_medians_and_best_technology(client, place):  # type: ignor
     assert polygon["type"] == "Polygon" and len(polygon["coordinates"][0]) == 7  # closed hexagon
     assert h3.latlng_to_cell(*reversed(polygon["coordinates"][0][0]), 8) in (
         cell(A), *h3.grid_ring(cell(A), 1))
+
+
+def test_median_rsrp_is_of_4g_and_5g_only(client, db, place):  # type: ignore[no-untyped-def]
+    """A 3G row's rsrp_dbm is not an RSRP (a tool may write RSCP there): it is stored as sent but
+    stays out of the cell's median RSRP, which is of LTE RSRP and NR SS-RSRP."""
+    partner = db.scalar(select(Partner))
+    result = import_upload(db, partner, None, "umts.csv", io.BytesIO(
+        (HEADER + "2026-11-18 08:03:10,16.7513,106.9532,viettel,3g,-50,5.0,1.0\n"
+                  "2026-11-18 08:03:40,16.7514,106.9533,viettel,3g,-52,4.0,1.0\n").encode()),
+        format_name=None, now=datetime(2026, 11, 30, tzinfo=UTC))
+    assert result.upload.accepted == 2
+    db.commit()
+    a = hexes(client, place["staff"])[cell(A)]["properties"]
+    assert a["n"] == 6 and a["median_rsrp_dbm"] == -97.0  # as without the 3G rows
+    assert hexes(client, place["staff"], technology="4g")[cell(A)]["properties"][
+        "median_rsrp_dbm"] == -97.0
 
 
 def test_hexes_filters(client, place):  # type: ignore[no-untyped-def]
