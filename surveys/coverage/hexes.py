@@ -30,18 +30,17 @@ The rules (docs/maps.md):
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 import h3
-from sqlalchemy import Text, cast, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from surveys.coverage.classify import CLASSES, USABLE
-from surveys.coverage.rollups import ANY, median_of, speed_bin
+from surveys.coverage.rollups import ANY, median_of, parsed_sums, speed_bin, sums_columns
 from surveys.indicator_report import Period
 from surveys.indicator_rollups import BASE_RESOLUTION as HOUSEHOLD_ROLLUP_RESOLUTION
 from surveys.indicator_rollups import COUNTED_OUT
@@ -182,14 +181,10 @@ def _rollups(session: Session, cells: Iterable[str], *, technology: str | None,
     every = operator is None and not first_period and not last_period
     table = CoverageCellTotal.__table__ if every else CoverageRollup.__table__
     # Which operators: the totals count each operator's contributions, a detailed row is one's.
-    operators = cast(table.c.operators, Text) if every else table.c.operator
+    which = [] if every else [table.c.operator]
     connection = session.connection()  # Core rows: the ORM's per-row work is not needed here
     for start in range(0, len(wanted), CHUNK):
-        # The JSON columns as text, parsed in one json.loads per row: the JSON type's
-        # per-column decoding costs more than the merge at 50,000 rows.
-        histograms = (cast(table.c[name], Text) for name in ("classes", "rsrp", "down", "up"))
-        query = select(table.c.h3_cell, operators, table.c.technology, table.c.n,
-                       table.c.estimated, *histograms).where(
+        query = select(table.c.h3_cell, table.c.technology, *which, *sums_columns(table)).where(
             table.c.h3_cell.in_(wanted[start:start + CHUNK]), table.c.technology.in_(technologies))
         if not every:
             query = query.where(table.c.operator != ANY)
@@ -199,13 +194,11 @@ def _rollups(session: Session, cells: Iterable[str], *, technology: str | None,
             query = query.where(table.c.period >= first_period)
         if last_period:
             query = query.where(table.c.period <= last_period)
-        for cell, who, tech, n, estimated, *texts in connection.execute(query):
-            classes, rsrp, down, up = json.loads(f"[{','.join(t or 'null' for t in texts)}]")
-            names = [name for name, count in json.loads(who).items() if count > 0] \
-                if every else [who]
-            found.setdefault(cell, _Cell()).add(names, tech, n, estimated,
-                                                classes or [0] * len(CLASSES),
-                                                rsrp or {}, down or {}, up or {})
+        for cell, tech, *row in connection.execute(query):
+            who = None if every else row.pop(0)
+            n, estimated, classes, rsrp, down, up, operators = parsed_sums(row[0], row[1], row[2:])
+            names = [name for name, count in operators.items() if count > 0] if every else [who]
+            found.setdefault(cell, _Cell()).add(names, tech, n, estimated, classes, rsrp, down, up)
     return found
 
 

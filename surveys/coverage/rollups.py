@@ -417,7 +417,7 @@ def add_to_totals(session: Session, upload_id: int, *, sign: int = 1) -> int:
     _lock_totals(connection)
     table = CoverageRollup.__table__
     rows = connection.execute(
-        select(table.c.h3_cell, table.c.technology, *_sums_columns(table))
+        select(table.c.h3_cell, table.c.technology, *sums_columns(table))
         # ANY as a literal, so that SQLite sees the partial index `ix_coverage_rollups_every`
         # serves the query: in that index's order, without a sort of the rows.
         .where(table.c.upload_id == upload_id, table.c.operator == literal_column(f"'{ANY}'"))
@@ -430,7 +430,7 @@ def add_to_totals(session: Session, upload_id: int, *, sign: int = 1) -> int:
         if len(changes) >= _TOTALS_CHUNK and key not in changes:
             written += _apply_totals(connection, changes, sign)
             changes = {}
-        _add_sums(changes.setdefault(key, _empty_sums()), _parsed_sums(n, estimated, texts), 1)
+        _add_sums(changes.setdefault(key, _empty_sums()), parsed_sums(n, estimated, texts), 1)
     if changes:
         written += _apply_totals(connection, changes, sign)
     return written
@@ -453,8 +453,8 @@ def _lock_totals(connection: Connection) -> None:
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _TOTALS_LOCK})
 
 
-def _sums_columns(table: Table) -> list[ColumnElement[Any]]:
-    """What `_parsed_sums` reads, the JSON as text: one json.loads per row costs less than the
+def sums_columns(table: Table) -> list[ColumnElement[Any]]:
+    """What `parsed_sums` reads, the JSON as text: one json.loads per row costs less than the
     JSON type's decoding of each column."""
     return [table.c.n, table.c.estimated,
             *(cast(table.c[name], Text) for name in ("classes", "rsrp", "down", "up", "operators"))]
@@ -464,7 +464,9 @@ def _empty_sums() -> _Sums:
     return [0, 0, [0] * len(CLASSES), {}, {}, {}, {}]
 
 
-def _parsed_sums(n: int, estimated: int, texts: list[str | None]) -> _Sums:
+def parsed_sums(n: int, estimated: int, texts: list[str | None]) -> _Sums:
+    """n, estimated, classes, rsrp, down, up, operators of a rollup or total row read with
+    `sums_columns` (operators empty on the detailed rows)."""
     classes, rsrp, down, up, operators = json.loads(f"[{','.join(t or 'null' for t in texts)}]")
     return [n, estimated, classes or [0] * len(CLASSES), rsrp or {}, down or {}, up or {},
             operators or {}]
@@ -490,10 +492,10 @@ def _apply_totals(connection: Connection, changes: dict[tuple[str, str], _Sums],
     stored: dict[tuple[str, str], _Sums] = {}
     for start in range(0, len(cells), 500):
         for cell, technology, n, estimated, *texts in connection.execute(
-                select(table.c.h3_cell, table.c.technology, *_sums_columns(table))
+                select(table.c.h3_cell, table.c.technology, *sums_columns(table))
                 .where(table.c.h3_cell.in_(cells[start:start + 500]))):
             if (cell, technology) in changes:
-                stored[(cell, technology)] = _parsed_sums(n, estimated, texts)
+                stored[(cell, technology)] = parsed_sums(n, estimated, texts)
     marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     if stored:
         connection.exec_driver_sql(

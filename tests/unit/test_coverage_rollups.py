@@ -122,9 +122,9 @@ def test_a_probe_that_stays_in_one_cell_is_counted_the_same() -> None:
 def test_sums_of_totals_add_and_subtract_exactly() -> None:
     """What a delete subtracts leaves no empty bin or operator behind, so the totals after a
     delete equal those never added to (the integration tests compare whole tables)."""
-    base = rollups._parsed_sums(3, 1, ['[0,0,1,2,0]', '{"-50":2,"-45":1}', '{"20":3}', '{}',
+    base = rollups.parsed_sums(3, 1, ['[0,0,1,2,0]', '{"-50":2,"-45":1}', '{"20":3}', '{}',
                                        '{"viettel":4}'])
-    upload = rollups._parsed_sums(2, 0, ['[0,0,0,2,0]', '{"-45":2}', '{"20":1,"21":1}', None,
+    upload = rollups.parsed_sums(2, 0, ['[0,0,0,2,0]', '{"-45":2}', '{"20":1,"21":1}', None,
                                          '{"mobifone":2}'])
     total = rollups._empty_sums()
     rollups._add_sums(total, base, 1)
