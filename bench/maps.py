@@ -11,7 +11,7 @@ rollups' time must stay flat while the GROUP BY grows with the rows.
 
 BENCH_MAP_MEASUREMENTS (default 1,000,000) and BENCH_MAP_HOUSEHOLDS (default 100,000) set the sizes.
 Measurements are generated straight into the database with their rollups (ContributionCounter,
-write and add_to_totals, as an import does), not through the file import
+write and finish_upload, as an import does), not through the file import
 (bench/coverage_import.py times that).
 """
 
@@ -95,10 +95,10 @@ def _measurements(app, rng: random.Random, start: int, count: int, commune_id: i
         with app.extensions["phusong.sessionmaker"]() as session:
             session.execute(insert(Measurement), rows)
             last = offset + BATCH >= start + count
-            if last or len(counter) >= rollups.FLUSH_KEYS:
-                rollups.write(session, upload_id, counter.drain(final=last))
             if last:
-                rollups.add_to_totals(session, upload_id)
+                rollups.finish_upload(session, upload_id, counter)
+            elif len(counter) >= rollups.FLUSH_KEYS:
+                rollups.write(session, upload_id, counter.drain())
             session.commit()
 
 

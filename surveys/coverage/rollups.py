@@ -370,6 +370,14 @@ def write(session: Session, upload_id: int, tallies: Iterable[tuple[Key, Tally]]
     return written
 
 
+def finish_upload(session: Session, upload_id: int, counter: ContributionCounter) -> int:
+    """How an import ends: the counter's last tallies written, then the upload summed into the
+    cells' totals (without which an unfiltered map would not see it); return the rows written."""
+    written = write(session, upload_id, counter.drain(final=True))
+    add_to_totals(session, upload_id)
+    return written
+
+
 def _counts_json(bins: dict[int, int]) -> str:
     # The same text as json.dumps for a histogram's integer bins, at a third of its cost: the
     # import writes three per rollup row.

@@ -210,8 +210,7 @@ def import_upload(session: Session, partner: Partner, user: User | None, filenam
             "Không dòng nào hợp lệ ({n} dòng); không lưu gì. Xem lỗi từng dòng.",
             "No valid row ({n} rows); nothing was stored. See the errors by line.").format(
             n=upload.rows)}, details=[_issue_json(i) for i in first_issues])
-    rollups.write(session, upload.id, counter.drain(final=True))
-    rollups.add_to_totals(session, upload.id)
+    rollups.finish_upload(session, upload.id, counter)
     session.flush()
     return UploadResult(upload, created=True)
 

@@ -48,9 +48,7 @@ def surveyed(app, client, db):  # type: ignore[no-untyped-def]
     for rsrp in (-100, -90, -90, -90, -90):
         counter.add(there, "viettel", "4g", datetime(2026, 5, 10, tzinfo=UTC),
                     signal_class("4g", rsrp), rsrp, None, None)
-    upload_id = make_upload(db).id
-    rollups.write(db, upload_id, counter.drain(final=True))
-    rollups.add_to_totals(db, upload_id)
+    rollups.finish_upload(db, make_upload(db).id, counter)
     db.commit()
     ids = []
     # exactly the minimum in thon-1 (HERE), one fewer in thon-2 (THERE), one in thon-3 (HERE)
