@@ -60,11 +60,16 @@ def conflict_insert(session: Session, table: Any) -> Any:
     return {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect](table)
 
 
+def driver_marker(dialect: Any) -> str:
+    """The driver's own positional parameter: `?` for sqlite3, `%s` for psycopg."""
+    return "?" if dialect.paramstyle == "qmark" else "%s"
+
+
 def driver_insert_sql(dialect: Any, table: str, columns: Sequence[str], suffix: str = "") -> str:
     """An INSERT of positional parameters for the driver's own executemany: the hot paths of an
     import (measurements, rollups) skip the statement machinery, whose per-row cost is more than
     the database's."""
-    marker = "?" if dialect.paramstyle == "qmark" else "%s"
+    marker = driver_marker(dialect)
     return (f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
             f"({', '.join([marker] * len(columns))}){suffix}")
 

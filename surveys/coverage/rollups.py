@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 
 from surveys.coverage.classify import CLASSES
 from surveys.coverage.spatial import BASE_RESOLUTION, ROLLUP_RESOLUTIONS
-from surveys.db import driver_insert_sql
+from surveys.db import driver_insert_sql, driver_marker
 from surveys.models import CoverageCellTotal, CoverageRollup, CoverageUpload, Measurement
 from surveys.months import month_of
 
@@ -417,10 +417,10 @@ _TOTAL_COLUMNS = ("h3_cell", "technology", "resolution", "n", "estimated", "clas
 _Sums = list
 
 
-def add_to_totals(session: Session, upload_id: int, *, sign: int = 1) -> int:
+def add_to_totals(session: Session, upload_id: int, *, sign: int = 1) -> None:
     """Add (sign 1) or subtract (sign -1) an upload's rows of all operators and months to the
-    cells' totals; return how many totals were written or removed. Call it once per upload, after
-    its last `write` (an import at its end, within its transaction)."""
+    cells' totals. Call it once per upload, after its last `write` (an import at its end, within
+    its transaction: `finish_upload`)."""
     connection = session.connection()
     _lock_totals(connection)
     table = CoverageRollup.__table__
@@ -432,26 +432,23 @@ def add_to_totals(session: Session, upload_id: int, *, sign: int = 1) -> int:
         .order_by(table.c.h3_cell, table.c.technology)
         .execution_options(yield_per=_TOTALS_CHUNK))
     changes: dict[tuple[str, str], _Sums] = {}
-    written = 0
     for cell, technology, n, estimated, *texts in rows:
         key = (cell, technology)
         if len(changes) >= _TOTALS_CHUNK and key not in changes:
-            written += _apply_totals(connection, changes, sign)
+            _apply_totals(connection, changes, sign)
             changes = {}
         _add_sums(changes.setdefault(key, _empty_sums()), parsed_sums(n, estimated, texts), 1)
     if changes:
-        written += _apply_totals(connection, changes, sign)
-    return written
+        _apply_totals(connection, changes, sign)
 
 
-def refill_totals(session: Session) -> int:
-    """The cells' totals summed again from every upload's rows; return how many uploads."""
+def refill_totals(session: Session) -> None:
+    """The cells' totals summed again from every upload's rows."""
     _lock_totals(session.connection())  # no import may add to what is being emptied
     session.execute(delete(CoverageCellTotal))
     uploads = session.scalars(select(CoverageUpload.id).order_by(CoverageUpload.id)).all()
     for upload_id in uploads:
         add_to_totals(session, upload_id)
-    return len(uploads)
 
 
 def _lock_totals(connection: Connection) -> None:
@@ -494,7 +491,7 @@ def _add_sums(into: _Sums, other: _Sums, sign: int) -> None:
 
 
 def _apply_totals(connection: Connection, changes: dict[tuple[str, str], _Sums],
-                  sign: int) -> int:
+                  sign: int) -> None:
     table = CoverageCellTotal.__table__
     cells = sorted({cell for cell, _ in changes})
     stored: dict[tuple[str, str], _Sums] = {}
@@ -504,7 +501,7 @@ def _apply_totals(connection: Connection, changes: dict[tuple[str, str], _Sums],
                 .where(table.c.h3_cell.in_(cells[start:start + 500]))):
             if (cell, technology) in changes:
                 stored[(cell, technology)] = parsed_sums(n, estimated, texts)
-    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    marker = driver_marker(connection.dialect)
     if stored:
         connection.exec_driver_sql(
             f"DELETE FROM {table.name} WHERE h3_cell = {marker} AND technology = {marker}",
@@ -521,7 +518,6 @@ def _apply_totals(connection: Connection, changes: dict[tuple[str, str], _Sums],
     if inserts:
         connection.exec_driver_sql(
             driver_insert_sql(connection.dialect, table.name, _TOTAL_COLUMNS), inserts)
-    return len(set(stored) | {(row[0], row[1]) for row in inserts})
 
 
 def usable_cells(session: Session, cells: Iterable[str], *, first_period: str | None = None,
