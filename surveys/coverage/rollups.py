@@ -493,14 +493,13 @@ def _add_sums(into: _Sums, other: _Sums, sign: int) -> None:
 def _apply_totals(connection: Connection, changes: dict[tuple[str, str], _Sums],
                   sign: int) -> None:
     table = CoverageCellTotal.__table__
-    cells = sorted({cell for cell, _ in changes})
     stored: dict[tuple[str, str], _Sums] = {}
-    for start in range(0, len(cells), 500):
-        for cell, technology, n, estimated, *texts in connection.execute(
-                select(table.c.h3_cell, table.c.technology, *sums_columns(table))
-                .where(table.c.h3_cell.in_(cells[start:start + 500]))):
-            if (cell, technology) in changes:
-                stored[(cell, technology)] = parsed_sums(n, estimated, texts)
+    # At most _TOTALS_CHUNK cells: one query.
+    for cell, technology, n, estimated, *texts in connection.execute(
+            select(table.c.h3_cell, table.c.technology, *sums_columns(table))
+            .where(table.c.h3_cell.in_({cell for cell, _ in changes}))):
+        if (cell, technology) in changes:
+            stored[(cell, technology)] = parsed_sums(n, estimated, texts)
     marker = driver_marker(connection.dialect)
     if stored:
         connection.exec_driver_sql(
