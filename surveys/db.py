@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import random
+import sqlite3
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import JSON, MetaData, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 if TYPE_CHECKING:
@@ -72,6 +76,43 @@ def driver_insert_sql(dialect: Any, table: str, columns: Sequence[str], suffix: 
     marker = driver_marker(dialect)
     return (f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
             f"({', '.join([marker] * len(columns))}){suffix}")
+
+
+# PostgreSQL's serialization_failure and deadlock_detected: the transaction was aborted as a whole
+# and the same work can simply run again.
+TRANSIENT_SQLSTATES = frozenset({"40001", "40P01"})
+RETRY_ATTEMPTS = 4
+RETRY_BASE_SECONDS = 0.02
+T = TypeVar("T")
+
+
+def is_transient(error: DBAPIError) -> bool:
+    """A failure of the moment, not of the work: an aborted transaction, or SQLite still locked
+    after its busy timeout."""
+    original = error.orig
+    if getattr(original, "sqlstate", None) in TRANSIENT_SQLSTATES:
+        return True
+    return isinstance(original, sqlite3.OperationalError) and "locked" in str(original)
+
+
+def run_in_transaction(session: Session, work: Callable[[], T], *,
+                       attempts: int = RETRY_ATTEMPTS) -> T:
+    """Run `work` and commit, once. If the database aborts the transaction for a reason of the
+    moment (a deadlock, a serialization failure) roll back and run it again, a bounded number of
+    times with a random (jittered) pause that doubles each time, so colliding writers spread out
+    instead of colliding again. The write path is designed not to get there (the rollups are
+    upserts in key order); this is the net under it, so a client never sees a 500 for it."""
+    for attempt in range(attempts):
+        try:
+            result = work()
+            session.commit()
+            return result
+        except DBAPIError as error:
+            session.rollback()
+            if not is_transient(error) or attempt == attempts - 1:
+                raise
+            time.sleep(random.uniform(0, RETRY_BASE_SECONDS * 2 ** attempt))
+    raise AssertionError("unreachable")
 
 
 def init_app(app: Flask) -> None:

@@ -5,9 +5,11 @@ Every household indicator is a stratified ratio whose estimate and variance foll
 moments (n, Σy, Σx, Σy², Σx², Σxy, n with x > 0: surveys/indicators.py); moments add up, so a
 period's are the sum of its months'. The village and area indicators need, per H3 cell, the
 households and how many have 4G-or-better and 5G at home; counts at resolution 8 sum exactly to
-any coarser cell. Both are kept in step with the submissions by `refresh`, which recomputes one
-(village, month) group from its households — called whenever a submission is stored, reviewed or
-superseded, in the same transaction — so a number never depends on the order of events.
+any coarser cell. Both are kept in step with the submissions incrementally: storing, reviewing,
+correcting or locating a household adds its contribution and subtracts the one it replaces (`apply`,
+in the same transaction), so the cost of one household is a few rows however many are stored, and
+`rebuild` (`flask --app app indicators rebuild`) recomputes everything to the same numbers
+(docs/indicators.md, "How the rollups stay exact").
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, text, tuple_
 from sqlalchemy.orm import Session
 
+from surveys.db import conflict_insert
 from surveys.indicators import (
     CATALOGUE,
     NO_CELL,
@@ -34,7 +37,7 @@ from surveys.indicators import (
     estimate_villages_from_counts,
 )
 from surveys.models import HouseholdCell, IndicatorMoments, Submission
-from surveys.months import month_bounds, month_of
+from surveys.months import month_of
 
 # Households are counted per H3 cell of resolution 8 (about 0.74 km²): a village's households fall
 # in a handful of cells, so the rows follow villages and months, not households. Area indicators at
@@ -146,22 +149,89 @@ def _write(session: Session, commune_id: int, village_id: int, period: str,
         session.execute(insert(HouseholdCell), cells)
 
 
-def refresh(session: Session, commune_id: int, village_id: int, when: datetime) -> None:
-    """Recompute the group (village, month of `when`) from its counted households."""
-    period = month_of(when)
-    session.execute(delete(IndicatorMoments).where(IndicatorMoments.village_id == village_id,
-                                                   IndicatorMoments.period == period))
-    session.execute(delete(HouseholdCell).where(HouseholdCell.village_id == village_id,
-                                                HouseholdCell.period == period))
-    start, end = month_bounds(period)
-    households = [h for _c, _v, _w, h in _counted(session, village_id=village_id, start=start,
-                                                  end=end)]
-    if households:
-        _write(session, commune_id, village_id, period, summarize(households))
+@dataclass(frozen=True)
+class Counted:
+    """A household as the rollups count it: its group (commune, village, month) and answers."""
+
+    commune_id: int
+    period: str
+    household: Household
+
+
+def counted(submission: Submission) -> Counted | None:
+    """What this submission adds to the rollups as it stands now (None: it does not count)."""
+    if submission.survey != "household" or submission.review_status in COUNTED_OUT or \
+            (submission.answers or {}).get("consent") != "yes":
+        return None
+    return Counted(submission.commune_id, month_of(submission.collected_at),
+                   Household(submission.village_id, submission.answers, submission.lat,
+                             submission.lon))
+
+
+def apply(session: Session, *, removed: Iterable[Counted | None] = (),
+          added: Iterable[Counted | None] = ()) -> None:
+    """Subtract what `removed` households contributed and add what `added` ones do, as atomic
+    upserts (`count = count + excluded.count`), so the cost is a few rows whatever the village
+    holds. Rows are written in key order, moments before cells: two transactions touching the same
+    rows lock them in the same order and never deadlock, and a new key inserted by two at once is
+    one insert and one update, never a key violation. Call it last in the transaction, just before
+    the commit, so the rows stay locked for as short a time as possible. Moments are sums of whole
+    numbers, exact in floating point, so adding and subtracting give exactly what a rebuild does;
+    a row brought back to zero is deleted, as a rebuild would not write it."""
+    moments: dict[tuple[int, str, str], list[float]] = {}
+    cells: dict[tuple[int, str, str], list[int]] = {}
+    communes: dict[int, int] = {}
+    for sign, items in ((-1, removed), (1, added)):
+        for item in items:
+            if item is None:
+                continue
+            village = item.household.village_id
+            communes[village] = item.commune_id
+            summary = summarize([item.household])
+            for code, by_village in summary.moments.items():
+                total = moments.setdefault((village, item.period, code), [0.0] * 7)
+                for i, value in enumerate(by_village[village]):
+                    total[i] += sign * value
+            for (_village, cell), counts in summary.cells.items():
+                total_counts = cells.setdefault((village, item.period, cell), [0] * 5)
+                for i, value in enumerate(counts):
+                    total_counts[i] += sign * value
+    _upsert(session, IndicatorMoments, ("village_id", "period", "code"), MOMENT_COLUMNS,
+            moments, communes)
+    _upsert(session, HouseholdCell, ("village_id", "period", "h3_cell"), CELL_COLUMNS,
+            cells, communes)
+
+
+def _upsert(session: Session, model: type[IndicatorMoments] | type[HouseholdCell],
+            key_names: tuple[str, str, str], value_names: tuple[str, ...],
+            deltas: Mapping[tuple[int, str, str], list[float] | list[int]],
+            communes: Mapping[int, int]) -> None:
+    changed = sorted(key for key, values in deltas.items() if any(values))
+    if not changed:
+        return
+    table = model.__table__
+    statement = conflict_insert(session, model).values([
+        {**dict(zip(key_names, key, strict=True)), "commune_id": communes[key[0]],
+         **dict(zip(value_names, deltas[key], strict=True))} for key in changed])
+    session.execute(statement.on_conflict_do_update(
+        index_elements=list(key_names),
+        set_={name: table.c[name] + statement.excluded[name] for name in value_names}))
+    emptied = [key for key in changed if deltas[key][0] < 0]
+    if emptied:
+        first = table.c[value_names[0]]
+        session.execute(delete(table).where(
+            tuple_(*(table.c[name] for name in key_names)).in_(emptied), first <= 0))
 
 
 def rebuild(session: Session, commune_id: int | None = None) -> int:
-    """Recompute every group (of one commune, or all); return the households counted."""
+    """Recompute every group (of one commune, or all); return the households counted.
+
+    On PostgreSQL the rollup tables are locked against writers (readers go on) until the caller
+    commits: a household stored meanwhile waits and then adds its contribution to the rebuilt
+    rows, instead of adding it to rows about to be replaced. SQLite's single writer does the same.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("LOCK TABLE indicator_moments, household_cells IN EXCLUSIVE MODE"))
     for model in (IndicatorMoments, HouseholdCell):
         query = delete(model)
         if commune_id is not None:
@@ -221,14 +291,3 @@ def _load(session: Session, commune_id: int, village_id: int | None, first: str 
             for i, value in enumerate(values):
                 total[i] += value
     return result
-
-
-def refresh_for(session: Session, *submissions: Submission | None) -> None:
-    """Refresh the groups of these submissions (each once): after one is stored, reviewed or
-    superseded. The session is flushed first so the recount sees the change."""
-    session.flush()
-    groups = {(s.commune_id, s.village_id, month_of(s.collected_at))
-              for s in submissions if s is not None and s.survey == "household"}
-    for commune_id, village_id, period in groups:
-        start, _end = month_bounds(period)
-        refresh(session, commune_id, village_id, start + timedelta(days=1))

@@ -21,9 +21,10 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from surveys.db import Base, JSONType
+from surveys.household_codes import boundary_fingerprint, household_key_default
 
 
 def utcnow() -> datetime:
@@ -67,8 +68,16 @@ class Commune(Base):
     province: Mapped[str] = mapped_column(String(200))
     admin_code: Mapped[str | None] = mapped_column(String(16))
     boundary: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    # The boundary's fingerprint, set whenever the boundary is: the quality flags keep the parsed
+    # geometry in memory and know from this small column, read with the village, that it is current.
+    boundary_hash: Mapped[str | None] = mapped_column(String(64))
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @validates("boundary")
+    def _fingerprint(self, _key: str, boundary: dict[str, Any] | None) -> dict[str, Any] | None:
+        self.boundary_hash = boundary_fingerprint(boundary)
+        return boundary
 
     villages: Mapped[list[Village]] = relationship(
         back_populates="commune", order_by="Village.name", cascade="all, delete-orphan"
@@ -95,9 +104,15 @@ class Village(Base):
     population: Mapped[int | None] = mapped_column(Integer)
     counts_year: Mapped[int | None] = mapped_column(Integer)  # the year the counts refer to
     boundary: Mapped[dict[str, Any] | None] = mapped_column(JSONType, deferred=True)  # GeoJSON
+    boundary_hash: Mapped[str | None] = mapped_column(String(64))  # as Commune.boundary_hash
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
 
     commune: Mapped[Commune] = relationship(back_populates="villages")
+
+    @validates("boundary")
+    def _fingerprint(self, _key: str, boundary: dict[str, Any] | None) -> dict[str, Any] | None:
+        self.boundary_hash = boundary_fingerprint(boundary)
+        return boundary
 
 
 class Partner(Base):
@@ -166,6 +181,10 @@ class Submission(Base):
     """One household's answers, stored exactly once per device-made instance_id."""
 
     __tablename__ = "submissions"
+    # The quality flags' neighbour look-ups: the same household code, or a few metres around,
+    # in one village — an index walk, however many households the village already has.
+    __table_args__ = (Index("ix_submissions_village_household_key", "village_id", "household_key"),
+                      Index("ix_submissions_village_lat", "village_id", "lat"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[str] = mapped_column(String(64), unique=True)
@@ -182,6 +201,9 @@ class Submission(Base):
     location_source: Mapped[str] = mapped_column(String(16))
     answers: Mapped[dict[str, Any]] = mapped_column(JSONType)
     content_hash: Mapped[str] = mapped_column(String(64))
+    # The household code normalised (surveys/household_codes.py), for an indexed duplicate look-up;
+    # filled from the answers by default, so every way of inserting a submission sets it.
+    household_key: Mapped[str | None] = mapped_column(String(64), default=household_key_default)
     review_status: Mapped[str] = mapped_column(String(16), default="received")
     # When the form was opened on the phone (for the too_fast flag); None from older clients.
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

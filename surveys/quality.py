@@ -25,26 +25,29 @@ details: what the flag rests on, so a reviewer sees *why* without recomputing an
   survey round (the round running when it arrived, else the latest one that had started).
 
 `evaluate()` is pure (a submission's values and a `Context` in, flags out); `load_context()` reads
-what it needs from the database; `flag_submission()` does both and stores the result. Never imports
-Flask; never commits.
+what it needs from the database in two indexed queries, whatever the village already holds, with the
+boundaries parsed once per process (surveys/geometries.py); `compute_flags()` does both, before the
+submission is stored. Never imports Flask; never commits.
 """
 
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from geopy.distance import geodesic
-from shapely.geometry import Point, shape
+from shapely.geometry import Point
 from shapely.ops import nearest_points
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from surveys import geometries
+from surveys.geometries import Area
+from surveys.household_codes import normalise_code
 from surveys.models import Commune, Submission, SurveyRound, Village
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -100,8 +103,8 @@ class RoundInfo:
 class Context:
     """What the rules need besides the submission itself."""
 
-    commune_boundary: dict[str, Any] | None = None
-    village_boundary: dict[str, Any] | None = None
+    commune_area: Area | None = None
+    village_area: Area | None = None
     village_centroid: tuple[float, float] | None = None
     neighbours: list[Neighbour] = field(default_factory=list)
     rounds: list[RoundInfo] = field(default_factory=list)
@@ -144,9 +147,9 @@ def gps_rules(v: Values, limits: QualityLimits) -> Flags:
 
 
 def outside_commune(v: Values, context: Context) -> Flags:
-    if not _has_location(v) or not context.commune_boundary:
+    if not _has_location(v) or context.commune_area is None:
         return {}
-    if shape(context.commune_boundary).covers(Point(v.lon, v.lat)):
+    if context.commune_area.covers(Point(v.lon, v.lat)):
         return {}
     return {"outside_commune": {"lat": v.lat, "lon": v.lon}}
 
@@ -154,11 +157,10 @@ def outside_commune(v: Values, context: Context) -> Flags:
 def village_distance_km(lat: float, lon: float, context: Context) -> tuple[float, str] | None:
     """Geodesic km from a point to the village (its boundary if stored, else its centroid)."""
     point = Point(lon, lat)
-    if context.village_boundary:
-        polygon = shape(context.village_boundary)
-        if polygon.covers(point):
+    if context.village_area is not None:
+        if context.village_area.covers(point):
             return 0.0, "boundary"
-        nearest = nearest_points(polygon, point)[0]
+        nearest = nearest_points(context.village_area.geometry, point)[0]
         return geodesic((lat, lon), (nearest.y, nearest.x)).km, "boundary"
     if context.village_centroid is not None:
         return geodesic((lat, lon), context.village_centroid).km, "centroid"
@@ -173,14 +175,6 @@ def far_from_village(v: Values, context: Context, limits: QualityLimits) -> Flag
         return {}
     return {"far_from_village": {"distance_km": round(measured[0], 2), "measured_to": measured[1],
                                  "limit_km": limits.village_max_km}}
-
-
-def normalise_code(code: Any) -> str | None:
-    """"CL-T1-017", "cl t1 017" and "CLT1017" are one household code."""
-    if not isinstance(code, str):
-        return None
-    text = re.sub(r"[\s\-_./]", "", code).casefold()
-    return text or None
 
 
 def similarity(a: Mapping[str, Any], b: Mapping[str, Any]) -> float:
@@ -334,48 +328,45 @@ def evaluate(v: Values, context: Context, limits: QualityLimits) -> Flags:
     return {code: flags[code] for code in FLAG_CODES if code in flags}
 
 
-def load_context(session: Session, submission: Submission, limits: QualityLimits) -> Context:
-    commune_boundary = session.scalar(select(Commune.boundary)
-                                      .where(Commune.id == submission.commune_id))
-    village = session.execute(select(Village.lat, Village.lon, Village.boundary)
-                              .where(Village.id == submission.village_id)).one()
-    excluded = {submission.id}
-    if submission.supersedes_id is not None:
-        excluded.add(submission.supersedes_id)  # the record this one corrects is not its twin
-    code = normalise_code(submission.answers.get("household_code"))
-    conditions = [Submission.village_id == submission.village_id,
-                  Submission.survey == submission.survey,
-                  Submission.review_status.not_in(NOT_COUNTED), Submission.id.not_in(excluded)]
-    neighbours: list[Neighbour] = []
-    if code is not None:
-        # Codes are compared normalised: read the village's coded submissions (a few hundred).
-        for row in session.execute(select(Submission.id, Submission.answers, Submission.lat,
-                                          Submission.lon).where(*conditions)):
-            if normalise_code(row.answers.get("household_code")) == code:
-                neighbours.append(Neighbour(row.id, row.answers.get("household_code"), row.lat,
-                                            row.lon, row.answers))
-    if submission.lat is not None and submission.lon is not None:
+def load_context(session: Session, village: Village, values: Values, *, survey: str,
+                 household_key: str | None, exclude: Collection[int],
+                 limits: QualityLimits) -> Context:
+    """What the rules need, read in two small queries whatever the village holds: the neighbours
+    through the (village, household_key) and (village, lat) indexes, the rounds of the commune.
+    The boundaries come from the geometry cache, keyed by their fingerprints."""
+    conditions = [Submission.village_id == village.id, Submission.survey == survey,
+                  Submission.review_status.not_in(NOT_COUNTED)]
+    if exclude:
+        conditions.append(Submission.id.not_in(list(exclude)))
+    near = []
+    if household_key is not None:
+        near.append(Submission.household_key == household_key)
+    if values.lat is not None and values.lon is not None:
         # A box a little larger than the distance limit, then the exact geodesic in evaluate().
         dlat = limits.duplicate_metres / 111_000 * 1.5
-        dlon = dlat / max(math.cos(math.radians(submission.lat)), 0.01)
-        known = {n.id for n in neighbours}
+        dlon = dlat / max(math.cos(math.radians(values.lat)), 0.01)
+        near.append(Submission.lat.between(values.lat - dlat, values.lat + dlat)
+                    & Submission.lon.between(values.lon - dlon, values.lon + dlon))
+    neighbours = [] if not near else [
+        Neighbour(row.id, row.answers.get("household_code"), row.lat, row.lon, row.answers)
         for row in session.execute(select(Submission.id, Submission.answers, Submission.lat,
-                                          Submission.lon).where(
-                *conditions, Submission.lat.between(submission.lat - dlat, submission.lat + dlat),
-                Submission.lon.between(submission.lon - dlon, submission.lon + dlon))):
-            if row.id not in known:
-                neighbours.append(Neighbour(row.id, row.answers.get("household_code"), row.lat,
-                                            row.lon, row.answers))
-    rounds = [RoundInfo(r.name, r.starts_on, r.ends_on) for r in session.scalars(
-        select(SurveyRound).where(SurveyRound.commune_id == submission.commune_id))]
+                                          Submission.lon).where(*conditions, or_(*near))
+                                   .order_by(Submission.id))]
+    rounds = [RoundInfo(*row) for row in session.execute(
+        select(SurveyRound.name, SurveyRound.starts_on, SurveyRound.ends_on)
+        .where(SurveyRound.commune_id == village.commune_id))]
     centroid = None if village.lat is None or village.lon is None else (village.lat, village.lon)
-    return Context(commune_boundary=commune_boundary, village_boundary=village.boundary,
+    return Context(commune_area=geometries.area(session, Commune, village.commune_id,
+                                                village.commune.boundary_hash),
+                   village_area=geometries.area(session, Village, village.id,
+                                                village.boundary_hash),
                    village_centroid=centroid, neighbours=neighbours, rounds=rounds)
 
 
-def flag_submission(session: Session, submission: Submission, limits: QualityLimits) -> Flags:
-    """Compute and store a submission's flags (codes and details)."""
-    flags = evaluate(Values.of(submission), load_context(session, submission, limits), limits)
-    submission.flags = list(flags)
-    submission.flag_details = flags
-    return flags
+def compute_flags(session: Session, village: Village, values: Values, *, survey: str,
+                  household_key: str | None, exclude: Collection[int],
+                  limits: QualityLimits) -> Flags:
+    """A new submission's flags, computed before it is stored (so storing it is one INSERT)."""
+    context = load_context(session, village, values, survey=survey, household_key=household_key,
+                           exclude=exclude, limits=limits)
+    return evaluate(values, context, limits)

@@ -111,6 +111,7 @@ def review_submission(session: Session, user: User, submission: Submission, chan
         raise Problem("403.1")
     now = now or utcnow()
     before = {"review_status": submission.review_status, "review_reason": submission.review_reason}
+    counted_before = indicator_rollups.counted(submission)
     if change.status is not None:
         allowed = TRANSITIONS.get(submission.review_status, ())
         if change.status not in allowed:
@@ -137,10 +138,13 @@ def review_submission(session: Session, user: User, submission: Submission, chan
     audit.record(session, "submission.review", actor=user, actor_label=actor_label,
                  commune_id=submission.commune_id, target_type="submission",
                  target_id=submission.id, details=details)
-    indicator_rollups.refresh_for(session, submission)  # rejected ones drop out (and back in)
     if change.status is not None:
         webhooks.enqueue(session, submission.commune_id, "submission.reviewed",
                          webhooks.submission_event(submission))
+    # Last, as in record_submission: rejected ones drop out (and back in) of the rollups.
+    counted_after = indicator_rollups.counted(submission)
+    if (counted_before is None) != (counted_after is None):
+        indicator_rollups.apply(session, removed=[counted_before], added=[counted_after])
     return note
 
 

@@ -19,15 +19,17 @@ from typing import Any, BinaryIO
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload, object_session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from surveys import audit, indicator_rollups, webhooks
 from surveys.answers import validate_answers
 from surveys.db import conflict_insert
 from surveys.definitions import SurveyDefinition, get_definition
 from surveys.errors import Problem, Text
+from surveys.household_codes import household_key
 from surveys.models import Attachment, Commune, ReviewNote, Role, Submission, User, Village, utcnow
 from surveys.photos import PhotoLimits, PhotoRejected, PhotoStore, photo_key, process_photo
-from surveys.quality import QualityLimits, flag_submission
+from surveys.quality import QualityLimits, Values, compute_flags
 
 SUBMITTING_ROLES = frozenset({Role.SURVEYOR, Role.STAFF, Role.ADMIN})
 TOP_LEVEL_FIELDS = frozenset({"instance_id", "survey", "survey_version", "commune", "village",
@@ -75,9 +77,10 @@ class SubmissionInput:
 
 
 # What submission_json reads, loaded with the row instead of one lazy query per relation.
-FULL_RECORD = (joinedload(Submission.village).joinedload(Village.commune)
+FULL_RECORD = (joinedload(Submission.village).defer(Village.boundary_hash)
+               .joinedload(Village.commune)
                # The boundary is a GeoJSON of up to hundreds of KB: never decode it per submission.
-               .defer(Commune.boundary),
+               .defer(Commune.boundary).defer(Commune.boundary_hash),
                joinedload(Submission.surveyor), selectinload(Submission.attachments))
 
 
@@ -266,13 +269,25 @@ def _insert_ignoring_conflict(session: Session, model: type[Submission] | type[A
     return session.execute(statement).scalar_one_or_none()
 
 
+def _insert_submission(session: Session, values: dict[str, Any]) -> Submission | None:
+    """The new submission as an ORM object from the INSERT itself (RETURNING), or None when its
+    instance_id is stored already: no second query to read back what was just written."""
+    statement = (conflict_insert(session, Submission).values(**values)
+                 .on_conflict_do_nothing(index_elements=["instance_id"]).returning(Submission))
+    submission = session.scalars(statement).first()
+    if submission is not None:
+        set_committed_value(submission, "attachments", [])  # a new submission has none yet
+    return submission
+
+
+# The village as the write path needs it: its commune's slug and boundary fingerprint, never the
+# boundary itself (hundreds of KB of GeoJSON).
+VILLAGE_WITH_COMMUNE = joinedload(Village.commune).defer(Commune.boundary)
+
+
 def resolve_village(session: Session, user: User, item: SubmissionInput) -> Village:
     commune_slug = item.commune_slug
     if user.commune_id is not None:
-        if commune_slug is not None and commune_slug != user.commune.slug:
-            raise Problem("403.1", message=Text(
-                "Bạn chỉ gửi phiếu cho xã của mình ({own}).",
-                "You can only submit for your own commune ({own}).").format(own=user.commune.slug))
         commune_id = user.commune_id
     elif commune_slug is None:
         raise Problem("422.1", errors={"commune": Text(
@@ -283,8 +298,16 @@ def resolve_village(session: Session, user: User, item: SubmissionInput) -> Vill
         if commune_id is None:
             raise Problem("422.1", errors={"commune": Text("Không có xã {v}.", "No commune {v}.")
                                            .format(v=commune_slug)})
-    village = session.scalar(select(Village).where(Village.commune_id == commune_id,
-                                                   Village.slug == item.village_slug))
+    village = session.scalar(select(Village).options(VILLAGE_WITH_COMMUNE)
+                             .where(Village.commune_id == commune_id,
+                                    Village.slug == item.village_slug))
+    if user.commune_id is not None and commune_slug is not None:
+        own = village.commune.slug if village is not None else session.scalar(
+            select(Commune.slug).where(Commune.id == user.commune_id))
+        if commune_slug != own:
+            raise Problem("403.1", message=Text(
+                "Bạn chỉ gửi phiếu cho xã của mình ({own}).",
+                "You can only submit for your own commune ({own}).").format(own=own))
     if village is None:
         raise Problem("422.1", errors={"village": Text(
             "Không có thôn {v} trong xã.", "No village {v} in the commune.").format(
@@ -342,15 +365,28 @@ def record_submission(session: Session, user: User, item: SubmissionInput, *,
                       now: datetime | None = None,
                       quality: QualityLimits | None = None) -> SubmissionResult:
     """Store a submission once (replays answer the stored record); a new one gets its quality
-    flags, and a correction (`supersedes`) marks the submission it replaces superseded."""
+    flags, and a correction (`supersedes`) marks the submission it replaces superseded.
+
+    The cost does not grow with what is stored: the flags come from indexed look-ups and cached
+    geometry and are computed before the INSERT (which then writes them), and the indicator
+    rollups change by this household's contribution only, last, just before the caller commits
+    (surveys/indicator_rollups.py). tests/integration/test_write_path.py counts the statements."""
     if user.role not in SUBMITTING_ROLES:
         raise Problem("403.1", message=Text("Vai trò {r} không gửi phiếu khảo sát.",
                                             "The {r} role cannot submit surveys.").format(r=user.role))
     village = resolve_village(session, user, item)
     original = correctable_original(session, user, item, village) if item.supersedes else None
-    content_hash = item.content_hash()
     location = item.location
-    new_id = _insert_ignoring_conflict(session, Submission, {
+    received_at = now or utcnow()
+    key = household_key(item.answers)
+    values = Values(location.lat if location else None, location.lon if location else None,
+                    location.accuracy_m if location else None, item.answers, item.collected_at,
+                    received_at, item.started_at)
+    flags = compute_flags(session, village, values, survey=item.definition.name,
+                          household_key=key, exclude=() if original is None else (original.id,),
+                          limits=quality or QualityLimits())
+    content_hash = item.content_hash()
+    submission = _insert_submission(session, {
         "instance_id": item.instance_id,
         "survey": item.definition.name,
         "survey_version": item.definition.version,
@@ -358,28 +394,29 @@ def record_submission(session: Session, user: User, item: SubmissionInput, *,
         "village_id": village.id,
         "surveyor_id": user.id,
         "collected_at": item.collected_at,
-        "received_at": now or utcnow(),
-        "lat": location.lat if location else None,
-        "lon": location.lon if location else None,
-        "accuracy_m": location.accuracy_m if location else None,
+        "received_at": received_at,
+        "lat": values.lat,
+        "lon": values.lon,
+        "accuracy_m": values.accuracy_m,
         "location_source": "gps" if location else "manual",
         "answers": item.answers,
         "content_hash": content_hash,
+        "household_key": key,
         "review_status": "received",
         "started_at": item.started_at,
         "supersedes_id": original.id if original is not None else None,
-        "flags": [],
-        "flag_details": {},
-    }, ["instance_id"])
-    if new_id is not None:
-        submission = session.get(Submission, new_id, options=FULL_RECORD)
+        "flags": list(flags),
+        "flag_details": flags,
+    })
+    if submission is not None:
+        replaced = None
         if original is not None:
+            replaced = indicator_rollups.counted(original)  # before it is marked superseded
             supersede(session, user, original, submission)
-        flag_submission(session, submission, quality or QualityLimits())
-        # The indicator rollups of the new household and of the one it replaces, if any.
-        indicator_rollups.refresh_for(session, submission, original)
         webhooks.enqueue(session, submission.commune_id, "submission.accepted",
                          webhooks.submission_event(submission))
+        indicator_rollups.apply(session, removed=[replaced],
+                                added=[indicator_rollups.counted(submission)])
         return SubmissionResult(submission, created=True)
     existing = session.scalar(select(Submission).options(*FULL_RECORD)
                               .where(Submission.instance_id == item.instance_id))
@@ -494,8 +531,13 @@ def attach_photo(session: Session, store: PhotoStore, user: User, submission: Su
         raise Problem("409.2", errors={"file": Text("Câu hỏi đã có ảnh khác.",
                                                     "This question already has another photo.")})
     if submission.lat is None and photo.gps is not None:
+        # The photo's position places the household on the map: its rollups move with it.
+        before = indicator_rollups.counted(submission)
         submission.lat, submission.lon = photo.gps
         submission.location_source = "exif"
+        session.flush()
+        indicator_rollups.apply(session, removed=[before],
+                                added=[indicator_rollups.counted(submission)])
     session.flush()
     session.refresh(submission, ["attachments"])
     return attachment, True

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from surveys import review, submissions
 from surveys.accounts import user_for_token
-from surveys.db import get_session
+from surveys.db import get_session, run_in_transaction
 from surveys.definitions import get_definition
 from surveys.errors import Problem, Text
 from surveys.models import Commune, User
@@ -112,8 +112,9 @@ def create_submission():  # type: ignore[no-untyped-def]
         raise Problem("403.1")
     item = submissions.parse_submission(json_body(), future_skew=future_skew())
     db = get_session()
-    result = submissions.record_submission(db, user, item, quality=quality_limits())
-    db.commit()
+    limits = quality_limits()
+    result = run_in_transaction(db, lambda: submissions.record_submission(
+        db, user, item, quality=limits))
     response = jsonify(submissions.submission_json(result.submission))
     response.status_code = 201 if result.created else 200
     response.headers["Location"] = url_for("api.get_submission", submission_id=result.submission.id)
@@ -166,10 +167,11 @@ def review_submission(submission_id: int):  # type: ignore[no-untyped-def]
     """Staff of the commune (and admins) review: {"review_status", "reason", "comment"}."""
     user = api_user()
     db = get_session()
-    submission = review.reviewable_submission(db, user, submission_id)
     change = review.parse_review(json_body())
-    review.review_submission(db, user, submission, change, actor_label=request_actor()[1])
-    db.commit()
+    actor_label = request_actor()[1]
+    run_in_transaction(db, lambda: review.review_submission(
+        db, user, review.reviewable_submission(db, user, submission_id), change,
+        actor_label=actor_label))
     return submissions.submission_json(
         submissions.get_visible_submission(db, user, submission_id))
 

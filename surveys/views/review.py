@@ -17,7 +17,7 @@ from sqlalchemy import select
 from forms.review import ReviewForm
 from surveys import review as review_service
 from surveys.access import commune_for
-from surveys.db import get_session
+from surveys.db import get_session, run_in_transaction
 from surveys.definitions import get_definition
 from surveys.errors import Problem
 from surveys.models import Role, Submission, User, Village
@@ -177,8 +177,9 @@ def detail(slug: str, submission_id: int):  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         try:
             change = review_service.parse_review(form.payload())
-            review_service.review_submission(db, user, submission, change,
-                                             actor_label=request_actor()[1])
+            actor_label = request_actor()[1]
+            run_in_transaction(db, lambda: review_service.review_submission(
+                db, user, submission, change, actor_label=actor_label))
         except Problem as problem:
             if problem.status != 422:
                 raise
@@ -190,7 +191,6 @@ def detail(slug: str, submission_id: int):  # type: ignore[no-untyped-def]
             status = 422
             commune, submission = _reviewed(slug, submission_id)
         else:
-            db.commit()
             flash(_("Review saved."))
             return redirect(url_for("review.detail", slug=slug, submission_id=submission_id))
     elif request.method == "POST":

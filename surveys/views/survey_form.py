@@ -13,7 +13,7 @@ from forms.survey import META_FIELDS, build_survey_form, layout
 from surveys import review, submissions
 from surveys.administration import rounds
 from surveys.administration.teams import assigned_villages
-from surveys.db import get_session
+from surveys.db import get_session, run_in_transaction
 from surveys.definitions import get_definition
 from surveys.errors import Problem
 from surveys.models import Submission, Village, utcnow
@@ -120,11 +120,17 @@ def _save(survey: str, form, user) -> Submission:  # type: ignore[no-untyped-def
     item = submissions.parse_submission(
         payload, future_skew=future_skew(),
         strict_relevance=False)
-    result = submissions.record_submission(db, user, item, quality=quality_limits())
-    for q in item.definition.questions:
-        upload = request.files.get(q.name) if q.type == "image" else None
-        if upload is not None and upload.filename:
-            submissions.attach_photo(db, photo_store(), user, result.submission, q.name,
-                                     upload.stream, photo_limits())
-    db.commit()
-    return result.submission
+    limits, store, photos = quality_limits(), photo_store(), photo_limits()
+    uploads = {q.name: request.files.get(q.name) for q in item.definition.questions
+               if q.type == "image"}
+
+    def save() -> Submission:
+        result = submissions.record_submission(db, user, item, quality=limits)
+        for question, upload in uploads.items():
+            if upload is not None and upload.filename:
+                upload.stream.seek(0)  # read again if the transaction is retried
+                submissions.attach_photo(db, store, user, result.submission, question,
+                                         upload.stream, photos)
+        return result.submission
+
+    return run_in_transaction(db, save)

@@ -1,0 +1,66 @@
+"""Boundaries parsed once per process: a commune's boundary is a GeoJSON of up to hundreds of KB,
+and parsing it for every household stored would make each submission pay for the whole commune.
+
+Entries are keyed by the boundary's content fingerprint (`boundary_hash`, set by the models whenever
+a boundary is), so an edited boundary is simply a new key and nothing is ever stale; the small LRU
+bounds the memory a province's worth of communes and villages can take.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
+from shapely.prepared import PreparedGeometry, prep
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from surveys.household_codes import boundary_fingerprint
+
+CACHE_SIZE = 512
+
+
+@dataclass(frozen=True)
+class Area:
+    """A parsed boundary and its prepared form (fast point-in-polygon tests)."""
+
+    geometry: BaseGeometry
+    prepared: PreparedGeometry
+
+    def covers(self, point: BaseGeometry) -> bool:
+        return bool(self.prepared.covers(point))
+
+
+_cache: OrderedDict[str, Area] = OrderedDict()
+_lock = threading.Lock()
+
+
+def parse(boundary: dict[str, Any]) -> Area:
+    geometry = shape(boundary)
+    return Area(geometry, prep(geometry))
+
+
+def area(session: Session, model: Any, row_id: int, fingerprint: str | None) -> Area | None:
+    """The boundary of a commune or village (`model`), parsed at most once per content."""
+    if fingerprint is None:
+        return None
+    with _lock:
+        found = _cache.get(fingerprint)
+        if found is not None:
+            _cache.move_to_end(fingerprint)
+            return found
+    boundary = session.scalar(select(model.boundary).where(model.id == row_id))
+    if not boundary:
+        return None
+    parsed = parse(boundary)
+    with _lock:
+        # Keyed by what was read, not by the fingerprint asked for: a boundary edited in between
+        # must not be cached under its old key.
+        _cache[boundary_fingerprint(boundary) or fingerprint] = parsed
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return parsed
