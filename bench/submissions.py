@@ -3,7 +3,9 @@
 The API path does everything a real submission needs (token lookup, JSON parsing, validation of every
 answer against the XLSForm rules, the idempotent insert, one commit per request); the ceiling is the
 database inserting the very same final rows with one executemany. Both run on the same fresh SQLite
-file (or BENCH_DATABASE_URL). Then replays (the outbox resending) and eight concurrent senders.
+file (or BENCH_DATABASE_URL). Then replays (the outbox resending) and eight concurrent senders,
+then the same path under gunicorn with 1, 4 and 8 senders on SQLite and PostgreSQL
+(bench/submissions_http.py).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from sqlalchemy import delete, insert, select
+
+from bench import submissions_http
 
 N = int(os.environ.get("BENCH_SUBMISSIONS", "2000"))
 CONCURRENT_SENDERS = 8
@@ -94,7 +98,7 @@ def main() -> int:
           f"ratio {per_row_rate / api_rate:.1f}x (the cost of HTTP, auth and validation)")
     print(f"  {CONCURRENT_SENDERS} concurrent senders over HTTP, distinct households: "
           f"{concurrent:,.0f}/s")
-    return 0
+    return submissions_http.main()
 
 
 def _concurrent(app, headers) -> float:  # type: ignore[no-untyped-def]

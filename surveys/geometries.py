@@ -19,7 +19,7 @@ from shapely.prepared import PreparedGeometry, prep
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveys.household_codes import boundary_fingerprint
+from surveys.lookup_keys import boundary_fingerprint
 
 CACHE_SIZE = 512
 

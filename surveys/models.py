@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from surveys.db import Base, JSONType
-from surveys.household_codes import boundary_fingerprint, household_key_default
+from surveys.lookup_keys import boundary_fingerprint, grid_square_default, household_key_default
 
 
 def utcnow() -> datetime:
@@ -184,7 +184,8 @@ class Submission(Base):
     # The quality flags' neighbour look-ups: the same household code, or a few metres around,
     # in one village — an index walk, however many households the village already has.
     __table_args__ = (Index("ix_submissions_village_household_key", "village_id", "household_key"),
-                      Index("ix_submissions_village_lat", "village_id", "lat"))
+                      Index("ix_submissions_village_location_square", "village_id",
+                            "location_square"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[str] = mapped_column(String(64), unique=True)
@@ -201,9 +202,11 @@ class Submission(Base):
     location_source: Mapped[str] = mapped_column(String(16))
     answers: Mapped[dict[str, Any]] = mapped_column(JSONType)
     content_hash: Mapped[str] = mapped_column(String(64))
-    # The household code normalised (surveys/household_codes.py), for an indexed duplicate look-up;
+    # The household code normalised (surveys/lookup_keys.py), for an indexed duplicate look-up;
     # filled from the answers by default, so every way of inserting a submission sets it.
     household_key: Mapped[str | None] = mapped_column(String(64), default=household_key_default)
+    # The location's square of a ~55 m grid (surveys/lookup_keys.py), for the nearby look-up.
+    location_square: Mapped[str | None] = mapped_column(String(24), default=grid_square_default)
     review_status: Mapped[str] = mapped_column(String(16), default="received")
     # When the form was opened on the phone (for the too_fast flag); None from older clients.
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -26,7 +26,7 @@ from surveys.answers import validate_answers
 from surveys.db import conflict_insert
 from surveys.definitions import SurveyDefinition, get_definition
 from surveys.errors import Problem, Text
-from surveys.household_codes import household_key
+from surveys.lookup_keys import grid_square, household_key
 from surveys.models import Attachment, Commune, ReviewNote, Role, Submission, User, Village, utcnow
 from surveys.photos import PhotoLimits, PhotoRejected, PhotoStore, photo_key, process_photo
 from surveys.quality import QualityLimits, Values, compute_flags
@@ -402,6 +402,7 @@ def record_submission(session: Session, user: User, item: SubmissionInput, *,
         "answers": item.answers,
         "content_hash": content_hash,
         "household_key": key,
+        "location_square": grid_square(values.lat, values.lon),
         "review_status": "received",
         "started_at": item.started_at,
         "supersedes_id": original.id if original is not None else None,
@@ -534,6 +535,7 @@ def attach_photo(session: Session, store: PhotoStore, user: User, submission: Su
         # The photo's position places the household on the map: its rollups move with it.
         before = indicator_rollups.counted(submission)
         submission.lat, submission.lon = photo.gps
+        submission.location_square = grid_square(*photo.gps)
         submission.location_source = "exif"
         session.flush()
         indicator_rollups.apply(session, removed=[before],

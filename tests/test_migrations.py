@@ -58,3 +58,43 @@ def test_init_db_command_is_idempotent(runner) -> None:  # type: ignore[no-untyp
 def test_revision_files_are_date_named() -> None:
     names = [p.name for p in migrate.MIGRATIONS.joinpath("versions").glob("*.py")]
     assert names and all(n[:4].isdigit() and n[4] == "_" for n in names), names
+
+
+def test_write_path_keys_are_filled_for_stored_rows(empty_database_url: str) -> None:
+    """20261203_01 fills the keys of the households and boundaries stored before it."""
+    engine = make_engine(empty_database_url)
+    migrate.upgrade(engine, "20261130_06")
+    boundary = '{"type": "Polygon", "coordinates": [[[1, 1], [2, 1], [2, 2], [1, 1]]]}'
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO communes (id, slug, name, province, boundary, is_demo, created_at) "
+            "VALUES (1, 'cam-lo', 'Cam Lộ', 'Quảng Trị', :b, false, CURRENT_TIMESTAMP)"),
+            {"b": boundary})
+        connection.execute(text(
+            "INSERT INTO villages (id, commune_id, slug, name, is_demo) "
+            "VALUES (1, 1, 'thon-1', 'Thôn 1', false)"))
+        connection.execute(text(
+            "INSERT INTO users (id, username, password_hash, role, commune_id, active, created_at) "
+            "VALUES (1, 'sv', 'x', 'surveyor', 1, true, CURRENT_TIMESTAMP)"))
+        for row_id, answers, lat in ((1, '{"household_code": "CL-T1 017"}', 16.7512),
+                                     (2, '{"consent": "no"}', None)):
+            connection.execute(text(
+                "INSERT INTO submissions (id, instance_id, survey, survey_version, commune_id, "
+                "village_id, surveyor_id, collected_at, received_at, lat, lon, location_source, "
+                "answers, content_hash, review_status, flags, flag_details) VALUES (:i, :u, "
+                "'household', '1', 1, 1, 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, :lat, :lon, "
+                "'gps', :a, 'h', 'received', '[]', '{}')"),
+                {"i": row_id, "u": f"u{row_id}", "lat": lat, "lon": lat and 106.9531,
+                 "a": answers})
+    migrate.upgrade(engine)
+    from surveys.lookup_keys import boundary_fingerprint, grid_square
+
+    with engine.connect() as connection:
+        rows = connection.execute(text(
+            "SELECT id, household_key, location_square FROM submissions ORDER BY id")).all()
+        assert [tuple(r) for r in rows] == [(1, "clt1017", grid_square(16.7512, 106.9531)),
+                                            (2, None, None)]
+        stored = connection.execute(text("SELECT boundary_hash FROM communes")).scalar_one()
+        assert stored == boundary_fingerprint(
+            {"type": "Polygon", "coordinates": [[[1, 1], [2, 1], [2, 2], [1, 1]]]})
+    engine.dispose()

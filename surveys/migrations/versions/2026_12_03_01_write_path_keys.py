@@ -1,6 +1,6 @@
-"""write path keys: the normalised household code of each submission and the boundaries'
-fingerprints, so storing a household looks up duplicates through an index and reuses parsed
-geometry instead of scanning its village and parsing the commune's boundary every time
+"""write path keys: each submission's normalised household code and grid square, and the
+boundaries' fingerprints, so storing a household looks up duplicates through indexes and reuses
+parsed geometry instead of scanning its village and parsing the commune's boundary every time
 
 Revision ID: 20261203_01
 Revises: 20261130_06
@@ -9,6 +9,7 @@ Create Date: 2026-12-03 03:40:00
 
 import hashlib
 import json
+import math
 import re
 from collections.abc import Sequence
 
@@ -20,9 +21,16 @@ down_revision: str | None = '20261130_06'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# A snapshot of surveys/household_codes.py as of this revision: a migration must not change with
+# A snapshot of surveys/lookup_keys.py as of this revision: a migration must not change with
 # live code.
 _SEPARATORS = re.compile(r"[\s\-_./]")
+_GRID_DEGREES = 0.0005
+
+
+def _square(lat, lon):  # type: ignore[no-untyped-def]
+    if lat is None or lon is None:
+        return None
+    return f"{math.floor(lat / _GRID_DEGREES)}:{math.floor(lon / _GRID_DEGREES)}"
 
 
 def _household_key(answers):  # type: ignore[no-untyped-def]
@@ -50,9 +58,11 @@ def upgrade() -> None:
             batch_op.add_column(sa.Column('boundary_hash', sa.String(length=64), nullable=True))
     with op.batch_alter_table('submissions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('household_key', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('location_square', sa.String(length=24), nullable=True))
         batch_op.create_index('ix_submissions_village_household_key',
                               ['village_id', 'household_key'], unique=False)
-        batch_op.create_index('ix_submissions_village_lat', ['village_id', 'lat'], unique=False)
+        batch_op.create_index('ix_submissions_village_location_square',
+                              ['village_id', 'location_square'], unique=False)
 
     connection = op.get_bind()
     for table in ('communes', 'villages'):
@@ -64,26 +74,29 @@ def upgrade() -> None:
     last = 0
     while True:
         rows = connection.execute(sa.text(
-            "SELECT id, answers FROM submissions WHERE id > :last ORDER BY id LIMIT 5000"),
+            "SELECT id, answers, lat, lon FROM submissions WHERE id > :last ORDER BY id "
+            "LIMIT 5000"),
             {"last": last}).all()
         if not rows:
             break
         updates = []
-        for row_id, answers in rows:
+        for row_id, answers, lat, lon in rows:
             if isinstance(answers, str):
                 answers = json.loads(answers)
-            key = _household_key(answers)
-            if key is not None:
-                updates.append({"k": key, "i": row_id})
+            key, square = _household_key(answers), _square(lat, lon)
+            if key is not None or square is not None:
+                updates.append({"k": key, "s": square, "i": row_id})
         if updates:
-            connection.execute(sa.text("UPDATE submissions SET household_key = :k WHERE id = :i"),
-                               updates)
+            connection.execute(sa.text(
+                "UPDATE submissions SET household_key = :k, location_square = :s WHERE id = :i"),
+                updates)
         last = rows[-1][0]
 
 
 def downgrade() -> None:
     with op.batch_alter_table('submissions', schema=None) as batch_op:
-        batch_op.drop_index('ix_submissions_village_lat')
+        batch_op.drop_index('ix_submissions_village_location_square')
+        batch_op.drop_column('location_square')
         batch_op.drop_index('ix_submissions_village_household_key')
         batch_op.drop_column('household_key')
     for table in ('villages', 'communes'):
