@@ -57,11 +57,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
 def conflict_insert(session: Session, table: Any) -> Any:
     """An INSERT that supports ON CONFLICT, for the session's database (PostgreSQL or SQLite):
     the idempotent inserts of submissions, attachments, measurements and rollups use it."""
-    dialect = session.get_bind().dialect.name
-    return {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect](table)
+    return INSERTS[session.get_bind().dialect.name](table)
 
 
 def driver_marker(dialect: Any) -> str:

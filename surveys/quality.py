@@ -33,7 +33,7 @@ submission is stored. Never imports Flask; never commits.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -42,11 +42,11 @@ from zoneinfo import ZoneInfo
 from geopy.distance import geodesic
 from shapely.geometry import Point
 from shapely.ops import nearest_points
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from surveys import geometries
-from surveys.geometries import Area
+from surveys.geometries import FLAT_EARTH_MARGIN, Area, flat_km
 from surveys.lookup_keys import grid_squares, normalise_code
 from surveys.models import Commune, Submission, SurveyRound, Village
 
@@ -154,23 +154,32 @@ def outside_commune(v: Values, context: Context) -> Flags:
     return {"outside_commune": {"lat": v.lat, "lon": v.lon}}
 
 
-def village_distance_km(lat: float, lon: float, context: Context) -> tuple[float, str] | None:
-    """Geodesic km from a point to the village (its boundary if stored, else its centroid)."""
+def village_distance_km(lat: float, lon: float, context: Context,
+                        limit_km: float) -> tuple[float, str] | None:
+    """Km from a point to the village (its boundary if stored, else its centroid): geodesic, except
+    that a point clearly within `limit_km` is answered by the flat-earth distance (it cannot be
+    flagged, and a geodesic costs more than the rest of the rules together)."""
     point = Point(lon, lat)
     if context.village_area is not None:
         if context.village_area.covers(point):
             return 0.0, "boundary"
         nearest = nearest_points(context.village_area.geometry, point)[0]
-        return geodesic((lat, lon), (nearest.y, nearest.x)).km, "boundary"
-    if context.village_centroid is not None:
-        return geodesic((lat, lon), context.village_centroid).km, "centroid"
-    return None
+        target, measured_to = (nearest.y, nearest.x), "boundary"
+    elif context.village_centroid is not None:
+        target, measured_to = context.village_centroid, "centroid"
+    else:
+        return None
+    flat = flat_km(lat, lon, *target)
+    if flat < limit_km * (1 - FLAT_EARTH_MARGIN):
+        return flat, measured_to
+    return geodesic((lat, lon), target).km, measured_to
 
 
 def far_from_village(v: Values, context: Context, limits: QualityLimits) -> Flags:
     if not _has_location(v):
         return {}
-    measured = village_distance_km(v.lat, v.lon, context)  # type: ignore[arg-type]
+    measured = village_distance_km(v.lat, v.lon, context,  # type: ignore[arg-type]
+                                   limits.village_max_km)
     if measured is None or measured[0] <= limits.village_max_km:
         return {}
     return {"far_from_village": {"distance_km": round(measured[0], 2), "measured_to": measured[1],
@@ -328,20 +337,30 @@ def evaluate(v: Values, context: Context, limits: QualityLimits) -> Flags:
     return {code: flags[code] for code in FLAG_CODES if code in flags}
 
 
+# Built once: the write path runs them for every household, and building a statement costs more
+# than the database's answer. A household with no code (NULL) or no position (no squares) matches
+# nothing on that side of the OR.
+_NEIGHBOURS = (
+    select(Submission.id, Submission.answers, Submission.lat, Submission.lon)
+    .where(Submission.village_id == bindparam("village"), Submission.survey == bindparam("survey"),
+           Submission.review_status.not_in(NOT_COUNTED), Submission.id != bindparam("exclude"),
+           or_(Submission.household_key == bindparam("key"),
+               Submission.location_square.in_(bindparam("squares", expanding=True))
+               & Submission.lat.between(bindparam("south"), bindparam("north"))
+               & Submission.lon.between(bindparam("west"), bindparam("east"))))
+    .order_by(Submission.id))
+_ROUNDS = select(SurveyRound.name, SurveyRound.starts_on, SurveyRound.ends_on).where(
+    SurveyRound.commune_id == bindparam("commune"))
+
+
 def load_context(session: Session, village: Village, values: Values, *, survey: str,
-                 household_key: str | None, exclude: Collection[int],
+                 household_key: str | None, exclude: int | None,
                  limits: QualityLimits) -> Context:
     """What the rules need, read in two small queries whatever the village holds: the neighbours
     through the (village, household_key) and (village, location_square) indexes, the rounds of the
-    commune.
-    The boundaries come from the geometry cache, keyed by their fingerprints."""
-    conditions = [Submission.village_id == village.id, Submission.survey == survey,
-                  Submission.review_status.not_in(NOT_COUNTED)]
-    if exclude:
-        conditions.append(Submission.id.not_in(list(exclude)))
-    near = []
-    if household_key is not None:
-        near.append(Submission.household_key == household_key)
+    commune. The boundaries come from the geometry cache, keyed by their fingerprints."""
+    box: dict[str, object] = {"squares": [], "south": None, "north": None, "west": None,
+                              "east": None}
     if values.lat is not None and values.lon is not None:
         # A box a little larger than the distance limit, found through the grid squares that
         # cover it (an indexed IN), then the exact geodesic in evaluate().
@@ -349,16 +368,17 @@ def load_context(session: Session, village: Village, values: Values, *, survey: 
         dlon = dlat / max(math.cos(math.radians(values.lat)), 0.01)
         south, north = values.lat - dlat, values.lat + dlat
         west, east = values.lon - dlon, values.lon + dlon
-        near.append(Submission.location_square.in_(grid_squares(south, west, north, east))
-                    & Submission.lat.between(south, north) & Submission.lon.between(west, east))
-    neighbours = [] if not near else [
-        Neighbour(row.id, row.answers.get("household_code"), row.lat, row.lon, row.answers)
-        for row in session.execute(select(Submission.id, Submission.answers, Submission.lat,
-                                          Submission.lon).where(*conditions, or_(*near))
-                                   .order_by(Submission.id))]
-    rounds = [RoundInfo(*row) for row in session.execute(
-        select(SurveyRound.name, SurveyRound.starts_on, SurveyRound.ends_on)
-        .where(SurveyRound.commune_id == village.commune_id))]
+        box = {"squares": grid_squares(south, west, north, east), "south": south, "north": north,
+               "west": west, "east": east}
+    neighbours = []
+    if household_key is not None or box["squares"]:
+        neighbours = [
+            Neighbour(row.id, row.answers.get("household_code"), row.lat, row.lon, row.answers)
+            for row in session.execute(_NEIGHBOURS, {
+                "village": village.id, "survey": survey, "key": household_key,
+                "exclude": -1 if exclude is None else exclude, **box})]
+    rounds = [RoundInfo(*row) for row in session.execute(_ROUNDS,
+                                                         {"commune": village.commune_id})]
     centroid = None if village.lat is None or village.lon is None else (village.lat, village.lon)
     return Context(commune_area=geometries.area(session, Commune, village.commune_id,
                                                 village.commune.boundary_hash),
@@ -368,7 +388,7 @@ def load_context(session: Session, village: Village, values: Values, *, survey: 
 
 
 def compute_flags(session: Session, village: Village, values: Values, *, survey: str,
-                  household_key: str | None, exclude: Collection[int],
+                  household_key: str | None, exclude: int | None,
                   limits: QualityLimits) -> Flags:
     """A new submission's flags, computed before it is stored (so storing it is one INSERT)."""
     context = load_context(session, village, values, survey=survey, household_key=household_key,

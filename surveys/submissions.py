@@ -15,15 +15,16 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any, BinaryIO
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session, joinedload, object_session, selectinload
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.orm import Session, joinedload, make_transient_to_detached, object_session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from surveys import audit, indicator_rollups, webhooks
 from surveys.answers import validate_answers
-from surveys.db import conflict_insert
+from surveys.db import INSERTS, conflict_insert
 from surveys.definitions import SurveyDefinition, get_definition
 from surveys.errors import Problem, Text
 from surveys.lookup_keys import grid_square, household_key
@@ -269,20 +270,38 @@ def _insert_ignoring_conflict(session: Session, model: type[Submission] | type[A
     return session.execute(statement).scalar_one_or_none()
 
 
+@cache
+def _insert_statement(dialect: str) -> Any:
+    """Built once per database: the parameters go with each execution."""
+    table = Submission.__table__
+    return (INSERTS[dialect](table).on_conflict_do_nothing(index_elements=["instance_id"])
+            .returning(table.c.id))
+
+
+# Columns a new submission starts without.
+_UNREVIEWED = {"review_reason": None, "reviewed_at": None, "reviewed_by_id": None}
+
+
 def _insert_submission(session: Session, values: dict[str, Any]) -> Submission | None:
-    """The new submission as an ORM object from the INSERT itself (RETURNING), or None when its
-    instance_id is stored already: no second query to read back what was just written."""
-    statement = (conflict_insert(session, Submission).values(**values)
-                 .on_conflict_do_nothing(index_elements=["instance_id"]).returning(Submission))
-    submission = session.scalars(statement).first()
-    if submission is not None:
-        set_committed_value(submission, "attachments", [])  # a new submission has none yet
+    """Insert the new submission and return it as a persistent ORM object built from the very
+    values written (no second query to read back what was just written); None when its
+    instance_id is stored already."""
+    new_id = session.execute(_insert_statement(session.get_bind().dialect.name),
+                             values).scalar_one_or_none()
+    if new_id is None:
+        return None
+    submission = Submission(id=new_id, **values, **_UNREVIEWED)
+    make_transient_to_detached(submission)
+    session.add(submission)
+    set_committed_value(submission, "attachments", [])  # a new submission has none yet
     return submission
 
 
 # The village as the write path needs it: its commune's slug and boundary fingerprint, never the
 # boundary itself (hundreds of KB of GeoJSON).
 VILLAGE_WITH_COMMUNE = joinedload(Village.commune).defer(Commune.boundary)
+_VILLAGE = select(Village).options(VILLAGE_WITH_COMMUNE).where(
+    Village.commune_id == bindparam("commune"), Village.slug == bindparam("slug"))
 
 
 def resolve_village(session: Session, user: User, item: SubmissionInput) -> Village:
@@ -298,9 +317,7 @@ def resolve_village(session: Session, user: User, item: SubmissionInput) -> Vill
         if commune_id is None:
             raise Problem("422.1", errors={"commune": Text("Không có xã {v}.", "No commune {v}.")
                                            .format(v=commune_slug)})
-    village = session.scalar(select(Village).options(VILLAGE_WITH_COMMUNE)
-                             .where(Village.commune_id == commune_id,
-                                    Village.slug == item.village_slug))
+    village = session.scalar(_VILLAGE, {"commune": commune_id, "slug": item.village_slug})
     if user.commune_id is not None and commune_slug is not None:
         own = village.commune.slug if village is not None else session.scalar(
             select(Commune.slug).where(Commune.id == user.commune_id))
@@ -383,7 +400,7 @@ def record_submission(session: Session, user: User, item: SubmissionInput, *,
                     location.accuracy_m if location else None, item.answers, item.collected_at,
                     received_at, item.started_at)
     flags = compute_flags(session, village, values, survey=item.definition.name,
-                          household_key=key, exclude=() if original is None else (original.id,),
+                          household_key=key, exclude=None if original is None else original.id,
                           limits=quality or QualityLimits())
     content_hash = item.content_hash()
     submission = _insert_submission(session, {

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from surveys import audit
@@ -120,14 +120,17 @@ def delete_webhook(session: Session, webhook: Webhook, user: User | None) -> Non
     session.flush()
 
 
+_ACTIVE_WEBHOOKS = select(Webhook).where(Webhook.commune_id == bindparam("commune"),
+                                         Webhook.active.is_(True))
+
+
 def enqueue(session: Session, commune_id: int, event: str, data: dict[str, Any],
             now: datetime | None = None) -> list[WebhookDelivery]:
     """One pending delivery per active webhook of the commune that asked for this event."""
     assert event in EVENTS, event
     now = now or utcnow()
     deliveries = []
-    for webhook in session.scalars(select(Webhook).where(Webhook.commune_id == commune_id,
-                                                         Webhook.active.is_(True))):
+    for webhook in session.scalars(_ACTIVE_WEBHOOKS, {"commune": commune_id}):
         if event in webhook.events:
             delivery = WebhookDelivery(webhook_id=webhook.id, event=event, payload=data,
                                        status="pending", attempts=0, next_attempt_at=now)
