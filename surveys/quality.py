@@ -42,7 +42,7 @@ from zoneinfo import ZoneInfo
 from geopy.distance import geodesic
 from shapely.geometry import Point
 from shapely.ops import nearest_points
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, select, union_all
 from sqlalchemy.orm import Session
 
 from surveys import geometries
@@ -340,15 +340,21 @@ def evaluate(v: Values, context: Context, limits: QualityLimits) -> Flags:
 # Built once: the write path runs them for every household, and building a statement costs more
 # than the database's answer. A household with no code (NULL) or no position (no squares) matches
 # nothing on that side of the OR.
-_NEIGHBOURS = (
-    select(Submission.id, Submission.answers, Submission.lat, Submission.lon)
-    .where(Submission.village_id == bindparam("village"), Submission.survey == bindparam("survey"),
-           Submission.review_status.not_in(NOT_COUNTED), Submission.id != bindparam("exclude"),
-           or_(Submission.household_key == bindparam("key"),
-               Submission.location_square.in_(bindparam("squares", expanding=True))
-               & Submission.lat.between(bindparam("south"), bindparam("north"))
-               & Submission.lon.between(bindparam("west"), bindparam("east"))))
-    .order_by(Submission.id))
+def _neighbours_where(*near: Any) -> Any:
+    return (select(Submission.id, Submission.answers, Submission.lat, Submission.lon)
+            .where(Submission.village_id == bindparam("village"),
+                   Submission.survey == bindparam("survey"),
+                   Submission.review_status.not_in(NOT_COUNTED),
+                   Submission.id != bindparam("exclude"), *near))
+
+
+# Two branches, each an equality on its own two-column index (a planner given one OR of both would
+# take the village's index and read the whole village); UNION ALL keeps it one statement.
+_NEIGHBOURS = union_all(
+    _neighbours_where(Submission.household_key == bindparam("key")),
+    _neighbours_where(Submission.location_square.in_(bindparam("squares", expanding=True)),
+                      Submission.lat.between(bindparam("south"), bindparam("north")),
+                      Submission.lon.between(bindparam("west"), bindparam("east"))))
 _ROUNDS = select(SurveyRound.name, SurveyRound.starts_on, SurveyRound.ends_on).where(
     SurveyRound.commune_id == bindparam("commune"))
 
@@ -372,11 +378,11 @@ def load_context(session: Session, village: Village, values: Values, *, survey: 
                "west": west, "east": east}
     neighbours = []
     if household_key is not None or box["squares"]:
-        neighbours = [
-            Neighbour(row.id, row.answers.get("household_code"), row.lat, row.lon, row.answers)
-            for row in session.execute(_NEIGHBOURS, {
-                "village": village.id, "survey": survey, "key": household_key,
-                "exclude": -1 if exclude is None else exclude, **box})]
+        rows = {row.id: row for row in session.execute(_NEIGHBOURS, {
+            "village": village.id, "survey": survey, "key": household_key,
+            "exclude": -1 if exclude is None else exclude, **box})}
+        neighbours = [Neighbour(row.id, row.answers.get("household_code"), row.lat, row.lon,
+                                row.answers) for _id, row in sorted(rows.items())]
     rounds = [RoundInfo(*row) for row in session.execute(_ROUNDS,
                                                          {"commune": village.commune_id})]
     centroid = None if village.lat is None or village.lon is None else (village.lat, village.lon)
