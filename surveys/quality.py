@@ -210,6 +210,11 @@ def duplicate_household(v: Values, context: Context, limits: QualityLimits) -> F
         for n in context.neighbours:
             if n.lat is None or n.lon is None or n.id in same_code:
                 continue
+            # The flat-earth distance rules out the many neighbours of a dense village cheaply;
+            # the geodesic decides the rest (surveys/geometries.py).
+            if flat_km(v.lat, v.lon, n.lat, n.lon) * 1000 > \
+                    limits.duplicate_metres * (1 + FLAT_EARTH_MARGIN):  # type: ignore[arg-type]
+                continue
             metres = geodesic((v.lat, v.lon), (n.lat, n.lon)).m
             if metres <= limits.duplicate_metres:
                 share = similarity(v.answers, n.answers)
