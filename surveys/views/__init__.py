@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from surveys.db import get_session
 from surveys.models import User
+from surveys.parsing import parse_id
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -18,7 +19,8 @@ login_manager.login_message = None
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
-    user = get_session().get(User, int(user_id)) if user_id.isdigit() else None
+    number = parse_id(user_id)
+    user = get_session().get(User, number) if number is not None else None
     return user if user is not None and user.active else None
 
 
@@ -42,7 +44,10 @@ def init_app(app: Flask) -> None:
         survey_form,
         targets,
     )
+    from surveys.views.params import IdConverter
 
+    # Every <int:…> in a route is an id: one beyond the database's integers is simply not found.
+    app.url_map.converters["int"] = IdConverter
     csrf.init_app(app)
     login_manager.init_app(app)
     errors.init_app(app)
