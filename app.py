@@ -25,6 +25,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SECURE=settings["SESSION_COOKIE_SECURE"],
         REMEMBER_COOKIE_SAMESITE="Lax",
+        # The remember cookie lasts as long as a login may (the server checks its age too).
+        REMEMBER_COOKIE_DURATION=timedelta(days=settings["PERMANENT_SESSION_DAYS"]),
         PERMANENT_SESSION_LIFETIME=timedelta(days=settings["PERMANENT_SESSION_DAYS"]),
         # Surveyors fill forms offline for hours: the token lives as long as the session does.
         WTF_CSRF_TIME_LIMIT=None,

@@ -122,7 +122,7 @@ def _closing(chunks: Iterator[bytes], session: Session) -> Iterator[bytes]:
 
 
 def _download(body: Any, mimetype: str, filename: str) -> Response:
-    response = Response(body, mimetype=mimetype)
+    response = Response(body, content_type=mimetype)  # the type names its charset already
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"  # personal data: never kept by a cache
     response.headers["X-Accel-Buffering"] = "no"  # let nginx pass the stream on as it comes
