@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
+from flask.sessions import SecureCookieSessionInterface
 
 PERMISSIONS_POLICY = "geolocation=(self), microphone=(), payment=(), usb=()"
 HSTS = "max-age=31536000"
@@ -53,7 +54,21 @@ def content_security_policy(tile_url: str) -> str:
     ))
 
 
+def mark_public() -> None:
+    """This response may be kept by shared caches (Cache-Control: public): it must carry no
+    Set-Cookie, not even a refreshed session cookie of a signed-in reader."""
+    g.public_response = True
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    def should_set_cookie(self, app: Flask, session):  # type: ignore[no-untyped-def]
+        if g.get("public_response"):
+            return False
+        return super().should_set_cookie(app, session)
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = _SessionInterface()
     csp = content_security_policy(app.config.get("MAP_TILE_URL") or "")
 
     @app.after_request

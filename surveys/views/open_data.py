@@ -18,6 +18,7 @@ from surveys.i18n import LOCALES
 from surveys.indicator_report import parse_period
 from surveys.models import Commune
 from surveys.open_data import map_shapes, open_commune
+from surveys.views.headers import mark_public
 
 bp = Blueprint("open_data", __name__)
 
@@ -39,6 +40,7 @@ def _open(slug: str) -> tuple[Commune, dict]:  # type: ignore[type-arg]
 
 
 def _public(response: Response) -> Response:
+    mark_public()  # no Set-Cookie on a response any cache may keep
     response.headers["Cache-Control"] = f"public, max-age={OPEN_MAX_AGE}"
     return response
 

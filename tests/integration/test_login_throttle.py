@@ -43,7 +43,8 @@ def hashes(monkeypatch):  # type: ignore[no-untyped-def]
     return counted
 
 
-def test_an_account_is_throttled_with_backoff_then_lets_the_right_password_in(client, db, surveyor, hashes) -> None:  # type: ignore[no-untyped-def]
+def test_an_account_is_throttled_with_backoff_then_lets_the_right_password_in(  # type: ignore[no-untyped-def]
+        client, db, surveyor, hashes) -> None:
     for _ in range(throttle.ACCOUNT_THRESHOLD):
         assert _try(client, "sv1", "wrong-password").status_code == 401
     # From the threshold on, the next attempt waits — even with the right password.
