@@ -49,6 +49,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # Keys in the documented order; Vietnamese as UTF-8, not \u escapes (fewer bytes on 3G).
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    if settings["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = settings["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     Compress(app)
     db.init_app(app)
     i18n.init_app(app)

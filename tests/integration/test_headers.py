@@ -94,3 +94,14 @@ def test_open_data_sets_no_cookie_on_a_public_response(client, db, staff) -> Non
         assert response.headers["Cache-Control"].startswith("public"), path
         assert response.headers.getlist("Set-Cookie") == [], path
     assert client.get("/surveys/household").status_code == 200  # still signed in
+
+
+def test_behind_a_trusted_proxy_the_forwarded_scheme_counts(database_url, tmp_path, client) -> None:  # type: ignore[no-untyped-def]
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.5"}
+    assert "Strict-Transport-Security" not in client.get("/login", headers=forwarded).headers
+    app = make_test_app(database_url, tmp_path, TRUSTED_PROXIES=1)
+    try:
+        response = app.test_client().get("/login", headers=forwarded)
+        assert "Strict-Transport-Security" in response.headers
+    finally:
+        app.extensions["phusong.engine"].dispose()
