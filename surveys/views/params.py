@@ -10,11 +10,23 @@ from surveys.errors import Problem, Text
 from surveys.parsing import MAX_ID, MAX_PAGE, parse_int
 
 
+def _up_to(limit: str) -> str:
+    """A regex for the decimal numbers 0 … `limit` (no sign, no leading zeros beyond one digit)."""
+    options = [f"[0-9]{{1,{len(limit) - 1}}}"]
+    for i, digit in enumerate(limit):
+        if digit != "0":
+            rest = len(limit) - i - 1
+            options.append(f"{limit[:i]}[0-{int(digit) - 1}]" + (f"[0-9]{{{rest}}}" if rest else ""))
+    options.append(limit)
+    return "(?:" + "|".join(options) + ")"
+
+
 class IdConverter(IntegerConverter):
     """`<int:…>` in every route: ASCII digits, 0 … 2³¹−1 (PostgreSQL's integer); anything else
-    does not match the route (404) instead of overflowing the database."""
+    does not match the route (404) instead of overflowing the database. The range is in the regex
+    itself, so a larger number matches no rule for any method (a 404, not a 405)."""
 
-    regex = r"[0-9]{1,10}"
+    regex = _up_to(str(MAX_ID))
 
     def __init__(self, map, *args, **kwargs):  # type: ignore[no-untyped-def]  # noqa: A002
         kwargs.setdefault("max", MAX_ID)
