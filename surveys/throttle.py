@@ -1,12 +1,15 @@
 """Login throttling, per account and per client address, shared by every worker through the
 database (one small table, read by primary key before any password is hashed).
 
-Each failed login counts against two keys, `account:NAME` and `address:IP`. Below a key's
-threshold nothing happens; from it on, each further failure blocks the key for a doubling wait
-(1 s, 2 s, 4 s … capped at MAX_WAIT, a few minutes), so a guesser gets a few dozen tries an hour
-while a surveyor who mistyped waits seconds — and an attacker can never lock an account for longer
-than MAX_WAIT after the last attempt. Failures older than WINDOW are forgotten; a successful login
-clears its account's count. Takes a Session; never imports Flask; never commits.
+Each failed login counts against three keys: the account from this address (`account:NAME|IP`,
+tight), the address (`address:IP`, any accounts) and the account from anywhere (`account:NAME`,
+loose: many addresses guessing one password). Below a key's threshold nothing happens; from it on,
+each further failure blocks the key for a doubling wait (30 s, 1 min, 2 min, 4 min, then MAX_WAIT,
+5 minutes), so a guesser gets a few dozen tries an hour while a surveyor who mistyped waits 30 s.
+An attacker elsewhere cannot lock a surveyor out by failing on their account (that blocks the
+attacker's own pair) unless they fail ACCOUNT_THRESHOLD times, and even then for at most MAX_WAIT
+after their last attempt. Failures older than WINDOW are forgotten; a successful login clears its
+account's counts. Takes a Session; never imports Flask; never commits.
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ from sqlalchemy.orm import Session
 
 from surveys.models import LoginThrottle, utcnow
 
-ACCOUNT_THRESHOLD = 5  # failures of one account (from anywhere) before waits begin
+PAIR_THRESHOLD = 5  # failures of one account from one address before waits begin
 ADDRESS_THRESHOLD = 20  # failures from one address (any accounts) before waits begin
+ACCOUNT_THRESHOLD = 50  # failures of one account from anywhere before waits begin
+FIRST_WAIT = timedelta(seconds=30)
 MAX_WAIT = timedelta(minutes=5)
 WINDOW = timedelta(minutes=15)
 
@@ -35,8 +40,10 @@ class Refusal:
 
 def keys(username: str, address: str | None) -> dict[str, int]:
     """The keys an attempt counts against, each with its threshold."""
-    found = {f"account:{username.strip().lower()[:100]}": ACCOUNT_THRESHOLD}
+    account = f"account:{username.strip().lower()[:80]}"
+    found = {account: ACCOUNT_THRESHOLD}
     if address:
+        found[f"{account}|{address[:39]}"] = PAIR_THRESHOLD
         found[f"address:{address[:100]}"] = ADDRESS_THRESHOLD
     return found
 
@@ -58,7 +65,7 @@ def check(session: Session, username: str, address: str | None, *,
 def wait_after(failures: int, threshold: int) -> timedelta | None:
     if failures < threshold:
         return None
-    return min(timedelta(seconds=2 ** min(failures - threshold, 20)), MAX_WAIT)
+    return min(FIRST_WAIT * 2 ** min(failures - threshold, 20), MAX_WAIT)
 
 
 def record_failure(session: Session, username: str, address: str | None, *,
@@ -81,6 +88,7 @@ def record_failure(session: Session, username: str, address: str | None, *,
     session.flush()
 
 
-def record_success(session: Session, username: str) -> None:
-    session.execute(delete(LoginThrottle).where(
-        LoginThrottle.key == f"account:{username.strip().lower()[:100]}"))
+def record_success(session: Session, username: str, address: str | None) -> None:
+    """Clear the account's counts (the address's stay: it may be guessing other accounts)."""
+    session.execute(delete(LoginThrottle).where(LoginThrottle.key.in_(
+        [key for key in keys(username, address) if key.startswith("account:")])))

@@ -61,7 +61,7 @@ def login():  # type: ignore[no-untyped-def]
                 db.commit()
                 error, status = _("Wrong username or password."), 401
             else:
-                throttle.record_success(db, username)
+                throttle.record_success(db, username, address)
                 login_id(user, now)
                 db.commit()
                 session.clear()  # a fresh session on login: no fixation

@@ -44,8 +44,8 @@ def hashes(monkeypatch):  # type: ignore[no-untyped-def]
 
 
 def test_an_account_is_throttled_with_backoff_then_lets_the_right_password_in(  # type: ignore[no-untyped-def]
-        client, db, surveyor, hashes) -> None:
-    for _ in range(throttle.ACCOUNT_THRESHOLD):
+        app, client, db, surveyor, hashes) -> None:
+    for _ in range(throttle.PAIR_THRESHOLD):
         assert _try(client, "sv1", "wrong-password").status_code == 401
     # From the threshold on, the next attempt waits — even with the right password.
     response = _try(client, "sv1", PASSWORD)
@@ -53,36 +53,45 @@ def test_an_account_is_throttled_with_backoff_then_lets_the_right_password_in(  
     retry = int(response.headers["Retry-After"])
     assert 1 <= retry <= throttle.MAX_WAIT.total_seconds()
     assert "Đăng nhập sai quá nhiều lần" in response.get_data(as_text=True)
-    assert hashes["n"] == throttle.ACCOUNT_THRESHOLD  # the refused attempt hashed nothing
+    assert hashes["n"] == throttle.PAIR_THRESHOLD  # the refused attempt hashed nothing
     reasons = [e.details["reason"] for e in db.scalars(
         select(AuditEvent).where(AuditEvent.action == "login.failure").order_by(AuditEvent.id))]
-    assert reasons == ["wrong_password"] * throttle.ACCOUNT_THRESHOLD + ["throttled"]
-    # Another address is throttled too for this account (the account key).
-    assert _try(client, "sv1", PASSWORD, "10.1.2.3").status_code == 429
-    # Time passes (the block ends): the right password gets in and clears the count.
+    assert reasons == ["wrong_password"] * throttle.PAIR_THRESHOLD + ["throttled"]
+    # The surveyor on another address is not locked out by someone else's failures.
+    other = _try(client, "sv1", PASSWORD, "10.1.2.3")
+    assert other.status_code == 302
+    # Time passes (the block ends): the right password gets in and clears the account's counts.
     db.execute(update(LoginThrottle).values(blocked_until=utcnow() - timedelta(seconds=1)))
     db.commit()
-    assert _try(client, "sv1", PASSWORD).status_code == 302
-    assert db.scalar(select(LoginThrottle).where(LoginThrottle.key == "account:sv1")) is None
+    assert _try(app.test_client(), "sv1", PASSWORD).status_code == 302
+    assert db.scalars(select(LoginThrottle.key)).all() == ["address:127.0.0.1"]  # it stays
+
+
+def test_many_addresses_guessing_one_account_are_throttled_too(client, db, surveyor) -> None:  # type: ignore[no-untyped-def]
+    for n in range(throttle.ACCOUNT_THRESHOLD):
+        assert _try(client, "sv1", "wrong-password", f"198.18.0.{n}").status_code == 401
+    response = _try(client, "sv1", PASSWORD, "198.18.1.1")
+    assert response.status_code == 429
+    assert int(response.headers["Retry-After"]) <= throttle.MAX_WAIT.total_seconds()
 
 
 def test_waits_double_and_never_exceed_minutes() -> None:
-    threshold = throttle.ACCOUNT_THRESHOLD
+    threshold = throttle.PAIR_THRESHOLD
     assert throttle.wait_after(threshold - 1, threshold) is None
     waits = [throttle.wait_after(threshold + k, threshold) for k in range(4)]
-    assert waits == [timedelta(seconds=s) for s in (1, 2, 4, 8)]
+    assert waits == [timedelta(seconds=s) for s in (30, 60, 120, 240)]
     assert throttle.wait_after(10_000, threshold) == throttle.MAX_WAIT <= timedelta(minutes=5)
 
 
 def test_the_count_is_forgotten_after_the_window(db, surveyor) -> None:  # type: ignore[no-untyped-def]
     start = utcnow()
-    for _ in range(throttle.ACCOUNT_THRESHOLD + 3):
+    for _ in range(throttle.PAIR_THRESHOLD + 3):
         throttle.record_failure(db, "sv1", "127.0.0.1", now=start)
     assert throttle.check(db, "sv1", "127.0.0.1", now=start) is not None
     later = start + throttle.WINDOW + timedelta(seconds=1)
     assert throttle.check(db, "sv1", "127.0.0.1", now=later) is None
     throttle.record_failure(db, "sv1", "127.0.0.1", now=later)  # counts afresh
-    assert db.get(LoginThrottle, "account:sv1", populate_existing=True).failures == 1
+    assert db.get(LoginThrottle, "account:sv1|127.0.0.1", populate_existing=True).failures == 1
     db.commit()
 
 
@@ -96,7 +105,7 @@ def test_one_address_trying_many_accounts_is_throttled(client, db, surveyor) -> 
 def test_the_state_is_shared_by_every_worker(app, client, db, surveyor, database_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
     worker = make_test_app(database_url, tmp_path)
     try:
-        for _ in range(throttle.ACCOUNT_THRESHOLD):
+        for _ in range(throttle.PAIR_THRESHOLD):
             assert _try(client, "sv1", "wrong-password").status_code == 401
         assert _try(worker.test_client(), "sv1", PASSWORD).status_code == 429
     finally:
