@@ -25,6 +25,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SECURE=settings["SESSION_COOKIE_SECURE"],
         REMEMBER_COOKIE_SAMESITE="Lax",
+        # The remember cookie lasts as long as a login may (the server checks its age too).
+        REMEMBER_COOKIE_DURATION=timedelta(days=settings["PERMANENT_SESSION_DAYS"]),
         PERMANENT_SESSION_LIFETIME=timedelta(days=settings["PERMANENT_SESSION_DAYS"]),
         # Surveyors fill forms offline for hours: the token lives as long as the session does.
         WTF_CSRF_TIME_LIMIT=None,
@@ -47,6 +49,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # Keys in the documented order; Vietnamese as UTF-8, not \u escapes (fewer bytes on 3G).
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    if settings["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = settings["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     Compress(app)
     db.init_app(app)
     i18n.init_app(app)

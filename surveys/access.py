@@ -9,8 +9,11 @@ from surveys.errors import Problem, Text
 from surveys.models import Commune, Role, Target, User
 
 
-def commune_for(session: Session, user: User, slug: str | None, *, write: bool = False) -> Commune:
+def commune_for(session: Session, user: User, slug: object, *, write: bool = False) -> Commune:
     """The commune a user asks about, if their role lets them (staff write, others read)."""
+    if slug is not None and not isinstance(slug, str):
+        raise Problem("422.1", errors={"commune": Text("Mã xã (commune) phải là một chuỗi.",
+                                                       "commune must be a string (its slug).")})
     if not slug:
         raise Problem("422.1", errors={"commune": Text("Cần mã xã (commune).",
                                                        "commune (its slug) is required.")})

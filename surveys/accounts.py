@@ -15,6 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from surveys import audit
 from surveys.errors import Problem, Text
 from surveys.models import ApiToken, Commune, Partner, Role, User, utcnow
+from surveys.parsing import MAX_ID, parse_int
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,79}$")
 MIN_PASSWORD_LENGTH = 8
@@ -77,6 +78,40 @@ def set_password(user: User, password: str) -> None:
             f"Mật khẩu cần ít nhất {MIN_PASSWORD_LENGTH} ký tự.",
             f"Password needs at least {MIN_PASSWORD_LENGTH} characters.")})
     user.password_hash = generate_password_hash(password)
+    end_sessions(user)
+
+
+def end_sessions(user: User) -> None:
+    """End every session and remember cookie of the user (they hold the old session_version)."""
+    user.session_version = (user.session_version or 1) + 1
+
+
+def login_id(user: User, now: datetime) -> str:
+    """Stamp the login's time on the user object; its get_id() then names this login."""
+    user._login_time = int(now.timestamp())  # type: ignore[attr-defined]
+    return user.get_id()
+
+
+def user_for_login_id(session: Session, login: str, *, now: datetime,
+                      max_age_days: int) -> User | None:
+    """The active user a session or remember cookie names, if it is still valid: the same
+    session_version, and logged in at most `max_age_days` ago (not in the future)."""
+    parts = login.split(".")
+    if len(parts) != 3:
+        return None  # an id from before session versions: log in again
+    user_id = parse_int(parts[0], minimum=1, maximum=MAX_ID)
+    version = parse_int(parts[1], minimum=1, maximum=MAX_ID)
+    logged_in = parse_int(parts[2], minimum=1, maximum=2**40)
+    if user_id is None or version is None or logged_in is None:
+        return None
+    age = now.timestamp() - logged_in
+    if not -300 <= age <= max_age_days * 86400:
+        return None
+    user = session.get(User, user_id)
+    if user is None or not user.active or user.session_version != version:
+        return None
+    user._login_time = logged_in  # type: ignore[attr-defined]
+    return user
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,9 @@ from typing import Any
 
 from surveys.definitions import Question, SurveyDefinition
 from surveys.errors import Text
+from surveys.parsing import parse_int
+
+MAX_SAFE_INTEGER = 2**53 - 1  # what a phone's JavaScript holds exactly
 
 MAX_TEXT_LENGTH = 2000
 
@@ -24,14 +27,12 @@ def _is_empty(value: Any) -> bool:
 def _integer(q: Question, value: Any) -> Coerced:
     if isinstance(value, bool):
         return None, Text("Phải là một số nguyên.", "Must be a whole number.")
-    if isinstance(value, int):
-        return value, None
-    if isinstance(value, float) and value.is_integer():
-        return int(value), None
-    if isinstance(value, str):
-        text = value.strip()
-        if text.lstrip("-").isdigit():
-            return int(text), None
+    if isinstance(value, float) and value.is_integer() and abs(value) <= MAX_SAFE_INTEGER:
+        value = int(value)
+    if isinstance(value, int | str):
+        number = parse_int(value, minimum=-MAX_SAFE_INTEGER, maximum=MAX_SAFE_INTEGER)
+        if number is not None:
+            return number, None
     return None, Text("Phải là một số nguyên.", "Must be a whole number.")
 
 

@@ -50,7 +50,11 @@ SETTINGS: tuple[Setting, ...] = (
             "Send the session cookie over HTTPS only. Set false only for plain-HTTP local runs.",
             _bool),
     Setting("PERMANENT_SESSION_DAYS", 30,
-            "Days a login lasts; long, because surveyors work offline for days.", int),
+            "Days a login lasts, counted from the login (the session and the remember cookie "
+            "alike); long, because surveyors work offline for days.", int),
+    Setting("TRUSTED_PROXIES", 0,
+            "Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are believed "
+            "(1 behind nginx): login throttling needs the client's address, HSTS the scheme.", int),
     Setting("ALLOW_DEMO_DATA", False,
             "Allow `flask load-demo`. Off by default so demo data never reaches production.",
             _bool),

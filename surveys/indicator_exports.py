@@ -12,6 +12,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from surveys.errors import Text
+from surveys.spreadsheets import csv_row, xlsx_append
 
 COLUMNS: tuple[tuple[str, Text], ...] = (
     ("code", Text("Mã chỉ tiêu", "Code")),
@@ -61,7 +62,7 @@ def render_csv(table: dict[str, Any], locale: str) -> bytes:
     writer = csv.writer(buffer)
     writer.writerow([header.get(locale) for _key, header in COLUMNS])
     for row in table["indicators"]:
-        writer.writerow(_cells(row, locale))
+        writer.writerow(csv_row(_cells(row, locale)))
     # The BOM makes Excel read the Vietnamese letters as UTF-8.
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
@@ -74,7 +75,7 @@ def render_xlsx(table: dict[str, Any], locale: str) -> bytes:
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in table["indicators"]:
-        sheet.append(_cells(row, locale))
+        xlsx_append(sheet, _cells(row, locale))
     sheet.freeze_panes = "A2"
     sheet.column_dimensions["B"].width = 60
     buffer = io.BytesIO()

@@ -142,6 +142,9 @@ class User(Base):
     locale: Mapped[str | None] = mapped_column(String(8))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Part of every login's id (get_id): raising it ends every session and remember cookie of the
+    # user (logout, password change or reset, deactivation). surveys/accounts.py end_sessions.
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     commune: Mapped[Commune | None] = relationship()
     partner: Mapped[Partner | None] = relationship()
@@ -160,7 +163,22 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """What the session and the remember cookie hold: `id.session_version.login_time` (Unix
+        seconds of the login, set by accounts.login_id; 0 outside a login). The loader refuses
+        an old version or a login older than PERMANENT_SESSION_DAYS (surveys/views/__init__.py)."""
+        return f"{self.id}.{self.session_version}.{getattr(self, '_login_time', 0)}"
+
+
+class LoginThrottle(Base):
+    """Recent failed logins of one key (`account:NAME` or `address:IP`), shared by every worker:
+    surveys/throttle.py decides from it whether the next attempt may be checked at all."""
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ApiToken(Base):

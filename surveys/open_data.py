@@ -1,6 +1,9 @@
 """Open data of a commune: aggregated indicators and coverage hexagons, no personal data.
 
-What is published (docs/open-data.md):
+What is published (docs/open-data.md): aggregates of fixed, non-overlapping cells of one grid, so
+that no two published figures can be subtracted to reveal a group smaller than the minimum:
+- time: whole calendar quarters that have ended (Vietnam time), never a month, a year or "all
+  data" (which overlap one another: all data minus October would be November);
 - the commune's indicator table (value, 95 % interval, n, status, plan target) — suppressed as a
   whole when fewer than `minimum` households were surveyed in the commune;
 - per village, the household and person indicators only for villages with at least `minimum`
@@ -8,9 +11,12 @@ What is published (docs/open-data.md):
   suppressed villages together hold fewer than `minimum` households, the commune's figure minus
   the published villages would reveal them as a group, so the smallest published villages are
   suppressed too until the suppressed group reaches `minimum` (complementary suppression);
-- coverage hexagons (H3) from `surveys.coverage.hexes.commune_hexes` with only aggregate fields: a
-  cell with 1 to minimum−1 located households keeps its partner-measurement fields only, and a
-  cell with nothing else to show is left out, so no household position is ever revealed.
+- coverage hexagons (H3) from `surveys.coverage.hexes.commune_hexes` with only aggregate fields and
+  no household count (cells and villages overlap: a cell's count minus a village's would count the
+  households of other villages in it): `surveyed` says whether at least `minimum` households were
+  located there (then their reports shape `best_technology`). A cell with 1 to minimum−1 located
+  households keeps its partner-measurement fields only, and a cell with nothing else to show is
+  left out, so no household position is ever revealed.
 Never: instance ids, usernames, answers, points, household codes.
 Takes a Session; never imports Flask; never commits.
 """
@@ -18,32 +24,35 @@ Takes a Session; never imports Flask; never commits.
 from __future__ import annotations
 
 import math
-from datetime import date
+import re
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from surveys.indicator_report import Period, indicator_table, place_summary
-from surveys.indicator_rollups import Summary, estimate_summary
+from surveys.errors import Problem, Text
+from surveys.indicator_report import VIETNAM, Period, indicator_table, parse_period, place_summary
+from surveys.indicator_rollups import COUNTED_OUT, Summary, estimate_summary
 from surveys.indicators import CATALOGUE
-from surveys.models import Commune, Village
+from surveys.models import Commune, Submission, Village
 
 HEX_RESOLUTION = 8
+QUARTER = re.compile(r"[0-9]{4}-Q[1-4]")
 VILLAGE_UNITS = ("household", "adult", "smartphone_user")  # village_4g and area need many places
-HEX_FIELDS = ("h3", "n", "estimated", "households", "best_technology", "signal_class",
+HEX_FIELDS = ("h3", "n", "estimated", "surveyed", "best_technology", "signal_class",
               "median_rsrp_dbm", "median_download_mbps", "median_upload_mbps", "operators")
-HOUSEHOLD_FIELDS = ("households",)  # dropped below the minimum (commune_hexes already stops
-#                                     household reports from shaping best_technology there)
 INDICATOR_FIELDS = ("code", "name", "unit", "value", "ci_low", "ci_high", "n", "status", "target",
                     "comparator", "target_year")
 
 
-def suppressed_villages(counts: dict[int, int], minimum: int) -> dict[int, str]:
+def suppressed_villages(counts: dict[int, int], minimum: int, *,
+                        unassigned: int = 0) -> dict[int, str]:
     """village id → why it is suppressed: "fewer_households" (below the minimum) or
-    "complementary" (published, the suppressed group could be worked out by subtraction)."""
+    "complementary" (published, the suppressed group could be worked out by subtraction).
+    `unassigned`: the commune's households in no village, hidden with the suppressed group."""
     reasons = {v: "fewer_households" for v, n in counts.items() if n < minimum}
-    hidden = sum(counts[v] for v in reasons)
+    hidden = unassigned + sum(counts[v] for v in reasons)
     published = sorted((n, v) for v, n in counts.items() if v not in reasons)
     while 0 < hidden < minimum and published:
         n, village = published.pop(0)
@@ -82,12 +91,9 @@ def open_hexes(session: Session, commune: Commune, *, minimum: int, period: Peri
     for cell in commune_hexes(session, commune, resolution=resolution, first_period=first,
                               last_period=last, min_households=minimum):
         item = {key: cell.get(key) for key in HEX_FIELDS}
-        households = item.get("households") or 0
-        if 0 < households < minimum or item.get("households") is None:
-            for key in HOUSEHOLD_FIELDS:
-                item[key] = None
-            if not (item.get("n") or item.get("estimated")):
-                continue  # nothing but a few households there: the cell itself would tell
+        item["surveyed"] = (cell.get("households") or 0) >= minimum
+        if not item["surveyed"] and not (item.get("n") or item.get("estimated")):
+            continue  # nothing but a few households there: the cell itself would tell
         cells.append(item)
     return cells
 
@@ -105,7 +111,9 @@ def open_commune(session: Session, commune: Commune, *, minimum: int, indicator_
                                     .order_by(Village.name)))
     sizes = {v.id: v.household_count for v in villages}
     by_village = {v.id: summary.only(v.id) for v in villages}
-    reasons = suppressed_villages({v: s.households for v, s in by_village.items()}, minimum)
+    counts = {v: s.households for v, s in by_village.items()}
+    reasons = suppressed_villages(counts, minimum,
+                                  unassigned=max(0, summary.households - sum(counts.values())))
     village_items = []
     for village in villages:
         item: dict[str, Any] = {"slug": village.slug, "name": village.name}
@@ -128,6 +136,33 @@ def open_commune(session: Session, commune: Commune, *, minimum: int, indicator_
                   "cells": open_hexes(session, commune, minimum=minimum, period=period)
                   if with_hexes else []},
     }
+
+
+def quarter_of(moment: datetime) -> str:
+    local = moment.astimezone(VIETNAM)
+    return f"{local.year}-Q{(local.month - 1) // 3 + 1}"
+
+
+def open_period(session: Session, commune: Commune, text: str | None, *, now: datetime) -> Period:
+    """The quarter asked for (`2026-Q2`), which must have ended; without one, the latest ended
+    quarter with counted households (else the last ended quarter). Months, years and quarters not
+    yet over are refused (422): they would overlap the published quarters."""
+    current = quarter_of(now)
+    if text:
+        period = parse_period(text)
+        if period is None or not QUARTER.fullmatch(period.label) or period.end > now:
+            raise Problem("422.1", errors={"period": Text(
+                "Dữ liệu mở chỉ công bố theo quý đã kết thúc, ví dụ {q}.",
+                "Open data is published by quarters that have ended, e.g. {q}.").format(
+                q=quarter_of(parse_period(current).start - timedelta(days=1)))})  # type: ignore[union-attr]
+        return period
+    current_start = parse_period(current).start  # type: ignore[union-attr]
+    latest = session.scalar(select(func.max(Submission.collected_at)).where(
+        Submission.commune_id == commune.id, Submission.survey == "household",
+        Submission.review_status.not_in(COUNTED_OUT), Submission.collected_at < current_start))
+    found = parse_period(quarter_of(latest or current_start - timedelta(days=1)))
+    assert found is not None
+    return found
 
 
 def map_shapes(boundary: dict[str, Any] | None, cells: list[dict[str, Any]], *,

@@ -16,6 +16,8 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 
 ERRORS = {
+    "400": _json(_ref("Problem"), "Malformed request: the body is not JSON (or nests deeper than 64 "
+                 "levels), or the form is not multipart."),
     "401": _json(_ref("Problem"), "No, invalid or revoked token (and no logged-in session)."),
     "403": _json(_ref("Problem"), "The caller's role or commune may not do this."),
     "404": _json(_ref("Problem"), "Not found, or not visible to the caller."),

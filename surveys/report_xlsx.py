@@ -16,6 +16,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from surveys.dashboard import local_date
 from surveys.errors import Text
 from surveys.indicator_exports import STATUSES
+from surveys.spreadsheets import xlsx_append
 
 SHEETS = {"targets": Text("Chỉ tiêu", "Targets"), "villages": Text("Theo thôn", "By village"),
           "sources": Text("Nguồn dữ liệu", "Sources")}
@@ -46,7 +47,7 @@ def _table(sheet: Worksheet, headers: Sequence[Text], rows: list[list[Any]], loc
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append(["" if value is None else value for value in row])
+        xlsx_append(sheet, ["" if value is None else value for value in row])
     sheet.freeze_panes = "A2"
 
 
@@ -87,7 +88,7 @@ def render_report_xlsx(report: dict[str, Any], locale: str, notes: Sequence[str]
              found["uploads"]),
             (Text("Doanh nghiệp", "Partners"), ", ".join(found["partners"])),
             (Text("Số phép đo trong xã", "Measurements in the commune"), found["measurements"])):
-        sources.append([label.get(lang), "" if value is None else value])
+        xlsx_append(sources, [label.get(lang), "" if value is None else value])
         if hasattr(value, "year"):
             sources.cell(sources.max_row, 2).number_format = "dd/mm/yyyy" if lang == "vi" \
                 else "yyyy-mm-dd"
@@ -95,7 +96,7 @@ def render_report_xlsx(report: dict[str, Any], locale: str, notes: Sequence[str]
     sources.append([Text("Phương pháp", "Method").get(lang)])
     sources.cell(sources.max_row, 1).font = Font(bold=True)
     for note in notes:
-        sources.append([note])
+        xlsx_append(sources, [note])
         sources.cell(sources.max_row, 1).alignment = Alignment(wrap_text=True, vertical="top")
     sources.column_dimensions["A"].width = 48
     sources.column_dimensions["B"].width = 40

@@ -29,6 +29,7 @@ from surveys.definitions import Question, SurveyDefinition
 from surveys.errors import Problem, Text
 from surveys.indicator_report import Period
 from surveys.models import Commune, Submission, User, Village
+from surveys.spreadsheets import csv_cell
 from surveys.xlsx_stream import MAX_ROWS, stream_xlsx
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -41,7 +42,6 @@ STATUS = re.compile(r"^[a-z_]{1,16}$")
 ZIP64_ROWS = 250_000
 # A text cell starting with one of these is a formula to Excel: CSV cells of free-text answers
 # get a leading apostrophe (OWASP "CSV injection"). XLSX cells are inline strings, never formulas.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -118,9 +118,9 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def csv_chunks(columns: list[str], records: Iterator[list[Any]], *,
-               text_columns: frozenset[int] = frozenset()) -> Iterator[bytes]:
-    """UTF-8 with a BOM (so Excel reads Vietnamese letters), the header first and alone."""
+def csv_chunks(columns: list[str], records: Iterator[list[Any]]) -> Iterator[bytes]:
+    """UTF-8 with a BOM (so Excel reads Vietnamese letters), the header first and alone; text that
+    a spreadsheet could run as a formula gets a leading ' (surveys/spreadsheets.py)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(columns)
@@ -128,13 +128,7 @@ def csv_chunks(columns: list[str], records: Iterator[list[Any]], *,
     buffer.seek(0)
     buffer.truncate()
     for count, record in enumerate(records, start=1):
-        cells = []
-        for index, value in enumerate(record):
-            value = "" if value is None else _plain(value)
-            if index in text_columns and isinstance(value, str) and value.startswith(FORMULA_START):
-                value = "'" + value
-            cells.append(value)
-        writer.writerow(cells)
+        writer.writerow(["" if value is None else csv_cell(_plain(value)) for value in record])
         if count % ROWS_PER_CHUNK == 0:
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)
@@ -191,9 +185,7 @@ def export(session: Session, commune: Commune, definition: SurveyDefinition, whe
     columns = header(definition)
     records = rows(session, commune, definition, where)
     if fmt == "csv":
-        text = frozenset(len(BASE_COLUMNS) + i for i, q in enumerate(definition.questions)
-                         if q.type in ("text", "image"))
-        return csv_chunks(columns, records, text_columns=text)
+        return csv_chunks(columns, records)
     if fmt == "geojson":
         return geojson_chunks(columns, records)
     expected = count_rows(session, commune, definition, where)

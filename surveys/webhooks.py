@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import ipaddress
 import json
 import secrets
 import socket
-import urllib.error
-import urllib.request
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -43,7 +43,9 @@ class Response:
     error: str | None = None
 
 
-Poster = Callable[[str, bytes, dict[str, str], float], Response]
+# (url, body, headers, timeout, address): `address` is the IP the URL's host was resolved to and
+# checked against; the poster connects there and nowhere else (no second DNS lookup).
+Poster = Callable[[str, bytes, dict[str, str], float, str], Response]
 
 
 def _loopback(host: str) -> bool:
@@ -78,15 +80,23 @@ def check_url(url: str, *, allow_loopback_http: bool) -> str:
     return url
 
 
-def resolves_inside(url: str) -> bool:
-    """Whether the URL's host is, or resolves to, an internal address: a webhook must not reach
-    the server's own network (the database, the metadata service) on a staff member's say-so."""
-    host = urlsplit(url).hostname or ""
+def resolve(url: str) -> tuple[str | None, bool]:
+    """The one address a delivery will connect to, and whether the host resolves (any of its
+    addresses) inside: a webhook must not reach the server's own network (the database, the
+    metadata service) on a staff member's say-so. (None, False) when the name does not resolve."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
     try:
-        infos = socket.getaddrinfo(host, None)
-    except OSError:
-        return False  # unresolvable: the attempt itself fails and says so
-    return any(_internal(str(info[4][0])) for info in infos)
+        infos = socket.getaddrinfo(host, parts.port or (443 if parts.scheme == "https" else 80),
+                                   type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError, ValueError):
+        return None, False  # unresolvable: the attempt itself fails and says so
+    addresses = [str(info[4][0]) for info in infos]
+    return (addresses[0] if addresses else None), any(_internal(a) for a in addresses)
+
+
+def resolves_inside(url: str) -> bool:
+    return resolve(url)[1]
 
 
 def create_webhook(session: Session, commune: Commune, user: User | None, url: str,
@@ -151,15 +161,50 @@ def body_of(delivery: WebhookDelivery) -> bytes:
                       ensure_ascii=False, sort_keys=True).encode()
 
 
-def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Response:
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Speaks to `host` (Host header) over a socket to the already checked `address`."""
+
+    def __init__(self, host: str, port: int | None, address: str, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self.address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """TLS to the checked `address`, with the certificate verified for `host` (SNI too)."""
+
+    def __init__(self, host: str, port: int | None, address: str, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self.address = address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
+
+
+def post(url: str, body: bytes, headers: dict[str, str], timeout: float, address: str) -> Response:
+    """One POST to `address`; redirects are not followed (a 3xx is a failed attempt)."""
+    parts = urlsplit(url)
+    kind = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (checked URL)
-            return Response(response.status)
-    except urllib.error.HTTPError as error:
-        return Response(error.code, f"HTTP {error.code}")
-    except (urllib.error.URLError, OSError, ValueError) as error:
-        return Response(0, str(getattr(error, "reason", error))[:500])
+        connection = kind(parts.hostname or "", parts.port, address, timeout)
+        try:
+            connection.request("POST", path, body=body, headers=headers)
+            response = connection.getresponse()
+            response.read(65536)
+            status = response.status
+        finally:
+            connection.close()
+    except (OSError, http.client.HTTPException, ValueError) as error:
+        return Response(0, str(error)[:500] or type(error).__name__)
+    if 300 <= status < 400:
+        return Response(status, f"HTTP {status}: redirect not followed")
+    if not 200 <= status < 300:
+        return Response(status, f"HTTP {status}")
+    return Response(status)
 
 
 def deliver_due(session: Session, *, now: datetime | None = None, timeout: float = 10,
@@ -177,15 +222,18 @@ def deliver_due(session: Session, *, now: datetime | None = None, timeout: float
             continue
         body = body_of(delivery)
         timestamp = str(int(now.timestamp()))
-        if not (allow_loopback_http and _loopback(urlsplit(webhook.url).hostname or "")) \
-                and resolves_inside(webhook.url):
+        address, inside = resolve(webhook.url)
+        if inside and not (allow_loopback_http and _loopback(urlsplit(webhook.url).hostname or "")):
             result = Response(0, "refused: the host resolves to an internal address")
+        elif address is None:
+            result = Response(0, "the host name does not resolve")
         else:
             result = poster(webhook.url, body, {
                 "Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT,
                 "X-Phusong-Event": delivery.event, "X-Phusong-Delivery": str(delivery.id),
                 "X-Phusong-Timestamp": timestamp,
-                "X-Phusong-Signature": signature(webhook.secret, timestamp, body)}, timeout)
+                "X-Phusong-Signature": signature(webhook.secret, timestamp, body)}, timeout,
+                address)
         delivery.attempts += 1
         delivery.last_status_code = result.status or None
         if 200 <= result.status < 300:

@@ -5,6 +5,7 @@
   var data = JSON.parse(document.getElementById("map-data").textContent);
   var S = data.strings;
   var form = document.getElementById("map-controls");
+  form.addEventListener("submit", function (event) { event.preventDefault(); });
   var statusLine = document.getElementById("map-status");
   var container = document.getElementById("map");
   var number = new Intl.NumberFormat(data.locale, {maximumFractionDigits: 1});

@@ -21,6 +21,7 @@ from surveys import audit
 from surveys.errors import Problem, Text
 from surveys.indicator_rollups import COUNTED_OUT
 from surveys.models import Commune, RoundSample, Submission, SurveyRound, User, Village
+from surveys.parsing import MAX_ID, parse_int
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 MAX_NAME = 200
@@ -115,7 +116,7 @@ def _parse(session: Session, commune_id: int, raw: Mapping[str, Any],
         text = str(value).strip() if value is not None else ""
         if not text:
             continue
-        if not text.isdigit():
+        if parse_int(text, minimum=0, maximum=MAX_ID) is None:
             errors[f"target_{village_id}"] = Text("Cỡ mẫu phải là số nguyên không âm.",
                                                  "The sample must be a whole number, zero or more.")
             continue

@@ -114,6 +114,8 @@ def set_active(session: Session, actor: User, user: User, active: bool) -> User:
             "Không thể tự khoá tài khoản của chính mình.", "You cannot deactivate yourself.")})
     before = user_json(user)
     user.active = active
+    if not active:
+        accounts.end_sessions(user)
     session.flush()
     record(session, actor, "user.activate" if active else "user.deactivate", user, before)
     return user

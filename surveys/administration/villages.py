@@ -21,9 +21,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, undefer
 
 from surveys import audit
-from surveys.coverage.reading import csv_rows, is_missing, number
+from surveys.coverage.reading import MAX_FIELD_CHARS, csv_rows, is_missing, number
 from surveys.errors import Problem, Text
 from surveys.models import Commune, User, Village
+from surveys.parsing import load_json
 
 FIELDS = ("slug", "name", "lat", "lon", "household_count", "population", "counts_year")
 REQUIRED_COLUMNS = ("slug", "name")
@@ -260,6 +261,12 @@ def read_csv(stream: BinaryIO) -> tuple[list[tuple[int, dict[str, str]]], list[s
         if line == 1:
             header = [cell.strip().lower().lstrip("\ufeff") for cell in cells]
             continue
+        if cells is None:
+            issues.append(Issue("line", line, "", "", Text(
+                f"Dòng không đọc được (một ô dài quá {MAX_FIELD_CHARS} ký tự hoặc thiếu dấu \" đóng).",
+                f"Unreadable line (a cell over {MAX_FIELD_CHARS} characters, or a quote never "
+                "closed).")))
+            continue
         if len(rows) >= MAX_ROWS:
             issues.append(Issue("line", line, "", "", Text(
                 f"Tệp có hơn {MAX_ROWS} thôn.", f"The file has more than {MAX_ROWS} villages.")))
@@ -349,7 +356,7 @@ def import_geojson(session: Session, commune: Commune, data: bytes, *,
 
 def _features(data: bytes) -> tuple[list[Any], list[Issue]]:
     try:
-        document = json.loads(data.decode("utf-8-sig"))
+        document = load_json(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as error:
         return [], [Issue("feature", 0, "", "", Text(
             f"Không đọc được GeoJSON: {error}", f"Not readable as GeoJSON: {error}"))]

@@ -11,6 +11,10 @@ from typing import BinaryIO
 
 MISSING = frozenset({"", "-", "--", "na", "n/a", "null", "none", "nan"})
 SEPARATORS = (",", ";", "\t")
+# No real cell comes near this; a longer field (or a quote that never closes) makes that row
+# unreadable, reported as its error, instead of stopping the import.
+MAX_FIELD_CHARS = 100_000
+csv.field_size_limit(MAX_FIELD_CHARS)
 
 
 def detect_encoding(stream: BinaryIO, sample_size: int = 1 << 20) -> str:
@@ -41,9 +45,11 @@ def detect_separator(header_line: str) -> str:
     return best if counts[best] else ","
 
 
-def csv_rows(stream: BinaryIO) -> Iterator[tuple[int, list[str]]]:
+def csv_rows(stream: BinaryIO) -> Iterator[tuple[int, list[str] | None]]:
     """(line number, cells), the header included as line 1; blank lines skipped. Streams: one
-    line in memory at a time, whatever the file's size."""
+    line in memory at a time, whatever the file's size. Cells are None for a row that cannot be
+    read (a field longer than MAX_FIELD_CHARS, a quote that never closes): the caller reports it
+    as that row's error (`unreadable_row`) and goes on."""
     text = io.TextIOWrapper(stream, encoding=detect_encoding(stream), errors="replace", newline="")
     try:
         first = text.readline()
@@ -51,12 +57,20 @@ def csv_rows(stream: BinaryIO) -> Iterator[tuple[int, list[str]]]:
             return
         separator = detect_separator(first)
         rest = csv.reader(text, delimiter=separator)
-        head = next(csv.reader([first], delimiter=separator), [])
+        try:
+            head = next(csv.reader([first], delimiter=separator), [])
+        except csv.Error:
+            head = []
         yield 1, head
-        for row in rest:
-            # The first cell settles almost every row, without a generator per row.
-            if (row and row[0].strip()) or any(cell.strip() for cell in row):
-                yield rest.line_num + 1, row
+        while True:
+            try:
+                for row in rest:
+                    # The first cell settles almost every row, without a generator per row.
+                    if (row and row[0].strip()) or any(cell.strip() for cell in row):
+                        yield rest.line_num + 1, row
+                return
+            except csv.Error:  # the reader starts afresh on the next line
+                yield rest.line_num + 1, None
     finally:
         text.detach()  # the caller owns the binary stream: do not close it
 

@@ -30,6 +30,8 @@ REASONS: dict[str, Text] = {
     "no_range": Text("trạm không có bán kính phủ sóng (range) dùng được",
                      "no usable coverage range for the cell"),
     "too_many_cells": Text("{n} ô cho {columns} cột", "{n} cells for {columns} columns"),
+    "unreadable_row": Text("dòng không đọc được (một ô dài quá {limit} ký tự hoặc thiếu dấu \" đóng)",
+                           "unreadable row (a cell over {limit} characters, or a quote never closed)"),
     "too_few_cells": Text("{n} ô, cần {columns}", "{n} cells, {columns} expected"),
     "bad_geojson": Text("không phải GeoJSON hợp lệ: {detail}", "not valid GeoJSON: {detail}"),
     "no_features": Text("FeatureCollection cần mảng features",

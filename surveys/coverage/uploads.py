@@ -15,7 +15,7 @@ from sqlalchemy import Float, func, select
 from sqlalchemy.orm import Session
 
 from surveys.coverage import reasons, rollups
-from surveys.coverage.formats import Source, detect, formats
+from surveys.coverage.formats import Source, detect, formats, missing_columns
 from surveys.coverage.spatial import Locator, base_cell
 from surveys.coverage.validate import Issue, check
 from surveys.db import driver_insert_sql
@@ -141,6 +141,14 @@ def import_upload(session: Session, partner: Partner, user: User | None, filenam
             raise Problem("422.1", errors={"file": Text(
                 "Không nhận ra định dạng tệp; xem docs/coverage-formats.md hoặc nêu format.",
                 "Unrecognised file; see docs/coverage-formats.md or name the format.")})
+    start = stream.tell()
+    missing = missing_columns(fmt, stream.read(64 * 1024))
+    stream.seek(start)
+    if missing:
+        raise Problem("422.1", errors={"file": Text(
+            "Tệp không có các cột mà định dạng {f} cần: {c}.",
+            "The file lacks the columns the {f} format needs: {c}.").format(
+            f=fmt.name, c=", ".join(missing))})
     upload = CoverageUpload(partner=partner, uploaded_by_id=user.id if user else None,
                             filename=filename[:255], format=fmt.name, content_sha256=digest,
                             size_bytes=size)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Flask, g
+from flask import Flask, current_app, g
 from flask_babel import format_datetime, format_decimal, get_locale
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
+from surveys.accounts import user_for_login_id
 from surveys.db import get_session
-from surveys.models import User
+from surveys.models import User, utcnow
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -17,9 +18,9 @@ login_manager.login_message = None
 
 
 @login_manager.user_loader
-def _load_user(user_id: str) -> User | None:
-    user = get_session().get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.active else None
+def _load_user(login: str) -> User | None:
+    return user_for_login_id(get_session(), login, now=utcnow(),
+                             max_age_days=current_app.config["PERMANENT_SESSION_DAYS"])
 
 
 def init_app(app: Flask) -> None:
@@ -42,7 +43,10 @@ def init_app(app: Flask) -> None:
         survey_form,
         targets,
     )
+    from surveys.views.params import IdConverter
 
+    # Every <int:…> in a route is an id: one beyond the database's integers is simply not found.
+    app.url_map.converters["int"] = IdConverter
     csrf.init_app(app)
     login_manager.init_app(app)
     errors.init_app(app)
@@ -79,9 +83,6 @@ def init_app(app: Flask) -> None:
         return {"locale": str(get_locale()), "format_decimal": format_decimal,
                 "format_datetime": format_datetime}
 
-    @app.after_request
-    def _security_headers(response):  # type: ignore[no-untyped-def]
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        return response
+    from surveys.views.headers import init_app as init_headers
+
+    init_headers(app)

@@ -15,8 +15,10 @@ from surveys.definitions import get_definition
 from surveys.errors import Problem, Text
 from surveys.models import Commune, User
 from surveys.openapi import openapi_document
+from surveys.parsing import MAX_PAGE, JsonTooDeep, load_json
 from surveys.views import csrf
 from surveys.views.auditing import request_actor
+from surveys.views.params import int_arg
 from surveys.views.services import future_skew, photo_limits, photo_store, quality_limits
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -48,10 +50,14 @@ def json_body() -> object:
     if not request.is_json:
         raise Problem("400.2", message=Text("Cần gửi JSON (Content-Type: application/json).",
                                             "Send JSON with Content-Type: application/json."))
-    body = request.get_json(silent=True)
-    if body is None:
-        raise Problem("400.2")
-    return body
+    try:
+        return load_json(request.get_data(cache=False))
+    except JsonTooDeep as error:
+        raise Problem("400.2", message=Text(
+            f"JSON lồng nhau quá {error.limit} cấp.", f"JSON nested deeper than {error.limit} levels."
+        )) from None
+    except (ValueError, UnicodeDecodeError):
+        raise Problem("400.2") from None
 
 
 def _commune_json(commune: Commune, *, with_villages: bool) -> dict[str, object]:
@@ -122,17 +128,13 @@ def create_submission():  # type: ignore[no-untyped-def]
 
 
 def _page_args() -> tuple[int, int]:
-    errors: dict[str, Text] = {}
-    page = request.args.get("page", "1")
-    per_page = request.args.get("per_page", str(_default_page_size()))
-    if not page.isdigit() or int(page) < 1:
-        errors["page"] = Text("page phải là số nguyên ≥ 1.", "page must be a whole number ≥ 1.")
-    if not per_page.isdigit() or not 1 <= int(per_page) <= MAX_PAGE_SIZE:
-        errors["per_page"] = Text(f"per_page từ 1 đến {MAX_PAGE_SIZE}.",
-                                  f"per_page must be between 1 and {MAX_PAGE_SIZE}.")
-    if errors:
-        raise Problem("422.1", errors=errors)
-    return int(page), int(per_page)
+    page = int_arg("page", 1, minimum=1, maximum=MAX_PAGE, message=Text(
+        f"page phải là số nguyên từ 1 đến {MAX_PAGE}.",
+        f"page must be a whole number from 1 to {MAX_PAGE}."))
+    per_page = int_arg("per_page", _default_page_size(), minimum=1, maximum=MAX_PAGE_SIZE,
+                       message=Text(f"per_page từ 1 đến {MAX_PAGE_SIZE}.",
+                                    f"per_page must be between 1 and {MAX_PAGE_SIZE}."))
+    return page, per_page
 
 
 def _default_page_size() -> int:

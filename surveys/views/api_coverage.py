@@ -13,6 +13,7 @@ from surveys.coverage import reasons, uploads
 from surveys.db import get_session
 from surveys.errors import Problem, Text
 from surveys.models import CoverageUpload, Partner, Role, UploadIssue
+from surveys.spreadsheets import csv_row
 from surveys.views.api import api_user
 
 bp = Blueprint("api_coverage", __name__, url_prefix="/api/v1/coverage")
@@ -72,9 +73,10 @@ def upload_errors(upload_id: int):  # type: ignore[no-untyped-def]
     for issue in db.scalars(select(UploadIssue).where(UploadIssue.upload_id == upload.id)
                             .order_by(UploadIssue.line, UploadIssue.id)):
         reason = reasons.render(issue.code, issue.params, locale) if issue.code else issue.reason
-        writer.writerow([issue.line, issue.column, issue.value, reason, issue.severity, issue.code])
+        writer.writerow(csv_row([issue.line, issue.column, issue.value, reason, issue.severity,
+                                 issue.code]))
     # The BOM makes Excel read the Vietnamese letters as UTF-8.
-    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv",
+    return Response("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition":
                              f'attachment; filename="upload-{upload.id}-errors.csv"'})
 

@@ -66,7 +66,7 @@ def indicators():  # type: ignore[no-untyped-def]
             "village": table["village"], "period": table["period"]}})
     db.commit()
     name = f"chi-tieu-{table['commune']}{'-' + table['period'] if table['period'] else ''}"
-    return Response(exporter.render(table, str(get_locale())), mimetype=exporter.mimetype,
+    return Response(exporter.render(table, str(get_locale())), content_type=exporter.mimetype,
                     headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
 
 

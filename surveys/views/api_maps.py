@@ -27,6 +27,7 @@ from surveys.indicator_map import village_indicator_map
 from surveys.indicator_report import Period, parse_period
 from surveys.indicators import CATALOGUE
 from surveys.models import Commune, User
+from surveys.parsing import parse_int
 from surveys.views.api import api_user
 
 bp = Blueprint("api_maps", __name__, url_prefix="/api/v1")
@@ -61,8 +62,7 @@ def _reads_commune(user: User, slug: str) -> bool:
 
 def _hex_filters() -> dict[str, Any]:
     errors: dict[str, Text] = {}
-    raw = request.args.get("resolution", "8")
-    resolution = int(raw) if raw.isdigit() else None
+    resolution = parse_int(request.args.get("resolution", "8"), minimum=0, maximum=15)
     if resolution not in ROLLUP_RESOLUTIONS:
         errors["resolution"] = Text("Độ phân giải (resolution) phải từ 7 đến 10.",
                                     "resolution must be an integer from 7 to 10.")

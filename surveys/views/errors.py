@@ -7,7 +7,7 @@ import logging
 from flask import Flask, jsonify, render_template, request
 from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from surveys.errors import Problem
 
@@ -47,7 +47,10 @@ def init_app(app: Flask) -> None:
         code = HTTP_TO_CODE.get(error.code or 500)
         if code is None:
             return error
-        return render_problem(Problem(code))
+        response, status, headers = render_problem(Problem(code))
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            headers["Allow"] = ", ".join(sorted(error.valid_methods))
+        return response, status, headers
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):  # type: ignore[no-untyped-def]

@@ -34,6 +34,7 @@ from surveys.models import Commune, User, Village
 from surveys.views import login_manager
 from surveys.views.api import api_user
 from surveys.views.auditing import record
+from surveys.views.params import page_arg
 
 bp = Blueprint("exports", __name__)
 
@@ -121,7 +122,7 @@ def _closing(chunks: Iterator[bytes], session: Session) -> Iterator[bytes]:
 
 
 def _download(body: Any, mimetype: str, filename: str) -> Response:
-    response = Response(body, mimetype=mimetype)
+    response = Response(body, content_type=mimetype)  # the type names its charset already
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"  # personal data: never kept by a cache
     response.headers["X-Accel-Buffering"] = "no"  # let nginx pass the stream on as it comes
@@ -202,8 +203,7 @@ def audit_log(slug: str):  # type: ignore[no-untyped-def]
             a.split(".")[0] for a in ACTION_LABELS}:
         raise Problem("422.1", errors={"action": Text("Không có loại thao tác này.",
                                                       "No such action.")})
-    page = request.args.get("page", "1")
-    page_number = int(page) if page.isdigit() and int(page) >= 1 else 1
+    page_number = page_arg()
     log = audit.commune_log(get_session(), commune.id, action=action, page=page_number,
                             per_page=PER_PAGE)
     entries = [{"event": e, "label": ACTION_LABELS.get(e.action, e.action),

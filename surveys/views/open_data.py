@@ -15,9 +15,9 @@ from sqlalchemy import select
 from surveys.db import get_session
 from surveys.errors import Problem
 from surveys.i18n import LOCALES
-from surveys.indicator_report import parse_period
-from surveys.models import Commune
-from surveys.open_data import map_shapes, open_commune
+from surveys.models import Commune, utcnow
+from surveys.open_data import map_shapes, open_commune, open_period
+from surveys.views.headers import mark_public
 
 bp = Blueprint("open_data", __name__)
 
@@ -34,11 +34,12 @@ def _open(slug: str) -> tuple[Commune, dict]:  # type: ignore[type-arg]
     data = open_commune(db, commune, minimum=config["OPEN_DATA_MIN_HOUSEHOLDS"],
                         indicator_minimum=config["INDICATOR_MIN_HOUSEHOLDS"],
                         h3_resolution=config["INDICATOR_H3_RESOLUTION"], today=date.today(),
-                        period=parse_period(request.args.get("period")))
+                        period=open_period(db, commune, request.args.get("period"), now=utcnow()))
     return commune, data
 
 
 def _public(response: Response) -> Response:
+    mark_public()  # no Set-Cookie on a response any cache may keep
     response.headers["Cache-Control"] = f"public, max-age={OPEN_MAX_AGE}"
     return response
 

@@ -24,6 +24,7 @@ from surveys.models import Role, Submission, User, Village
 from surveys.quality import FLAG_CODES
 from surveys.submissions import SUBMITTING_ROLES
 from surveys.views.auditing import request_actor
+from surveys.views.params import page_arg
 
 bp = Blueprint("review", __name__)
 
@@ -128,8 +129,7 @@ def answer_rows(submission: Submission, locale: str) -> list[tuple[str, str]]:
 
 
 def _page() -> int:
-    page = request.args.get("page", "1")
-    return int(page) if page.isdigit() and int(page) >= 1 else 1
+    return page_arg()
 
 
 def _helpers() -> dict[str, Any]:

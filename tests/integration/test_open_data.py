@@ -8,9 +8,11 @@ from typing import Any
 
 import h3
 import pytest
+from sqlalchemy import select
 
 from surveys.coverage import rollups
 from surveys.coverage.classify import signal_class
+from surveys.models import Commune
 from surveys.open_data import suppressed_villages
 from tests.factories import (
     auth,
@@ -33,6 +35,9 @@ def test_suppression_rule() -> None:
     assert suppressed_villages({1: 9, 2: 10}, 10) == {1: "fewer_households", 2: "complementary"}
     assert suppressed_villages({1: 3, 2: 4, 3: 1}, 3) == {3: "fewer_households", 1: "complementary"}
     assert suppressed_villages({1: 0, 2: 5}, 3) == {1: "fewer_households"}  # nobody to reveal
+    # Households in no village are hidden with the suppressed ones: commune minus villages.
+    assert suppressed_villages({1: 5, 2: 6}, 3, unassigned=1) == {1: "complementary"}
+    assert suppressed_villages({1: 5, 2: 6}, 3, unassigned=4) == {}
 
 
 @pytest.fixture
@@ -84,8 +89,11 @@ def test_villages_at_the_threshold(client, surveyed) -> None:  # type: ignore[no
 def test_hexes_below_the_minimum_keep_partner_fields_only(client, surveyed) -> None:  # type: ignore[no-untyped-def]
     cells = {c["h3"]: c for c in client.get("/api/v1/open/cam-lo").json["hexes"]["cells"]}
     here, there = h3.latlng_to_cell(*HERE, 8), h3.latlng_to_cell(*THERE, 8)
-    assert cells[here]["households"] == MINIMUM + 1 and cells[here]["best_technology"] == "4g"
-    assert cells[there]["households"] is None  # MINIMUM - 1 households: not disclosed
+    # No household count in any cell (a cell's count minus a village's would count the households
+    # of other villages in it): `surveyed` says whether at least the minimum were located there.
+    assert all("households" not in cell for cell in cells.values())
+    assert cells[here]["surveyed"] is True and cells[here]["best_technology"] == "4g"
+    assert cells[there]["surveyed"] is False  # MINIMUM - 1 households: not disclosed
     assert (cells[there]["n"], cells[there]["signal_class"], cells[there]["operators"]) == (
         5, "good", ["viettel"])
     assert set(cells) == {here, there}
@@ -148,3 +156,49 @@ def test_commune_below_the_minimum_publishes_no_figures(app, client, db) -> None
     assert all(i["value"] is None and i["n"] is None and i["status"] == "suppressed"
                for i in data["indicators"])
     assert data["hexes"]["cells"] == [] and all(v["suppressed"] for v in data["villages"])
+
+
+def _post(client, token, village: str, when: datetime, where=HERE) -> None:  # type: ignore[no-untyped-def]
+    payload = submission_payload(village=village, collected_at=when,
+                                 location={"lat": where[0], "lon": where[1], "accuracy_m": 8})
+    assert client.post("/api/v1/submissions", json=payload, headers=auth(token)).status_code == 201
+
+
+def test_no_difference_of_published_figures_reveals_fewer_than_the_minimum(client, db, surveyed) -> None:  # type: ignore[no-untyped-def]
+    """The subtraction attacks of issue 14: periods (all data minus October = November), village
+    vs commune, cell vs village. Only whole ended quarters are published, villages with
+    complementary suppression, cells without household counts."""
+    token = make_token(db, make_user(db, "surveyor2", commune=db.scalars(select(Commune)).one()))
+    db.commit()
+    for _ in range(MINIMUM):  # October 2025: the minimum in thon-1
+        _post(client, token, "thon-1", datetime(2025, 10, 5, 3, tzinfo=UTC))
+    for _ in range(2):  # November 2025: two households of thon-2, the ones an attacker wants
+        _post(client, token, "thon-2", datetime(2025, 11, 20, 3, tzinfo=UTC), THERE)
+    # Months, years and quarters not yet over overlap the published quarters: refused.
+    for period in ("2025-10", "2025-11", "2025", "2026", "2099-Q1"):
+        response = client.get(f"/api/v1/open/cam-lo?period={period}")
+        assert response.status_code == 422, period
+        assert "period" in response.json["errors"]
+    published = {}
+    for period in (None, "2025-Q4", "2026-Q1", "2026-Q2"):
+        data = client.get("/api/v1/open/cam-lo" + (f"?period={period}" if period else "")).json
+        published[data["period"]] = data
+    assert published["2026-Q2"] == client.get("/api/v1/open/cam-lo").json  # the latest by default
+    assert set(published) == {"2025-Q4", "2026-Q1", "2026-Q2"}  # disjoint quarters, no "all data"
+    for label, data in published.items():
+        shown = [v for v in data["villages"] if not v["suppressed"]]
+        if data["suppressed"]:
+            assert data["households"] is None and shown == [], label
+            continue
+        hidden = data["households"] - sum(v["households"] for v in shown)
+        assert hidden == 0 or hidden >= MINIMUM, (label, hidden)  # commune minus villages
+        for code in {i["code"] for v in shown for i in v["indicators"]}:
+            commune_n = {i["code"]: i["n"] for i in data["indicators"]}[code]
+            village_n = sum({i["code"]: i["n"] for i in v["indicators"]}[code] or 0 for v in shown)
+            assert commune_n is None or commune_n - village_n >= 0
+        for cell in data["hexes"]["cells"]:  # cell vs village: no count to subtract
+            assert "households" not in cell and isinstance(cell["surveyed"], bool)
+    q4 = published["2025-Q4"]
+    assert q4["households"] == MINIMUM + 2  # both months together, never one alone
+    villages = {v["slug"]: v for v in q4["villages"]}
+    assert villages["thon-2"]["suppressed"] and villages["thon-1"]["suppressed"]  # complementary

@@ -201,3 +201,63 @@ def test_webhooks_cannot_reach_the_servers_own_network(client, db, people):  # t
     assert sent == [] and delivery.status == "pending"
     assert delivery.last_error == "refused: the host resolves to an internal address"
     db.commit()
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    """Answers every POST with a 302 to `target` and records every request it gets."""
+
+    seen: list[tuple[str, str, str]] = []
+    target = ""
+
+    def _record(self) -> None:
+        type(self).seen.append((self.command, self.path, self.headers.get("Host", "")))
+
+    def do_POST(self) -> None:  # noqa: N802
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self._record()
+        if self.path == "/hook":
+            self.send_response(302)
+            self.send_header("Location", type(self).target)
+        else:
+            self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._record()
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def redirector():  # type: ignore[no-untyped-def]
+    _Recorder.seen = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    port = server.server_address[1]
+    _Recorder.target = f"http://127.0.0.1:{port}/internal-admin"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield port
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_redirect_is_not_followed(client, db, people, redirector):  # type: ignore[no-untyped-def]
+    register(client, people["staff"], f"http://127.0.0.1:{redirector}/hook")
+    (delivery,) = webhooks.enqueue(db, people["commune"].id, "submission.accepted", {"id": 1})
+    webhooks.deliver_due(db, allow_loopback_http=True)
+    assert [(method, path) for method, path, _host in _Recorder.seen] == [("POST", "/hook")]
+    assert delivery.status == "pending" and delivery.delivered_at is None
+    assert delivery.last_status_code == 302 and "redirect" in delivery.last_error
+    db.commit()
+
+
+def test_the_post_goes_to_the_checked_address_not_a_second_lookup(redirector):  # type: ignore[no-untyped-def]
+    # The name does not resolve at all: only the checked address can have been used.
+    result = webhooks.post(f"http://receiver.invalid:{redirector}/other", b"{}",
+                           {"Content-Type": "application/json"}, 5, "127.0.0.1")
+    assert result.status == 200
+    assert _Recorder.seen == [("POST", "/other", f"receiver.invalid:{redirector}")]

@@ -42,6 +42,19 @@ class Format(Protocol):
     def records(self, stream: BinaryIO, source: Source) -> Iterator[RawRecord | Issue]: ...
 
 
+def unreadable(line: int) -> Issue:
+    """The error of a CSV row the reader could not read (surveys/coverage/reading.py)."""
+    from surveys.coverage.reading import MAX_FIELD_CHARS
+    return Issue(line, "", "", "unreadable_row", "error", {"limit": MAX_FIELD_CHARS})
+
+
+def missing_columns(fmt: Format, head: bytes) -> list[str]:
+    """The columns a format needs that the file's first line lacks ([] when none, or when the
+    format has no header to check)."""
+    check = getattr(fmt, "missing_columns", None)
+    return list(check(head)) if check is not None else []
+
+
 def _registry() -> dict[str, Format]:
     from surveys.coverage.formats import geojson_points, gnettrack, ookla, opencellid, phusong_csv
 

@@ -5,7 +5,6 @@ drive tests belong in CSV, which streams."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
@@ -13,6 +12,7 @@ from surveys.coverage.formats import RawRecord, Source
 from surveys.coverage.formats.phusong_csv import COLUMNS
 from surveys.coverage.validate import Issue
 from surveys.errors import Text
+from surveys.parsing import load_json
 
 
 class GeoJsonPoints:
@@ -28,12 +28,17 @@ class GeoJsonPoints:
             if isinstance(feature, Issue):
                 yield feature
                 continue
-            geometry = (feature or {}).get("geometry") or {}
+            if not isinstance(feature, dict):
+                yield Issue(index, "", type(feature).__name__, "not_a_point", "error")
+                continue
+            geometry = feature.get("geometry")
+            geometry = geometry if isinstance(geometry, dict) else {}
             coordinates = geometry.get("coordinates") if geometry.get("type") == "Point" else None
             if not (isinstance(coordinates, list) and len(coordinates) >= 2):
                 yield Issue(index, "geometry", str(geometry.get("type")), "not_a_point", "error")
                 continue
-            properties = feature.get("properties") or {}
+            properties = feature.get("properties")
+            properties = properties if isinstance(properties, dict) else {}
             values = {k: properties.get(k) for k in COLUMNS if k not in ("lat", "lon")}
             values["lon"], values["lat"] = coordinates[0], coordinates[1]
             columns = {"lat": "geometry", "lon": "geometry"}
@@ -45,7 +50,7 @@ def features(stream: BinaryIO) -> Iterator[tuple[int, Any]]:
     """(number, feature) of a FeatureCollection, numbered from 1; (1, Issue) when the file is not
     one. The file is parsed whole."""
     try:
-        document = json.load(stream)
+        document = load_json(stream.read())
     except (ValueError, UnicodeDecodeError) as exc:
         yield 1, Issue(1, "", "", "bad_geojson", "error", {"detail": str(exc)[:200]})
         return

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from surveys.coverage.formats import RawRecord, Source
+from surveys.coverage.formats import RawRecord, Source, unreadable
 from surveys.coverage.reading import csv_rows, detect_separator, is_missing, number
 from surveys.coverage.validate import TECHNOLOGIES, Issue
 from surveys.errors import Text
@@ -47,12 +47,22 @@ class GNetTrack:
         names = _header(head)
         return REQUIRED <= names and bool({"networkmode", "networktech"} & names)
 
+    def missing_columns(self, head: bytes) -> list[str]:
+        names = _header(head)
+        missing = sorted(REQUIRED - names)
+        if not {"networkmode", "networktech"} & names:
+            missing.append("NetworkTech/NetworkMode")
+        return missing
+
     def records(self, stream: BinaryIO, source: Source) -> Iterator[RawRecord | Issue]:
         rows = csv_rows(stream)
         _line, header = next(rows, (1, []))
         names = [h.strip().lower() for h in header]
         column = {name: h.strip() for name, h in zip(names, header, strict=True)}
         for line, cells in rows:
+            if cells is None:
+                yield unreadable(line)
+                continue
             row = dict(zip(names, (c.strip() for c in cells), strict=False))
             if row.get("timestamp", "").lower() == "timestamp":
                 continue  # the header again: two logs joined into one file

@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
-from surveys.coverage.formats import RawRecord, Source
+from surveys.coverage.formats import RawRecord, Source, unreadable
 from surveys.coverage.formats.geojson_points import features
-from surveys.coverage.reading import csv_rows, number
+from surveys.coverage.reading import csv_rows, detect_separator, number
 from surveys.coverage.validate import Issue
 from surveys.errors import Text
 
@@ -104,6 +104,11 @@ class OoklaCsv(_Ookla):
         first = head.decode("utf-8-sig", errors="replace").split("\n", 1)[0].lower()
         return "quadkey" in first and "avg_d_kbps" in first
 
+    def missing_columns(self, head: bytes) -> list[str]:
+        first = head.decode("utf-8-sig", errors="replace").split("\n", 1)[0]
+        names = {c.strip().strip('"').lower() for c in first.split(detect_separator(first))}
+        return sorted({"quadkey", "avg_d_kbps"} - names)
+
     def records(self, stream: BinaryIO, source: Source) -> Iterator[RawRecord | Issue]:
         quarter, layer, warnings = self._context(source)
         yield from warnings
@@ -111,6 +116,9 @@ class OoklaCsv(_Ookla):
         _line, header = next(rows, (1, []))
         names = [h.strip().lower() for h in header]
         for line, cells in rows:
+            if cells is None:
+                yield unreadable(line)
+                continue
             yield self._record(line, dict(zip(names, cells, strict=False)), quarter, layer)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from surveys.coverage.formats import RawRecord, Source
+from surveys.coverage.formats import RawRecord, Source, unreadable
 from surveys.coverage.reading import csv_rows, detect_separator
 from surveys.coverage.validate import Issue
 from surveys.errors import Text
@@ -38,9 +38,18 @@ class OpenCellId:
             return True
         return len(cells) in (13, 14) and cells[0].upper() in RADIOS and cells[1].isdigit()
 
+    def missing_columns(self, head: bytes) -> list[str]:
+        """A header must name the first nine columns; a file without one must look like a row."""
+        if self.matches(head):
+            return []
+        return list(COLUMNS[:9])
+
     def records(self, stream: BinaryIO, source: Source) -> Iterator[RawRecord | Issue]:
         rows = csv_rows(stream)
         for line, cells in rows:
+            if cells is None:
+                yield unreadable(line)
+                continue
             if line == 1 and cells and cells[0].strip().lower() == "radio":
                 continue  # the header, when there is one
             if len(cells) < 9:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from operator import itemgetter
 from typing import BinaryIO
 
-from surveys.coverage.formats import RawRecord, Source
+from surveys.coverage.formats import RawRecord, Source, unreadable
 from surveys.coverage.reading import csv_rows, detect_separator
 from surveys.coverage.validate import Issue
 from surveys.errors import Text
@@ -30,6 +30,9 @@ class PhusongCsv:
     def matches(self, head: bytes) -> bool:
         return REQUIRED <= set(_header(head))
 
+    def missing_columns(self, head: bytes) -> list[str]:
+        return sorted(REQUIRED - set(_header(head)))
+
     def records(self, stream: BinaryIO, source: Source) -> Iterator[RawRecord | Issue]:
         rows = csv_rows(stream)
         _line, header = next(rows, (1, []))
@@ -39,6 +42,9 @@ class PhusongCsv:
         # Our template has only our columns: its cells are the values, in order, with no picking.
         every = len(known) == len(names)
         for line, cells in rows:
+            if cells is None:
+                yield unreadable(line)
+                continue
             if len(cells) > len(names):
                 yield Issue(line, "", str(len(cells)), "too_many_cells", "error",
                             {"n": len(cells), "columns": len(names)})
