@@ -47,9 +47,12 @@ def progress_text(row: dict[str, Any]) -> str:
         return _("No exception found — one-sided lower bound %(low)s (target %(target)s by "
                  "%(year)s)", low=percent(row["ci_low_one_sided"]),
                  target=target_percent(row["target"]), year=year)
-    if row["gap"] == 0:
-        return _("Target %(target)s by %(year)s: value reached", target=target_percent(row["target"]),
+    if row["gap"] == 0 and row["status"] == "met":
+        return _("Target %(target)s by %(year)s: met", target=target_percent(row["target"]),
                  year=year)
+    if row["gap"] == 0:
+        return _("Value at or above %(target)s (by %(year)s), not yet confirmed by its interval",
+                 target=target_percent(row["target"]), year=year)
     if row["points_per_year"] is None:
         return _("%(gap)s points short of %(target)s; its year %(year)s has passed",
                  gap=points(row["gap"]), target=target_percent(row["target"]), year=year)

@@ -19,7 +19,7 @@ from tests.factories import (
     role_tokens,
     submission_payload,
 )
-from tests.unit.test_indicators import paper_wilson
+from tests.unit.test_indicators import fiber_interval
 
 
 @pytest.fixture
@@ -72,9 +72,8 @@ def test_commune_estimates_match_the_hand_computation(client, surveyed, tokens):
     table, by_code = rows(client, tokens["staff"])
     assert table["households"] == 6
     fiber = by_code["hh_fiber"]
-    low, high = paper_wilson(0.875, 21.875)
-    assert (fiber["value"], fiber["ci_low"], fiber["ci_high"]) == (
-        87.5, round(100 * low, 2), round(100 * high, 2))
+    assert (fiber["value"], fiber["ci_low"], fiber["ci_high"]) == (87.5, *fiber_interval())
+    assert fiber["census"] is False and fiber["unweighted"] is False and fiber["df"] == 4
     assert (fiber["numerator"], fiber["denominator"], fiber["n"]) == (4, 6, 6)
     assert fiber["weighted"] is True and fiber["households_share"] == 100.0
     assert by_code["adult_smartphone"]["value"] == round(100 * 900 / 1100, 2)
@@ -106,18 +105,21 @@ def test_targets_crud_and_status(client, surveyed, tokens, app):  # type: ignore
     app.config["INDICATOR_MIN_HOUSEHOLDS"] = 5
     staff = auth(tokens["staff"])
     created = client.post("/api/v1/targets", headers=staff, json={
-        "commune": "cam-lo", "indicator": "hh_fiber", "comparator": ">=", "value": 40,
+        "commune": "cam-lo", "indicator": "hh_fiber", "comparator": ">=", "value": 20,
         "target_year": 2030, "source_document": "Đề án", "source_article": "I.2.1",
         "source_text": "Tỷ lệ hộ dùng cáp quang đạt 40%"})
     assert created.status_code == 201, created.json
     _table, by_code = rows(client, tokens["staff"])
-    assert by_code["hh_fiber"]["target"] == 40 and by_code["hh_fiber"]["status"] == "met"
+    assert by_code["hh_fiber"]["target"] == 20 and by_code["hh_fiber"]["status"] == "met"
+    assert by_code["hh_fiber"]["gap"] == 0 and by_code["hh_fiber"]["points_per_year"] == 0
     assert by_code["hh_fiber"]["source"] == "Đề án, I.2.1"
     target_id = created.json["id"]
     patched = client.patch(f"/api/v1/targets/{target_id}", headers=staff, json={"value": 99})
     assert patched.status_code == 200 and patched.json["value"] == 99
     _table, by_code = rows(client, tokens["staff"])
-    assert by_code["hh_fiber"]["status"] == "on_track"
+    # No baseline and 2030 still ahead: no line to be on — the gap and the pace are given instead.
+    assert by_code["hh_fiber"]["status"] == "no_trajectory"
+    assert by_code["hh_fiber"]["gap"] == 11.5 and by_code["hh_fiber"]["points_per_year"] > 0
     listing = client.get("/api/v1/targets?commune=cam-lo", headers=staff).json["targets"]
     assert [t["id"] for t in listing] == [target_id]
     assert client.delete(f"/api/v1/targets/{target_id}", headers=staff).status_code == 204

@@ -77,6 +77,13 @@ def test_t_quantile_tends_to_the_normal() -> None:
     assert t_two_sided_mass(T975[3], 3) == pytest.approx(0.95, abs=1e-7)
 
 
+def fiber_interval() -> tuple[float, float]:
+    """SAMPLE's hh_fiber (87.5 %) interval in percent, as worked out below."""
+    effective_n = 400 ** 2 / (4 * 25 ** 2 + 2 * 150 ** 2) / (1 - 6 / 400)
+    low, high = paper_wilson(0.875, effective_n, T975[4])
+    return pct(low), pct(high)
+
+
 def test_household_share_weighted_by_village() -> None:
     # A: 2 of 4 on fibre, weight 100/4 = 25; B: 2 of 2, weight 300/2 = 150.
     # p = (25·2 + 150·2) / (25·4 + 150·2) = 350 / 400 = 0.875.
