@@ -228,3 +228,40 @@ def test_english_after_the_language_switch(client, commune) -> None:  # type: ig
     targets = list(book["Targets"].iter_rows(values_only=True))
     assert targets[0][0] == "Code" and targets[1][1] == "Households on fibre (FTTH)"
     assert targets[1][11] == "Met"
+
+
+def test_an_unweighted_commune_value_is_not_the_reports_figure(client, db, commune) -> None:  # type: ignore[no-untyped-def]
+    # Thôn B's household count is unknown: the commune's fibre share pools both villages unweighted.
+    thon_b = next(v for v in commune.villages if v.slug == "thon-b")
+    thon_b.household_count = None
+    db.commit()
+    login(client, "staff1", PASSWORD)
+    html = client.get("/communes/cam-lo/report").get_data(as_text=True)
+    targets = html.split('id="targets"', 1)[1].split("</section>", 1)[0]
+    fiber = targets.split('data-code="hh_fiber"', 1)[1].split("</tr>", 1)[0]
+    assert "Không phải số liệu chính thức" in fiber and "có thể bị lệch" in fiber
+    assert "status-unweighted" in fiber and "status-met" not in fiber
+    book = load_workbook(io.BytesIO(client.get("/communes/cam-lo/report.xlsx").data))
+    row = list(book["Chỉ tiêu"].iter_rows(values_only=True))[1]
+    assert row[0] == "hh_fiber" and row[2:5] == (None, None, None)  # no value given as the figure
+    assert row[11] == "Chưa có trọng số, có thể lệch" and "66.67" in row[15]
+    dashboard = card(client.get("/communes/cam-lo/dashboard").get_data(as_text=True), "hh_fiber")
+    assert 'data-status="unweighted"' in dashboard and "có thể bị lệch" in dashboard
+
+
+def test_status_shows_the_gap_and_the_target_year(client, db, commune) -> None:  # type: ignore[no-untyped-def]
+    # Nobody in the sample has a digital signature; the plan: > 50 % by 2030, no baseline.
+    target_service.create_target(db, commune, {"indicator": "adult_digital_signature",
+                                               "comparator": ">", "value": 50, "target_year": 2030})
+    db.commit()
+    login(client, "staff1", PASSWORD)
+    html = client.get("/communes/cam-lo/dashboard").get_data(as_text=True)
+    signature = card(html, "adult_digital_signature")
+    assert 'data-status="no_trajectory"' in signature and "Chưa có lộ trình" in signature
+    assert "Đúng tiến độ" not in signature  # never on track by default
+    assert "Còn thiếu 50 điểm" in signature and "năm 2030" in signature and "điểm mỗi năm" in signature
+    report = client.get("/communes/cam-lo/report").get_data(as_text=True)
+    row = report.split('data-code="adult_digital_signature"', 1)[1].split("</tr>", 1)[0]
+    assert "status-no_trajectory" in row and "progress-note" in row and "2030" in row
+    village_4g = card(html, "village_4g")
+    assert "không có khoảng tin cậy" in village_4g  # a census: no sampling interval

@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 
+from surveys.models import Village
 from tests.factories import (
     auth,
     household_answers,
@@ -185,6 +187,36 @@ def test_csv_and_xlsx_in_vietnamese_by_default(client, surveyed, tokens):  # typ
     assert {sheet.cell(row=r, column=1).value for r in range(2, sheet.max_row + 1)} >= {"hh_fiber"}
     assert client.get("/api/v1/indicators?commune=cam-lo&format=pdf",
                       headers=staff).status_code == 422
+
+
+def test_census_unweighted_and_gap_fields(client, db, surveyed, tokens, app):  # type: ignore[no-untyped-def]
+    app.config["INDICATOR_MIN_HOUSEHOLDS"] = 5
+    staff = auth(tokens["staff"])
+    assert client.post("/api/v1/targets", headers=staff, json={
+        "commune": "cam-lo", "indicator": "hh_fiber", "comparator": ">=", "value": 95,
+        "target_year": 2030}).status_code == 201
+    _table, by_code = rows(client, tokens["staff"])
+    village_4g = by_code["village_4g"]  # a census of villages: no interval
+    assert village_4g["census"] is True and village_4g["ci_low"] is None
+    assert village_4g["ci_high"] is None
+    fiber = by_code["hh_fiber"]
+    assert fiber["status"] == "no_trajectory" and fiber["gap"] == 7.5
+    assert fiber["points_per_year"] > 0 and fiber["expected"] is None
+    text = client.get("/api/v1/indicators?commune=cam-lo&format=csv&lang=vi",
+                      headers=staff).data.decode("utf-8").lstrip("\ufeff")
+    table = list(csv.reader(io.StringIO(text)))
+    header, records = table[0], {r[0]: r for r in table[1:]}
+    assert header[13:18] == ["Tình trạng", "Còn thiếu (điểm %)", "Cần mỗi năm (điểm %)",
+                             "Tổng điều tra (không có khoảng tin cậy)",
+                             "Chưa có trọng số, có thể lệch"]
+    assert records["hh_fiber"][13:15] == ["Chưa có lộ trình", "7.5"]
+    assert records["village_4g"][16] == "có"
+    # Without Thôn B's household count the commune value is pooled: unweighted, no status claimed.
+    db.scalar(select(Village).where(Village.slug == "thon-b")).household_count = None
+    db.commit()
+    _table, by_code = rows(client, tokens["staff"])
+    assert by_code["hh_fiber"]["unweighted"] is True and by_code["hh_fiber"]["status"] == "unweighted"
+    assert by_code["hh_fiber"]["weighted"] is False and by_code["hh_fiber"]["value"] == 66.67
 
 
 def test_demo_plan_targets_are_served(client, runner, db, tokens):  # type: ignore[no-untyped-def]
