@@ -163,6 +163,35 @@ def indicator_table(session: Session, commune: Commune, *, village: Village | No
             "indicators": rows}
 
 
+def target_statuses(session: Session, commune: Commune, *, today: date, minimum: int,
+                    h3_resolution: int) -> dict[int, dict[str, Any]]:
+    """Each target of the commune (not only the one in force) against all data: target id →
+    status, gap, years_left, points_per_year, expected — what the targets page shows."""
+    targets = targets_for(session, commune.id)
+    if not targets:
+        return {}
+    sizes = {v.id: v.household_count for v in session.scalars(
+        select(Village).where(Village.commune_id == commune.id))}
+    summary = place_summary(session, commune.id, period=None, h3_resolution=h3_resolution)
+    codes = {t.indicator for t in targets if t.indicator in CATALOGUE}
+    measured = (measured_coverage(session, summary, None, h3_resolution)
+                if any(CATALOGUE[c].kind == "area" for c in codes) else None)
+    found = {code: estimate_summary(CATALOGUE[code], summary, sizes, h3_resolution=h3_resolution,
+                                    measured=measured) for code in codes}
+    result = {}
+    for target in targets:
+        if target.indicator not in found:
+            continue
+        estimate = found[target.indicator]
+        least = {"village": MIN_VILLAGES, "area": MIN_CELLS}.get(CATALOGUE[target.indicator].unit,
+                                                                minimum)
+        result[target.id] = {
+            "value": estimate.value, "census": estimate.census, "unweighted": estimate.unweighted,
+            "status": status(estimate, target, minimum=least, today=today),
+            **progress(estimate, target if target.value is not None else None, today)}
+    return result
+
+
 def place_summary(session: Session, commune_id: int, *, period: Period | None,
                   h3_resolution: int, village_id: int | None = None) -> Summary:
     """The counted households of a place and period: from the rollups, whose cells are of

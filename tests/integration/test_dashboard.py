@@ -265,3 +265,14 @@ def test_status_shows_the_gap_and_the_target_year(client, db, commune) -> None: 
     assert "status-no_trajectory" in row and "progress-note" in row and "2030" in row
     village_4g = card(html, "village_4g")
     assert "không có khoảng tin cậy" in village_4g  # a census: no sampling interval
+
+
+def test_targets_page_shows_each_targets_status_and_gap(client, commune) -> None:  # type: ignore[no-untyped-def]
+    login(client, "staff1", PASSWORD)
+    html = client.get("/communes/cam-lo/targets").get_data(as_text=True)
+    cards = html.split('<li class="card">')[1:]
+    fiber = next(c for c in cards if "Hộ dùng cáp quang (FTTH)" in c)
+    vneid = next(c for c in cards if "VNeID" in c)
+    assert "status-met" in fiber and "hiện nay 87,5 %" in fiber and "đã đạt" in fiber
+    # 100 % of adults in the sample, but six households cannot confirm ≥ 85 %: no trajectory.
+    assert "status-no_trajectory" in vneid and "năm 2030" in vneid
