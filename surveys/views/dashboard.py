@@ -175,7 +175,9 @@ def _charts(data: dict[str, Any]) -> dict[str, str]:
                                                       value=target_percent(row["target"]))
     labels = status_labels()
     bars = [charts.Bar(v.name, v.value, v.ci_low, v.ci_high, v.status,
-                       f"{sample_text(CATALOGUE[row['code']].unit, v.n)}, {labels[v.status]}")
+                       f"{sample_text(CATALOGUE[row['code']].unit, v.n)}, {labels[v.status]}"
+                       + (", " + _("%(gap)s points short of the target (%(year)s)",
+                                   gap=points(v.gap), year=row["target_year"]) if v.gap else ""))
             for v in data["villages"]]
     points = [charts.Point(p["period"], p["value"], p["ci_low"], p["ci_high"],
                            sample_text(CATALOGUE[row["code"]].unit, p["n"]))
