@@ -32,7 +32,7 @@ def status_labels() -> dict[str | None, str]:
             None: _("No target")}
 
 
-def points(value: float) -> str:
+def points_text(value: float) -> str:
     return format_decimal(value, format="#,##0.#")
 
 
@@ -55,10 +55,10 @@ def progress_text(row: dict[str, Any]) -> str:
                  target=target_percent(row["target"]), year=year)
     if row["points_per_year"] is None:
         return _("%(gap)s points short of %(target)s; its year %(year)s has passed",
-                 gap=points(row["gap"]), target=target_percent(row["target"]), year=year)
+                 gap=points_text(row["gap"]), target=target_percent(row["target"]), year=year)
     return _("%(gap)s points short of %(target)s by %(year)s — %(per_year)s points a year needed",
-             gap=points(row["gap"]), target=target_percent(row["target"]), year=year,
-             per_year=points(row["points_per_year"]))
+             gap=points_text(row["gap"]), target=target_percent(row["target"]), year=year,
+             per_year=points_text(row["points_per_year"]))
 
 
 def caveat_text(row: dict[str, Any]) -> str:
@@ -177,7 +177,7 @@ def _charts(data: dict[str, Any]) -> dict[str, str]:
     bars = [charts.Bar(v.name, v.value, v.ci_low, v.ci_high, v.status,
                        f"{sample_text(CATALOGUE[row['code']].unit, v.n)}, {labels[v.status]}"
                        + (", " + _("%(gap)s points short of the target (%(year)s)",
-                                   gap=points(v.gap), year=row["target_year"]) if v.gap else ""))
+                                   gap=points_text(v.gap), year=row["target_year"]) if v.gap else ""))
             for v in data["villages"]]
     points = [charts.Point(p["period"], p["value"], p["ci_low"], p["ci_high"],
                            sample_text(CATALOGUE[row["code"]].unit, p["n"]))

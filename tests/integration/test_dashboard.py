@@ -263,6 +263,14 @@ def test_status_shows_the_gap_and_the_target_year(client, db, commune) -> None: 
     report = client.get("/communes/cam-lo/report").get_data(as_text=True)
     row = report.split('data-code="adult_digital_signature"', 1)[1].split("</tr>", 1)[0]
     assert "status-no_trajectory" in row and "progress-note" in row and "2030" in row
+    # Each village's bar and report row give its gap to the commune's target and the year.
+    chosen = client.get("/communes/cam-lo/dashboard?code=adult_digital_signature")
+    assert chosen.status_code == 200
+    bars = chosen.get_data(as_text=True).split('<h3 id="by-village">', 1)[1].split("</figure>", 1)[0]
+    assert bars.count("Còn thiếu 50 điểm so với chỉ tiêu (năm 2030)") == 2
+    villages = client.get("/communes/cam-lo/report?code=adult_digital_signature").get_data(
+        as_text=True).split('id="villages"', 1)[1].split("</section>", 1)[0]
+    assert villages.count("Còn thiếu 50 điểm so với chỉ tiêu (năm 2030)") == 2
     village_4g = card(html, "village_4g")
     assert "không có khoảng tin cậy" in village_4g  # a census: no sampling interval
 
