@@ -1,18 +1,28 @@
-"""`make bench`: run every benchmark (or those named: python -m bench submissions form_page)."""
+"""`make bench`: run every benchmark (or those named: python -m bench submissions form_page).
+
+Options (words starting with --) go to the benchmarks that take them: python -m bench intervals
+--reps 500."""
 
 from __future__ import annotations
 
 import sys
 
-from bench import coverage_import, form_page, indicators, maps, submissions
+from bench import coverage_import, form_page, indicators, intervals, maps, submissions
 
 BENCHMARKS = {"submissions": submissions.main, "form_page": form_page.main,
               "indicators": indicators.main, "coverage_import": coverage_import.main,
-              "maps": maps.main}
+              "maps": maps.main, "intervals": intervals.main}
+WITH_OPTIONS = {"intervals"}
 
 
 def main(argv: list[str]) -> int:
-    names = argv or list(BENCHMARKS)
+    options: list[str] = []
+    names: list[str] = []
+    for i, word in enumerate(argv):
+        value_of_option = i > 0 and argv[i - 1].startswith("--") and "=" not in argv[i - 1] \
+            and argv[i - 1] != "--quiet"
+        (options if word.startswith("--") or value_of_option else names).append(word)
+    names = names or list(BENCHMARKS)
     unknown = [n for n in names if n not in BENCHMARKS]
     if unknown:
         print(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
@@ -20,7 +30,8 @@ def main(argv: list[str]) -> int:
     failed = 0
     for name in names:
         print(f"== {name}")
-        failed += BENCHMARKS[name]() or 0
+        run = BENCHMARKS[name]
+        failed += (run(options) if name in WITH_OPTIONS else run()) or 0
     return 1 if failed else 0
 
 

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 # Status colours (met … baseline) and signal classes; distinguishable in grey too (lightness).
 STATUS_COLOURS = {"met": "#1e6b2f", "on_track": "#2f6fb0", "behind": "#b3261e",
+                  "no_trajectory": "#6a4c93", "unweighted": "#9c4a00",
                   "insufficient_data": "#8a96a0", "baseline": "#8a6d00", None: "#0b5d5b"}
 # A coverage hexagon by the best technology usable in it (None: no usable mobile coverage).
 TECHNOLOGY_COLOURS = {"5g": "#1e7b3a", "4g": "#8cc265", "3g": "#f2c94c", "2g": "#f08a4b",

@@ -30,7 +30,7 @@ from surveys.indicator_report import (
 from surveys.indicator_rollups import COUNTED_OUT, Summary, estimate_summary
 from surveys.indicators import CATALOGUE, MIN_CELLS, MIN_VILLAGES
 from surveys.models import Commune, CoverageUpload, Measurement, Partner, Submission, Target, Village
-from surveys.targets import status
+from surveys.targets import progress, status
 
 DEFAULT_CODE = "hh_4g_home"
 
@@ -48,6 +48,7 @@ class VillageValue:
     ci_high: float | None
     n: int
     status: str | None
+    gap: float | None = None  # points short of the commune's target in force (0 once reached)
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,8 @@ def village_values(session: Session, villages: list[Village], summary: Summary,
             village.slug, village.name, village.lat, village.lon, found.value, found.ci_low,
             found.ci_high, found.n,
             status(found, target, minimum=least, today=today) if group.households
-            else "insufficient_data"))
+            else "insufficient_data",
+            progress(found, target if target and target.value is not None else None, today)["gap"]))
     return result
 
 

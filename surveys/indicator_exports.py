@@ -29,6 +29,10 @@ COLUMNS: tuple[tuple[str, Text], ...] = (
     ("comparator", Text("So sánh", "Comparator")),
     ("target_year", Text("Năm phải đạt", "Target year")),
     ("status", Text("Tình trạng", "Status")),
+    ("gap", Text("Còn thiếu (điểm %)", "Gap (points)")),
+    ("points_per_year", Text("Cần mỗi năm (điểm %)", "Points a year needed")),
+    ("census", Text("Tổng điều tra (không có khoảng tin cậy)", "Census (no interval)")),
+    ("unweighted", Text("Chưa có trọng số, có thể lệch", "Unweighted, may be biased")),
     ("source", Text("Nguồn (văn bản, điều khoản)", "Source (document, article)")),
 )
 UNITS = {"household": Text("hộ", "household"), "adult": Text("người trưởng thành", "adult"),
@@ -36,6 +40,8 @@ UNITS = {"household": Text("hộ", "household"), "adult": Text("người trưở
          "village": Text("thôn", "village"), "area": Text("ô diện tích", "area cell")}
 STATUSES = {"met": Text("Đạt", "Met"), "on_track": Text("Đúng tiến độ", "On track"),
             "behind": Text("Chậm tiến độ", "Behind"),
+            "no_trajectory": Text("Chưa có lộ trình", "No trajectory"),
+            "unweighted": Text("Chưa có trọng số, có thể lệch", "Unweighted, may be biased"),
             "insufficient_data": Text("Chưa đủ dữ liệu", "Insufficient data"),
             "baseline": Text("Số liệu cơ sở", "Baseline only")}
 YES_NO = {True: Text("có", "yes"), False: Text("không", "no")}
@@ -51,7 +57,7 @@ def _cells(row: dict[str, Any], locale: str) -> list[Any]:
             value = UNITS[value].get(locale)
         elif key == "status":
             value = STATUSES[value].get(locale) if value else ""
-        elif key == "weighted":
+        elif key in ("weighted", "census", "unweighted"):
             value = YES_NO[bool(value)].get(locale)
         values.append("" if value is None else value)
     return values

@@ -56,6 +56,7 @@ def village_indicator_map(session: Session, commune: Commune, code: str, *,
             "value": result.value, "ci_low": result.ci_low, "ci_high": result.ci_high,
             "n": result.n, "households": group.households,
             "status": row["status"], "target": row["target"], "comparator": row["comparator"],
-            "target_year": row["target_year"], "below_target": below(result.value, target)}})
+            "target_year": row["target_year"], "below_target": below(result.value, target),
+            "census": row["census"], "gap": row["gap"], "points_per_year": row["points_per_year"]}})
     return {"type": "FeatureCollection", "commune": commune.slug, "code": code,
             "period": period.label if period else None, "features": features}

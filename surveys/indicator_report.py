@@ -24,7 +24,7 @@ from surveys.indicator_rollups import (
 from surveys.indicators import CATALOGUE, MIN_CELLS, MIN_VILLAGES, PLAN_WORDING, Estimate, Household
 from surveys.models import Commune, Submission, Target, Village
 from surveys.months import month_of
-from surveys.targets import status, targets_for
+from surveys.targets import progress, status, targets_for
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 PERIOD = re.compile(r"^(\d{4})(?:-(?:Q([1-4])|(0[1-9]|1[0-2])))?$")
@@ -125,7 +125,8 @@ def indicator_trend(session: Session, commune: Commune, code: str, *, by: str,
             continue
         result = estimate_summary(indicator, summary, sizes, h3_resolution=h3_resolution)
         points.append({"period": label, "value": result.value, "ci_low": result.ci_low,
-                       "ci_high": result.ci_high, "n": result.n, "weighted": result.weighted})
+                       "ci_high": result.ci_high, "n": result.n, "weighted": result.weighted,
+                       "census": result.census, "unweighted": result.unweighted})
     return {"commune": commune.slug, "village": village.slug if village else None,
             "code": code, "by": by, "points": points}
 
@@ -160,6 +161,35 @@ def indicator_table(session: Session, commune: Commune, *, village: Village | No
     return {"commune": commune.slug, "village": village.slug if village else None,
             "period": period.label if period else None, "households": summary.households,
             "indicators": rows}
+
+
+def target_statuses(session: Session, commune: Commune, *, today: date, minimum: int,
+                    h3_resolution: int) -> dict[int, dict[str, Any]]:
+    """Each target of the commune (not only the one in force) against all data: target id →
+    status, gap, years_left, points_per_year, expected — what the targets page shows."""
+    targets = targets_for(session, commune.id)
+    if not targets:
+        return {}
+    sizes = {v.id: v.household_count for v in session.scalars(
+        select(Village).where(Village.commune_id == commune.id))}
+    summary = place_summary(session, commune.id, period=None, h3_resolution=h3_resolution)
+    codes = {t.indicator for t in targets if t.indicator in CATALOGUE}
+    measured = (measured_coverage(session, summary, None, h3_resolution)
+                if any(CATALOGUE[c].kind == "area" for c in codes) else None)
+    found = {code: estimate_summary(CATALOGUE[code], summary, sizes, h3_resolution=h3_resolution,
+                                    measured=measured) for code in codes}
+    result = {}
+    for target in targets:
+        if target.indicator not in found:
+            continue
+        estimate = found[target.indicator]
+        least = {"village": MIN_VILLAGES, "area": MIN_CELLS}.get(CATALOGUE[target.indicator].unit,
+                                                                minimum)
+        result[target.id] = {
+            "value": estimate.value, "census": estimate.census, "unweighted": estimate.unweighted,
+            "status": status(estimate, target, minimum=least, today=today),
+            **progress(estimate, target if target.value is not None else None, today)}
+    return result
 
 
 def place_summary(session: Session, commune_id: int, *, period: Period | None,
@@ -209,6 +239,11 @@ def _row(code: str, result: Estimate, target: Target | None, share: float | None
         "ci_high": result.ci_high, "numerator": result.numerator,
         "denominator": result.denominator, "n": result.n, "weighted": result.weighted,
         "households_share": share if result.weighted else None,
+        # Census indicators count every unit: ci_low/ci_high are null. unweighted: pooled over
+        # several villages without their household counts, may be biased (no status claimed).
+        "census": result.census, "unweighted": result.unweighted,
+        "effective_n": result.effective_n, "df": result.df,
+        "ci_low_one_sided": result.ci_low_one_sided,
         "target": target.value if target else None,
         "comparator": target.comparator if target else None,
         "target_year": target.target_year if target else None,
@@ -217,6 +252,7 @@ def _row(code: str, result: Estimate, target: Target | None, share: float | None
         "status": status(result, target, today=today, minimum={"village": MIN_VILLAGES,
                                                                 "area": MIN_CELLS}.get(indicator.unit,
                                                                                        minimum)),
+        **progress(result, target if target and target.value is not None else None, today),
         "source": (f"{target.source_document}, {target.source_article}".strip(", ")
                    if target else None),
         "targets": [t.id for t in all_targets],

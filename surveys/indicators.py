@@ -3,24 +3,28 @@
 Every household-based indicator is a ratio R = Σ w·y / Σ w·x over consenting households, where y and x
 come from one household's answers (x = 1 for a share of households; x = adults, smartphone users, ...
 for a share of people). Households are the sampling units and villages the strata: each household of
-village v weighs N_v / n_v. Intervals (95 %):
-- households: Wilson score, with the design's effective sample size when weighted;
-- people: the ratio estimator's linearised variance with the household as the cluster (people of one
-  household are not independent), stratified by village, with the finite-population correction.
+village v weighs N_v / n_v. Intervals (95 %), for shares of households and of people alike: the
+ratio's linearised variance with the household as the cluster (people of one household are not
+independent), stratified by village, with the finite-population correction; from it the design's
+effective sample size (never above what the weights allow), and Wilson's score interval on it with
+Student's t on households − villages degrees of freedom (Korn & Graubard 1998) — never a point, not
+symmetric near 0 % or 100 %. Census indicators (village_4g, area_*) count every unit assessed: no
+interval.
 docs/indicators.md explains the same in Vietnamese and English.
 """
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from surveys.errors import Text
+from surveys.intervals import Z95, t_quantile, wilson
 
-Z = 1.959963984540054  # two-sided 95 %
+Z = Z95  # two-sided 95 % (kept for callers of surveys.indicators.Z)
+
 
 Answers = Mapping[str, Any]
 
@@ -194,15 +198,16 @@ class Estimate:
     n: int  # sampling units behind the number: households, villages or cells
     weighted: bool
     households_share: float | None = None  # share of the commune's households in surveyed villages
+    census: bool = False  # every unit assessed (villages, populated cells): a count, no interval
+    strata: int = 0  # villages behind the number
+    effective_n: float | None = None  # the design's effective sample size behind the interval
+    df: int | None = None  # degrees of freedom of its t quantile: households − strata
+    ci_low_one_sided: float | None = None  # one-sided 95 % lower bound (percent)
 
-
-def wilson(p: float, n: float) -> tuple[float, float]:
-    if n <= 0:
-        return 0.0, 1.0
-    z2 = Z * Z
-    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
-    half = Z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    @property
+    def unweighted(self) -> bool:
+        """Pooled over several villages without their household counts: may be biased."""
+        return not self.census and not self.weighted and self.strata > 1
 
 
 def _percent(x: float | None) -> float | None:
@@ -242,54 +247,94 @@ def estimate_ratio(indicator: Indicator, households: Iterable[Household],
 def estimate_from_moments(indicator: Indicator, moments: Mapping[int, Moments],
                           village_sizes: Mapping[int, int | None]) -> Estimate:
     """The estimate from per-village moments (n, Σy, Σx, Σy², Σx², Σxy, n with x > 0): the same
-    numbers whether the moments come from households or from the rollups of surveys/indicator_rollups.py."""
+    numbers whether the moments come from households or from the rollups of surveys/indicator_rollups.py.
+
+    Stratified (by village) ratio R = Σ w·y / Σ w·x with its linearised variance (the household as
+    the cluster); the 95 % interval is Wilson's on the design's effective sample size with Student's
+    t on households − strata degrees of freedom (docs/indicators.md, "Method")."""
     moments = {v: m for v, m in moments.items() if m[0] > 0}
     n = int(sum(m[6] for m in moments.values()))
     numerator = sum(m[1] for m in moments.values())
     denominator = sum(m[2] for m in moments.values())
     weighted = bool(moments) and all(village_sizes.get(v) for v in moments)
+    strata = len(moments)
     if denominator == 0:
-        return Estimate(None, None, None, numerator, denominator, n, weighted)
+        return Estimate(None, None, None, numerator, denominator, n, weighted, strata=strata)
+    households = int(sum(m[0] for m in moments.values()))
     if not weighted:
         # One stratum of weight 1 and no finite-population correction: the plain pooled ratio.
         moments = {0: [sum(m[i] for m in moments.values()) for i in range(7)]}
     weights, corrections = {}, {}
     for v, m in moments.items():
-        size = float(village_sizes[v]) if weighted else m[0]  # type: ignore[arg-type]
+        size = max(float(village_sizes[v]), m[0]) if weighted else m[0]  # type: ignore[arg-type]
         weights[v] = size / m[0]
-        corrections[v] = max(0.0, 1 - m[0] / size) if weighted else 1.0
+        corrections[v] = 1 - m[0] / size if weighted else 1.0
     total_y = sum(weights[v] * m[1] for v, m in moments.items())
     total_x = sum(weights[v] * m[2] for v, m in moments.items())
     ratio = total_y / total_x
     # Linearisation: Var(R) ≈ Var(Σ w·(y − R·x)) / X², the household (cluster) as the unit.
     variance = 0.0
     for v, (count, sy, sx, syy, sxx, sxy, _positive) in moments.items():
-        if count < 2:
-            continue
-        sum_z = sy - ratio * sx
-        sum_zz = syy - 2 * ratio * sxy + ratio * ratio * sxx
-        spread = max(0.0, (sum_zz - sum_z * sum_z / count) / (count - 1))
-        variance += count * weights[v] ** 2 * corrections[v] * spread
+        variance += count * weights[v] ** 2 * corrections[v] * _spread(
+            count, sy - ratio * sx, syy - 2 * ratio * sxy + ratio * ratio * sxx,
+            syy + ratio * ratio * sxx)
     variance /= total_x ** 2
-    if indicator.kind == "proportion":
-        # Weighted: Wilson on the design's effective sample size (Kish); pooled: on n itself.
-        effective_n = n
-        if weighted and variance > 0 and 0 < ratio < 1:
-            effective_n = ratio * (1 - ratio) / variance
-        low, high = wilson(ratio, effective_n)
-    else:
-        half = Z * math.sqrt(variance)
-        low, high = max(0.0, ratio - half), min(1.0, ratio + half)
+    effective_n = _effective_n(ratio, variance, moments, weights, corrections)
+    df = max(1, households - len(moments))
+    p = min(1.0, max(0.0, ratio))
+    low, high = wilson(p, effective_n, t_quantile(0.975, df))
+    one_sided, _high = wilson(p, effective_n, t_quantile(0.95, df))
     return Estimate(_percent(ratio), _percent(low), _percent(high), numerator, denominator, n,
-                    weighted)
+                    weighted, strata=strata, effective_n=round(effective_n, 2), df=df,
+                    ci_low_one_sided=_percent(one_sided))
+
+
+ROUND_OFF = 1e-9  # a spread below this share of Σz² is floating-point noise, not data
+
+
+def _spread(count: float, sum_z: float, sum_zz: float, scale: float) -> float:
+    """The sample variance of z in one village from Σz and Σz²; 0 for one household, and exactly 0
+    when all z are equal (the subtraction leaves round-off of order 1e-18 that is no variance)."""
+    if count < 2:
+        return 0.0
+    spread = sum_zz - sum_z * sum_z / count
+    if spread <= ROUND_OFF * scale:
+        return 0.0
+    return spread / (count - 1)
+
+
+def _effective_n(ratio: float, variance: float, moments: Mapping[int, Moments],
+                 weights: Mapping[int, float], corrections: Mapping[int, float]) -> float:
+    """Kish's effective sample size p(1 − p)/Var, never above what the weights allow: the units
+    (people for a share of people, households for a share of households) divided by Kish's
+    weighting design effect, with the finite-population correction. When the sample shows no spread
+    at all (p = 0 or 1, or every village all-yes or all-no) the design effect cannot be estimated:
+    the households are then the effective sample (the largest design effect of a sample of
+    households: people of one household all alike), so an interval is never a point and cannot be
+    narrower than the households allow."""
+    sampled = sum(m[0] for m in moments.values())
+    population = sum(weights[v] * m[0] for v, m in moments.items())
+    fpc = 1.0
+    if any(c < 1 for c in corrections.values()) and population > sampled:
+        fpc = max(0.05, 1 - sampled / population)
+
+    def kish(units: int) -> float:
+        """Units (2: Σx, people; 6: households with x > 0) over Kish's weighting effect."""
+        total = sum(weights[v] * m[units] for v, m in moments.items())
+        squares = sum(weights[v] ** 2 * m[units] for v, m in moments.items())
+        return max(1.0, total * total / squares / fpc) if squares > 0 else 1.0
+
+    if variance <= 0 or not 0 < ratio < 1:
+        return kish(6)
+    return max(1.0, min(kish(2), ratio * (1 - ratio) / variance))
 
 
 def _share_estimate(covered: int, assessed: int) -> Estimate:
+    """A count of all the units assessed (a census): no sampling interval."""
     if assessed == 0:
-        return Estimate(None, None, None, 0, 0, 0, False)
-    low, high = wilson(covered / assessed, assessed)
-    return Estimate(_percent(covered / assessed), _percent(low), _percent(high), covered, assessed,
-                    assessed, False)
+        return Estimate(None, None, None, 0, 0, 0, False, census=True)
+    return Estimate(_percent(covered / assessed), None, None, covered, assessed, assessed, False,
+                    census=True)
 
 
 NO_CELL = "-"  # households without a position, counted for village_4g only

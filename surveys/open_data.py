@@ -43,7 +43,7 @@ VILLAGE_UNITS = ("household", "adult", "smartphone_user")  # village_4g and area
 HEX_FIELDS = ("h3", "n", "estimated", "surveyed", "best_technology", "signal_class",
               "median_rsrp_dbm", "median_download_mbps", "median_upload_mbps", "operators")
 INDICATOR_FIELDS = ("code", "name", "unit", "value", "ci_low", "ci_high", "n", "status", "target",
-                    "comparator", "target_year")
+                    "comparator", "target_year", "census", "unweighted", "gap", "points_per_year")
 
 
 def suppressed_villages(counts: dict[int, int], minimum: int, *,
@@ -66,7 +66,8 @@ def _indicators(rows: list[dict[str, Any]], suppressed: bool) -> list[dict[str, 
     for row in rows:
         item = {key: row.get(key) for key in INDICATOR_FIELDS}
         if suppressed:
-            item.update(value=None, ci_low=None, ci_high=None, n=None, status="suppressed")
+            item.update(value=None, ci_low=None, ci_high=None, n=None, status="suppressed",
+                        gap=None, points_per_year=None)
         result.append(item)
     return result
 
@@ -79,7 +80,7 @@ def _village_indicators(summary: Summary, sizes: dict[int, int | None],
             continue
         found = estimate_summary(indicator, summary, sizes, h3_resolution=resolution)
         result.append({"code": indicator.code, "value": found.value, "ci_low": found.ci_low,
-                       "ci_high": found.ci_high, "n": found.n})
+                       "ci_high": found.ci_high, "n": found.n, "unweighted": found.unweighted})
     return result
 
 

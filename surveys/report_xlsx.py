@@ -27,7 +27,15 @@ TARGET_COLUMNS = (
     Text("Năm phải đạt", "Target year"), Text("Giá trị cơ sở (%)", "Baseline (%)"),
     Text("Năm cơ sở", "Baseline year"), Text("Tình trạng", "Status"),
     Text("Nguồn (văn bản, điều khoản)", "Source (document, article)"),
+    Text("Còn thiếu (điểm %)", "Gap (points)"), Text("Cần mỗi năm (điểm %)", "Points a year needed"),
+    Text("Ghi chú", "Note"),
 )
+CENSUS = Text("Tổng điều tra mọi đơn vị được đánh giá: không có khoảng tin cậy",
+              "Census of every unit assessed: no sampling interval")
+NOT_OFFICIAL = Text("Không phải số liệu chính thức: chưa có trọng số (thiếu số hộ của thôn), có thể "
+                    "bị lệch — giá trị tính được {value} %",
+                    "Not an official figure: unweighted (the villages' household counts are "
+                    "missing), may be biased — computed value {value} %")
 VILLAGE_COLUMNS = (
     Text("Thôn", "Village"), Text("Số hộ", "Households"), Text("Số hộ đã khảo sát", "Surveyed"),
     Text("Đã khảo sát (%)", "Surveyed (%)"), Text("Chỉ tiêu", "Indicator"),
@@ -40,6 +48,20 @@ ALL_DATA = Text("Toàn bộ số liệu", "All data")
 
 def _status(code: str | None, locale: str) -> str:
     return STATUSES[code].get(locale) if code in STATUSES else ""
+
+
+def _target_row(r: dict[str, Any], lang: str) -> list[Any]:
+    """A row of the targets sheet; an unweighted commune value is not given as the figure."""
+    official = not r.get("unweighted")
+    note = ""
+    if not official:
+        note = NOT_OFFICIAL.format(value=r["value"]).get(lang)
+    elif r.get("census"):
+        note = CENSUS.get(lang)
+    return [r["code"], r["name"][lang], r["value"] if official else None,
+            r["ci_low"] if official else None, r["ci_high"] if official else None, r["n"],
+            r["comparator"], r["target"], r["target_year"], r["baseline"], r["baseline_year"],
+            _status(r["status"], lang), r["source"], r.get("gap"), r.get("points_per_year"), note]
 
 
 def _table(sheet: Worksheet, headers: Sequence[Text], rows: list[list[Any]], locale: str) -> None:
@@ -57,10 +79,7 @@ def render_report_xlsx(report: dict[str, Any], locale: str, notes: Sequence[str]
     workbook = Workbook()
     targets = workbook.active
     targets.title = SHEETS["targets"].get(lang)
-    _table(targets, TARGET_COLUMNS, [
-        [r["code"], r["name"][lang], r["value"], r["ci_low"], r["ci_high"], r["n"],
-         r["comparator"], r["target"], r["target_year"], r["baseline"], r["baseline_year"],
-         _status(r["status"], lang), r["source"]] for r in report["targets"]], lang)
+    _table(targets, TARGET_COLUMNS, [_target_row(r, lang) for r in report["targets"]], lang)
     targets.column_dimensions["B"].width = 60
 
     villages = workbook.create_sheet(SHEETS["villages"].get(lang))

@@ -1,13 +1,20 @@
 """Plan targets and each indicator's status against them. Takes a Session; never commits.
 
-Status (docs/indicators.md):
+Status (docs/indicators.md, in this order):
+- baseline: a baseline-only row (a figure the plan reports, no target);
 - insufficient_data: fewer sampling units than the minimum, or no estimate at all;
-- met: the whole 95 % interval clears the target (its lower bound ≥ target, or > for "trên");
-- behind: even the interval's upper bound is below where the plan should be by now — the straight
-  line from the baseline (value, year) to the target (value, year); without a baseline, the target
-  itself once its year has come;
-- on_track: anything else (the data cannot yet tell that the commune is behind).
-A baseline-only row (a figure the plan reports, no target) has status "baseline".
+- unweighted: a commune value pooled over several villages without their household counts (may
+  be biased): no claim is made from it;
+- met: for a sample, the whole 95 % interval clears the target (lower bound ≥ target, or > for
+  "trên"); a 100 % target is met when no exception was found (value 100 %) and the one-sided 95 %
+  lower bound is at least FULL_TARGET_TOLERANCE; for a census (village_4g, area_*), the value itself
+  reaches the target (100 %: every unit);
+- behind: even the upper bound (a census: the value) is below where the plan should be by now — the
+  straight line from the baseline (value, year) to the target (value, year); without a baseline,
+  the target itself once its year has come (a census not met in its target year is behind);
+- no_trajectory: no baseline and the target year not yet come: the plan gives no line to be on;
+  the gap and the points per year still needed are shown instead (`progress`);
+- on_track: anything else (on the baseline's line, or past the deadline and not yet decidable).
 """
 
 from __future__ import annotations
@@ -24,6 +31,12 @@ from surveys.indicators import CATALOGUE, Estimate
 from surveys.models import Commune, Target
 
 COMPARATORS = (">=", ">")
+STATUSES = ("met", "on_track", "no_trajectory", "behind", "unweighted", "insufficient_data",
+            "baseline")
+FULL_TARGET = 100.0
+# A 100 % target, measured by a sample, counts as met when no household (person) without it was
+# found and the one-sided 95 % lower bound reaches this (docs/indicators.md).
+FULL_TARGET_TOLERANCE = 95.0
 FIELDS = ("indicator", "comparator", "value", "target_year", "baseline_value", "baseline_year",
           "source_document", "source_article", "source_text")
 
@@ -50,14 +63,55 @@ def status(estimate: Estimate | None, target: Target | None, *, minimum: int,
         return "insufficient_data"
     if target is None:
         return None
-    low, high = estimate.ci_low, estimate.ci_high
-    assert low is not None and high is not None
-    if low > target.value or (target.comparator == ">=" and low >= target.value):
+    if estimate.unweighted:
+        return "unweighted"
+    if meets(estimate, target):
         return "met"
     expected = expected_by(target, today)
+    high = estimate.value if estimate.census else estimate.ci_high
+    assert high is not None
     if expected is not None and high < expected:
         return "behind"
+    if estimate.census and target.target_year is not None and today.year >= target.target_year:
+        return "behind"  # a count has no uncertainty: not met in the target's year is behind
+    if expected is None:
+        return "no_trajectory"
     return "on_track"
+
+
+def meets(estimate: Estimate, target: Target) -> bool:
+    """Does the estimate reach the target (docs/indicators.md, "Met")?"""
+    assert estimate.value is not None and target.value is not None
+    strict = target.comparator == ">"
+    if estimate.census:
+        return estimate.value > target.value if strict else estimate.value >= target.value
+    low = estimate.ci_low
+    assert low is not None
+    if low > target.value or (not strict and low >= target.value):
+        return True
+    return (not strict and target.value >= FULL_TARGET and estimate.value >= FULL_TARGET
+            and estimate.ci_low_one_sided is not None
+            and estimate.ci_low_one_sided >= FULL_TARGET_TOLERANCE)
+
+
+def progress(estimate: Estimate | None, target: Target | None, today: date) -> dict[str, Any]:
+    """What is left to do: the gap to the target in percentage points (0 once reached), the years
+    left until the end of the target year, and the points per year still needed."""
+    empty: dict[str, Any] = {"gap": None, "years_left": None, "points_per_year": None,
+                             "expected": None}
+    if (estimate is None or estimate.value is None or target is None or target.value is None
+            or target.target_year is None):
+        return empty
+    gap = round(max(0.0, target.value - estimate.value), 2)
+    years_left = max(0.0, (date(target.target_year, 12, 31) - today).days + 1) / 365.25
+    per_year = None
+    if gap == 0:
+        per_year = 0.0
+    elif years_left > 0:
+        per_year = round(gap / years_left, 1)
+    expected = expected_by(target, today)
+    return {"gap": gap, "years_left": round(years_left, 1), "points_per_year": per_year,
+            "expected": None if expected is None else round(expected, 2)}
 
 
 def _parse(raw: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:

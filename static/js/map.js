@@ -141,6 +141,7 @@
       row(S.target, p.target === null ? "—" : (p.comparator === ">" ? "> " : "≥ ") + fmt(p.target, " %") +
           (p.target_year ? " (" + p.target_year + ")" : "")) +
       row(S.status, S["status_" + (p.status || "none")] || p.status) +
+      (p.gap ? row(S.gap_to_target, fmt(p.gap) + (p.target_year ? " (" + p.target_year + ")" : "")) : "") +
       (p.below_target ? row(S.below_target, "✔") : "") + "</table>";
   }
 

@@ -18,6 +18,7 @@ from surveys.db import get_session
 from surveys.indicator_report import parse_period
 from surveys.indicators import CATALOGUE
 from surveys.report_xlsx import render_report_xlsx
+from surveys.targets import FULL_TARGET_TOLERANCE
 
 bp = Blueprint("dashboard", __name__)
 
@@ -26,8 +27,48 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def status_labels() -> dict[str | None, str]:
     return {"met": _("Met"), "on_track": _("On track"), "behind": _("Behind"),
+            "no_trajectory": _("No trajectory"), "unweighted": _("Unweighted, may be biased"),
             "insufficient_data": _("Insufficient data"), "baseline": _("Baseline only"),
             None: _("No target")}
+
+
+def points_text(value: float) -> str:
+    return format_decimal(value, format="#,##0.#")
+
+
+def progress_text(row: dict[str, Any]) -> str:
+    """Next to a status: the gap to the target and its year, and the points a year still needed
+    ("Còn 82,5 điểm đến 95 % năm 2030 — 16,5 điểm/năm"); why a 100 % target counts as met."""
+    if row.get("target") is None or row.get("gap") is None:
+        return ""
+    year = row["target_year"]
+    if (row["status"] == "met" and row["target"] >= 100 and not row.get("census")
+            and row.get("ci_low_one_sided") is not None and (row.get("ci_low") or 0) < 100):
+        return _("No exception found — one-sided lower bound %(low)s (target %(target)s by "
+                 "%(year)s)", low=percent(row["ci_low_one_sided"]),
+                 target=target_percent(row["target"]), year=year)
+    if row["gap"] == 0 and row["status"] == "met":
+        return _("Target %(target)s by %(year)s: met", target=target_percent(row["target"]),
+                 year=year)
+    if row["gap"] == 0:
+        return _("Value at or above %(target)s (by %(year)s), not yet confirmed by its interval",
+                 target=target_percent(row["target"]), year=year)
+    if row["points_per_year"] is None:
+        return _("%(gap)s points short of %(target)s; its year %(year)s has passed",
+                 gap=points_text(row["gap"]), target=target_percent(row["target"]), year=year)
+    return _("%(gap)s points short of %(target)s by %(year)s — %(per_year)s points a year needed",
+             gap=points_text(row["gap"]), target=target_percent(row["target"]), year=year,
+             per_year=points_text(row["points_per_year"]))
+
+
+def caveat_text(row: dict[str, Any]) -> str:
+    """What kind of number it is, when that matters: a census, or an unweighted pooled value."""
+    if row.get("census"):
+        return _("Census of every unit assessed: no sampling interval")
+    if row.get("unweighted"):
+        return _("Unweighted: the villages' household counts are missing, so this value may be "
+                 "biased")
+    return ""
 
 
 def technology_labels() -> dict[str | None, str]:
@@ -84,14 +125,21 @@ def method_notes(minimum: int) -> list[str]:
         _("Each household of a village weighs the village's household count divided by the "
           "households surveyed there (stratified by village); without household counts the plain "
           "share is used."),
-        _("Intervals are %(level)s confidence intervals: Wilson for shares of households; for "
-          "shares of people the household is the cluster, as people of one household are not "
-          "independent.", level="95 %"),
+        _("Intervals are %(level)s confidence intervals: Wilson's score interval on the survey's "
+          "effective sample size, with Student's t on households minus villages degrees of "
+          "freedom; for shares of people the household is the cluster, as people of one household "
+          "are not independent. Villages with 4G and populated area are counts of every unit "
+          "assessed (a census): no interval.", level="95 %"),
         _("With fewer than %(n)s households (3 villages, 10 populated H3 cells) no status is "
           "claimed: the number is shown with its interval.", n=minimum),
-        _("Status: met when the whole interval reaches the target; behind when even its upper bound "
-          "is below where the plan should be today (the straight line from the baseline to the "
-          "target); on track otherwise."),
+        _("Status: met when the whole interval reaches the target (a 100%% target: no exception "
+          "found and a one-sided lower bound of at least %(tolerance)s; a census: the count "
+          "itself); behind when even its upper bound is below where the plan should be today (the "
+          "straight line from the baseline to the target, or the target once its year has come); "
+          "on track when it is on that line; no trajectory when the plan gives no baseline: the "
+          "gap and the points a year still needed are shown instead. A commune value without the "
+          "villages' household counts is unweighted, may be biased, and claims no status.",
+          tolerance=target_percent(FULL_TARGET_TOLERANCE)),
         _("Map: H3 cells (resolution 8, about 0.74 km²) coloured by the best technology usable "
           "there, from partners' measurements or, where most surveyed households report it, from "
           "the households; villages coloured by the status of the chosen indicator."),
@@ -127,7 +175,9 @@ def _charts(data: dict[str, Any]) -> dict[str, str]:
                                                       value=target_percent(row["target"]))
     labels = status_labels()
     bars = [charts.Bar(v.name, v.value, v.ci_low, v.ci_high, v.status,
-                       f"{sample_text(CATALOGUE[row['code']].unit, v.n)}, {labels[v.status]}")
+                       f"{sample_text(CATALOGUE[row['code']].unit, v.n)}, {labels[v.status]}"
+                       + (", " + _("%(gap)s points short of the target (%(year)s)",
+                                   gap=points_text(v.gap), year=row["target_year"]) if v.gap else ""))
             for v in data["villages"]]
     points = [charts.Point(p["period"], p["value"], p["ci_low"], p["ci_high"],
                            sample_text(CATALOGUE[row["code"]].unit, p["n"]))
@@ -153,6 +203,7 @@ def _cards(data: dict[str, Any]) -> list[dict[str, Any]]:
             "row": row, "name": name, "value": value,
             "sample": sample_text(CATALOGUE[row["code"]].unit, row["n"]),
             "target": target_text(row), "status": row["status"], "status_label": labels[row["status"]],
+            "progress": progress_text(row), "caveat": caveat_text(row),
             "bar": charts.progress_bar(
                 row["value"], title=f"{name}: {value}; {target_text(row)}; {labels[row['status']]}",
                 target=row["target"], low=row["ci_low"], high=row["ci_high"], status=row["status"]),
@@ -178,7 +229,7 @@ def dashboard(slug: str):  # type: ignore[no-untyped-def]
                            charts=_charts(data), progress_bars=_progress_bars(data),
                            periods=period_choices(data), catalogue=CATALOGUE,
                            status_labels=status_labels(), status_colours=charts.STATUS_COLOURS,
-                           percent=percent, value_text=value_text,
+                           percent=percent, value_text=value_text, progress_text=progress_text,
                            local_date=local_date, format_date=format_date)
 
 
@@ -207,6 +258,7 @@ def report(slug: str):  # type: ignore[no-untyped-def]
                            status_colours=charts.STATUS_COLOURS,
                            technology_colours=charts.TECHNOLOGY_COLOURS, percent=percent,
                            value_text=value_text, sample_text=sample_text, target_text=target_text,
+                           progress_text=progress_text, caveat_text=caveat_text,
                            local_date=local_date, format_date=format_date)
 
 

@@ -58,6 +58,9 @@ def _strings() -> dict[str, str]:
         "status_met": _("Met"), "status_on_track": _("On track"), "status_behind": _("Behind"),
         "status_insufficient_data": _("Insufficient data"), "status_baseline": _("Baseline"),
         "status_none": _("No target"), "legend": _("Legend"),
+        "status_no_trajectory": _("No trajectory"),
+        "status_unweighted": _("Unweighted, may be biased"),
+        "gap_to_target": _("Gap to the target (points)"),
     }
 
 

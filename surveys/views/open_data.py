@@ -22,7 +22,8 @@ from surveys.views.headers import mark_public
 bp = Blueprint("open_data", __name__)
 
 OPEN_MAX_AGE = 300
-STATUS_CLASSES = ("met", "on_track", "behind", "insufficient_data", "baseline", "suppressed")
+STATUS_CLASSES = ("met", "on_track", "no_trajectory", "behind", "unweighted", "insufficient_data",
+                  "baseline", "suppressed")
 
 
 def _open(slug: str) -> tuple[Commune, dict]:  # type: ignore[type-arg]

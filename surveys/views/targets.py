@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from datetime import date
+
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -12,6 +14,7 @@ from surveys import targets as target_service
 from surveys.access import commune_for, editable_target
 from surveys.db import get_session
 from surveys.errors import Problem
+from surveys.indicator_report import target_statuses
 from surveys.indicators import CATALOGUE
 from surveys.models import Target
 from surveys.views.auditing import record_target
@@ -65,9 +68,18 @@ def index(slug: str):  # type: ignore[no-untyped-def]
                 db, "target.create", target_service.create_target(db, commune, data))):
             flash(_("Target saved."))
             return redirect(url_for("targets.index", slug=slug))
+    from surveys.views.dashboard import progress_text, status_labels, target_percent
+
+    statuses = target_statuses(db, commune, today=date.today(),
+                               minimum=current_app.config["INDICATOR_MIN_HOUSEHOLDS"],
+                               h3_resolution=current_app.config["INDICATOR_H3_RESOLUTION"])
     return render_template("targets/index.html", commune=commune, form=form, can_edit=can_edit,
                            targets=target_service.targets_for(db, commune.id),
-                           catalogue=CATALOGUE, locale=locale)
+                           catalogue=CATALOGUE, locale=locale, statuses=statuses,
+                           status_labels=status_labels(), target_percent=target_percent,
+                           progress_text=lambda t, found: progress_text({
+                               **found, "target": t.value, "target_year": t.target_year,
+                               "ci_low": None, "ci_low_one_sided": None}))
 
 
 @bp.route("/communes/<slug>/targets/<int:target_id>", methods=["GET", "POST"])

@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 
+from surveys.models import Village
 from tests.factories import (
     auth,
     household_answers,
@@ -19,7 +21,7 @@ from tests.factories import (
     role_tokens,
     submission_payload,
 )
-from tests.unit.test_indicators import paper_wilson
+from tests.unit.test_indicators import fiber_interval
 
 
 @pytest.fixture
@@ -72,9 +74,8 @@ def test_commune_estimates_match_the_hand_computation(client, surveyed, tokens):
     table, by_code = rows(client, tokens["staff"])
     assert table["households"] == 6
     fiber = by_code["hh_fiber"]
-    low, high = paper_wilson(0.875, 21.875)
-    assert (fiber["value"], fiber["ci_low"], fiber["ci_high"]) == (
-        87.5, round(100 * low, 2), round(100 * high, 2))
+    assert (fiber["value"], fiber["ci_low"], fiber["ci_high"]) == (87.5, *fiber_interval())
+    assert fiber["census"] is False and fiber["unweighted"] is False and fiber["df"] == 4
     assert (fiber["numerator"], fiber["denominator"], fiber["n"]) == (4, 6, 6)
     assert fiber["weighted"] is True and fiber["households_share"] == 100.0
     assert by_code["adult_smartphone"]["value"] == round(100 * 900 / 1100, 2)
@@ -106,18 +107,21 @@ def test_targets_crud_and_status(client, surveyed, tokens, app):  # type: ignore
     app.config["INDICATOR_MIN_HOUSEHOLDS"] = 5
     staff = auth(tokens["staff"])
     created = client.post("/api/v1/targets", headers=staff, json={
-        "commune": "cam-lo", "indicator": "hh_fiber", "comparator": ">=", "value": 40,
+        "commune": "cam-lo", "indicator": "hh_fiber", "comparator": ">=", "value": 20,
         "target_year": 2030, "source_document": "Đề án", "source_article": "I.2.1",
         "source_text": "Tỷ lệ hộ dùng cáp quang đạt 40%"})
     assert created.status_code == 201, created.json
     _table, by_code = rows(client, tokens["staff"])
-    assert by_code["hh_fiber"]["target"] == 40 and by_code["hh_fiber"]["status"] == "met"
+    assert by_code["hh_fiber"]["target"] == 20 and by_code["hh_fiber"]["status"] == "met"
+    assert by_code["hh_fiber"]["gap"] == 0 and by_code["hh_fiber"]["points_per_year"] == 0
     assert by_code["hh_fiber"]["source"] == "Đề án, I.2.1"
     target_id = created.json["id"]
     patched = client.patch(f"/api/v1/targets/{target_id}", headers=staff, json={"value": 99})
     assert patched.status_code == 200 and patched.json["value"] == 99
     _table, by_code = rows(client, tokens["staff"])
-    assert by_code["hh_fiber"]["status"] == "on_track"
+    # No baseline and 2030 still ahead: no line to be on — the gap and the pace are given instead.
+    assert by_code["hh_fiber"]["status"] == "no_trajectory"
+    assert by_code["hh_fiber"]["gap"] == 11.5 and by_code["hh_fiber"]["points_per_year"] > 0
     listing = client.get("/api/v1/targets?commune=cam-lo", headers=staff).json["targets"]
     assert [t["id"] for t in listing] == [target_id]
     assert client.delete(f"/api/v1/targets/{target_id}", headers=staff).status_code == 204
@@ -183,6 +187,36 @@ def test_csv_and_xlsx_in_vietnamese_by_default(client, surveyed, tokens):  # typ
     assert {sheet.cell(row=r, column=1).value for r in range(2, sheet.max_row + 1)} >= {"hh_fiber"}
     assert client.get("/api/v1/indicators?commune=cam-lo&format=pdf",
                       headers=staff).status_code == 422
+
+
+def test_census_unweighted_and_gap_fields(client, db, surveyed, tokens, app):  # type: ignore[no-untyped-def]
+    app.config["INDICATOR_MIN_HOUSEHOLDS"] = 5
+    staff = auth(tokens["staff"])
+    assert client.post("/api/v1/targets", headers=staff, json={
+        "commune": "cam-lo", "indicator": "hh_fiber", "comparator": ">=", "value": 95,
+        "target_year": 2030}).status_code == 201
+    _table, by_code = rows(client, tokens["staff"])
+    village_4g = by_code["village_4g"]  # a census of villages: no interval
+    assert village_4g["census"] is True and village_4g["ci_low"] is None
+    assert village_4g["ci_high"] is None
+    fiber = by_code["hh_fiber"]
+    assert fiber["status"] == "no_trajectory" and fiber["gap"] == 7.5
+    assert fiber["points_per_year"] > 0 and fiber["expected"] is None
+    text = client.get("/api/v1/indicators?commune=cam-lo&format=csv&lang=vi",
+                      headers=staff).data.decode("utf-8").lstrip("\ufeff")
+    table = list(csv.reader(io.StringIO(text)))
+    header, records = table[0], {r[0]: r for r in table[1:]}
+    assert header[13:18] == ["Tình trạng", "Còn thiếu (điểm %)", "Cần mỗi năm (điểm %)",
+                             "Tổng điều tra (không có khoảng tin cậy)",
+                             "Chưa có trọng số, có thể lệch"]
+    assert records["hh_fiber"][13:15] == ["Chưa có lộ trình", "7.5"]
+    assert records["village_4g"][16] == "có"
+    # Without Thôn B's household count the commune value is pooled: unweighted, no status claimed.
+    db.scalar(select(Village).where(Village.slug == "thon-b")).household_count = None
+    db.commit()
+    _table, by_code = rows(client, tokens["staff"])
+    assert by_code["hh_fiber"]["unweighted"] is True and by_code["hh_fiber"]["status"] == "unweighted"
+    assert by_code["hh_fiber"]["weighted"] is False and by_code["hh_fiber"]["value"] == 66.67
 
 
 def test_demo_plan_targets_are_served(client, runner, db, tokens):  # type: ignore[no-untyped-def]

@@ -128,6 +128,14 @@ def test_no_personal_data_anywhere(client, surveyed) -> None:  # type: ignore[no
         assert secret not in page
 
 
+def test_indicator_rows_carry_census_and_gap(client, surveyed) -> None:  # type: ignore[no-untyped-def]
+    data = client.get("/api/v1/open/cam-lo").json
+    by_code = {row["code"]: row for row in data["indicators"]}
+    assert set(by_code["hh_fiber"]) >= {"census", "unweighted", "gap", "points_per_year"}
+    assert by_code["village_4g"]["census"] is True and by_code["village_4g"]["ci_low"] is None
+    assert by_code["hh_fiber"]["census"] is False
+
+
 def test_page_in_vietnamese_without_login(client, surveyed) -> None:  # type: ignore[no-untyped-def]
     response = client.get("/open/cam-lo")
     assert response.status_code == 200

@@ -33,6 +33,7 @@ def test_staff_add_edit_remove(client, db) -> None:  # type: ignore[no-untyped-d
     assert (target.indicator, target.value, target.target_year) == ("adult_vneid", 85, 2030)
     listing = client.get("/communes/cam-lo/targets").get_data(as_text=True)
     assert "VneID đạt ≥ 85" in listing and "Đã lưu chỉ tiêu." in listing
+    assert "status-insufficient_data" in listing  # no survey yet: each target says so
 
     edit_page = client.get(f"/communes/cam-lo/targets/{target.id}").get_data(as_text=True)
     assert 'value="85' in edit_page

@@ -13,20 +13,32 @@ from surveys.indicators import (
     Household,
     estimate,
     estimate_area,
+    estimate_from_moments,
     estimate_villages,
     wilson,
 )
+from surveys.intervals import t_quantile, t_two_sided_mass
 from surveys.models import Target
-from surveys.targets import expected_by, status
+from surveys.targets import FULL_TARGET_TOLERANCE, expected_by, progress, status
 
 Z = 1.959963984540054
 A, B = 1, 2  # village A: 100 households; village B: 300
 
 
-def paper_wilson(p: float, n: float) -> tuple[float, float]:
-    centre = (p + Z * Z / (2 * n)) / (1 + Z * Z / n)
-    half = Z / (1 + Z * Z / n) * math.sqrt(p * (1 - p) / n + Z * Z / (4 * n * n))
-    return centre - half, centre + half
+def paper_wilson(p: float, n: float, z: float = Z) -> tuple[float, float]:
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+# Student's t, 0.975 and 0.95 quantiles, from the printed tables (e.g. Abramowitz & Stegun 26.10).
+T975 = {1: 12.7062047, 2: 4.3026527, 3: 3.1824463, 4: 2.7764451, 5: 2.5705818, 10: 2.2281389,
+        14: 2.1447867, 30: 2.0422725, 120: 1.9799304}
+T95 = {1: 6.3137515, 4: 2.1318468, 5: 2.0150484, 30: 1.6972609}
+
+
+def pct(x: float) -> float:
+    return round(100 * x, 2)
 
 
 def household(village: int, fiber: bool, adults: int, smart: int, tech: str = "4g",
@@ -45,22 +57,55 @@ def test_wilson_matches_the_textbook() -> None:
     assert tuple(round(x, 4) for x in wilson(2 / 3, 3)) == (0.2077, 0.9385)
     assert tuple(round(x, 4) for x in wilson(4 / 6, 6)) == (0.3000, 0.9032)
     assert wilson(0.0, 10)[0] == 0.0 and wilson(0.0, 10)[1] > 0.25  # never a [0, 0] interval
+    # 0 of 10 with z: the upper bound is z²/(n + z²) = 27.75 %.
+    assert round(wilson(0.0, 10)[1], 4) == round(Z * Z / (10 + Z * Z), 4) == 0.2775
+
+
+@pytest.mark.parametrize(("df", "value"), sorted(T975.items()))
+def test_t_quantile_matches_the_tables(df: int, value: float) -> None:
+    assert t_quantile(0.975, df) == pytest.approx(value, abs=5e-7)
+
+
+@pytest.mark.parametrize(("df", "value"), sorted(T95.items()))
+def test_one_sided_t_quantile_matches_the_tables(df: int, value: float) -> None:
+    assert t_quantile(0.95, df) == pytest.approx(value, abs=5e-7)
+
+
+def test_t_quantile_tends_to_the_normal() -> None:
+    assert t_quantile(0.975, 10**6) == pytest.approx(Z, abs=1e-5)
+    assert t_quantile(0.975, 2000) == pytest.approx(t_quantile(0.975, 2001), abs=1e-6)
+    assert t_two_sided_mass(T975[3], 3) == pytest.approx(0.95, abs=1e-7)
+
+
+def fiber_interval() -> tuple[float, float]:
+    """SAMPLE's hh_fiber (87.5 %) interval in percent, as worked out below."""
+    effective_n = 400 ** 2 / (4 * 25 ** 2 + 2 * 150 ** 2) / (1 - 6 / 400)
+    low, high = paper_wilson(0.875, effective_n, T975[4])
+    return pct(low), pct(high)
 
 
 def test_household_share_weighted_by_village() -> None:
     # A: 2 of 4 on fibre, weight 100/4 = 25; B: 2 of 2, weight 300/2 = 150.
     # p = (25·2 + 150·2) / (25·4 + 150·2) = 350 / 400 = 0.875.
-    # Var = [100²·(1 − 4/100)·s²_A/4 + 0] / 400², s²_A = var(1,1,0,0) = 1/3 → 800 / 160000 = 0.005.
-    # Wilson on the effective n = 0.875·0.125 / 0.005 = 21.875.
+    # Var = [100²·(1 − 4/100)·s²_A/4 + 0] / 400², s²_A = var(1,1,0,0) = 1/3 → 800 / 160000 = 0.005,
+    # so Kish's n = 0.875·0.125 / 0.005 = 21.875 — but B's all-yes sample adds no variance, and the
+    # weights allow no more than (Σw)²/Σw² = 400² / (4·25² + 2·150²) = 3.368 households, divided by
+    # the finite-population correction 1 − 6/400. t on 6 households − 2 villages = 4 df.
     result = estimate(CATALOGUE["hh_fiber"], SAMPLE, {A: 100, B: 300})
-    low, high = paper_wilson(0.875, 21.875)
-    assert result == Estimate(87.5, round(100 * low, 2), round(100 * high, 2), 4, 6, 6, True)
+    effective_n = 400 ** 2 / (4 * 25 ** 2 + 2 * 150 ** 2) / (1 - 6 / 400)
+    low, high = paper_wilson(0.875, effective_n, T975[4])
+    assert (result.value, result.ci_low, result.ci_high) == (87.5, pct(low), pct(high))
+    assert result.df == 4 and result.effective_n == round(effective_n, 2)
+    assert result.ci_low_one_sided == pct(paper_wilson(0.875, effective_n, T95[4])[0])
+    assert result.weighted and not result.unweighted and not result.census
 
 
 def test_household_share_pooled_when_a_village_has_no_count() -> None:
+    # 4 of 6 pooled: s² = (4 − 16/6)/5, Var = s²/6 = 2/45, Kish's n = (2/9)/(2/45) = 5; t on 5 df.
     result = estimate(CATALOGUE["hh_fiber"], SAMPLE, {A: 100, B: None})
-    low, high = paper_wilson(4 / 6, 6)
-    assert result == Estimate(66.67, round(100 * low, 2), round(100 * high, 2), 4, 6, 6, False)
+    low, high = paper_wilson(4 / 6, 5, T975[5])
+    assert (result.value, result.ci_low, result.ci_high) == (66.67, pct(low), pct(high))
+    assert result.weighted is False and result.unweighted  # two villages, no weights: may be biased
 
 
 def test_person_ratio_with_households_as_clusters() -> None:
@@ -77,10 +122,15 @@ def test_person_ratio_with_households_as_clusters() -> None:
 
     variance = (100 ** 2 * (1 - 4 / 100) * s2(z_a) / 4
                 + 300 ** 2 * (1 - 2 / 300) * s2(z_b) / 2) / 1100 ** 2
-    half = Z * math.sqrt(variance)
+    # Kish's n r(1 − r)/Var, at most the adults over the weights' design effect:
+    # (Σw·x)² / Σw²·x = 1100² / (25²·8 + 150²·6), with the finite-population correction.
+    ceiling = 1100 ** 2 / (25 ** 2 * 8 + 150 ** 2 * 6) / (1 - 6 / 400)
+    effective_n = min(ceiling, r * (1 - r) / variance)
+    low, high = paper_wilson(r, effective_n, T975[4])
     result = estimate(CATALOGUE["adult_smartphone"], SAMPLE, {A: 100, B: 300})
-    assert result == Estimate(round(100 * r, 2), round(100 * max(0, r - half), 2),
-                              round(100 * min(1, r + half), 2), 11, 14, 6, True)
+    assert (result.value, result.ci_low, result.ci_high) == (pct(r), pct(low), pct(high))
+    assert (result.numerator, result.denominator, result.n) == (11, 14, 6)
+    assert result.ci_low < result.value < result.ci_high
 
 
 def test_ratio_pooled_without_counts() -> None:
@@ -90,8 +140,28 @@ def test_ratio_pooled_without_counts() -> None:
     z = [y - r * x for y, x in pairs]
     variance = sum(v * v for v in z) / 5 / (6 * (14 / 6) ** 2)
     result = estimate(CATALOGUE["adult_smartphone"], SAMPLE, {A: None, B: None})
-    assert result.value == round(100 * r, 2) and result.weighted is False
-    assert result.ci_low == round(100 * (r - Z * math.sqrt(variance)), 2)
+    low, _high = paper_wilson(r, min(14, r * (1 - r) / variance), T975[5])
+    assert result.value == pct(r) and result.weighted is False and result.unweighted
+    assert result.ci_low == pct(low)
+
+
+def test_no_spread_is_not_a_point_nor_round_off() -> None:
+    # The issue's round-off: (Σz² − (Σz)²/n)/(n − 1) left 1.7e-18 for a village all alike, Kish's n
+    # became 2.7e18 and the interval [8.75, 8.75]. Every household alike in each village now adds
+    # exactly no variance, and the interval rests on the households the weights allow.
+    moments = {1: [7.0, 7.0, 7.0, 7.0, 7.0, 7.0, 7.0], 2: [5.0, 0.0, 5.0, 0.0, 5.0, 0.0, 5.0],
+               3: [8.0, 0.0, 8.0, 0.0, 8.0, 0.0, 8.0]}
+    result = estimate_from_moments(CATALOGUE["hh_fiber"], moments, {1: 70, 2: 400, 3: 330})
+    assert result.value == 8.75 and result.ci_low < result.ci_high
+    assert result.effective_n is not None and result.effective_n < 20
+    # No adult with the trait: [0, something], never [0, 0]; households are the sample then.
+    zero = estimate_from_moments(CATALOGUE["adult_vneid"], {1: [10.0, 0.0, 30.0, 0.0, 100.0, 0.0,
+                                                                10.0]}, {1: 200})
+    assert zero.value == 0.0 and zero.ci_low == 0.0 and zero.ci_high > 10
+    assert zero.effective_n == round(10 / (1 - 10 / 200), 2) and zero.df == 9
+    every = estimate_from_moments(CATALOGUE["adult_vneid"], {1: [10.0, 30.0, 30.0, 100.0, 100.0,
+                                                                 100.0, 10.0]}, {1: 200})
+    assert every.value == 100.0 and every.ci_high == 100.0 and every.ci_low < 90
 
 
 def test_households_without_the_denominator_do_not_count_in_n() -> None:
@@ -110,8 +180,8 @@ def test_village_4g_rule() -> None:
     not_covered = [household(2, True, 1, 1, "4g")] * 3 + [household(2, True, 1, 1, "2g")] * 2
     too_few = [household(3, True, 1, 1, "5g")] * 4
     result = estimate_villages(covered + not_covered + too_few)
-    low, high = paper_wilson(0.5, 2)
-    assert result == Estimate(50.0, round(100 * low, 2), round(100 * high, 2), 1, 2, 2, False)
+    # A census of the villages with enough data: a count, no sampling interval.
+    assert result == Estimate(50.0, None, None, 1, 2, 2, False, census=True)
 
 
 def test_area_cells_from_located_households() -> None:
@@ -138,17 +208,70 @@ def est(low: float, high: float, n: int = 100) -> Estimate:
 
 @pytest.mark.parametrize(("estimate_", "target_", "today", "expected"), [
     (est(85, 95), target(85, 2030), date(2026, 6, 1), "met"),  # lower bound reaches ≥ 85
-    (est(85, 95), target(85, 2030, ">"), date(2026, 6, 1), "on_track"),  # > 85 not yet sure
+    (est(85, 95), target(85, 2030, ">"), date(2026, 6, 1), "no_trajectory"),  # not yet sure
     (est(50, 60), target(100, 2030, ">=", (20, 2020)), date(2025, 7, 2), "behind"),  # path ≈ 64
     (est(60, 70), target(100, 2030, ">=", (20, 2020)), date(2025, 7, 2), "on_track"),
     (est(80, 89), target(90, 2025), date(2026, 1, 1), "behind"),  # deadline passed, no baseline
-    (est(10, 20), target(90, 2030), date(2026, 1, 1), "on_track"),  # no path without baseline
+    (est(10, 20), target(90, 2030), date(2026, 1, 1), "no_trajectory"),  # no path, no baseline
+    (est(80, 89), target(90, 2025), date(2024, 6, 1), "no_trajectory"),  # its year not come
     (est(85, 95, n=12), target(50, 2030), date(2026, 1, 1), "insufficient_data"),
     (est(85, 95), target(None, None, None, (65, 2025)), date(2026, 1, 1), "baseline"),
     (est(85, 95), None, date(2026, 1, 1), None),
 ])
 def test_status(estimate_: Estimate, target_: Target | None, today: date, expected: str) -> None:
     assert status(estimate_, target_, minimum=30, today=today) == expected
+
+
+def full(low_one_sided: float, value: float = 100.0) -> Estimate:
+    return Estimate(value, 96.0, 100.0, 0, 0, 100, True, ci_low_one_sided=low_one_sided)
+
+
+@pytest.mark.parametrize(("estimate_", "expected"), [
+    (full(FULL_TARGET_TOLERANCE), "met"),  # none without it found, lower bound at the tolerance
+    (full(97.1), "met"),
+    (full(FULL_TARGET_TOLERANCE - 0.01), "no_trajectory"),  # too few households to say
+    (full(96.0, value=99.5), "no_trajectory"),  # one exception found: not every household
+])
+def test_a_100_percent_target_can_be_met_by_a_sample(estimate_: Estimate, expected: str) -> None:
+    assert status(estimate_, target(100, 2030), minimum=30, today=date(2026, 1, 1)) == expected
+
+
+def census(value: float, n: int = 6) -> Estimate:
+    return Estimate(value, None, None, 0, n, n, False, census=True)
+
+
+@pytest.mark.parametrize(("estimate_", "target_", "today", "expected"), [
+    (census(100), target(100, 2030), date(2026, 1, 1), "met"),  # 6 of 6 villages
+    (census(85.71, 7), target(100, 2030), date(2026, 1, 1), "no_trajectory"),
+    (census(85.71, 7), target(100, 2025), date(2026, 1, 1), "behind"),
+    (census(60), target(50, 2025, ">"), date(2026, 1, 1), "met"),
+    (census(50), target(50, 2025, ">"), date(2026, 1, 1), "behind"),
+    (census(60), target(100, 2030, ">=", (20, 2020)), date(2025, 1, 1), "on_track"),  # path 60
+])
+def test_census_status_compares_the_count(estimate_: Estimate, target_: Target, today: date,
+                                         expected: str) -> None:
+    assert status(estimate_, target_, minimum=3, today=today) == expected
+
+
+def test_an_unweighted_commune_value_claims_no_status() -> None:
+    pooled = Estimate(80.0, 70.0, 88.0, 0, 0, 100, False, strata=3)
+    assert pooled.unweighted
+    assert status(pooled, target(50, 2030), minimum=30, today=date(2026, 1, 1)) == "unweighted"
+    one_village = Estimate(80.0, 70.0, 88.0, 0, 0, 100, False, strata=1)
+    assert status(one_village, target(50, 2030), minimum=30, today=date(2026, 1, 1)) == "met"
+
+
+def test_progress_gives_the_gap_and_the_points_per_year() -> None:
+    # 12.5 % against ≥ 95 % by the end of 2030, on 1 Jan 2026: 82.5 points in 5 years.
+    found = progress(Estimate(12.5, 5.0, 25.0, 0, 0, 40, True), target(95, 2030), date(2026, 1, 1))
+    assert found["gap"] == 82.5 and found["years_left"] == 5.0
+    assert found["points_per_year"] == 16.5 and found["expected"] is None
+    reached = progress(Estimate(97.0, 95.0, 99.0, 0, 0, 40, True), target(95, 2030),
+                       date(2026, 1, 1))
+    assert reached["gap"] == 0 and reached["points_per_year"] == 0
+    late = progress(Estimate(50.0, 40.0, 60.0, 0, 0, 40, True), target(90, 2025), date(2026, 3, 1))
+    assert late["gap"] == 40 and late["years_left"] == 0 and late["points_per_year"] is None
+    assert progress(Estimate(50.0, 40.0, 60.0, 0, 0, 40, True), None, date(2026, 1, 1))["gap"] is None
 
 
 def test_linear_path_from_baseline() -> None:
