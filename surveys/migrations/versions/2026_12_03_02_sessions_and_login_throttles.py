@@ -1,8 +1,8 @@
 """sessions that end (users.session_version) and login throttling shared by every worker
 (login_throttles)
 
-Revision ID: 20261203_01
-Revises: 20261130_06
+Revision ID: 20261203_02
+Revises: 20261203_01
 Create Date: 2026-12-03 03:30:00
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '20261203_01'
-down_revision: str | None = '20261130_06'
+revision: str = '20261203_02'
+down_revision: str | None = '20261203_01'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
