@@ -7,6 +7,7 @@ from flask_babel import format_datetime, format_decimal, get_locale
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
+from surveys import vntime
 from surveys.db import get_session
 from surveys.models import User
 
@@ -73,6 +74,15 @@ def init_app(app: Flask) -> None:
     def _remember_user() -> None:
         if current_user.is_authenticated:
             g.user = current_user._get_current_object()
+
+    def _lang() -> str:
+        return "en" if str(get_locale()) == "en" else "vi"
+
+    # Every time a person reads is Vietnam time, from the one helper (surveys/vntime.py).
+    app.add_template_filter(lambda when: vntime.format_datetime(when, _lang()), "vn_datetime")
+    app.add_template_filter(lambda day, long=False: vntime.format_date(day, _lang(), long=long),
+                            "vn_date")
+    app.add_template_filter(lambda label: vntime.format_period(label, _lang()), "vn_period")
 
     @app.context_processor
     def _template_helpers() -> dict[str, object]:

@@ -5,7 +5,6 @@ and partners never receive raw rows (Decree 13/2023/NĐ-CP, docs/privacy.md)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 from typing import Any
 
 from flask import (
@@ -23,7 +22,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveys import audit, submission_exports
+from surveys import audit, submission_exports, vntime
 from surveys.access import commune_for
 from surveys.db import get_session
 from surveys.definitions import get_definition
@@ -161,7 +160,7 @@ def indicators(slug: str, fmt: str):  # type: ignore[no-untyped-def]
     db = get_session()
     village = _village(commune)
     period = parse_period(request.args.get("period"))
-    table = indicator_table(db, commune, village=village, period=period, today=date.today(),
+    table = indicator_table(db, commune, village=village, period=period, today=vntime.today(),
                             minimum=current_app.config["INDICATOR_MIN_HOUSEHOLDS"],
                             h3_resolution=current_app.config["INDICATOR_H3_RESOLUTION"])
     where = {"village": table["village"], "period": table["period"]}
