@@ -84,6 +84,16 @@ def init_app(app: Flask) -> None:
                             "vn_date")
     app.add_template_filter(lambda label: vntime.format_period(label, _lang()), "vn_period")
 
+    from surveys.views import navigation
+
+    def _menu() -> dict[str, object]:
+        if not current_user.is_authenticated:
+            return {"items": [], "current": None}
+        items = navigation.menu(current_user._get_current_object())
+        return {"items": items, "current": navigation.current(items)}
+
+    app.add_template_global(_menu, "site_menu")
+
     @app.context_processor
     def _template_helpers() -> dict[str, object]:
         return {"locale": str(get_locale()), "format_decimal": format_decimal,
