@@ -30,9 +30,11 @@ from surveys.errors import Problem, Text
 from surveys.indicator_exports import EXPORTERS
 from surveys.indicator_report import indicator_table, parse_period
 from surveys.models import Commune, User, Village
+from surveys.review import STATUSES
 from surveys.views import login_manager
 from surveys.views.api import api_user
 from surveys.views.auditing import record
+from surveys.views.review import STATUS_LABELS
 
 bp = Blueprint("exports", __name__)
 
@@ -64,7 +66,46 @@ ACTION_LABELS = {
     "partner.update": _l("Partner organisation renamed"),
     "token.revoke": _l("API token revoked"),
 }
+# What the audit log names in words instead of codes: the kind of record acted on, and the facts
+# and fields of an entry (an unknown key is shown as it is).
+TARGET_LABELS = {
+    "api_token": _l("API token"), "commune": _l("commune"), "partner": _l("partner organisation"),
+    "submission": _l("household"), "survey_round": _l("survey round"), "target": _l("plan target"),
+    "team": _l("team"), "user": _l("account"), "village": _l("village"), "webhook": _l("webhook"),
+}
+FIELD_LABELS = {
+    "created": _l("created"), "events": _l("events"), "filename": _l("file name"),
+    "filter": _l("filter"), "format": _l("format"), "ignored_columns": _l("ignored columns"),
+    "label": _l("label"), "period": _l("period"), "prefix": _l("token start"),
+    "reason": _l("reason"), "review_status": _l("review status"), "revoked": _l("revoked"),
+    "superseded_by": _l("replaced by"), "updated": _l("updated"), "url": _l("address"),
+    "user": _l("account"), "username": _l("username"), "village": _l("village"),
+    "status": _l("review status"), "since": _l("from"), "until": _l("to"),
+    "surveyor": _l("surveyor"), "commune": _l("commune"), "code": _l("indicator"),
+    "name": _l("name"), "role": _l("role"), "active": _l("active"), "value": _l("value"),
+}
 PER_PAGE = 50
+
+
+def actor_text(actor: str) -> str:
+    """Who acted, in words: a username stays; the command line, a token and a visitor are named."""
+    if actor == "cli":
+        return str(_l("command line (server)"))
+    if actor == audit.ANONYMOUS:
+        return str(_l("not logged in"))
+    if actor.startswith("token:"):
+        return str(_l("API token %(prefix)s…", prefix=actor[6:]))
+    return actor
+
+
+def field_text(key: str) -> str:
+    return " · ".join(str(FIELD_LABELS.get(part, part)) for part in key.split("."))
+
+
+def target_text(target_type: str | None, target_id: int | None) -> str:
+    if not target_type:
+        return ""
+    return f"{TARGET_LABELS.get(target_type, target_type)} #{target_id}"
 
 
 def _caller() -> User | None:
@@ -131,7 +172,8 @@ def _download(body: Any, mimetype: str, filename: str) -> Response:
 def index(slug: str):  # type: ignore[no-untyped-def]
     commune = _staff_commune(slug)
     return render_template("exports/index.html", commune=commune,
-                           villages=sorted(commune.villages, key=lambda v: v.name))
+                           villages=sorted(commune.villages, key=lambda v: v.name),
+                           statuses=[(s, STATUS_LABELS[s]) for s in STATUSES])
 
 
 @bp.get("/communes/<slug>/export/submissions.<any(csv, xlsx, geojson):fmt>")
@@ -213,4 +255,5 @@ def audit_log(slug: str):  # type: ignore[no-untyped-def]
         return url_for("exports.audit_log", slug=commune.slug, action=action, page=number)
 
     return render_template("exports/audit.html", commune=commune, log=log, entries=entries,
-                           action=action, actions=ACTION_LABELS, page_url=page_url)
+                           action=action, actions=ACTION_LABELS, page_url=page_url,
+                           actor_text=actor_text, field_text=field_text, target_text=target_text)
