@@ -40,12 +40,14 @@ def init_app(app: Flask) -> None:
         open_data,
         pages,
         review,
+        static_files,
         survey_form,
         targets,
     )
 
     csrf.init_app(app)
     login_manager.init_app(app)
+    static_files.init_app(app)
     errors.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
