@@ -179,13 +179,15 @@
   const list = () => idb('readonly', (s) => s.getAll())
     .then((a) => a.sort((x, y) => x.queued_at < y.queued_at ? -1 : 1));
 
+  window.addEventListener('hashchange', () => render());
   function render(sending) {
     return list().then((items) => {
       const failed = items.filter((i) => i.error), waiting = items.length - failed.length;
-      const lines = failed.map((i) => new Date(i.payload.collected_at).toLocaleString(D.locale) + ' — ' + i.error)
+      const lines = failed.map((i) => new Date(i.payload.collected_at).toLocaleString(D.locale, { timeZone: 'Asia/Ho_Chi_Minh' }) + ' — ' + i.error)
         .concat(st.notes);
+      // The menu's "Outbox" (#outbox) always answers, even when nothing waits.
       const line = waiting ? fmt(st.login ? T.login : sending ? T.sending : T.queued, { n: waiting })
-        : st.sent ? fmt(T.sent, { id: st.sent }) : '';
+        : st.sent ? fmt(T.sent, { id: st.sent }) : location.hash === '#outbox' ? T.empty : '';
       box.textContent = line;
       box.dataset.waiting = waiting;
       box.dataset.failed = failed.length;
