@@ -53,3 +53,9 @@ def test_review_queue_my_submissions_and_audit_log_show_vietnam_time(client, db)
     assert "08:05, 23/11/2026" in detail
     audit = client.get("/communes/cam-lo/audit").get_data(as_text=True)
     assert f", {vntime.format_date(datetime.now(UTC))}</time>" in audit  # "HH:MM, dd/mm/yyyy"
+    # The dashboard's range and the report's date are days in Vietnam.
+    dashboard = client.get("/communes/cam-lo/dashboard").get_data(as_text=True)
+    assert "(23/11/2026 – 23/11/2026)" in dashboard
+    report = client.get("/communes/cam-lo/report").get_data(as_text=True)
+    assert vntime.format_date(vntime.today(), long=True) in report
+    assert "ngày 23 tháng 11 năm 2026" in report
