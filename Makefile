@@ -8,7 +8,7 @@ PORT ?= 5000
 PO := $(wildcard surveys/translations/*/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
 
-.PHONY: run test bench install lint fmt translations extract-messages clean
+.PHONY: run test bench install lint fmt translations extract-messages clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,13 @@ run: install instance/secret_key
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The README's phone screenshots (docs/img/*.png), taken by the browser tests that draw those pages.
+# `make test` never writes them: a test run leaves tracked files alone.
+SCREENSHOT_TESTS := tests/e2e/test_offline_form.py::test_offline_household_is_queued_survives_reload_and_arrives_once \
+	tests/e2e/test_map_page.py tests/e2e/test_dashboard_page.py
+screenshots: install
+	PHUSONG_README_SCREENSHOTS=1 $(BIN)/python -m pytest -q -p no:cacheprovider $(SCREENSHOT_TESTS)
 
 bench: install
 	$(BIN)/python -m bench

@@ -7,6 +7,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import JSON, MetaData, create_engine, event
@@ -38,9 +39,19 @@ class Base(DeclarativeBase):
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        event.listen(engine, "do_connect", _sqlite_folder)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _sqlite_folder(dialect: Any, _record: Any, cargs: Any, _cparams: Any) -> None:
+    """The SQLite file's folder (instance/ on a fresh clone) is made on the first connection, so
+    `flask --app app init-db` works before anything else has created it."""
+    database = cargs[0] if cargs else None
+    if isinstance(database, str) and database not in ("", ":memory:") and \
+            not database.startswith("file:"):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -9,12 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 CAM_LO = "Nghị quyết HĐND xã Cam Lộ thông qua Đề án đầu tư hoàn thiện hạ tầng công nghệ số, " \
-         "xây dựng chính quyền số đến năm 2030 (seed 000)"
-NGHIA_HANH = "Kế hoạch Chuyển đổi số xã Nghĩa Hành năm 2025 (seed 001)"
-CAM_DUE = "Báo cáo kết quả 2025 và Kế hoạch chuyển đổi số năm 2026 xã Cẩm Duệ (seed 002)"
+         "xây dựng chính quyền số đến năm 2030"
+NGHIA_HANH = "Kế hoạch Chuyển đổi số xã Nghĩa Hành năm 2025"
+CAM_DUE = "Báo cáo kết quả 2025 và Kế hoạch chuyển đổi số năm 2026 xã Cẩm Duệ"
 CAM_XUYEN = "Chương trình hành động của Ban Thường vụ Huyện ủy Cẩm Xuyên thực hiện Nghị quyết " \
-            "05-NQ/TU về chuyển đổi số (seed 003; huyện cũ, xã Cẩm Xuyên đại diện)"
-KON_CHIENG = "Nghị quyết HĐND xã Kon Chiêng triển khai Nghị quyết 57-NQ/TW (seed 004)"
+            "05-NQ/TU về chuyển đổi số (huyện cũ; xã Cẩm Xuyên đại diện)"
+KON_CHIENG = "Nghị quyết HĐND xã Kon Chiêng triển khai Nghị quyết 57-NQ/TW"
 
 
 def _t(commune: str, indicator: str, comparator: str | None, value: float | None,

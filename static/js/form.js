@@ -94,19 +94,70 @@
       const c = p.coords, m = Math.round(c.accuracy);
       F.lat.value = c.latitude.toFixed(6); F.lon.value = c.longitude.toFixed(6); F.accuracy_m.value = m;
       gps.textContent = fmt(gps.dataset.ok, { m });
-      if (!village.value) nearest(c.latitude, c.longitude);
+      // The village is picked from the position only inside the commune (never a village of the
+      // commune for a surveyor standing 190 km away).
+      if (!village.value && placeOf(c.latitude, c.longitude).inside) nearest(c.latitude, c.longitude);
+      warnPlace();
     }, off, { enableHighAccuracy: true, timeout: 20000, maximumAge: 60000 });
   }
-  function nearest(lat, lon) {  // haversine to each village's centroid
+  function km(lat, lon, la, lo) {  // haversine
     const r = Math.PI / 180, sin2 = (x) => Math.pow(Math.sin(x * r / 2), 2);
+    return 12742 * Math.asin(Math.sqrt(sin2(la - lat) + Math.cos(lat * r) * Math.cos(la * r) * sin2(lo - lon)));
+  }
+  function closest(lat, lon) {
     let best = null, bestD = Infinity;
     all('option[data-lat]', village).forEach((o) => {
-      const la = +o.dataset.lat, lo = +o.dataset.lon;
-      const d = Math.asin(Math.sqrt(sin2(la - lat) + Math.cos(lat * r) * Math.cos(la * r) * sin2(lo - lon)));
+      const d = km(lat, lon, +o.dataset.lat, +o.dataset.lon);
       if (d < bestD) { bestD = d; best = o; }
     });
+    return { option: best, km: bestD };
+  }
+  function nearest(lat, lon) {
+    const best = closest(lat, lon).option;
     if (best) village.value = best.value;
   }
+
+  /* ---- is the position in the commune, near the chosen village? (the server flags it too) ---- */
+  const areaEl = $('commune-area'), area = areaEl ? JSON.parse(areaEl.textContent) : {};
+  const warning = $('gps-warning');
+  function inRings(rings, lat, lon) {  // even-odd over the rings: holes count as outside
+    let inside = false;
+    rings.forEach((ring) => {
+      for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+        const [xi, yi] = ring[i], [xj, yj] = ring[j];
+        if ((yi > lat) !== (yj > lat) && lon < (xj - xi) * (lat - yi) / (yj - yi) + xi) inside = !inside;
+      }
+    });
+    return inside;
+  }
+  function placeOf(lat, lon) {
+    const b = area.boundary, max = area.village_max_km || 2;
+    const near = closest(lat, lon);
+    let inside;
+    if (b && b.type === 'Polygon') inside = inRings(b.coordinates, lat, lon);
+    else if (b && b.type === 'MultiPolygon') inside = b.coordinates.some((p) => inRings(p, lat, lon));
+    else inside = !near.option || near.km <= 5 * max;  // no boundary: near one of its villages
+    return { inside, near };
+  }
+  function warnPlace() {
+    if (!warning) return;
+    const lat = parseFloat(F.lat.value), lon = parseFloat(F.lon.value);
+    let text = '';
+    if (!isNaN(lat) && !isNaN(lon)) {
+      const place = placeOf(lat, lon), chosen = village.selectedOptions[0];
+      const dist = (d) => (d < 10 ? d.toFixed(1) : Math.round(d).toString())
+        .replace('.', D.locale === 'vi' ? ',' : '.');
+      if (!place.inside) {
+        text = fmt(warning.dataset.outside, { km: dist(place.near.km) });
+      } else if (chosen && chosen.dataset.lat) {
+        const d = km(lat, lon, +chosen.dataset.lat, +chosen.dataset.lon);
+        if (d > (area.village_max_km || 2)) text = fmt(warning.dataset.far, { km: dist(d), village: chosen.textContent });
+      }
+    }
+    warning.textContent = text;
+    warning.hidden = !text;
+  }
+  village.addEventListener('change', warnPlace);
 
   /* ---- the outbox: IndexedDB "phusong", store "outbox", keyed by instance_id ---- */
   let dbp = null;
@@ -128,13 +179,15 @@
   const list = () => idb('readonly', (s) => s.getAll())
     .then((a) => a.sort((x, y) => x.queued_at < y.queued_at ? -1 : 1));
 
+  window.addEventListener('hashchange', () => render());
   function render(sending) {
     return list().then((items) => {
       const failed = items.filter((i) => i.error), waiting = items.length - failed.length;
-      const lines = failed.map((i) => new Date(i.payload.collected_at).toLocaleString(D.locale) + ' — ' + i.error)
+      const lines = failed.map((i) => new Date(i.payload.collected_at).toLocaleString(D.locale, { timeZone: 'Asia/Ho_Chi_Minh' }) + ' — ' + i.error)
         .concat(st.notes);
+      // The menu's "Outbox" (#outbox) always answers, even when nothing waits.
       const line = waiting ? fmt(st.login ? T.login : sending ? T.sending : T.queued, { n: waiting })
-        : st.sent ? fmt(T.sent, { id: st.sent }) : '';
+        : st.sent ? fmt(T.sent, { id: st.sent }) : location.hash === '#outbox' ? T.empty : '';
       box.textContent = line;
       box.dataset.waiting = waiting;
       box.dataset.failed = failed.length;

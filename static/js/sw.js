@@ -2,7 +2,8 @@
    Install precaches the form page and its files, then skipWaiting + clients.claim, so the page that
    registered it is controlled at once. Pages under /surveys/ are network first (fresh villages and
    tokens when there is signal) with the cached copy after 3 s or on failure; static files are cache
-   first; the API and every POST go straight to the network, so the outbox sees real failures.
+   first (kept by path, whatever ?v=<hash> the page adds); the API and every POST go straight to the
+   network, so the outbox sees real failures.
    Bump VERSION whenever a precached file changes: a byte-different sw.js is what makes phones
    fetch the new files (or let /sw.js prepend `self.PHUSONG_BUILD = '<hash of those files>';`). */
 'use strict';
@@ -57,11 +58,15 @@ function page(event) {
   });
 }
 
+// Static files are kept under their path: pages ask for /static/css/app.css?v=<content hash>
+// and the install step fetched /static/css/app.css. The build stamp covers every stylesheet and
+// script, so one cache version never holds two versions of a file.
 function asset(request) {
-  return caches.match(request).then((hit) => hit || fetch(request).then((response) => {
+  const key = new URL(request.url).pathname;
+  return caches.match(key).then((hit) => hit || fetch(request).then((response) => {
     if (response.ok && response.type === 'basic') {
       const copy = response.clone();
-      caches.open(VERSION).then((cache) => cache.put(request, copy));
+      caches.open(VERSION).then((cache) => cache.put(key, copy));
     }
     return response;
   }));

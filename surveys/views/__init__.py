@@ -7,6 +7,7 @@ from flask_babel import format_datetime, format_decimal, get_locale
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
+from surveys import vntime
 from surveys.accounts import user_for_login_id
 from surveys.db import get_session
 from surveys.models import User, utcnow
@@ -40,6 +41,7 @@ def init_app(app: Flask) -> None:
         open_data,
         pages,
         review,
+        static_files,
         survey_form,
         targets,
     )
@@ -49,6 +51,7 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter
     csrf.init_app(app)
     login_manager.init_app(app)
+    static_files.init_app(app)
     errors.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
@@ -77,6 +80,25 @@ def init_app(app: Flask) -> None:
     def _remember_user() -> None:
         if current_user.is_authenticated:
             g.user = current_user._get_current_object()
+
+    def _lang() -> str:
+        return "en" if str(get_locale()) == "en" else "vi"
+
+    # Every time a person reads is Vietnam time, from the one helper (surveys/vntime.py).
+    app.add_template_filter(lambda when: vntime.format_datetime(when, _lang()), "vn_datetime")
+    app.add_template_filter(lambda day, long=False: vntime.format_date(day, _lang(), long=long),
+                            "vn_date")
+    app.add_template_filter(lambda label: vntime.format_period(label, _lang()), "vn_period")
+
+    from surveys.views import navigation
+
+    def _menu() -> dict[str, object]:
+        if not current_user.is_authenticated:
+            return {"items": [], "current": None}
+        items = navigation.menu(current_user._get_current_object())
+        return {"items": items, "current": navigation.current(items)}
+
+    app.add_template_global(_menu, "site_menu")
 
     @app.context_processor
     def _template_helpers() -> dict[str, object]:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask_babel import get_locale
 from sqlalchemy import select
 
 from surveys import targets as target_service
+from surveys import vntime
 from surveys.access import commune_for, editable_target
 from surveys.db import get_session
 from surveys.errors import Problem, Text
@@ -45,7 +44,7 @@ def _table() -> dict:  # type: ignore[type-arg]
     commune, village = _place()
     db = get_session()
     return indicator_table(db, commune, village=village, period=parse_period(
-        request.args.get("period")), today=date.today(),
+        request.args.get("period")), today=vntime.today(),
         minimum=current_app.config["INDICATOR_MIN_HOUSEHOLDS"],
         h3_resolution=current_app.config["INDICATOR_H3_RESOLUTION"])
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date
 from typing import Any
 
 import h3
 from flask import Blueprint, Response, current_app, request
 from sqlalchemy import select
 
+from surveys import vntime
 from surveys.access import commune_for
 from surveys.coverage.hexes import commune_hexes
 from surveys.coverage.operators import OPERATORS
@@ -135,6 +135,6 @@ def indicators_map():  # type: ignore[no-untyped-def]
     if errors:
         raise Problem("422.1", errors=errors)
     return geojson_response(village_indicator_map(
-        db, commune, code, period=period, today=date.today(),  # type: ignore[arg-type]
+        db, commune, code, period=period, today=vntime.today(),  # type: ignore[arg-type]
         minimum=current_app.config["INDICATOR_MIN_HOUSEHOLDS"],
         h3_resolution=current_app.config["INDICATOR_H3_RESOLUTION"]))

@@ -28,9 +28,9 @@ def _safe_next(target: str | None) -> str | None:
 
 
 def home_for(user) -> str:  # type: ignore[no-untyped-def]
-    if user.role in ("surveyor", "staff", "admin"):
-        return url_for("survey_form.form", name="household")
-    return url_for("pages.index")
+    from surveys.views.navigation import home_for as landing
+
+    return landing(user)
 
 
 @bp.route("/login", methods=["GET", "POST"])

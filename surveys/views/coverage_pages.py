@@ -10,13 +10,14 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from forms.coverage import CoverageUploadForm
+from surveys import markdown_page
 from surveys.coverage import reasons, uploads
 from surveys.coverage.formats import formats
 from surveys.db import get_session
@@ -141,9 +142,12 @@ def delete(upload_id: int):  # type: ignore[no-untyped-def]
 @bp.get("/formats")
 @login_required
 def formats_doc():  # type: ignore[no-untyped-def]
-    """docs/coverage-formats.md as plain text: what partners need to prepare a file."""
+    """docs/coverage-formats.md (English) or .vi.md (Vietnamese) as a page that fits a phone:
+    what partners need to prepare a file."""
     _user()
-    doc = Path(current_app.root_path, "docs", "coverage-formats.md")
+    english = str(get_locale()) == "en"
+    doc = Path(current_app.root_path, "docs",
+               "coverage-formats.md" if english else "coverage-formats.vi.md")
     if not doc.is_file():
         abort(404)
-    return Response(doc.read_text("utf-8"), mimetype="text/plain")
+    return render_template("coverage/formats.html", body=markdown_page.render(doc.read_text("utf-8")))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import h3
@@ -11,7 +10,7 @@ from flask_babel import format_date, format_decimal, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from surveys import charts
+from surveys import charts, vntime
 from surveys.access import commune_for
 from surveys.dashboard import commune_dashboard, commune_report, local_date
 from surveys.db import get_session
@@ -153,7 +152,7 @@ def _context(slug: str, builder) -> dict[str, Any]:  # type: ignore[no-untyped-d
     period = parse_period(request.args.get("period"))
     code = request.args.get("code")
     data = builder(db, commune, code=code if code in CATALOGUE else None, period=period,
-                   today=date.today(), minimum=current_app.config["INDICATOR_MIN_HOUSEHOLDS"],
+                   today=vntime.today(), minimum=current_app.config["INDICATOR_MIN_HOUSEHOLDS"],
                    h3_resolution=current_app.config["INDICATOR_H3_RESOLUTION"])
     data["lang"] = "en" if str(get_locale()) == "en" else "vi"
     return data
@@ -179,7 +178,7 @@ def _charts(data: dict[str, Any]) -> dict[str, str]:
                        + (", " + _("%(gap)s points short of the target (%(year)s)",
                                    gap=points_text(v.gap), year=row["target_year"]) if v.gap else ""))
             for v in data["villages"]]
-    points = [charts.Point(p["period"], p["value"], p["ci_low"], p["ci_high"],
+    points = [charts.Point(vntime.format_period(p["period"], lang), p["value"], p["ci_low"], p["ci_high"],
                            sample_text(CATALOGUE[row["code"]].unit, p["n"]))
               for p in data["trend"]["points"]]
     return {

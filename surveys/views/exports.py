@@ -5,7 +5,6 @@ and partners never receive raw rows (Decree 13/2023/NĐ-CP, docs/privacy.md)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 from typing import Any
 
 from flask import (
@@ -23,7 +22,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveys import audit, submission_exports
+from surveys import audit, submission_exports, vntime
 from surveys.access import commune_for
 from surveys.db import get_session
 from surveys.definitions import get_definition
@@ -31,10 +30,12 @@ from surveys.errors import Problem, Text
 from surveys.indicator_exports import EXPORTERS
 from surveys.indicator_report import indicator_table, parse_period
 from surveys.models import Commune, User, Village
+from surveys.review import STATUSES
 from surveys.views import login_manager
 from surveys.views.api import api_user
 from surveys.views.auditing import record
 from surveys.views.params import page_arg
+from surveys.views.review import STATUS_LABELS
 
 bp = Blueprint("exports", __name__)
 
@@ -66,7 +67,46 @@ ACTION_LABELS = {
     "partner.update": _l("Partner organisation renamed"),
     "token.revoke": _l("API token revoked"),
 }
+# What the audit log names in words instead of codes: the kind of record acted on, and the facts
+# and fields of an entry (an unknown key is shown as it is).
+TARGET_LABELS = {
+    "api_token": _l("API token"), "commune": _l("commune"), "partner": _l("partner organisation"),
+    "submission": _l("household"), "survey_round": _l("survey round"), "target": _l("plan target"),
+    "team": _l("team"), "user": _l("account"), "village": _l("village"), "webhook": _l("webhook"),
+}
+FIELD_LABELS = {
+    "created": _l("created"), "events": _l("events"), "filename": _l("file name"),
+    "filter": _l("filter"), "format": _l("format"), "ignored_columns": _l("ignored columns"),
+    "label": _l("label"), "period": _l("period"), "prefix": _l("token start"),
+    "reason": _l("reason"), "review_status": _l("review status"), "revoked": _l("revoked"),
+    "superseded_by": _l("replaced by"), "updated": _l("updated"), "url": _l("address"),
+    "user": _l("account"), "username": _l("username"), "village": _l("village"),
+    "status": _l("review status"), "since": _l("from"), "until": _l("to"),
+    "surveyor": _l("surveyor"), "commune": _l("commune"), "code": _l("indicator"),
+    "name": _l("name"), "role": _l("role"), "active": _l("active"), "value": _l("value"),
+}
 PER_PAGE = 50
+
+
+def actor_text(actor: str) -> str:
+    """Who acted, in words: a username stays; the command line, a token and a visitor are named."""
+    if actor == "cli":
+        return str(_l("command line (server)"))
+    if actor == audit.ANONYMOUS:
+        return str(_l("not logged in"))
+    if actor.startswith("token:"):
+        return str(_l("API token %(prefix)s…", prefix=actor[6:]))
+    return actor
+
+
+def field_text(key: str) -> str:
+    return " · ".join(str(FIELD_LABELS.get(part, part)) for part in key.split("."))
+
+
+def target_text(target_type: str | None, target_id: int | None) -> str:
+    if not target_type:
+        return ""
+    return f"{TARGET_LABELS.get(target_type, target_type)} #{target_id}"
 
 
 def _caller() -> User | None:
@@ -133,7 +173,8 @@ def _download(body: Any, mimetype: str, filename: str) -> Response:
 def index(slug: str):  # type: ignore[no-untyped-def]
     commune = _staff_commune(slug)
     return render_template("exports/index.html", commune=commune,
-                           villages=sorted(commune.villages, key=lambda v: v.name))
+                           villages=sorted(commune.villages, key=lambda v: v.name),
+                           statuses=[(s, STATUS_LABELS[s]) for s in STATUSES])
 
 
 @bp.get("/communes/<slug>/export/submissions.<any(csv, xlsx, geojson):fmt>")
@@ -162,7 +203,7 @@ def indicators(slug: str, fmt: str):  # type: ignore[no-untyped-def]
     db = get_session()
     village = _village(commune)
     period = parse_period(request.args.get("period"))
-    table = indicator_table(db, commune, village=village, period=period, today=date.today(),
+    table = indicator_table(db, commune, village=village, period=period, today=vntime.today(),
                             minimum=current_app.config["INDICATOR_MIN_HOUSEHOLDS"],
                             h3_resolution=current_app.config["INDICATOR_H3_RESOLUTION"])
     where = {"village": table["village"], "period": table["period"]}
@@ -214,4 +255,5 @@ def audit_log(slug: str):  # type: ignore[no-untyped-def]
         return url_for("exports.audit_log", slug=commune.slug, action=action, page=number)
 
     return render_template("exports/audit.html", commune=commune, log=log, entries=entries,
-                           action=action, actions=ACTION_LABELS, page_url=page_url)
+                           action=action, actions=ACTION_LABELS, page_url=page_url,
+                           actor_text=actor_text, field_text=field_text, target_text=target_text)

@@ -14,6 +14,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from surveys import vntime
 from surveys.access import commune_for
 from surveys.coverage.operators import OPERATORS
 from surveys.db import get_session
@@ -88,4 +89,4 @@ def commune_map(slug: str):  # type: ignore[no-untyped-def]
     return render_template("maps/map.html", commune=commune, data=_page_data(commune),
                            indicators=indicators, default_indicator=DEFAULT_INDICATOR,
                            operators=[o for o in OPERATORS if o != "unknown"],
-                           periods=recent_periods(date.today()))
+                           periods=recent_periods(vntime.today()))

@@ -6,12 +6,11 @@ and its language is chosen in the URL (?lang=en), so one cached copy serves ever
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from flask_babel import force_locale, get_locale
 from sqlalchemy import select
 
+from surveys import vntime
 from surveys.db import get_session
 from surveys.errors import Problem
 from surveys.i18n import LOCALES
@@ -34,7 +33,7 @@ def _open(slug: str) -> tuple[Commune, dict]:  # type: ignore[type-arg]
     config = current_app.config
     data = open_commune(db, commune, minimum=config["OPEN_DATA_MIN_HOUSEHOLDS"],
                         indicator_minimum=config["INDICATOR_MIN_HOUSEHOLDS"],
-                        h3_resolution=config["INDICATOR_H3_RESOLUTION"], today=date.today(),
+                        h3_resolution=config["INDICATOR_H3_RESOLUTION"], today=vntime.today(),
                         period=open_period(db, commune, request.args.get("period"), now=utcnow()))
     return commune, data
 

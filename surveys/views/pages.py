@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, redirect, render_template
+from flask import Blueprint, Response, current_app, redirect, render_template, request
 from flask_login import current_user
 from sqlalchemy import select, text
 
@@ -36,11 +36,15 @@ PRECACHED = ("css/app.css", "js/xpath.js", "js/form.js", "img/icon.svg", "manife
 
 
 def build_stamp(static_folder: str) -> str:
-    """A hash of the precached files: any change makes /sw.js byte-different, so phones install
-    the new worker and fetch the new files, whether or not VERSION in sw.js was bumped."""
+    """A hash of the precached files and of every stylesheet and script: any change makes /sw.js
+    byte-different, so phones install the new worker and fetch the new files, whether or not
+    VERSION in sw.js was bumped (the worker keys static files by path, so a file changed under the
+    same path must come with a new worker)."""
     digest = hashlib.sha256()
-    for name in PRECACHED:
-        digest.update(Path(static_folder, name).read_bytes())
+    names = sorted(set(PRECACHED) | {str(p.relative_to(static_folder)) for folder in ("css", "js")
+                                     for p in Path(static_folder, folder).rglob("*") if p.is_file()})
+    for name in names:
+        digest.update(name.encode() + b"\0" + Path(static_folder, name).read_bytes())
     return digest.hexdigest()[:12]
 
 
@@ -52,5 +56,14 @@ def service_worker():  # type: ignore[no-untyped-def]
     if stamp is None or current_app.debug:
         stamp = current_app.extensions["phusong.sw_stamp"] = build_stamp(static)
     body = f"self.PHUSONG_BUILD = '{stamp}';\n" + Path(static, "js/sw.js").read_text("utf-8")
-    return Response(body, mimetype="text/javascript", headers={
-        "Cache-Control": "no-cache", "Service-Worker-Allowed": "/"})
+    # Browsers check /sw.js on almost every page: an ETag makes that check a 304 of a few bytes.
+    # The tag is the stamp itself; Flask-Compress may add its encoding to it, so compare by stamp.
+    headers = {"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"}
+    etag = "sw-" + hashlib.sha256(body.encode()).hexdigest()[:16]
+    if any(etag in tag for tag in request.if_none_match.as_set()):
+        response = Response(status=304, headers=headers)
+        response.set_etag(etag)
+        return response
+    response = Response(body, mimetype="text/javascript", headers=headers)
+    response.set_etag(etag)
+    return response

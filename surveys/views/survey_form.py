@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -31,6 +32,21 @@ def _round_progress(user, villages: list[Village]) -> list[rounds.VillageProgres
     """Households surveyed toward the current round's sample in the offered villages."""
     current = rounds.current_round(get_session(), user.commune_id, rounds.today_in_vietnam())
     return rounds.progress(get_session(), current, villages) if current is not None else []
+
+
+def commune_area(user) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """What form.js needs to warn before saving: the commune's name, its boundary (simplified to
+    about 20 m, coordinates to 5 decimals: a few kB) and the distance at which the quality flag
+    `far_from_village` is raised."""
+    from shapely.geometry import mapping, shape
+
+    boundary = None
+    if user.commune.boundary:
+        simple = shape(user.commune.boundary).simplify(0.0002, preserve_topology=True)
+        boundary = json.loads(json.dumps(mapping(simple)),
+                              parse_float=lambda text: round(float(text), 5))
+    return {"name": user.commune.name, "boundary": boundary,
+            "village_max_km": current_app.config["QUALITY_VILLAGE_MAX_KM"]}
 
 
 @bp.route("/surveys/<name>", methods=["GET", "POST"])
@@ -85,7 +101,7 @@ def form(name: str):  # type: ignore[no-untyped-def]
                            correcting=correcting, round_progress=_round_progress(user, villages),
                            layout=layout(definition),
                            general_errors=general_errors, saved=saved,
-                           locale=locale), status
+                           locale=locale, area=commune_area(user)), status
 
 
 def _prefill_correction(form, original: Submission) -> None:  # type: ignore[no-untyped-def]

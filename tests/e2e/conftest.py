@@ -172,6 +172,20 @@ def screenshot(driver, name: str) -> None:  # type: ignore[no-untyped-def]
     driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
 
 
+README_IMAGES = Path(__file__).parents[2] / "docs" / "img"
+README_SCREENSHOTS = "PHUSONG_README_SCREENSHOTS"  # set by `make screenshots`, never by `make test`
+
+
+def readme_image(name: str, images: Path = README_IMAGES) -> Path | None:
+    """Copy the artefact NAME.png to the README's images, only under `make screenshots`: a test
+    run must not rewrite tracked files."""
+    if os.environ.get(README_SCREENSHOTS) != "1":
+        return None
+    images.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(ARTIFACTS / f"{name}.png", images / f"{name}.png")
+    return images / f"{name}.png"
+
+
 def log_in(driver, base: str, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait

@@ -4,9 +4,6 @@ without the site's navigation."""
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -15,10 +12,9 @@ from sqlalchemy import func, select
 from surveys.demo import DEMO_PASSWORD
 from surveys.indicators import CATALOGUE
 from surveys.models import Commune, Village
-from tests.e2e.conftest import ARTIFACTS, PHONE, log_in, screenshot
+from tests.e2e.conftest import PHONE, log_in, readme_image, screenshot
 
 pytestmark = pytest.mark.browser
-README_IMAGE = Path(__file__).parents[2] / "docs" / "img" / "dashboard-phone.png"
 
 
 def test_demo_dashboard_on_a_phone_and_the_report_in_print(browser, server, runner, db):  # type: ignore[no-untyped-def]
@@ -45,8 +41,7 @@ def test_demo_dashboard_on_a_phone_and_the_report_in_print(browser, server, runn
                                for card in with_target)  # a word, not colour alone
     driver.execute_script("window.scrollTo(0, 0)")
     screenshot(driver, "dashboard-phone")
-    README_IMAGE.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(ARTIFACTS / "dashboard-phone.png", README_IMAGE)
+    readme_image("dashboard-phone")
 
     # The indicator select is a plain GET form: choosing another indicator redraws the charts.
     driver.find_element(By.CSS_SELECTOR, "#code option[value='adult_vneid']").click()

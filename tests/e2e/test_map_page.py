@@ -4,7 +4,6 @@ API serves them, with basemap tiles that cannot load and with no tile URL at all
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ from sqlalchemy import select
 
 from surveys.coverage.uploads import import_upload
 from surveys.models import Partner, User
-from tests.e2e.conftest import ARTIFACTS, PHONE, log_in, screenshot
+from tests.e2e.conftest import PHONE, log_in, readme_image, screenshot
 from tests.factories import auth, make_token
 
 pytestmark = pytest.mark.browser
@@ -131,8 +130,7 @@ def test_map_draws_hexagons_and_villages(app, client, browser, server, demo, til
     assert points > 100 and dots + in_bubbles == points and bubbles > 0
     screenshot(driver, f"{name}-points")
     if name == "map-phone":
-        (ROOT / "docs" / "img").mkdir(exist_ok=True)
-        shutil.copyfile(ARTIFACTS / "map-phone.png", ROOT / "docs" / "img" / "map-phone.png")
+        readme_image("map-phone")
 
     # A desktop window draws the same.
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",

@@ -15,7 +15,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import func, select
 
 from surveys.models import Submission, Village
-from tests.e2e.conftest import fill_household, log_in, screenshot
+from tests.e2e.conftest import fill_household, log_in, readme_image, screenshot
 from tests.factories import PASSWORD, household_answers, make_commune, make_user
 
 pytestmark = pytest.mark.browser
@@ -99,6 +99,7 @@ def test_offline_household_is_queued_survives_reload_and_arrives_once(  # type: 
     assert "15 m" in driver.find_element(By.ID, "gps").text
     assert not driver.find_element(By.ID, "q-members_total").is_displayed()  # consent comes first
     screenshot(driver, "form-phone")
+    readme_image("form-phone")
 
     answers = household_answers(household_code=None, fixed_speed_mbps=None, speedtest_upload_mbps=None,
                                 speedtest_latency_ms=None,

@@ -105,7 +105,7 @@ def test_dashboard_cards_charts_and_progress(client, commune) -> None:  # type: 
     assert ">50,0 %</text>" in bars and ">100,0 %</text>" in bars
     assert '<line class="target" x1="157.2"' in bars  # 20 % of 176 px after x = 122
     trend = html.split('<h3 id="trend">', 1)[1].split("</figure>", 1)[0]
-    assert trend.count('<circle class="point"') == 2 and ">2026-Q2</text>" in trend
+    assert trend.count('<circle class="point"') == 2 and ">Quý 2/2026</text>" in trend
 
     rows = re.findall(r'<tr data-village="([\w-]+)"><th scope="row">([^<]+)</th><td class="num">'
                       r'(\d+)</td><td class="num">([\d.]+)</td><td class="num">([\d,]+)</td>', html)
@@ -121,7 +121,7 @@ def test_period_filter_and_bad_period(client, commune) -> None:  # type: ignore[
     assert "50,0 % (" in card(html, "hh_fiber")  # only Thôn A's four households in May
     total = html.split('<tr class="total">', 1)[1].split("</tr>", 1)[0]
     assert re.findall(r'<td class="num">([\d.,]+)</td>', total)[0] == "4"
-    assert '<option value="2026-Q2"' in html and '<option value="2026"' in html
+    assert '<option value="2026-Q2">Quý 2/2026</option>' in html and '<option value="2026"' in html
     assert client.get("/communes/cam-lo/dashboard?period=May").status_code == 422
     assert client.get("/communes/cam-lo/report.xlsx?period=2026-13").status_code == 422
 

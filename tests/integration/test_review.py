@@ -292,7 +292,7 @@ def test_staff_review_a_submission_on_the_pages(client, db, tokens):  # type: ig
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert f'data-id="{flagged["id"]}"' in html and f'data-id="{clean["id"]}"' in html
-    assert 'data-flag="gps_mock"' in html and 'href="/static/css/review.css"' in html
+    assert 'data-flag="gps_mock"' in html and 'href="/static/css/review.css?v=' in html
     filtered = client.get("/communes/cam-lo/review?flag=gps_mock&village=thon-1&surveyor=surveyor1"
                           ).get_data(as_text=True)
     assert f'data-id="{flagged["id"]}"' in filtered and f'data-id="{clean["id"]}"' not in filtered
