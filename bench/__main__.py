@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sys
 
-from bench import coverage_import, form_page, indicators, maps, submissions
+from bench import coverage_import, form_page, indicators, maps, resumable, submissions
 
 BENCHMARKS = {"submissions": submissions.main, "form_page": form_page.main,
               "indicators": indicators.main, "coverage_import": coverage_import.main,
-              "maps": maps.main}
+              "maps": maps.main, "resumable": resumable.main}
 
 
 def main(argv: list[str]) -> int:
