@@ -26,7 +26,8 @@ from surveys.models import (
     Partner,
     WebhookDelivery,
 )
-from tests.factories import auth, make_token, make_user
+from tests.conftest import csrf_from, login
+from tests.factories import PASSWORD, auth, make_token, make_user
 from tests.integration.test_coverage_resumable import OCTETS, TUS, metadata
 
 ROOT = Path(__file__).parents[2]
@@ -235,3 +236,18 @@ def test_the_worker_command_imports_and_says_so(app, client, runner, token):  # 
     assert os.listdir(Path(app.config["UPLOAD_DIR"]) / "coverage-resumable") in (
         [], [jobs.LOCK_NAME])
 
+
+
+def test_the_upload_page_shows_the_import_and_cancels_it_without_javascript(app, client, db, token):  # type: ignore[no-untyped-def]
+    upload_id = send(client, token, drive_test(20))
+    login(client, "viettel-up", PASSWORD)
+    page = client.get(f"/coverage/uploads/{upload_id}").get_data(as_text=True)
+    assert "Đã nhận đủ tệp; đang chờ nhập dữ liệu." in page and 'id="import-status"' in page
+    cancelled = client.post(f"/coverage/uploads/{upload_id}/cancel",
+                            data={"csrf_token": csrf_from(page)})
+    assert cancelled.status_code == 302
+    jobs.work_once(app.extensions["phusong.sessionmaker"], settings(app))
+    page = client.get(f"/coverage/uploads/{upload_id}").get_data(as_text=True)
+    assert "Đã huỷ tệp tải lên; không lưu gì." in page and 'id="import-status"' not in page
+    listing = client.get("/coverage/uploads").get_data(as_text=True)
+    assert "tus.min.js" in listing and 'data-resumable="/api/v1/coverage/resumable"' in listing
