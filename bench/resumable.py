@@ -138,8 +138,11 @@ def upload(port: int, token: str, path: Path) -> tuple[int, int]:
                 cuts += 1
                 cut_at.discard(sent)
             else:
-                response = _request(port, "PATCH", location, {**headers, "Content-Length": str(length)},
-                                    stream.read(length))
+                try:
+                    response = _request(port, "PATCH", location,
+                                        {**headers, "Content-Length": str(length)}, stream.read(length))
+                except (OSError, http.client.HTTPException):
+                    continue  # refused before the body was read (a 409 below): ask again
                 # 409: the server was still storing the cut piece when HEAD asked; ask again.
                 assert response.status in (204, 409), response.status
             sent += 1

@@ -132,6 +132,19 @@ def cancel(session: Session, upload_dir: Path, upload: CoverageUpload) -> Import
     return job
 
 
+def before_delete(session: Session, upload_dir: Path, upload: CoverageUpload) -> None:
+    """An importing upload cannot be deleted (its worker is writing its rows): cancel it first. A
+    queued one can; its received file goes with it."""
+    job = job_for(session, upload.id)
+    if job is None:
+        return
+    if job.status == "importing":
+        raise Problem("409.3", message=Text(
+            "Tệp đang được nhập; hãy huỷ việc nhập trước khi xoá.",
+            "This file is being imported; cancel the import before deleting it."))
+    _clean(upload_dir, job, keep_file=False)
+
+
 # --- the worker ---------------------------------------------------------------------------------
 
 @contextmanager

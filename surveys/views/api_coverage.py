@@ -111,7 +111,9 @@ def upload_errors(upload_id: int):  # type: ignore[no-untyped-def]
 @bp.delete("/uploads/<int:upload_id>")
 def delete_upload(upload_id: int):  # type: ignore[no-untyped-def]
     db = get_session()
-    uploads.delete_upload(db, uploads.get_visible_upload(db, api_user(), upload_id))
+    upload = uploads.get_visible_upload(db, api_user(), upload_id)
+    jobs.before_delete(db, _upload_dir(), upload)
+    uploads.delete_upload(db, upload)
     db.commit()
     return "", 204
 

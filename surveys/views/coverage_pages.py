@@ -150,6 +150,7 @@ def delete(upload_id: int):  # type: ignore[no-untyped-def]
     db = get_session()
     upload = uploads.get_visible_upload(db, _user(), upload_id)
     filename = upload.filename
+    jobs.before_delete(db, Path(current_app.config["UPLOAD_DIR"]), upload)
     uploads.delete_upload(db, upload)
     db.commit()
     flash(_("Upload %(name)s deleted, with everything it contributed.", name=filename))

@@ -149,7 +149,7 @@ def test_a_queued_job_can_be_cancelled(app, client, db, token):  # type: ignore[
     jobs.work_once(app.extensions["phusong.sessionmaker"], settings(app))
     assert status(client, token, upload_id)["status"] == "cancelled"
     assert db.scalar(select(func.count()).select_from(Measurement)) == 0
-    assert list((Path(app.config["UPLOAD_DIR"]) / "coverage-resumable").glob("*.csv")) == []
+    assert os.listdir(Path(app.config["UPLOAD_DIR"]) / "coverage-resumable") in ([], [jobs.LOCK_NAME])
     again = client.post(f"/api/v1/coverage/uploads/{upload_id}/cancel", headers=auth(token))
     assert again.status_code == 409
 
@@ -251,3 +251,14 @@ def test_the_upload_page_shows_the_import_and_cancels_it_without_javascript(app,
     assert "Đã huỷ tệp tải lên; không lưu gì." in page and 'id="import-status"' not in page
     listing = client.get("/coverage/uploads").get_data(as_text=True)
     assert "tus.min.js" in listing and 'data-resumable="/api/v1/coverage/resumable"' in listing
+
+
+def test_an_upload_being_imported_cannot_be_deleted_but_a_queued_one_can(app, client, db, token):  # type: ignore[no-untyped-def]
+    upload_id = send(client, token, drive_test(20))
+    with app.extensions["phusong.sessionmaker"]() as session:
+        jobs.claim(session, settings(app))
+    busy = client.delete(f"/api/v1/coverage/uploads/{upload_id}", headers=auth(token))
+    assert busy.status_code == 409 and busy.json["code"] == "409.3"
+    queued = send(client, token, drive_test(20, seed=3))
+    assert client.delete(f"/api/v1/coverage/uploads/{queued}", headers=auth(token)).status_code == 204
+    assert db.scalar(select(func.count()).select_from(ImportJob)) == 1
