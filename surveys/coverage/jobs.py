@@ -126,6 +126,7 @@ def cancel(session: Session, upload_dir: Path, upload: CoverageUpload) -> Import
         return job
     if job.status == "queued":
         _finish(job, upload, "cancelled", None)
+        _clean(upload_dir, job, keep_file=False)
     else:
         job.cancel_requested = True
     session.flush()
