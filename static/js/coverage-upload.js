@@ -170,9 +170,12 @@
       },
       onSuccess: () => {
         say(T.checking);
-        api(upload.url).then(({ status, body }) => {
-          if (status === 200 && body.upload) follow(body.upload); else fail(status, body);
-        }, () => fail(0, null));
+        const queued = () => api(upload.url).then(({ status, body }) => {
+          if (status === 200 && body.upload) follow(body.upload);
+          else if (status === 200 && body.offset === body.length) setTimeout(queued, POLL_MS * 2);  // server busy
+          else fail(status, body);
+        }, () => setTimeout(queued, POLL_MS * 4));
+        queued();
       },
     });
     current = { upload };

@@ -12,12 +12,13 @@ from typing import Any, BinaryIO
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_babel import get_locale
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import ClientDisconnected
 
 from surveys.coverage import jobs, reasons, resumable, uploads
 from surveys.db import get_session
 from surveys.errors import Problem, Text
-from surveys.models import CoverageUpload, Partner, Role, UploadIssue
+from surveys.models import CoverageUpload, Partner, ResumableUpload, Role, UploadIssue
 from surveys.views.api import api_user
 
 bp = Blueprint("api_coverage", __name__, url_prefix="/api/v1/coverage")
@@ -175,12 +176,24 @@ def _session(key: str) -> Any:
 
 def _finish(record: Any) -> CoverageUpload | None:
     db = get_session()
+    key = record.key
     try:
         upload = resumable.finish(db, _upload_dir(), record)
+        db.commit()
     except Problem:
         db.commit()  # a hash mismatch discards the session: keep that
         raise
-    db.commit()
+    except (IntegrityError, OperationalError):
+        # Two requests completed the same session at once (the last PATCH and a GET): the other
+        # one queued it (or holds SQLite's write lock); answer what it stored.
+        db.rollback()
+        record = db.scalar(select(ResumableUpload).where(ResumableUpload.key == key))
+        if record is not None and record.upload_id is not None:
+            return db.get(CoverageUpload, record.upload_id)
+        # SQLite busy (a long import holds its one write lock): every byte is kept; the next GET
+        # on the session queues the file.
+        current_app.logger.warning("resumable upload %s complete but not queued yet: busy", key)
+        return None
     return upload
 
 
