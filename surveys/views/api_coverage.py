@@ -230,8 +230,10 @@ class _UntilDisconnect:
 @bp.patch("/resumable/<key>")
 def tus_patch(key: str):  # type: ignore[no-untyped-def]
     _tus_version()
+    # A PATCH may carry the whole file; set before anything (the CSRF check of a browser session
+    # looks at the form) opens the body with the smaller MAX_CONTENT_LENGTH.
+    request.max_content_length = _limits().max_bytes
     record = _session(key)
-    request.max_content_length = _limits().max_bytes  # a PATCH may carry the whole file
     offset = resumable.append(_upload_dir(), record, request.headers.get("Upload-Offset"),
                               request.headers.get("Content-Type"),
                               _UntilDisconnect(request.stream),  # type: ignore[arg-type]

@@ -236,3 +236,24 @@ def test_a_file_without_valid_rows_fails_with_the_reason_by_line(app, client, to
     assert failed["status"] == "failed" and "Không dòng nào hợp lệ" in failed["error"]["message"]
     assert failed["error"]["details"][0]["line"] == 2
     assert failed["error"]["details"][0]["reason"]
+
+
+def test_a_browser_session_sends_pieces_larger_than_one_form_request(app, client, tokens) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import csrf_from, login
+    from tests.factories import PASSWORD
+
+    app.config["MAX_CONTENT_LENGTH"] = 1000  # a form's limit; a tus piece may be larger
+    login(client, "viettel-up", PASSWORD)
+    csrf = {"X-CSRFToken": csrf_from(client.get("/coverage/uploads").get_data(as_text=True))}
+    content = (DATA / "cam-lo-drive.csv").read_bytes()
+    assert len(content) > 1000
+    created = client.post("/api/v1/coverage/resumable", headers={
+        **csrf, **TUS, "Upload-Length": str(len(content)),
+        "Upload-Metadata": metadata(filename="drive.csv")})
+    assert created.status_code == 201
+    sent = client.patch(created.headers["Location"], data=content, headers={
+        **csrf, **TUS, "Upload-Offset": "0", "Content-Type": OCTETS})
+    assert sent.status_code == 204 and sent.headers["Upload-Offset"] == str(len(content))
+    no_token = client.post("/api/v1/coverage/resumable", headers={
+        **TUS, "Upload-Length": "5", "Upload-Metadata": metadata(filename="a.csv")})
+    assert no_token.status_code == 400 and no_token.json["code"] == "400.3"
