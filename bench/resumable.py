@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.coverage_import import generate
@@ -158,7 +159,10 @@ def run(megabytes: float) -> int:
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
         data = tmp / "drive-test.csv"
-        generate(data, int(megabytes * 1e6 / ROW_BYTES))
+        rows = int(megabytes * 1e6 / ROW_BYTES)
+        # One row every two seconds, ending yesterday: at 1 GB that is half a year of driving,
+        # which from a fixed start would run into the future (rejected rows import faster).
+        generate(data, rows, start=datetime.now(UTC) - timedelta(seconds=2 * rows, days=1))
         size = data.stat().st_size
 
         plain = _env(tmp, "cli")
