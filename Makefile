@@ -39,9 +39,11 @@ instance/secret_key:
 run: install instance/secret_key
 	SECRET_KEY_FILE=instance/secret_key $(BIN)/flask --app app init-db
 	SECRET_KEY_FILE=instance/secret_key ALLOW_DEMO_DATA=true $(BIN)/flask --app app load-demo --with-data
-	# The webhook worker runs beside the web server and stops with it.
+	# The webhook worker and the import worker (resumable coverage uploads) run beside the web
+	# server and stop with it.
 	SECRET_KEY_FILE=instance/secret_key $(BIN)/flask --app app webhooks deliver --watch & \
-	worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	worker=$$!; SECRET_KEY_FILE=instance/secret_key $(BIN)/flask --app app jobs work & \
+	importer=$$!; trap 'kill $$worker $$importer 2>/dev/null' EXIT INT TERM; \
 	SECRET_KEY_FILE=instance/secret_key SESSION_COOKIE_SECURE=false \
 		$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile - wsgi:app
 

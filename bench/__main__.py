@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import sys
 
-from bench import coverage_import, form_page, indicators, intervals, maps, submissions
+from bench import coverage_import, form_page, indicators, intervals, maps, resumable, submissions
 
 BENCHMARKS = {"submissions": submissions.main, "form_page": form_page.main,
               "indicators": indicators.main, "coverage_import": coverage_import.main,
-              "maps": maps.main, "intervals": intervals.main}
+              "maps": maps.main, "intervals": intervals.main, "resumable": resumable.main}
 WITH_OPTIONS = {"intervals"}
 
 

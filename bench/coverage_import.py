@@ -28,9 +28,9 @@ HEADER = ["measured_at", "lat", "lon", "accuracy_m", "operator", "mcc", "mnc", "
           "environment", "source"]
 
 
-def generate(path: Path, rows: int) -> None:
+def generate(path: Path, rows: int, start: datetime | None = None) -> None:
     rng = random.Random(3)
-    start = datetime(2026, 10, 1, tzinfo=UTC)
+    start = start or datetime(2026, 10, 1, tzinfo=UTC)
     lat, lon = 16.75, 106.95
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)

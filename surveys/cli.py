@@ -1,4 +1,5 @@
-"""flask commands: init-db, create-user, create-token, revoke-token, load-demo."""
+"""flask commands: init-db, create-user, create-token, revoke-token, load-demo, coverage, indicators,
+webhooks, jobs."""
 
 from __future__ import annotations
 
@@ -128,14 +129,15 @@ def coverage_import(path: str, partner_slug: str, format_name: str | None) -> No
                 raise click.ClickException(f"No partner {partner_slug}.")
             last = [0]
 
-            def progress(_rows: int) -> None:
+            def progress(_done: object) -> None:
                 position = stream.tell()
                 bar.update(position - last[0])
                 last[0] = position
 
             result = import_upload(session, partner, None, os.path.basename(path), stream,
                                    format_name=format_name, progress=progress,
-                                   max_village_km=current_app.config["COVERAGE_VILLAGE_MAX_KM"])
+                                   max_village_km=current_app.config["COVERAGE_VILLAGE_MAX_KM"],
+                                   gzip_max_ratio=current_app.config["COVERAGE_GZIP_MAX_RATIO"])
             bar.update(size - last[0])
             upload = result.upload
             verb = "Imported" if result.created else "Already imported (same content)"
@@ -211,7 +213,51 @@ def webhooks_deliver(watch: bool, interval: float) -> None:
         time.sleep(interval)
 
 
+@click.group("jobs")
+def jobs_group() -> None:
+    """Background jobs: the imports of resumable coverage uploads."""
+
+
+@jobs_group.command("work")
+@click.option("--once", is_flag=True, help="Take at most one job, then stop (else keep working).")
+@click.option("--interval", default=2.0, show_default=True,
+              help="Seconds to wait when there is no job.")
+@with_appcontext
+def jobs_work(once: bool, interval: float) -> None:
+    """Import queued coverage uploads, one at a time (run one or more as workers; several are
+    safe on PostgreSQL, one works at a time on SQLite). Also removes expired upload sessions."""
+    import time
+    from datetime import timedelta
+    from pathlib import Path
+
+    from surveys.coverage import jobs, resumable
+
+    config = current_app.config
+    settings = jobs.WorkerSettings(
+        upload_dir=Path(config["UPLOAD_DIR"]),
+        lease=timedelta(seconds=config["COVERAGE_JOB_LEASE_SECONDS"]),
+        max_attempts=config["COVERAGE_JOB_MAX_ATTEMPTS"],
+        max_village_km=config["COVERAGE_VILLAGE_MAX_KM"],
+        gzip_max_ratio=config["COVERAGE_GZIP_MAX_RATIO"])
+    factory = current_app.extensions["phusong.sessionmaker"]
+    while True:
+        done = jobs.work_once(factory, settings)
+        if done is not None:
+            click.echo(f"Import job {done[0]}: {done[1]}.")
+        else:
+            with session_scope(current_app) as session:
+                resumable.remove_expired(
+                    session, settings.upload_dir,
+                    timedelta(hours=config["COVERAGE_RESUMABLE_EXPIRY_HOURS"]))
+        if once:
+            if done is None:
+                click.echo("No job to take.")
+            return
+        if done is None:
+            time.sleep(interval)
+
+
 def init_app(app: Flask) -> None:
     for command in (init_db, create_user, create_token, revoke_token, load_demo, coverage,
-                    indicators_group, webhooks_group):
+                    indicators_group, webhooks_group, jobs_group):
         app.cli.add_command(command)

@@ -64,6 +64,20 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("API_PAGE_SIZE", 50, "Default page size of API listings (max 500).", int),
     Setting("COVERAGE_VILLAGE_MAX_KM", 3.0,
             "A measurement farther than this from every village centroid gets no village.", float),
+    Setting("COVERAGE_RESUMABLE_MAX_BYTES", 2 * 1024 ** 3,
+            "Largest coverage file accepted by a resumable (tus) upload, in bytes (default 2 GiB).",
+            int),
+    Setting("COVERAGE_RESUMABLE_EXPIRY_HOURS", 24,
+            "An unfinished resumable upload expires this many hours after the last bytes arrived; "
+            "its partial file is then deleted.", int),
+    Setting("COVERAGE_GZIP_MAX_RATIO", 100.0,
+            "A .csv.gz may inflate to at most this many times its compressed size (against "
+            "decompression bombs).", float),
+    Setting("COVERAGE_JOB_LEASE_SECONDS", 120,
+            "An import worker renews its lease on a job while it works; a job whose lease ran out "
+            "(its worker died) is taken up again by another worker.", int),
+    Setting("COVERAGE_JOB_MAX_ATTEMPTS", 3,
+            "A coverage import job whose worker died this many times is marked failed.", int),
     Setting("INDICATOR_MIN_HOUSEHOLDS", 30,
             "Fewer surveyed households than this and an indicator's status is insufficient_data.",
             int),

@@ -52,7 +52,19 @@ CATALOGUE: dict[str, ErrorKind] = {
         ErrorKind("409.2", 409, Text(
             "Câu hỏi này đã có ảnh khác cho phiếu này.",
             "A different file is already attached to this question of this submission.")),
+        ErrorKind("409.3", 409, Text(
+            "Yêu cầu xung đột với trạng thái hiện tại của tệp tải lên.",
+            "The request conflicts with the upload's current state.")),
+        ErrorKind("410.1", 410, Text(
+            "Phiên tải lên đã hết hạn; phần đã gửi bị xoá, hãy gửi lại từ đầu.",
+            "The upload session has expired; its bytes were removed. Start the upload again.")),
+        ErrorKind("412.1", 412, Text(
+            "Phiên bản giao thức tus không được hỗ trợ (cần Tus-Resumable: 1.0.0).",
+            "Unsupported tus version (send Tus-Resumable: 1.0.0).")),
         ErrorKind("413.1", 413, Text("Dữ liệu gửi lên quá lớn.", "The upload is too large.")),
+        ErrorKind("415.1", 415, Text(
+            "Cần Content-Type: application/offset+octet-stream.",
+            "Send Content-Type: application/offset+octet-stream.")),
         ErrorKind("422.1", 422, Text("Dữ liệu chưa hợp lệ, hãy xem các trường được nêu.",
                                      "Validation failed; see the fields named in errors.")),
         ErrorKind("500.1", 500, Text("Lỗi máy chủ. Dữ liệu của bạn chưa bị mất; hãy thử lại sau.",

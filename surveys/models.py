@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -311,8 +312,58 @@ class CoverageUpload(Base):
     duplicates: Mapped[int] = mapped_column(Integer, default=0)
     warnings: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # done for a file imported in its request; a resumable upload's file is queued, then imported
+    # by a worker (surveys/coverage/jobs.py): importing, then done, failed or cancelled.
+    status: Mapped[str] = mapped_column(String(16), default="done", server_default="done")
 
     partner: Mapped[Partner] = relationship()
+
+
+class ResumableUpload(Base):
+    """A tus upload session (surveys/coverage/resumable.py): the bytes received so far live in a
+    file under UPLOAD_DIR/resumable/<key>; the file's size is the offset."""
+
+    __tablename__ = "resumable_uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    filename: Mapped[str] = mapped_column(String(255))
+    format: Mapped[str | None] = mapped_column(String(32))
+    expected_sha256: Mapped[str | None] = mapped_column(String(64))
+    length: Mapped[int] = mapped_column(BigInteger)
+    upload_id: Mapped[int | None] = mapped_column(
+        ForeignKey("coverage_uploads.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ImportJob(Base):
+    """A coverage file waiting for, or going through, its import by a worker
+    (`flask --app app jobs work`). Progress is written while it runs; a worker that stops
+    renewing its lease loses the job to another."""
+
+    __tablename__ = "import_jobs"
+    __table_args__ = (Index("ix_import_jobs_status", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    upload_id: Mapped[int] = mapped_column(
+        ForeignKey("coverage_uploads.id", ondelete="CASCADE"), unique=True)
+    path: Mapped[str] = mapped_column(String(500))  # the file, relative to UPLOAD_DIR
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str | None] = mapped_column(String(120))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    bytes_total: Mapped[int] = mapped_column(BigInteger, default=0)
+    bytes_read: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    rows_accepted: Mapped[int] = mapped_column(Integer, default=0)
+    rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class UploadIssue(Base):

@@ -15,6 +15,14 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+def _header(name: str, *, required: bool = True) -> dict[str, Any]:
+    return {"name": name, "in": "header", "required": required, "schema": {"type": "string"}}
+
+
+def _key() -> dict[str, Any]:
+    return {"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
 ERRORS = {
     "400": _json(_ref("Problem"), "Malformed request: the body is not JSON (or nests deeper than 64 "
                  "levels), or the form is not multipart."),
@@ -402,13 +410,73 @@ def openapi_document() -> dict[str, Any]:
                 "get": {"summary": "The caller's uploads (partners: their own; admins: all)",
                         "responses": {"200": {"description": "uploads"}, **ERRORS}}},
             "/api/v1/coverage/uploads/{id}": {
-                "get": {"summary": "One upload",
+                "get": {"summary": "One upload with its import's status (receiving, queued, "
+                                   "importing, done, failed, cancelled), progress (rows read, "
+                                   "accepted, rejected, bytes, seconds_left) and, when it failed, "
+                                   "error (message and details by line)",
                         "parameters": [{"name": "id", "in": "path", "required": True,
                                         "schema": {"type": "integer"}}],
                         "responses": {"200": {"description": "The upload"}, **ERRORS}},
                 "delete": {"summary": "Remove an upload and all it contributed (rollups too)",
                            "parameters": [{"name": "id", "in": "path", "required": True,
                                            "schema": {"type": "integer"}}],
+                           "responses": {"204": {"description": "Removed"}, **ERRORS}}},
+            "/api/v1/coverage/uploads/{id}/cancel": {"post": {
+                "summary": "Cancel the import of a resumable upload: a queued job at once, an "
+                           "importing one at its next batch of rows (nothing it read is kept)",
+                "parameters": [{"name": "id", "in": "path", "required": True,
+                                "schema": {"type": "integer"}}],
+                "responses": {"202": {"description": "The upload with its status and progress"},
+                              "409": _json(_ref("Problem"), "The import has already ended."),
+                              **ERRORS}}},
+            "/api/v1/coverage/resumable": {"post": {
+                "summary": "tus 1.0 creation: start a resumable upload of a coverage file (up to "
+                           "COVERAGE_RESUMABLE_MAX_BYTES, .csv.gz accepted). Headers: "
+                           "Tus-Resumable: 1.0.0, Upload-Length, Upload-Metadata (base64 values: "
+                           "filename, optional format, sha256, partner for admins). OPTIONS gives "
+                           "Tus-Version, Tus-Extension (creation,termination), Tus-Max-Size",
+                "parameters": [_header("Tus-Resumable"), _header("Upload-Length"),
+                               _header("Upload-Metadata", required=False)],
+                "responses": {"201": {"description": "Created; Location: "
+                                                     "/api/v1/coverage/resumable/KEY"},
+                              "412": _json(_ref("Problem"), "Tus-Resumable is not 1.0.0."),
+                              "413": _json(_ref("Problem"), "Upload-Length is over the limit."),
+                              **ERRORS}}},
+            "/api/v1/coverage/resumable/{key}": {
+                "head": {"summary": "tus: how many bytes the server holds (Upload-Offset)",
+                         "parameters": [_key(), _header("Tus-Resumable")],
+                         "responses": {"200": {"description": "Upload-Offset, Upload-Length"},
+                                       "410": _json(_ref("Problem"), "The session expired."),
+                                       **ERRORS}},
+                "patch": {"summary": "tus: append bytes at Upload-Offset (Content-Type: "
+                                     "application/offset+octet-stream). The last byte checks the "
+                                     "SHA-256 and queues the import",
+                          "parameters": [_key(), _header("Tus-Resumable"),
+                                         _header("Upload-Offset")],
+                          "requestBody": {"required": True, "content": {
+                              "application/offset+octet-stream": {
+                                  "schema": {"type": "string", "format": "binary"}}}},
+                          "responses": {"204": {"description": "Stored; Upload-Offset is the new "
+                                                               "offset"},
+                                        "409": _json(_ref("Problem"),
+                                                     "Upload-Offset is not the server's offset."),
+                                        "410": _json(_ref("Problem"), "The session expired."),
+                                        "413": _json(_ref("Problem"), "More than Upload-Length."),
+                                        "415": _json(_ref("Problem"), "Wrong Content-Type."),
+                                        **ERRORS}},
+                "get": {"summary": "The session as JSON: offset, length, upload (the coverage "
+                                   "upload's id once complete and queued, else null), status",
+                        "parameters": [_key()],
+                        "responses": {"200": _json({"type": "object", "properties": {
+                            "offset": {"type": "integer"}, "length": {"type": "integer"},
+                            "upload": {"type": ["integer", "null"]},
+                            "status": {"type": "string", "enum": [
+                                "receiving", "queued", "importing", "done", "failed",
+                                "cancelled"]},
+                            "upload_url": {"type": ["string", "null"]}}}, "The session"),
+                            "410": _json(_ref("Problem"), "The session expired."), **ERRORS}},
+                "delete": {"summary": "tus termination: drop the session and its bytes",
+                           "parameters": [_key(), _header("Tus-Resumable")],
                            "responses": {"204": {"description": "Removed"}, **ERRORS}}},
             "/api/v1/coverage/uploads/{id}/errors": {"get": {
                 "summary": "Rejected rows and dropped values as CSV: line, column, value, reason, "

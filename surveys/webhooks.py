@@ -31,7 +31,7 @@ from surveys import audit
 from surveys.errors import Problem, Text
 from surveys.models import Commune, User, Webhook, WebhookDelivery, utcnow
 
-EVENTS = ("submission.accepted", "submission.reviewed")
+EVENTS = ("submission.accepted", "submission.reviewed", "coverage.imported")
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_WAIT = timedelta(hours=6)
 USER_AGENT = "phusong-webhooks/1"

@@ -3,6 +3,7 @@ Takes a Session; never imports Flask; never commits (the caller does, once)."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import struct
 from collections.abc import Callable
@@ -119,28 +120,116 @@ def _insert_measurements(session: Session, upload_id: int, rows: list[dict],  # 
     return len(unique)
 
 
+@dataclass(frozen=True)
+class Progress:
+    """How far an import is, reported every batch of rows."""
+
+    rows: int
+    accepted: int
+    rejected: int
+
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+class _RatioLimitedGzip(gzip.GzipFile):
+    """A .gz file read as a stream, refused once it has produced more than `ratio` times the
+    compressed bytes read (beyond the first MiB): a small file that inflates to terabytes (a
+    decompression bomb) stops early instead of filling the disk and the database."""
+
+    def __init__(self, raw: BinaryIO, ratio: float) -> None:
+        super().__init__(fileobj=raw, mode="rb")
+        self._raw, self._ratio, self._raw_start = raw, ratio, raw.tell()
+
+    def _check(self) -> None:
+        produced = self.tell()
+        if produced > (1 << 20) and produced > self._ratio * max(1, self._raw.tell() - self._raw_start):
+            raise Problem("413.1", errors={"file": Text(
+                "Tệp nén giải nén ra quá lớn (hơn {r} lần kích thước nén); không nhận.",
+                "The compressed file inflates to more than {r} times its size; refused.")
+                .format(r=int(self._ratio))})
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = super().read(size)
+        self._check()
+        return data
+
+    def read1(self, size: int = -1) -> bytes:
+        data = super().read1(size)
+        self._check()
+        return data
+
+    def readline(self, size: int | None = -1) -> bytes:
+        data = super().readline(size)
+        self._check()
+        return data
+
+
+def open_content(stream: BinaryIO, *, gzip_max_ratio: float = 100.0) -> BinaryIO:
+    """The stream to read rows from: the file itself, or its decompressed content when it is
+    gzip-compressed (.csv.gz), checked against a ratio limit."""
+    start = stream.tell()
+    magic = stream.read(2)
+    stream.seek(start)
+    if magic == GZIP_MAGIC:
+        return _RatioLimitedGzip(stream, gzip_max_ratio)  # type: ignore[return-value]
+    return stream
+
+
+def existing_upload(session: Session, partner: Partner, digest: str) -> CoverageUpload | None:
+    """The same-file rule: one partner's file with the same SHA-256 is the same upload."""
+    return session.scalar(select(CoverageUpload).where(
+        CoverageUpload.partner_id == partner.id, CoverageUpload.content_sha256 == digest))
+
+
+def check_format(format_name: str | None) -> None:
+    if format_name is not None and format_name not in formats():
+        raise Problem("422.1", errors={"format": Text(
+            "Định dạng không hỗ trợ. Các định dạng: {f}.", "Unknown format. Known: {f}.")
+            .format(f=", ".join(formats()))})
+
+
 def import_upload(session: Session, partner: Partner, user: User | None, filename: str,
                   stream: BinaryIO, *, format_name: str | None, now: datetime | None = None,
-                  max_village_km: float = 3.0,
-                  progress: Callable[[int], None] | None = None) -> UploadResult:
-    now = now or utcnow()
+                  max_village_km: float = 3.0, gzip_max_ratio: float = 100.0,
+                  progress: Callable[[Progress], None] | None = None) -> UploadResult:
+    """The small-file path: hash, check the same-file rule, then import in this transaction."""
     digest, size = content_hash(stream)
-    existing = session.scalar(select(CoverageUpload).where(
-        CoverageUpload.partner_id == partner.id, CoverageUpload.content_sha256 == digest))
+    existing = existing_upload(session, partner, digest)
     if existing is not None:
         return UploadResult(existing, created=False)
-    if format_name is not None:
-        fmt = formats().get(format_name)
+    check_format(format_name)
+    upload = CoverageUpload(partner=partner, uploaded_by_id=user.id if user else None,
+                            filename=filename[:255], format=format_name or "", content_sha256=digest,
+                            size_bytes=size, status="done")
+    session.add(upload)
+    session.flush()
+    import_rows(session, upload, stream, now=now, max_village_km=max_village_km,
+                gzip_max_ratio=gzip_max_ratio, progress=progress)
+    return UploadResult(upload, created=True)
+
+
+def import_rows(session: Session, upload: CoverageUpload, stream: BinaryIO, *,
+                now: datetime | None = None, max_village_km: float = 3.0,
+                gzip_max_ratio: float = 100.0,
+                progress: Callable[[Progress], None] | None = None) -> CoverageUpload:
+    """Read and store the rows of an upload's file into the (flushed) upload, in the caller's
+    transaction: all of it or nothing. upload.format names the format, or is empty to detect it."""
+    now = now or utcnow()
+    filename = upload.filename
+    stream = open_content(stream, gzip_max_ratio=gzip_max_ratio)
+    if upload.format:
+        fmt = formats().get(upload.format)
         if fmt is None:
-            raise Problem("422.1", errors={"format": Text(
-                "Định dạng không hỗ trợ. Các định dạng: {f}.", "Unknown format. Known: {f}.")
-                .format(f=", ".join(formats()))})
+            check_format(upload.format)
     else:
         fmt = detect(stream)
         if fmt is None:
             raise Problem("422.1", errors={"file": Text(
                 "Không nhận ra định dạng tệp; xem docs/coverage-formats.md hoặc nêu format.",
                 "Unrecognised file; see docs/coverage-formats.md or name the format.")})
+        upload.format = fmt.name
+    assert fmt is not None
     start = stream.tell()
     missing = missing_columns(fmt, stream.read(64 * 1024))
     stream.seek(start)
@@ -149,11 +238,6 @@ def import_upload(session: Session, partner: Partner, user: User | None, filenam
             "Tệp không có các cột mà định dạng {f} cần: {c}.",
             "The file lacks the columns the {f} format needs: {c}.").format(
             f=fmt.name, c=", ".join(missing))})
-    upload = CoverageUpload(partner=partner, uploaded_by_id=user.id if user else None,
-                            filename=filename[:255], format=fmt.name, content_sha256=digest,
-                            size_bytes=size)
-    session.add(upload)
-    session.flush()
     locator = Locator(session, max_village_km)
     counter = rollups.ContributionCounter()
     insert = _MeasurementInsert(session)
@@ -203,7 +287,7 @@ def import_upload(session: Session, partner: Partner, user: User | None, filenam
             if len(counter) >= rollups.FLUSH_KEYS:
                 rollups.write(session, upload.id, counter.drain())
             if progress:
-                progress(rows_seen)
+                progress(Progress(rows_seen, stored, rejected))
         if len(issues) >= BATCH:
             session.execute(UploadIssue.__table__.insert(), issues)
             issues.clear()
@@ -213,6 +297,8 @@ def import_upload(session: Session, partner: Partner, user: User | None, filenam
     upload.rows, upload.rejected, upload.warnings = rows_seen, rejected, warnings
     upload.accepted = stored
     upload.duplicates = candidates - stored
+    if progress:
+        progress(Progress(rows_seen, stored, rejected))
     if stored == 0:
         raise Problem("422.1", errors={"file": Text(
             "Không dòng nào hợp lệ ({n} dòng); không lưu gì. Xem lỗi từng dòng.",
@@ -220,7 +306,7 @@ def import_upload(session: Session, partner: Partner, user: User | None, filenam
             n=upload.rows)}, details=[_issue_json(i) for i in first_issues])
     rollups.finish_upload(session, upload.id, counter)
     session.flush()
-    return UploadResult(upload, created=True)
+    return upload
 
 
 def _issue_json(issue: dict) -> dict:  # type: ignore[type-arg]
@@ -258,4 +344,5 @@ def upload_json(upload: CoverageUpload, errors_url: str) -> dict:  # type: ignor
             "format": upload.format, "bytes": upload.size_bytes, "rows": upload.rows,
             "accepted": upload.accepted, "rejected": upload.rejected,
             "duplicates": upload.duplicates, "warnings": upload.warnings,
-            "created_at": upload.created_at.isoformat(), "errors_url": errors_url}
+            "created_at": upload.created_at.isoformat(), "errors_url": errors_url,
+            "status": upload.status}

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from forms.coverage import CoverageUploadForm
 from surveys import markdown_page
-from surveys.coverage import reasons, uploads
+from surveys.coverage import jobs, reasons, uploads
 from surveys.coverage.formats import formats
 from surveys.db import get_session
 from surveys.errors import Problem
@@ -93,7 +93,8 @@ def create():  # type: ignore[no-untyped-def]
     try:
         result = uploads.import_upload(db, partner, user, file.filename, file.stream,
                                        format_name=form.chosen_format(),
-                                       max_village_km=current_app.config["COVERAGE_VILLAGE_MAX_KM"])
+                                       max_village_km=current_app.config["COVERAGE_VILLAGE_MAX_KM"],
+                                       gzip_max_ratio=current_app.config["COVERAGE_GZIP_MAX_RATIO"])
     except Problem as problem:
         db.rollback()
         if problem.status != 422:
@@ -123,8 +124,25 @@ def show(upload_id: int):  # type: ignore[no-untyped-def]
                "reason": reasons.render(i.code, i.params, locale) if i.code else i.reason}
               for i in db.scalars(select(UploadIssue).where(UploadIssue.upload_id == upload.id)
                                   .order_by(UploadIssue.line, UploadIssue.id).limit(SHOWN_ISSUES))]
+    job = jobs.job_for(db, upload.id)
+    progress = jobs.progress(db, Path(current_app.config["UPLOAD_DIR"]), job) if job else None
+    error = jobs.error_json(job.error, locale) if job else None
     return render_template("coverage/show.html", upload=upload, issues=issues, shown=SHOWN_ISSUES,
-                           when=when)
+                           when=when, progress=progress, error=error)
+
+
+@bp.post("/uploads/<int:upload_id>/cancel")
+@login_required
+def cancel(upload_id: int):  # type: ignore[no-untyped-def]
+    """The no-JavaScript way to stop a queued or importing job."""
+    if not CoverageUploadForm().validate_on_submit():
+        raise Problem("400.3")
+    db = get_session()
+    upload = uploads.get_visible_upload(db, _user(), upload_id)
+    jobs.cancel(db, Path(current_app.config["UPLOAD_DIR"]), upload)
+    db.commit()
+    flash(_("Cancel requested; nothing of this file will be kept."))
+    return redirect(url_for("coverage_pages.show", upload_id=upload.id))
 
 
 @bp.post("/uploads/<int:upload_id>/delete")
@@ -133,6 +151,7 @@ def delete(upload_id: int):  # type: ignore[no-untyped-def]
     db = get_session()
     upload = uploads.get_visible_upload(db, _user(), upload_id)
     filename = upload.filename
+    jobs.before_delete(db, Path(current_app.config["UPLOAD_DIR"]), upload)
     uploads.delete_upload(db, upload)
     db.commit()
     flash(_("Upload %(name)s deleted, with everything it contributed.", name=filename))
