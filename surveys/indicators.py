@@ -319,8 +319,9 @@ def _minority_df(ratio: float, moments: Mapping[int, Moments]) -> int | None:
 
     Near 0 % or 100 % the design effect rests on the few households with the rarer outcome: with
     c = that outcome's count per household (y, or x − y), the effective number of them is
-    k = (Σc)²/Σc² (Kish's formula) and the clustering they show is e = Σc²/Σc − 1 (0 when each has
-    one such person, as for a share of households: then the design effect is known, no rule). A
+    k = (Σc)²/Σc² (Kish's formula) and the clustering they show is e = Σc²/Σc − 1 − (m − 1)·q, the
+    excess over independent people (m = Σx²/Σx, q = Σc/Σx; 0 when each has one such person, as for
+    a share of households: then the design effect is known, no rule). A
     variance estimated from k skewed cluster totals has about k/e degrees of freedom, not
     households − villages (Satterthwaite 1946; Valliant & Rust 2010: the degrees of freedom depend
     on the variable, and are far fewer for a rare, clustered one), with e capped at 1 and never
@@ -331,9 +332,13 @@ def _minority_df(ratio: float, moments: Mapping[int, Moments]) -> int | None:
     else:
         total = sum(m[2] - m[1] for m in moments.values())
         squares = sum(m[4] - 2 * m[5] + m[3] for m in moments.values())
-    if total <= 0 or squares <= 0:
+    people = sum(m[2] for m in moments.values())
+    if total <= 0 or squares <= 0 or people <= 0:
         return None
-    clustering = squares / total - 1
+    # Independent people would give Σc²/Σc = 1 + (m − 1)·q (q = the rarer share, m = Σx²/Σx):
+    # only the excess over it is clustering.
+    size = sum(m[4] for m in moments.values()) / people
+    clustering = squares / total - 1 - (size - 1) * total / people
     if clustering <= ROUND_OFF:
         return None
     return max(MINORITY_MIN_DF, int(total * total / squares / min(1.0, clustering)))

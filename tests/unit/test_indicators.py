@@ -171,18 +171,19 @@ def test_no_spread_is_not_a_point_nor_round_off() -> None:
 
 def test_a_rare_clustered_trait_has_the_degrees_of_freedom_of_its_carriers() -> None:
     # 200 households of 3 adults; 12 carry the trait: 10 with one such adult, 2 with two (Σy = 14,
-    # Σy² = 18). Effective carriers k = 14²/18 = 10.89, clustering e = 18/14 − 1 = 0.286, so
-    # df = k/e = 38.1 → 38 instead of households − villages = 199 (Satterthwaite; Valliant & Rust).
+    # Σy² = 18). Effective carriers k = 14²/18 = 10.89; clustering beyond independent people
+    # e = 18/14 − 1 − (m − 1)·q = 0.2857 − 2·14/600 = 0.2390 (m = Σx²/Σx = 3), so df = k/e = 45.6
+    # → 45 instead of households − villages = 199 (Satterthwaite; Valliant & Rust).
     rare = [200.0, 14.0, 600.0, 18.0, 1800.0, 42.0, 200.0]
-    assert estimate_from_moments(CATALOGUE["adult_vneid"], {1: rare}, {1: 2000}).df == 38
+    assert estimate_from_moments(CATALOGUE["adult_vneid"], {1: rare}, {1: 2000}).df == 45
     # The same near 100 %: the 12 households with someone *without* it (u = x − y) decide.
     common = [200.0, 586.0, 600.0, 1800 - 2 * 42 + 18.0, 1800.0, 1800 - 42.0, 200.0]
-    assert estimate_from_moments(CATALOGUE["adult_vneid"], {1: common}, {1: 2000}).df == 38
-    # One adult with the trait per carrier household (Σy² = Σy): no clustering shown, the design
-    # effect is known, households − villages it stays.
+    assert estimate_from_moments(CATALOGUE["adult_vneid"], {1: common}, {1: 2000}).df == 45
+    # One adult with the trait per carrier household (Σy² = Σy): no clustering shown (e < 0), the
+    # design effect is known, households − villages it stays.
     single = [200.0, 14.0, 600.0, 14.0, 1800.0, 42.0, 200.0]
     assert estimate_from_moments(CATALOGUE["adult_vneid"], {1: single}, {1: 2000}).df == 199
-    # Two carriers of 3 and 1 (k = 16/10, e capped at 1): never below 10 degrees of freedom.
+    # Two carriers of 3 and 1 (k = 16/10, e = 1.49 capped at 1): never below 10 degrees of freedom.
     few = [200.0, 4.0, 600.0, 10.0, 1800.0, 12.0, 200.0]
     assert estimate_from_moments(CATALOGUE["adult_vneid"], {1: few}, {1: 2000}).df == 10
     # A share of households (y ∈ {0, 1}, x = 1) never shows clustering: unchanged.
