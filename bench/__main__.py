@@ -1,7 +1,7 @@
 """`make bench`: run every benchmark (or those named: python -m bench submissions form_page).
 
 Options (words starting with --) go to the benchmarks that take them: python -m bench intervals
---reps 500."""
+--reps 500; python -m bench intervals --kind person --n 60 120 --p 1 99."""
 
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ WITH_OPTIONS = {"intervals"}
 def main(argv: list[str]) -> int:
     options: list[str] = []
     names: list[str] = []
-    for i, word in enumerate(argv):
-        value_of_option = i > 0 and argv[i - 1].startswith("--") and "=" not in argv[i - 1] \
-            and argv[i - 1] != "--quiet"
+    for word in argv:
+        # An option's values (one or more: --p 1 3 97) follow it; a benchmark's name never is one.
+        value_of_option = bool(options) and word not in BENCHMARKS and options[-1] != "--quiet"
         (options if word.startswith("--") or value_of_option else names).append(word)
     names = names or list(BENCHMARKS)
     unknown = [n for n in names if n not in BENCHMARKS]

@@ -7,7 +7,8 @@ village v weighs N_v / n_v. Intervals (95 %), for shares of households and of pe
 ratio's linearised variance with the household as the cluster (people of one household are not
 independent), stratified by village, with the finite-population correction; from it the design's
 effective sample size (never above what the weights allow), and Wilson's score interval on it with
-Student's t on households − villages degrees of freedom (Korn & Graubard 1998) — never a point, not
+Student's t on households − villages degrees of freedom (Korn & Graubard 1998; fewer for a rare or
+near-universal trait of people that the sample shows clustered in households) — never a point, not
 symmetric near 0 % or 100 %. Census indicators (village_4g, area_*) count every unit assessed: no
 interval.
 docs/indicators.md explains the same in Vietnamese and English.
@@ -281,6 +282,9 @@ def estimate_from_moments(indicator: Indicator, moments: Mapping[int, Moments],
     variance /= total_x ** 2
     effective_n = _effective_n(ratio, variance, moments, weights, corrections)
     df = max(1, households - len(moments))
+    minority = _minority_df(ratio, moments)
+    if minority is not None:
+        df = min(df, minority)
     p = min(1.0, max(0.0, ratio))
     low, high = wilson(p, effective_n, t_quantile(0.975, df))
     one_sided, _high = wilson(p, effective_n, t_quantile(0.95, df))
@@ -289,6 +293,12 @@ def estimate_from_moments(indicator: Indicator, moments: Mapping[int, Moments],
                     ci_low_one_sided=_percent(one_sided))
 
 
+# The intra-household correlation assumed when the sample cannot show one (no spread at all): a
+# moderate clustering of adults' digital habits within a household (the issue's simulation's 0.3;
+# 0.5 puts the ICC 0 width at n = 60 on the bench's 1.25 limit, docs/indicators.md).
+NO_SPREAD_ICC = 0.3
+# The fewest degrees of freedom the minority rule (_minority_df) gives: t(0.975, 10) = 2.23.
+MINORITY_MIN_DF = 10
 ROUND_OFF = 1e-9  # a spread below this share of Σz² is floating-point noise, not data
 
 
@@ -303,15 +313,47 @@ def _spread(count: float, sum_z: float, sum_zz: float, scale: float) -> float:
     return spread / (count - 1)
 
 
+def _minority_df(ratio: float, moments: Mapping[int, Moments]) -> int | None:
+    """Degrees of freedom of the design effect behind a share of people when the households that
+    carry the rarer outcome (the trait below 50 %, its absence above) cluster it, or None.
+
+    Near 0 % or 100 % the design effect rests on the few households with the rarer outcome: with
+    c = that outcome's count per household (y, or x − y), the effective number of them is
+    k = (Σc)²/Σc² (Kish's formula) and the clustering they show is e = Σc²/Σc − 1 − (m − 1)·q, the
+    excess over independent people (m = Σx²/Σx, q = Σc/Σx; 0 when each has one such person, as for
+    a share of households: then the design effect is known, no rule). A
+    variance estimated from k skewed cluster totals has about k/e degrees of freedom, not
+    households − villages (Satterthwaite 1946; Valliant & Rust 2010: the degrees of freedom depend
+    on the variable, and are far fewer for a rare, clustered one), with e capped at 1 and never
+    below MINORITY_MIN_DF (docs/indicators.md, "Rare and near-universal traits")."""
+    if ratio < 0.5:
+        total = sum(m[1] for m in moments.values())
+        squares = sum(m[3] for m in moments.values())
+    else:
+        total = sum(m[2] - m[1] for m in moments.values())
+        squares = sum(m[4] - 2 * m[5] + m[3] for m in moments.values())
+    people = sum(m[2] for m in moments.values())
+    if total <= 0 or squares <= 0 or people <= 0:
+        return None
+    # Independent people would give Σc²/Σc = 1 + (m − 1)·q (q = the rarer share, m = Σx²/Σx):
+    # only the excess over it is clustering.
+    size = sum(m[4] for m in moments.values()) / people
+    clustering = squares / total - 1 - (size - 1) * total / people
+    if clustering <= ROUND_OFF:
+        return None
+    return max(MINORITY_MIN_DF, int(total * total / squares / min(1.0, clustering)))
+
+
 def _effective_n(ratio: float, variance: float, moments: Mapping[int, Moments],
                  weights: Mapping[int, float], corrections: Mapping[int, float]) -> float:
     """Kish's effective sample size p(1 − p)/Var, never above what the weights allow: the units
     (people for a share of people, households for a share of households) divided by Kish's
     weighting design effect, with the finite-population correction. When the sample shows no spread
     at all (p = 0 or 1, or every village all-yes or all-no) the design effect cannot be estimated:
-    the households are then the effective sample (the largest design effect of a sample of
-    households: people of one household all alike), so an interval is never a point and cannot be
-    narrower than the households allow."""
+    it is then the clustering design effect 1 + (m − 1)·ρ of households of m people (m = Σw·x²/Σw·x,
+    the people-weighted household size) at NO_SPREAD_ICC = 0.3, between people independent (1) and
+    people of one household all alike (m: the households as the sample). For a share of households
+    m = 1: the households. An interval is never a point."""
     sampled = sum(m[0] for m in moments.values())
     population = sum(weights[v] * m[0] for v, m in moments.items())
     fpc = 1.0
@@ -325,7 +367,9 @@ def _effective_n(ratio: float, variance: float, moments: Mapping[int, Moments],
         return max(1.0, total * total / squares / fpc) if squares > 0 else 1.0
 
     if variance <= 0 or not 0 < ratio < 1:
-        return kish(6)
+        people = sum(weights[v] * m[2] for v, m in moments.items())
+        size = sum(weights[v] * m[4] for v, m in moments.items()) / people if people > 0 else 1.0
+        return max(1.0, kish(2) / (1 + (max(1.0, size) - 1) * NO_SPREAD_ICC))
     return max(1.0, min(kish(2), ratio * (1 - ratio) / variance))
 
 

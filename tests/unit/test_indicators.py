@@ -154,14 +154,41 @@ def test_no_spread_is_not_a_point_nor_round_off() -> None:
     result = estimate_from_moments(CATALOGUE["hh_fiber"], moments, {1: 70, 2: 400, 3: 330})
     assert result.value == 8.75 and result.ci_low < result.ci_high
     assert result.effective_n is not None and result.effective_n < 20
-    # No adult with the trait: [0, something], never [0, 0]; households are the sample then.
+    # No adult with the trait: [0, something], never [0, 0]. The design effect cannot be estimated,
+    # so it is that of households of m = Σx²/Σx = 100/30 adults at ρ = 0.3: 1 + (10/3 − 1)·0.3 =
+    # 1.7; the effective n is the 30 adults (fpc 1 − 10/200) over it = 18.58, and the upper bound
+    # Wilson's t²/(n + t²) with t(0.975, 9) = 2.262157: 5.1174/23.693 = 21.60 %.
+    # (Until the bench follow-up the households, 10/0.95 = 10.53, were the effective n here.)
     zero = estimate_from_moments(CATALOGUE["adult_vneid"], {1: [10.0, 0.0, 30.0, 0.0, 100.0, 0.0,
                                                                 10.0]}, {1: 200})
-    assert zero.value == 0.0 and zero.ci_low == 0.0 and zero.ci_high > 10
-    assert zero.effective_n == round(10 / (1 - 10 / 200), 2) and zero.df == 9
+    assert zero.value == 0.0 and zero.ci_low == 0.0 and zero.ci_high == 21.6
+    assert zero.effective_n == round(30 / (1 - 10 / 200) / (1 + (100 / 30 - 1) * 0.3), 2) == 18.58
+    assert zero.df == 9
     every = estimate_from_moments(CATALOGUE["adult_vneid"], {1: [10.0, 30.0, 30.0, 100.0, 100.0,
                                                                  100.0, 10.0]}, {1: 200})
     assert every.value == 100.0 and every.ci_high == 100.0 and every.ci_low < 90
+
+
+def test_a_rare_clustered_trait_has_the_degrees_of_freedom_of_its_carriers() -> None:
+    # 200 households of 3 adults; 12 carry the trait: 10 with one such adult, 2 with two (Σy = 14,
+    # Σy² = 18). Effective carriers k = 14²/18 = 10.89; clustering beyond independent people
+    # e = 18/14 − 1 − (m − 1)·q = 0.2857 − 2·14/600 = 0.2390 (m = Σx²/Σx = 3), so df = k/e = 45.6
+    # → 45 instead of households − villages = 199 (Satterthwaite; Valliant & Rust).
+    rare = [200.0, 14.0, 600.0, 18.0, 1800.0, 42.0, 200.0]
+    assert estimate_from_moments(CATALOGUE["adult_vneid"], {1: rare}, {1: 2000}).df == 45
+    # The same near 100 %: the 12 households with someone *without* it (u = x − y) decide.
+    common = [200.0, 586.0, 600.0, 1800 - 2 * 42 + 18.0, 1800.0, 1800 - 42.0, 200.0]
+    assert estimate_from_moments(CATALOGUE["adult_vneid"], {1: common}, {1: 2000}).df == 45
+    # One adult with the trait per carrier household (Σy² = Σy): no clustering shown (e < 0), the
+    # design effect is known, households − villages it stays.
+    single = [200.0, 14.0, 600.0, 14.0, 1800.0, 42.0, 200.0]
+    assert estimate_from_moments(CATALOGUE["adult_vneid"], {1: single}, {1: 2000}).df == 199
+    # Two carriers of 3 and 1 (k = 16/10, e = 1.49 capped at 1): never below 10 degrees of freedom.
+    few = [200.0, 4.0, 600.0, 10.0, 1800.0, 12.0, 200.0]
+    assert estimate_from_moments(CATALOGUE["adult_vneid"], {1: few}, {1: 2000}).df == 10
+    # A share of households (y ∈ {0, 1}, x = 1) never shows clustering: unchanged.
+    households = [200.0, 14.0, 200.0, 14.0, 200.0, 14.0, 200.0]
+    assert estimate_from_moments(CATALOGUE["hh_fiber"], {1: households}, {1: 2000}).df == 199
 
 
 def test_households_without_the_denominator_do_not_count_in_n() -> None:
