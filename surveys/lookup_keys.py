@@ -20,7 +20,7 @@ from typing import Any
 _SEPARATORS = re.compile(r"[\s\-_./]")
 MAX_KEY_LENGTH = 64
 # 0.0005° is 55 m of latitude and 48–55 m of longitude over Vietnam (8°–23.4° N): larger than the
-# duplicate rule's search box at its default (±22.5 m), so that box touches at most four squares.
+# duplicate rule's search box at its default (±16 m), so that box touches at most four squares.
 GRID_DEGREES = 0.0005
 
 

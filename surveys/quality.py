@@ -345,16 +345,24 @@ def evaluate(v: Values, context: Context, limits: QualityLimits) -> Flags:
 # Built once: the write path runs them for every household, and building a statement costs more
 # than the database's answer. A household with no code (NULL) or no position (no squares) matches
 # nothing on that side of the OR.
+# A flag needs a few examples, not every one: a phone whose GPS is stuck on one spot, or a code
+# typed the same for a whole village, must not make each new household read all the others.
+MAX_NEIGHBOURS = 25
+BOX_SLACK = 1.05
+
+
 def _neighbours_where(*near: Any) -> Any:
-    return (select(Submission.id, Submission.answers, Submission.lat, Submission.lon)
-            .where(Submission.village_id == bindparam("village"),
-                   Submission.survey == bindparam("survey"),
-                   Submission.review_status.not_in(NOT_COUNTED),
-                   Submission.id != bindparam("exclude"), *near))
+    return select((select(Submission.id, Submission.answers, Submission.lat, Submission.lon)
+                   .where(Submission.village_id == bindparam("village"),
+                          Submission.survey == bindparam("survey"),
+                          Submission.review_status.not_in(NOT_COUNTED),
+                          Submission.id != bindparam("exclude"), *near)
+                   .limit(MAX_NEIGHBOURS)).subquery())
 
 
 # Two branches, each an equality on its own two-column index (a planner given one OR of both would
-# take the village's index and read the whole village); UNION ALL keeps it one statement.
+# take the village's index and read the whole village), each stopping at MAX_NEIGHBOURS rows;
+# UNION ALL keeps it one statement.
 _NEIGHBOURS = union_all(
     _neighbours_where(Submission.household_key == bindparam("key")),
     _neighbours_where(Submission.location_square.in_(bindparam("squares", expanding=True)),
@@ -373,9 +381,11 @@ def load_context(session: Session, village: Village, values: Values, *, survey: 
     box: dict[str, object] = {"squares": [], "south": None, "north": None, "west": None,
                               "east": None}
     if values.lat is not None and values.lon is not None:
-        # A box a little larger than the distance limit, found through the grid squares that
-        # cover it (an indexed IN), then the exact geodesic in evaluate().
-        dlat = limits.duplicate_metres / 111_000 * 1.5
+        # A box just larger than the distance limit (5 %: a degree of latitude is 110.6–111.3 km
+        # and the flat-earth distance is within 0.6 % of the geodesic), found through the grid
+        # squares that cover it (an indexed IN), then the exact distance in evaluate(). Every row
+        # it reads is decoded, so it is kept tight.
+        dlat = limits.duplicate_metres / 110_000 * BOX_SLACK
         dlon = dlat / max(math.cos(math.radians(values.lat)), 0.01)
         south, north = values.lat - dlat, values.lat + dlat
         west, east = values.lon - dlon, values.lon + dlon

@@ -247,6 +247,25 @@ def test_duplicates_are_found_through_the_index(client, db, team):  # type: igno
     assert "duplicate_household" not in c["flags"]
 
 
+def test_a_stuck_gps_does_not_make_each_household_read_all_the_others(client, db, team):  # type: ignore[no-untyped-def]
+    """Forty households sent from one spot with the same answers (a phone whose GPS is stuck): the
+    forty-first is flagged with at most MAX_NEIGHBOURS examples of each kind, not all forty."""
+    from surveys.quality import MAX_NEIGHBOURS
+
+    _commune, tokens = team
+    headers = auth(tokens["sv0"])
+    for _ in range(40):
+        assert client.post("/api/v1/submissions", json=submission_payload(),
+                           headers=headers).status_code == 201
+    last = client.post("/api/v1/submissions", json=submission_payload(), headers=headers).json
+    details = last["flag_details"]["duplicate_household"]
+    assert len(details["nearby"]) == 0  # the same household code: named as such, not as nearby
+    assert MAX_NEIGHBOURS <= len(details["submission_ids"]) <= 2 * MAX_NEIGHBOURS  # two branches
+    moved = client.post("/api/v1/submissions", json=submission_payload(
+        answers=household_answers(household_code="other")), headers=headers).json
+    assert len(moved["flag_details"]["duplicate_household"]["nearby"]) == MAX_NEIGHBOURS
+
+
 def test_eight_senders_into_one_village_all_succeed(app, db, team, live_server):  # type: ignore[no-untyped-def]
     """A team in one village at once: every answer a 2xx (no deadlock, no key violation), every
     household stored once, the rollups equal to a rebuild. On PostgreSQL this is real row locking
