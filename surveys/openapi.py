@@ -366,7 +366,10 @@ def openapi_document() -> dict[str, Any]:
                 "delete": {"summary": "Remove a webhook (and its delivery log)",
                            "parameters": [{"name": "id", "in": "path", "required": True,
                                            "schema": {"type": "integer"}}],
-                           "responses": {"204": {"description": "Removed"}, **ERRORS}}},
+                           "responses": {"204": {"description": "Removed"},
+                                         "412": _json(_ref("Problem"),
+                                                      "Tus-Resumable is not 1.0.0."),
+                                         **ERRORS}}},
             "/api/v1/webhooks/{id}/deliveries": {
                 "get": {"summary": "The delivery log: the 200 newest deliveries and their attempts",
                         "parameters": [{"name": "id", "in": "path", "required": True,
@@ -391,7 +394,10 @@ def openapi_document() -> dict[str, Any]:
                 "delete": {"summary": "Remove a target (staff of the commune)",
                            "parameters": [{"name": "id", "in": "path", "required": True,
                                            "schema": {"type": "integer"}}],
-                           "responses": {"204": {"description": "Removed"}, **ERRORS}}},
+                           "responses": {"204": {"description": "Removed"},
+                                         "412": _json(_ref("Problem"),
+                                                      "Tus-Resumable is not 1.0.0."),
+                                         **ERRORS}}},
             "/api/v1/coverage/uploads": {
                 "post": {
                     "summary": "Upload a partner's measurement file (formats in "
@@ -420,7 +426,10 @@ def openapi_document() -> dict[str, Any]:
                 "delete": {"summary": "Remove an upload and all it contributed (rollups too)",
                            "parameters": [{"name": "id", "in": "path", "required": True,
                                            "schema": {"type": "integer"}}],
-                           "responses": {"204": {"description": "Removed"}, **ERRORS}}},
+                           "responses": {"204": {"description": "Removed"},
+                                         "412": _json(_ref("Problem"),
+                                                      "Tus-Resumable is not 1.0.0."),
+                                         **ERRORS}}},
             "/api/v1/coverage/uploads/{id}/cancel": {"post": {
                 "summary": "Cancel the import of a resumable upload: a queued job at once, an "
                            "importing one at its next batch of rows (nothing it read is kept)",
@@ -447,6 +456,7 @@ def openapi_document() -> dict[str, Any]:
                          "parameters": [_key(), _header("Tus-Resumable")],
                          "responses": {"200": {"description": "Upload-Offset, Upload-Length"},
                                        "410": _json(_ref("Problem"), "The session expired."),
+                                       "412": _json(_ref("Problem"), "Tus-Resumable is not 1.0.0."),
                                        **ERRORS}},
                 "patch": {"summary": "tus: append bytes at Upload-Offset (Content-Type: "
                                      "application/offset+octet-stream). The last byte checks the "
@@ -461,6 +471,8 @@ def openapi_document() -> dict[str, Any]:
                                         "409": _json(_ref("Problem"),
                                                      "Upload-Offset is not the server's offset."),
                                         "410": _json(_ref("Problem"), "The session expired."),
+                                        "412": _json(_ref("Problem"),
+                                                     "Tus-Resumable is not 1.0.0."),
                                         "413": _json(_ref("Problem"), "More than Upload-Length."),
                                         "415": _json(_ref("Problem"), "Wrong Content-Type."),
                                         **ERRORS}},
@@ -477,7 +489,10 @@ def openapi_document() -> dict[str, Any]:
                             "410": _json(_ref("Problem"), "The session expired."), **ERRORS}},
                 "delete": {"summary": "tus termination: drop the session and its bytes",
                            "parameters": [_key(), _header("Tus-Resumable")],
-                           "responses": {"204": {"description": "Removed"}, **ERRORS}}},
+                           "responses": {"204": {"description": "Removed"},
+                                         "412": _json(_ref("Problem"),
+                                                      "Tus-Resumable is not 1.0.0."),
+                                         **ERRORS}}},
             "/api/v1/coverage/uploads/{id}/errors": {"get": {
                 "summary": "Rejected rows and dropped values as CSV: line, column, value, reason, "
                            "severity",

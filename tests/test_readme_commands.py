@@ -28,6 +28,7 @@ FILLED = [
      "coverage import static/coverage-template.csv --partner viettel"),
     (r"indicators rebuild \[--commune SLUG\]", "indicators rebuild --commune cam-lo"),
     (r"webhooks deliver \[--watch\]", "webhooks deliver"),
+    (r"jobs work \[--once\]", "jobs work --once"),
 ]
 
 
