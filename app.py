@@ -31,7 +31,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         # Surveyors fill forms offline for hours: the token lives as long as the session does.
         WTF_CSRF_TIME_LIMIT=None,
         BABEL_DEFAULT_LOCALE=settings["DEFAULT_LOCALE"],
-        # Any time Flask-Babel formats is shown in Vietnam time (pages use surveys/vntime.py).
+        # Any time Flask-Babel formats is shown in Vietnam time (pages use surveys/places/vntime.py).
         BABEL_DEFAULT_TIMEZONE="Asia/Ho_Chi_Minh",
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "surveys" / "translations"),
         # Surveyors are on weak 3G: compress pages, scripts and JSON (gzip, br or zstd).

@@ -1,7 +1,7 @@
 """All indicators of a commune with 100,000 households, against a plain SQL aggregate of the same rows.
 
 Ours: `indicator_table` — all 17 indicators with their intervals (stratified, cluster variance,
-Wilson, H3 cells) from the indicator rollups (surveys/indicator_rollups.py). Ceiling: one SQL GROUP BY
+Wilson, H3 cells) from the indicator rollups (surveys/indicators/rollups.py). Ceiling: one SQL GROUP BY
 per village summing the same numerators and denominators over the raw rows in the database (SQLite's
 json_extract) — the bare counting, no statistics. Both at a tenth of the households and at all of
 them: the rollups must win and stay flat. Also shown: the direct computation from households (what
@@ -49,8 +49,8 @@ def main() -> int:
     from app import create_app
     from surveys import migrate
     from surveys.demo import COMMUNES, _answers
-    from surveys.indicator_report import indicator_table, load_households
-    from surveys.indicator_rollups import rebuild, refresh
+    from surveys.indicators.report import indicator_table, load_households
+    from surveys.indicators.rollups import rebuild, refresh
     from surveys.models import Commune, Submission
     from tests.factories import make_commune, make_user
 

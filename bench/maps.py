@@ -126,7 +126,7 @@ def _households(app, rng: random.Random, commune, surveyor_id: int) -> None:  # 
             connection.execute(insert(Submission), rows)
     # Stored directly (not through the submission service): fill the indicator rollups once, as
     # the migration that introduced them does.
-    from surveys.indicator_rollups import rebuild
+    from surveys.indicators.rollups import rebuild
 
     with app.extensions["phusong.sessionmaker"]() as session:
         rebuild(session, commune.id)

@@ -262,7 +262,7 @@ def _preload(url: str, place: Place) -> float:
     from sqlalchemy.orm import Session
 
     from surveys.db import make_engine
-    from surveys.indicator_rollups import rebuild
+    from surveys.indicators.rollups import rebuild
     from surveys.models import Submission
 
     started = time.perf_counter()

@@ -1,6 +1,6 @@
 """The review form of commune staff: a new status with its reason, or a comment alone.
 
-Fields only carry what was chosen and typed; surveys/review.py checks the transition and the reason
+Fields only carry what was chosen and typed; surveys/collection/review.py checks the transition and the reason
 (bilingual messages, the same rules as `PATCH /api/v1/submissions/ID`).
 """
 

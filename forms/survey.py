@@ -1,7 +1,7 @@
 """Build a WTForms form class from a survey definition.
 
 Fields only parse the browser's input into the shape the JSON API takes; the rules (required,
-relevant, constraints) live in surveys/answers.py and run on both paths, so they cannot drift.
+relevant, constraints) live in surveys/collection/answers.py and run on both paths, so they cannot drift.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The plan-target form of commune staff.
 
-Fields only carry the text typed; surveys/targets.py validates it (bilingual messages, the same rules as
-the API). WTForms' own messages have no Vietnamese catalogue, so no WTForms validators here.
+Fields only carry the text typed; surveys/indicators/targets.py validates it (bilingual messages,
+the same rules as the API). WTForms' own messages have no Vietnamese catalogue, so no WTForms validators here.
 """
 
 from __future__ import annotations

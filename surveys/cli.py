@@ -8,7 +8,8 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from surveys import accounts, migrate
+from surveys import migrate
+from surveys.administration import accounts
 from surveys.db import session_scope
 from surveys.errors import Problem
 from surveys.models import Role, User
@@ -171,7 +172,7 @@ def indicators_group() -> None:
 def indicators_rebuild(commune_slug: str | None) -> None:
     """Recompute the indicator rollups from the stored submissions (they are kept up to date on
     every submission and review; this is for checks and repairs)."""
-    from surveys import indicator_rollups
+    from surveys.indicators import rollups as indicator_rollups
     from surveys.models import Commune
 
     with session_scope(current_app) as session:

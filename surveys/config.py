@@ -38,7 +38,7 @@ SETTINGS: tuple[Setting, ...] = (
             "SQLAlchemy URL of the database; default: SQLite file phusong.db in the instance folder."),
     Setting("UPLOAD_DIR", None,
             "Directory for stored photos; default: uploads/ in the instance folder."),
-    Setting("PHOTO_STORE", "filesystem", "Photo store backend (registry in surveys/photos.py)."),
+    Setting("PHOTO_STORE", "filesystem", "Photo store backend (registry in surveys/collection/photos.py)."),
     Setting("PHOTO_MAX_BYTES", 10 * 1024 * 1024, "Largest photo upload accepted, in bytes.", int),
     Setting("PHOTO_MAX_PIXELS", 40_000_000, "Largest photo accepted, in pixels (width × height).",
             int),

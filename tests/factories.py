@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from surveys import accounts
+from surveys.administration import accounts
 from surveys.models import Commune, CoverageUpload, Partner, User, Village
 
 PASSWORD = "correct-horse-battery"

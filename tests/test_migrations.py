@@ -87,7 +87,7 @@ def test_write_path_keys_are_filled_for_stored_rows(empty_database_url: str) -> 
                 {"i": row_id, "u": f"u{row_id}", "lat": lat, "lon": lat and 106.9531,
                  "a": answers})
     migrate.upgrade(engine)
-    from surveys.lookup_keys import boundary_fingerprint, grid_square
+    from surveys.places.lookup_keys import boundary_fingerprint, grid_square
 
     with engine.connect() as connection:
         rows = connection.execute(text(

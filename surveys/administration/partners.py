@@ -1,7 +1,8 @@
 """Partner organisations (telecom operators), their users and API tokens: administrators only.
 
-Tokens are made by surveys/accounts.py (which records token.create): the plain token is returned
-once for the page to show and is never stored. Takes a Session; never imports Flask; never commits.
+Tokens are made by surveys/administration/accounts.py (which records token.create): the plain
+token is returned once for the page to show and is never stored. Takes a Session; never imports
+Flask; never commits.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveys import accounts, audit
+from surveys import audit
+from surveys.administration import accounts
 from surveys.administration import users as user_service
 from surveys.errors import Problem, Text
 from surveys.models import ApiToken, Partner, Role, User, utcnow

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from surveys import audit
 from surveys.errors import Problem, Text
-from surveys.indicator_rollups import COUNTED_OUT
+from surveys.indicators.rollups import COUNTED_OUT
 from surveys.models import Commune, RoundSample, Submission, SurveyRound, User, Village
 from surveys.parsing import MAX_ID, parse_int
 

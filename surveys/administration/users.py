@@ -1,7 +1,7 @@
 """The people of a commune: surveyors and staff, created, edited, deactivated, given a new password.
 
 Staff of a commune manage its surveyors and staff; only admins create admins and partner users
-(partners.py). Passwords are hashed by surveys/accounts.py and never written to the audit log.
+(partners.py). Passwords are hashed by surveys/administration/accounts.py and never written to the audit log.
 Takes a Session; never imports Flask; never commits.
 """
 
@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveys import accounts, audit
+from surveys import audit
+from surveys.administration import accounts
 from surveys.errors import Problem, Text
 from surveys.models import Commune, Role, User
 

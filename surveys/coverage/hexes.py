@@ -45,12 +45,12 @@ from sqlalchemy.orm import Session
 from surveys.coverage.classify import CLASSES, USABLE
 from surveys.coverage.rollups import ANY, median_of, parsed_sums, speed_bin, sums_columns
 from surveys.coverage.spatial import BASE_RESOLUTION
-from surveys.indicator_report import Period
-from surveys.indicator_rollups import BASE_RESOLUTION as HOUSEHOLD_ROLLUP_RESOLUTION
-from surveys.indicator_rollups import COUNTED_OUT
-from surveys.indicators import NO_CELL
+from surveys.indicators.estimators import NO_CELL
+from surveys.indicators.report import Period
+from surveys.indicators.rollups import BASE_RESOLUTION as HOUSEHOLD_ROLLUP_RESOLUTION
+from surveys.indicators.rollups import COUNTED_OUT
 from surveys.models import Commune, CoverageCellTotal, CoverageRollup, HouseholdCell, Submission, Village
-from surveys.months import month_bounds
+from surveys.places.months import month_bounds
 
 GENERATIONS = ("2g", "3g", "4g", "5g")  # oldest first
 MAP_TECHNOLOGIES = ("2g", "3g", "4g", "5g", "mobile")  # "fixed" tiles are not mobile coverage
@@ -240,7 +240,7 @@ def rolled_household_generations(session: Session, commune_id: int, resolution: 
                                  first_period: str | None, last_period: str | None
                                  ) -> tuple[dict[str, int], dict[str, list[int]]]:
     """The same as `_household_generations` from the indicator rollups' households per cell of
-    resolution 8 (surveys/indicator_rollups.py): the cost follows cells and months, not
+    resolution 8 (surveys/indicators/rollups.py): the cost follows cells and months, not
     households. Resolution 8 only: H3 cells do not nest exactly, so the parent of a household's
     resolution-8 cell is not always the resolution-7 cell that holds the household."""
     table = HouseholdCell.__table__

@@ -40,7 +40,7 @@ from surveys.coverage.classify import CLASSES
 from surveys.coverage.spatial import BASE_RESOLUTION, ROLLUP_RESOLUTIONS
 from surveys.db import driver_insert_sql, driver_marker
 from surveys.models import CoverageCellTotal, CoverageRollup, CoverageUpload, Measurement
-from surveys.months import month_of
+from surveys.places.months import month_of
 
 SPEED_BINS_PER_DOUBLING = 4
 RSRP_BIN_DB = 2

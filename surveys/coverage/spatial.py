@@ -14,8 +14,8 @@ from shapely.prepared import prep
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveys.geometries import FLAT_EARTH_MARGIN, KM_PER_DEGREE
 from surveys.models import Commune, Village
+from surveys.places.geometries import FLAT_EARTH_MARGIN, KM_PER_DEGREE
 
 BASE_RESOLUTION = 10  # cells of about 0.015 km² (edge ≈ 66 m)
 ROLLUP_RESOLUTIONS = (7, 8, 9, 10)
@@ -67,7 +67,7 @@ class Locator:
     def _within_limit(self, lat: float, lon: float, village: _Village, scale: float) -> bool:
         # The limit is the geodesic's (geopy), but a geodesic costs ~0.2 ms and a large import
         # places thousands of cells: outside a ±2 % band around the limit the flat-earth distance
-        # decides the same (surveys/geometries.py); inside the band the geodesic decides.
+        # decides the same (surveys/places/geometries.py); inside the band the geodesic decides.
         flat_km = KM_PER_DEGREE * math.hypot(village.lat - lat, (village.lon - lon) * scale)
         if flat_km < self.max_village_km * (1 - FLAT_EARTH_MARGIN):
             return True

@@ -93,7 +93,7 @@ def _common_time(text: str) -> datetime | None:
     shapes of nearly every row, in one C call; None for the general path to decide.
 
     The offset is written into the text because attaching a time zone costs more than the parse,
-    and UTC+7 is exact from 1976 on (surveys/months.py; the caller checks the year). The result
+    and UTC+7 is exact from 1976 on (surveys/places/months.py; the caller checks the year). The result
     equals the general path's: what fromisoformat reads with "+07:00" added it reads naive without,
     and the general path reads the G-NetTrack shape with its one matching pattern, field for field."""
     if text[4] == "-" and text[10] in " T":  # not "Z": the general path reads it as an offset

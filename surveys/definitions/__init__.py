@@ -16,8 +16,8 @@ from typing import Any
 from pyxform.errors import PyXFormError
 from pyxform.xls2xform import convert
 
+from surveys.collection.xpath import Expression, UnsupportedExpression, compile_expression
 from surveys.errors import Text
-from surveys.xpath import Expression, UnsupportedExpression, compile_expression
 
 DEFINITIONS_DIR = Path(__file__).parent
 

@@ -7,10 +7,10 @@ from flask_babel import format_datetime, format_decimal, get_locale
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
-from surveys import vntime
-from surveys.accounts import user_for_login_id
+from surveys.administration.accounts import user_for_login_id
 from surveys.db import get_session
 from surveys.models import User, utcnow
+from surveys.places import vntime
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -84,7 +84,7 @@ def init_app(app: Flask) -> None:
     def _lang() -> str:
         return "en" if str(get_locale()) == "en" else "vi"
 
-    # Every time a person reads is Vietnam time, from the one helper (surveys/vntime.py).
+    # Every time a person reads is Vietnam time, from the one helper (surveys/places/vntime.py).
     app.add_template_filter(lambda when: vntime.format_datetime(when, _lang()), "vn_datetime")
     app.add_template_filter(lambda day, long=False: vntime.format_date(day, _lang(), long=long),
                             "vn_date")

@@ -1,9 +1,9 @@
 """Commune administration pages (/communes/SLUG/admin/...: villages, users, teams, rounds) for the
 commune's staff and administrators, and /admin/partners for administrators.
 
-Every page checks access before anything else (surveys/access.py: staff of the commune or an admin;
-403 for anyone else, 404 for an unknown commune or for an object of another commune), then parses the
-form, calls a service of surveys/administration/, commits once and redirects.
+Every page checks access before anything else (surveys/administration/access.py: staff of the
+commune or an admin; 403 for anyone else, 404 for an unknown commune or for an object of another
+commune), then parses the form, calls a service of surveys/administration/, commits once and redirects.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -21,6 +22,7 @@ from forms.admin import (
     PartnerForm,
     PartnerUserForm,
     PasswordForm,
+    RoundForm,
     TeamEditForm,
     TeamForm,
     TokenForm,
@@ -31,15 +33,15 @@ from forms.admin import (
     round_form_class,
     round_payload,
 )
-from surveys.access import commune_for
 from surveys.administration import partners as partner_service
 from surveys.administration import rounds as round_service
 from surveys.administration import teams as team_service
 from surveys.administration import users as user_service
-from surveys.administration import villages as village_service
+from surveys.administration.access import commune_for
 from surveys.db import get_session
 from surveys.errors import Problem, Text
-from surveys.models import Commune, User
+from surveys.models import Commune, SurveyRound, User, Village
+from surveys.places import villages as village_service
 from surveys.views.errors import wants_json
 
 bp = Blueprint("admin", __name__)
@@ -73,7 +75,8 @@ def _save(form: Any, apply: Callable[[], object]) -> bool:
     return True
 
 
-def _render(template: str, commune: Commune | None, *, ok: bool = True, **context: Any):  # type: ignore[no-untyped-def]
+def _render(template: str, commune: Commune | None, *, ok: bool = True,
+            **context: Any) -> ResponseReturnValue:
     status = 200 if ok else INVALID
     return render_template(template, commune=commune, format_date=format_date,
                            role_label=lambda role: ROLE_LABELS.get(role, role), **context), status
@@ -83,7 +86,7 @@ def _render(template: str, commune: Commune | None, *, ok: bool = True, **contex
 
 def _villages_page(commune: Commune, form: VillageForm, import_form: VillageImportForm, *,
                    ok: bool = True, issues: list[dict[str, Any]] | None = None,
-                   import_message: str | None = None):  # type: ignore[no-untyped-def]
+                   import_message: str | None = None) -> ResponseReturnValue:
     villages = village_service.villages_of(get_session(), commune.id, with_boundary=True)
     return _render("admin/villages.html", commune, ok=ok, tab="villages", villages=villages,
                    form=form, import_form=import_form, issues=issues or [],
@@ -92,14 +95,14 @@ def _villages_page(commune: Commune, form: VillageForm, import_form: VillageImpo
 
 @bp.route("/communes/<slug>/admin")
 @login_required
-def home(slug: str):  # type: ignore[no-untyped-def]
+def home(slug: str) -> ResponseReturnValue:
     commune = _commune(slug)
     return redirect(url_for("admin.villages", slug=commune.slug))
 
 
 @bp.route("/communes/<slug>/admin/villages", methods=["GET", "POST"])
 @login_required
-def villages(slug: str):  # type: ignore[no-untyped-def]
+def villages(slug: str) -> ResponseReturnValue:
     commune = _commune(slug)
     form = VillageForm()
     if form.validate_on_submit():
@@ -120,7 +123,7 @@ def _is_geojson(filename: str, head: bytes) -> bool:
 
 @bp.post("/communes/<slug>/admin/villages/import")
 @login_required
-def import_villages(slug: str):  # type: ignore[no-untyped-def]
+def import_villages(slug: str) -> ResponseReturnValue:
     commune = _commune(slug)
     db = get_session()
     upload = request.files.get("file")
@@ -167,7 +170,7 @@ def import_villages(slug: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/communes/<slug>/admin/villages/<int:village_id>", methods=["GET", "POST"])
 @login_required
-def village(slug: str, village_id: int):  # type: ignore[no-untyped-def]
+def village(slug: str, village_id: int) -> ResponseReturnValue:
     commune = _commune(slug)
     db = get_session()
     found = village_service.commune_village(db, commune, village_id)
@@ -187,7 +190,7 @@ def village(slug: str, village_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/communes/<slug>/admin/users", methods=["GET", "POST"])
 @login_required
-def users(slug: str):  # type: ignore[no-untyped-def]
+def users(slug: str) -> ResponseReturnValue:
     commune = _commune(slug)
     db = get_session()
     actor = _user()
@@ -207,14 +210,14 @@ def users(slug: str):  # type: ignore[no-untyped-def]
 
 
 def _user_page(commune: Commune, person: User, form: UserEditForm, password_form: PasswordForm,
-               *, ok: bool = True):  # type: ignore[no-untyped-def]
+               *, ok: bool = True) -> ResponseReturnValue:
     return _render("admin/user_edit.html", commune, ok=ok, tab="users", person=person, form=form,
                    password_form=password_form)
 
 
 @bp.route("/communes/<slug>/admin/users/<int:user_id>", methods=["GET", "POST"])
 @login_required
-def user(slug: str, user_id: int):  # type: ignore[no-untyped-def]
+def user(slug: str, user_id: int) -> ResponseReturnValue:
     commune = _commune(slug)
     db = get_session()
     person = user_service.commune_user(db, commune, user_id)
@@ -231,7 +234,7 @@ def user(slug: str, user_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/communes/<slug>/admin/users/<int:user_id>/password")
 @login_required
-def user_password(slug: str, user_id: int):  # type: ignore[no-untyped-def]
+def user_password(slug: str, user_id: int) -> ResponseReturnValue:
     commune = _commune(slug)
     db = get_session()
     person = user_service.commune_user(db, commune, user_id)
@@ -247,7 +250,7 @@ def user_password(slug: str, user_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/communes/<slug>/admin/users/<int:user_id>/active")
 @login_required
-def user_active(slug: str, user_id: int):  # type: ignore[no-untyped-def]
+def user_active(slug: str, user_id: int) -> ResponseReturnValue:
     commune = _commune(slug)
     db = get_session()
     person = user_service.commune_user(db, commune, user_id)
@@ -263,7 +266,7 @@ def user_active(slug: str, user_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/communes/<slug>/admin/teams", methods=["GET", "POST"])
 @login_required
-def teams(slug: str):  # type: ignore[no-untyped-def]
+def teams(slug: str) -> ResponseReturnValue:
     commune = _commune(slug)
     db = get_session()
     form = TeamForm()
@@ -282,7 +285,7 @@ def teams(slug: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/communes/<slug>/admin/teams/<int:team_id>", methods=["GET", "POST"])
 @login_required
-def team(slug: str, team_id: int):  # type: ignore[no-untyped-def]
+def team(slug: str, team_id: int) -> ResponseReturnValue:
     commune = _commune(slug)
     db = get_session()
     found = team_service.commune_team(db, commune, team_id)
@@ -307,7 +310,7 @@ def team(slug: str, team_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/communes/<slug>/admin/teams/<int:team_id>/delete")
 @login_required
-def team_delete(slug: str, team_id: int):  # type: ignore[no-untyped-def]
+def team_delete(slug: str, team_id: int) -> ResponseReturnValue:
     commune = _commune(slug)
     db = get_session()
     team_service.delete_team(db, _user(), team_service.commune_team(db, commune, team_id))
@@ -318,7 +321,8 @@ def team_delete(slug: str, team_id: int):  # type: ignore[no-untyped-def]
 
 # -- survey rounds --------------------------------------------------------------------------------
 
-def _round_form(commune: Commune, survey_round=None):  # type: ignore[no-untyped-def]
+def _round_form(commune: Commune,
+                survey_round: SurveyRound | None = None) -> tuple[RoundForm, list[Village]]:
     villages = village_service.villages_of(get_session(), commune.id)
     form = round_form_class([(v.id, v.name) for v in villages])()
     if survey_round is not None and request.method == "GET":
@@ -333,7 +337,7 @@ def _round_form(commune: Commune, survey_round=None):  # type: ignore[no-untyped
 
 @bp.route("/communes/<slug>/admin/rounds", methods=["GET", "POST"])
 @login_required
-def rounds(slug: str):  # type: ignore[no-untyped-def]
+def rounds(slug: str) -> ResponseReturnValue:
     commune = _commune(slug)
     db = get_session()
     form, villages = _round_form(commune)
@@ -355,7 +359,7 @@ def rounds(slug: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/communes/<slug>/admin/rounds/<int:round_id>", methods=["GET", "POST"])
 @login_required
-def survey_round(slug: str, round_id: int):  # type: ignore[no-untyped-def]
+def survey_round(slug: str, round_id: int) -> ResponseReturnValue:
     commune = _commune(slug)
     db = get_session()
     found = round_service.commune_round(db, commune, round_id)
@@ -374,7 +378,7 @@ def survey_round(slug: str, round_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/communes/<slug>/admin/rounds/<int:round_id>/delete")
 @login_required
-def round_delete(slug: str, round_id: int):  # type: ignore[no-untyped-def]
+def round_delete(slug: str, round_id: int) -> ResponseReturnValue:
     commune = _commune(slug)
     db = get_session()
     round_service.delete_round(db, _user(), round_service.commune_round(db, commune, round_id))
@@ -393,7 +397,7 @@ def _admin() -> User:
 
 @bp.route("/admin/partners", methods=["GET", "POST"])
 @login_required
-def partners():  # type: ignore[no-untyped-def]
+def partners() -> ResponseReturnValue:
     actor = _admin()
     db = get_session()
     form = PartnerForm()
@@ -424,7 +428,7 @@ def _partner_page(partner, *, ok: bool = True, form: PartnerForm | None = None, 
 
 @bp.route("/admin/partners/<int:partner_id>", methods=["GET", "POST"])
 @login_required
-def partner(partner_id: int):  # type: ignore[no-untyped-def]
+def partner(partner_id: int) -> ResponseReturnValue:
     actor = _admin()
     db = get_session()
     found = partner_service.get_partner(db, partner_id)
@@ -440,7 +444,7 @@ def partner(partner_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/admin/partners/<int:partner_id>/users")
 @login_required
-def partner_user_create(partner_id: int):  # type: ignore[no-untyped-def]
+def partner_user_create(partner_id: int) -> ResponseReturnValue:
     actor = _admin()
     db = get_session()
     found = partner_service.get_partner(db, partner_id)
@@ -455,7 +459,7 @@ def partner_user_create(partner_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/admin/partners/<int:partner_id>/users/<int:user_id>/active")
 @login_required
-def partner_user_active(partner_id: int, user_id: int):  # type: ignore[no-untyped-def]
+def partner_user_active(partner_id: int, user_id: int) -> ResponseReturnValue:
     actor = _admin()
     db = get_session()
     found = partner_service.get_partner(db, partner_id)
@@ -470,7 +474,7 @@ def partner_user_active(partner_id: int, user_id: int):  # type: ignore[no-untyp
 
 @bp.post("/admin/partners/<int:partner_id>/tokens")
 @login_required
-def partner_token_create(partner_id: int):  # type: ignore[no-untyped-def]
+def partner_token_create(partner_id: int) -> ResponseReturnValue:
     """Shows the new token on this response only: it is not stored and never shown again."""
     actor = _admin()
     db = get_session()
@@ -489,7 +493,7 @@ def partner_token_create(partner_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/admin/partners/<int:partner_id>/tokens/<int:token_id>/revoke")
 @login_required
-def partner_token_revoke(partner_id: int, token_id: int):  # type: ignore[no-untyped-def]
+def partner_token_revoke(partner_id: int, token_id: int) -> ResponseReturnValue:
     actor = _admin()
     db = get_session()
     found = partner_service.get_partner(db, partner_id)

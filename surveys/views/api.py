@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from surveys import review, submissions
-from surveys.accounts import user_for_token
+from surveys.administration.accounts import user_for_token
+from surveys.collection import review, submissions
 from surveys.db import get_session, run_in_transaction
 from surveys.definitions import get_definition
 from surveys.errors import Problem, Text
 from surveys.models import Commune, User
-from surveys.openapi import openapi_document
 from surveys.parsing import MAX_PAGE, JsonTooDeep, load_json
 from surveys.views import csrf
 from surveys.views.auditing import request_actor
+from surveys.views.openapi import openapi_document
 from surveys.views.params import int_arg
 from surveys.views.services import future_skew, photo_limits, photo_store, quality_limits
 
@@ -75,7 +76,7 @@ def _commune_json(commune: Commune, *, with_villages: bool) -> dict[str, object]
 
 
 @bp.get("/communes")
-def communes():  # type: ignore[no-untyped-def]
+def communes() -> ResponseReturnValue:
     api_user(required=False)
     rows = get_session().scalars(select(Commune).options(selectinload(Commune.villages))
                                  .order_by(Commune.slug)).all()
@@ -83,7 +84,7 @@ def communes():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/communes/<slug>")
-def commune(slug: str):  # type: ignore[no-untyped-def]
+def commune(slug: str) -> ResponseReturnValue:
     api_user(required=False)
     row = get_session().scalar(select(Commune).where(Commune.slug == slug))
     if row is None:
@@ -92,7 +93,7 @@ def commune(slug: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/surveys/<name>")
-def survey(name: str):  # type: ignore[no-untyped-def]
+def survey(name: str) -> ResponseReturnValue:
     api_user(required=False)
     definition = get_definition(name)
     if definition is None:
@@ -103,7 +104,7 @@ def survey(name: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/session")
-def session_info():  # type: ignore[no-untyped-def]
+def session_info() -> ResponseReturnValue:
     """Who is logged in, and a fresh CSRF token for the offline outbox to send with."""
     user = api_user()
     return {"username": user.username, "role": user.role,
@@ -112,7 +113,7 @@ def session_info():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/submissions")
-def create_submission():  # type: ignore[no-untyped-def]
+def create_submission() -> ResponseReturnValue:
     user = api_user()
     if user.role not in submissions.SUBMITTING_ROLES:
         raise Problem("403.1")
@@ -142,7 +143,7 @@ def _default_page_size() -> int:
 
 
 @bp.get("/submissions")
-def list_submissions():  # type: ignore[no-untyped-def]
+def list_submissions() -> ResponseReturnValue:
     user = api_user()
     page, per_page = _page_args()
     chosen = review.parse_filter(request.args)
@@ -158,14 +159,14 @@ def list_submissions():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/submissions/<int:submission_id>")
-def get_submission(submission_id: int):  # type: ignore[no-untyped-def]
+def get_submission(submission_id: int) -> ResponseReturnValue:
     user = api_user()
     return submissions.submission_json(
         submissions.get_visible_submission(get_session(), user, submission_id))
 
 
 @bp.patch("/submissions/<int:submission_id>")
-def review_submission(submission_id: int):  # type: ignore[no-untyped-def]
+def review_submission(submission_id: int) -> ResponseReturnValue:
     """Staff of the commune (and admins) review: {"review_status", "reason", "comment"}."""
     user = api_user()
     db = get_session()
@@ -179,7 +180,7 @@ def review_submission(submission_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/submissions/<int:submission_id>/attachments")
-def add_attachment(submission_id: int):  # type: ignore[no-untyped-def]
+def add_attachment(submission_id: int) -> ResponseReturnValue:
     user = api_user()
     db = get_session()
     submission = submissions.get_visible_submission(db, user, submission_id)
@@ -203,7 +204,7 @@ def add_attachment(submission_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/submissions/<int:submission_id>/attachments/<question>")
-def get_attachment(submission_id: int, question: str):  # type: ignore[no-untyped-def]
+def get_attachment(submission_id: int, question: str) -> ResponseReturnValue:
     user = api_user()
     submission = submissions.get_visible_submission(get_session(), user, submission_id)
     attachment = next((a for a in submission.attachments if a.question == question), None)
@@ -216,5 +217,5 @@ def get_attachment(submission_id: int, question: str):  # type: ignore[no-untype
 
 
 @bp.get("/openapi.json")
-def openapi():  # type: ignore[no-untyped-def]
+def openapi() -> ResponseReturnValue:
     return openapi_document()

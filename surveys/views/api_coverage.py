@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -18,8 +19,8 @@ from werkzeug.exceptions import ClientDisconnected
 from surveys.coverage import jobs, reasons, resumable, uploads
 from surveys.db import get_session
 from surveys.errors import Problem, Text
+from surveys.exports.spreadsheets import csv_row
 from surveys.models import CoverageUpload, Partner, ResumableUpload, Role, UploadIssue
-from surveys.spreadsheets import csv_row
 from surveys.views.api import api_user
 
 bp = Blueprint("api_coverage", __name__, url_prefix="/api/v1/coverage")
@@ -43,7 +44,7 @@ def status_json(upload: CoverageUpload) -> dict[str, Any]:
 
 
 @bp.post("/uploads")
-def create_upload():  # type: ignore[no-untyped-def]
+def create_upload() -> ResponseReturnValue:
     user = api_user()
     db = get_session()
     if user.role == Role.PARTNER and user.partner_id is not None:
@@ -70,7 +71,7 @@ def create_upload():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/uploads")
-def list_uploads():  # type: ignore[no-untyped-def]
+def list_uploads() -> ResponseReturnValue:
     user = api_user()
     rows = get_session().scalars(uploads.visible_uploads(user)
                                  .order_by(CoverageUpload.id.desc()).limit(200))
@@ -78,12 +79,12 @@ def list_uploads():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/uploads/<int:upload_id>")
-def get_upload(upload_id: int):  # type: ignore[no-untyped-def]
+def get_upload(upload_id: int) -> ResponseReturnValue:
     return status_json(uploads.get_visible_upload(get_session(), api_user(), upload_id))
 
 
 @bp.post("/uploads/<int:upload_id>/cancel")
-def cancel_upload(upload_id: int):  # type: ignore[no-untyped-def]
+def cancel_upload(upload_id: int) -> ResponseReturnValue:
     """Cancel a queued or importing job (202: the worker stops at its next batch of rows)."""
     db = get_session()
     upload = uploads.get_visible_upload(db, api_user(), upload_id)
@@ -93,7 +94,7 @@ def cancel_upload(upload_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/uploads/<int:upload_id>/errors")
-def upload_errors(upload_id: int):  # type: ignore[no-untyped-def]
+def upload_errors(upload_id: int) -> ResponseReturnValue:
     db = get_session()
     upload = uploads.get_visible_upload(db, api_user(), upload_id)
     buffer = io.StringIO()
@@ -112,7 +113,7 @@ def upload_errors(upload_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.delete("/uploads/<int:upload_id>")
-def delete_upload(upload_id: int):  # type: ignore[no-untyped-def]
+def delete_upload(upload_id: int) -> ResponseReturnValue:
     db = get_session()
     upload = uploads.get_visible_upload(db, api_user(), upload_id)
     jobs.before_delete(db, _upload_dir(), upload)
@@ -144,13 +145,13 @@ def _tus_headers(response: Response) -> Response:
 
 
 @bp.route("/resumable", methods=["OPTIONS"], provide_automatic_options=False)
-def tus_options():  # type: ignore[no-untyped-def]
+def tus_options() -> ResponseReturnValue:
     return "", 204, {"Tus-Version": resumable.TUS_VERSION, "Tus-Extension": resumable.TUS_EXTENSIONS,
                      "Tus-Max-Size": str(_limits().max_bytes)}
 
 
 @bp.post("/resumable")
-def tus_create():  # type: ignore[no-untyped-def]
+def tus_create() -> ResponseReturnValue:
     _tus_version()
     user = api_user()
     db = get_session()
@@ -200,7 +201,7 @@ def _finish(record: Any) -> CoverageUpload | None:
 
 
 @bp.route("/resumable/<key>", methods=["GET", "HEAD"])
-def tus_upload(key: str):  # type: ignore[no-untyped-def]
+def tus_upload(key: str) -> ResponseReturnValue:
     """HEAD (tus): the offset. GET: the same as JSON, with the coverage upload once complete."""
     if request.method == "HEAD":
         _tus_version()
@@ -230,7 +231,7 @@ class _UntilDisconnect:
 
 
 @bp.patch("/resumable/<key>")
-def tus_patch(key: str):  # type: ignore[no-untyped-def]
+def tus_patch(key: str) -> ResponseReturnValue:
     _tus_version()
     # A PATCH may carry the whole file; set before anything (the CSRF check of a browser session
     # looks at the form) opens the body with the smaller MAX_CONTENT_LENGTH.
@@ -247,7 +248,7 @@ def tus_patch(key: str):  # type: ignore[no-untyped-def]
 
 
 @bp.delete("/resumable/<key>")
-def tus_delete(key: str):  # type: ignore[no-untyped-def]
+def tus_delete(key: str) -> ResponseReturnValue:
     _tus_version()
     db = get_session()
     record = resumable.find(db, api_user(), key)

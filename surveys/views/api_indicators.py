@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from sqlalchemy import select
 
-from surveys import targets as target_service
-from surveys import vntime
-from surveys.access import commune_for, editable_target
+from surveys.administration.access import commune_for, editable_target
 from surveys.db import get_session
 from surveys.errors import Problem, Text
-from surveys.indicator_exports import EXPORTERS
-from surveys.indicator_report import (
+from surveys.indicators import CATALOGUE
+from surveys.indicators import targets as target_service
+from surveys.indicators.exports import EXPORTERS
+from surveys.indicators.report import (
     TREND_STEPS,
     indicator_table,
     indicator_trend,
     parse_period,
 )
-from surveys.indicators import CATALOGUE
 from surveys.models import Commune, Target, Village
+from surveys.places import vntime
 from surveys.views.api import api_user, json_body
 from surveys.views.auditing import record, record_target
 
@@ -50,7 +51,7 @@ def _table() -> dict:  # type: ignore[type-arg]
 
 
 @bp.get("/indicators")
-def indicators():  # type: ignore[no-untyped-def]
+def indicators() -> ResponseReturnValue:
     fmt = request.args.get("format", "json")
     if fmt != "json" and fmt not in EXPORTERS:
         raise Problem("422.1", errors={"format": Text("Định dạng: json, csv hoặc xlsx.",
@@ -70,7 +71,7 @@ def indicators():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/indicators/trend")
-def trend():  # type: ignore[no-untyped-def]
+def trend() -> ResponseReturnValue:
     errors: dict[str, Text] = {}
     code, by = request.args.get("code"), request.args.get("by", "quarter")
     if code not in CATALOGUE:
@@ -85,7 +86,7 @@ def trend():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/targets")
-def list_targets():  # type: ignore[no-untyped-def]
+def list_targets() -> ResponseReturnValue:
     user = api_user()
     db = get_session()
     commune = commune_for(db, user, request.args.get("commune"))
@@ -94,7 +95,7 @@ def list_targets():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/targets")
-def create_target():  # type: ignore[no-untyped-def]
+def create_target() -> ResponseReturnValue:
     user = api_user()
     body = json_body()
     if not isinstance(body, dict):
@@ -112,7 +113,7 @@ def _own_target(target_id: int) -> Target:
 
 
 @bp.patch("/targets/<int:target_id>")
-def update_target(target_id: int):  # type: ignore[no-untyped-def]
+def update_target(target_id: int) -> ResponseReturnValue:
     target = _own_target(target_id)
     body = json_body()
     if not isinstance(body, dict):
@@ -129,7 +130,7 @@ def update_target(target_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.delete("/targets/<int:target_id>")
-def delete_target(target_id: int):  # type: ignore[no-untyped-def]
+def delete_target(target_id: int) -> ResponseReturnValue:
     target = _own_target(target_id)
     db = get_session()
     record_target(db, "target.delete", target, target_service.target_json(target))

@@ -14,20 +14,21 @@ from typing import Any
 
 import h3
 from flask import Blueprint, Response, current_app, request
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from surveys import vntime
-from surveys.access import commune_for
+from surveys.administration.access import commune_for
 from surveys.coverage.hexes import commune_hexes
 from surveys.coverage.operators import OPERATORS
 from surveys.coverage.spatial import ROLLUP_RESOLUTIONS
 from surveys.db import get_session
 from surveys.errors import Problem, Text
-from surveys.indicator_map import village_indicator_map
-from surveys.indicator_report import Period, parse_period
 from surveys.indicators import CATALOGUE
+from surveys.indicators.report import Period, parse_period
+from surveys.indicators.village_map import village_indicator_map
 from surveys.models import Commune, User
 from surveys.parsing import parse_int
+from surveys.places import vntime
 from surveys.views.api import api_user
 
 bp = Blueprint("api_maps", __name__, url_prefix="/api/v1")
@@ -93,7 +94,7 @@ def hex_polygon(cell: str) -> dict[str, Any]:
 
 
 @bp.get("/coverage/hexes")
-def hexes():  # type: ignore[no-untyped-def]
+def hexes() -> ResponseReturnValue:
     user = api_user()
     slug = request.args.get("commune")
     if not slug:
@@ -119,7 +120,7 @@ def hexes():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/indicators/map")
-def indicators_map():  # type: ignore[no-untyped-def]
+def indicators_map() -> ResponseReturnValue:
     user = api_user()
     db = get_session()
     commune = commune_for(db, user, request.args.get("commune"))  # type: ignore[arg-type]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from surveys import webhooks
-from surveys.access import commune_for
+from surveys.administration.access import commune_for
 from surveys.db import get_session
 from surveys.errors import Problem, Text
 from surveys.models import Commune, Webhook, WebhookDelivery
@@ -28,7 +29,7 @@ def _editable(webhook_id: int) -> Webhook:
 
 
 @bp.get("/communes/<slug>/webhooks")
-def list_webhooks(slug: str):  # type: ignore[no-untyped-def]
+def list_webhooks(slug: str) -> ResponseReturnValue:
     db = get_session()
     commune = commune_for(db, api_user(), slug, write=True)
     rows = db.scalars(select(Webhook).where(Webhook.commune_id == commune.id).order_by(Webhook.id))
@@ -36,7 +37,7 @@ def list_webhooks(slug: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/communes/<slug>/webhooks")
-def create_webhook(slug: str):  # type: ignore[no-untyped-def]
+def create_webhook(slug: str) -> ResponseReturnValue:
     db = get_session()
     user = api_user()
     commune = commune_for(db, user, slug, write=True)
@@ -55,7 +56,7 @@ def create_webhook(slug: str):  # type: ignore[no-untyped-def]
 
 
 @bp.delete("/webhooks/<int:webhook_id>")
-def delete_webhook(webhook_id: int):  # type: ignore[no-untyped-def]
+def delete_webhook(webhook_id: int) -> ResponseReturnValue:
     webhook = _editable(webhook_id)
     db = get_session()
     webhooks.delete_webhook(db, webhook, api_user())
@@ -64,7 +65,7 @@ def delete_webhook(webhook_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/webhooks/<int:webhook_id>/deliveries")
-def deliveries(webhook_id: int):  # type: ignore[no-untyped-def]
+def deliveries(webhook_id: int) -> ResponseReturnValue:
     webhook = _editable(webhook_id)
     rows = get_session().scalars(select(WebhookDelivery).where(
         WebhookDelivery.webhook_id == webhook.id).order_by(WebhookDelivery.id.desc()).limit(200))

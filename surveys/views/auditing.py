@@ -1,4 +1,4 @@
-"""Who is acting in this request, for the audit log (surveys/audit.py)."""
+"""Who is acting in this request, for the audit log (surveys/audit/__init__.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from flask_login import current_user
 from sqlalchemy.orm import Session
 
 from surveys import audit
+from surveys.indicators.targets import target_json
 from surveys.models import AuditEvent, Target, User
-from surveys.targets import target_json
 
 
 def request_actor() -> tuple[User | None, str]:
@@ -23,7 +23,7 @@ def request_actor() -> tuple[User | None, str]:
         return None, audit.ANONYMOUS
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token.strip():
-        # ApiToken.prefix is the token's first 10 characters (surveys/accounts.py).
+        # ApiToken.prefix is the token's first 10 characters (surveys/administration/accounts.py).
         return user, f"token:{token.strip()[:10]}"
     return user, user.username
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from forms.auth import LoginForm
-from surveys import audit, throttle
-from surveys.accounts import attempt_login, end_sessions, login_id
+from surveys import audit
+from surveys.administration import throttle
+from surveys.administration.accounts import attempt_login, end_sessions, login_id
 from surveys.db import get_session
 from surveys.i18n import LOCALES
 from surveys.models import utcnow
@@ -34,7 +36,7 @@ def home_for(user) -> str:  # type: ignore[no-untyped-def]
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login():  # type: ignore[no-untyped-def]
+def login() -> ResponseReturnValue:
     form = LoginForm()
     error = None
     headers: dict[str, str] = {}
@@ -79,7 +81,7 @@ def _audit_failure(db, username: str, account, reason: str | None) -> None:  # t
 
 
 @bp.route("/logout", methods=["POST"])
-def logout():  # type: ignore[no-untyped-def]
+def logout() -> ResponseReturnValue:
     if current_user.is_authenticated:  # every session and remember cookie of the user ends
         end_sessions(current_user._get_current_object())
         get_session().commit()
@@ -89,7 +91,7 @@ def logout():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/lang/<code>", methods=["POST"])
-def set_language(code: str):  # type: ignore[no-untyped-def]
+def set_language(code: str) -> ResponseReturnValue:
     if code in LOCALES:
         session["locale"] = code
         if current_user.is_authenticated:

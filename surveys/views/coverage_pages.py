@@ -11,18 +11,19 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from forms.coverage import CoverageUploadForm
-from surveys import markdown_page
 from surveys.coverage import jobs, reasons, uploads
 from surveys.coverage.formats import formats
 from surveys.db import get_session
 from surveys.errors import Problem
 from surveys.models import CoverageUpload, Partner, Role, UploadIssue, User
+from surveys.views import markdown_page
 
 bp = Blueprint("coverage_pages", __name__, url_prefix="/coverage")
 
@@ -62,7 +63,7 @@ def _partner(user: User, form: CoverageUploadForm) -> Partner | None:
 
 
 def _render_list(user: User, form: CoverageUploadForm, *, details: list | None = None,  # type: ignore[type-arg]
-                 status: int = 200):  # type: ignore[no-untyped-def]
+                 status: int = 200) -> ResponseReturnValue:
     rows = get_session().scalars(uploads.visible_uploads(user)
                                  .order_by(CoverageUpload.id.desc()).limit(LISTED)).all()
     return render_template("coverage/index.html", uploads=rows, form=form, details=details or [],
@@ -71,14 +72,14 @@ def _render_list(user: User, form: CoverageUploadForm, *, details: list | None =
 
 @bp.get("/uploads")
 @login_required
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     user = _user()
     return _render_list(user, _form(user))
 
 
 @bp.post("/uploads")
 @login_required
-def create():  # type: ignore[no-untyped-def]
+def create() -> ResponseReturnValue:
     user = _user()
     form = _form(user)
     if not form.validate_on_submit():  # only the CSRF token can fail here (no other validators)
@@ -115,7 +116,7 @@ def create():  # type: ignore[no-untyped-def]
 
 @bp.get("/uploads/<int:upload_id>")
 @login_required
-def show(upload_id: int):  # type: ignore[no-untyped-def]
+def show(upload_id: int) -> ResponseReturnValue:
     db = get_session()
     upload = uploads.get_visible_upload(db, _user(), upload_id)
     locale = str(get_locale())
@@ -133,7 +134,7 @@ def show(upload_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/uploads/<int:upload_id>/cancel")
 @login_required
-def cancel(upload_id: int):  # type: ignore[no-untyped-def]
+def cancel(upload_id: int) -> ResponseReturnValue:
     """The no-JavaScript way to stop a queued or importing job."""
     if not CoverageUploadForm().validate_on_submit():
         raise Problem("400.3")
@@ -147,7 +148,7 @@ def cancel(upload_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/uploads/<int:upload_id>/delete")
 @login_required
-def delete(upload_id: int):  # type: ignore[no-untyped-def]
+def delete(upload_id: int) -> ResponseReturnValue:
     db = get_session()
     upload = uploads.get_visible_upload(db, _user(), upload_id)
     filename = upload.filename
@@ -160,7 +161,7 @@ def delete(upload_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/formats")
 @login_required
-def formats_doc():  # type: ignore[no-untyped-def]
+def formats_doc() -> ResponseReturnValue:
     """docs/coverage-formats.md (English) or .vi.md (Vietnamese) as a page that fits a phone:
     what partners need to prepare a file."""
     _user()

@@ -6,18 +6,19 @@ from typing import Any
 
 import h3
 from flask import Blueprint, Response, current_app, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import format_date, format_decimal, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from surveys import charts, vntime
-from surveys.access import commune_for
-from surveys.dashboard import commune_dashboard, commune_report, local_date
+from surveys.administration.access import commune_for
 from surveys.db import get_session
-from surveys.indicator_report import parse_period
-from surveys.indicators import CATALOGUE
-from surveys.report_xlsx import render_report_xlsx
-from surveys.targets import FULL_TARGET_TOLERANCE
+from surveys.indicators import CATALOGUE, charts
+from surveys.indicators.dashboard import commune_dashboard, commune_report, local_date
+from surveys.indicators.report import parse_period
+from surveys.indicators.report_xlsx import render_report_xlsx
+from surveys.indicators.targets import FULL_TARGET_TOLERANCE
+from surveys.places import vntime
 
 bp = Blueprint("dashboard", __name__)
 
@@ -222,7 +223,7 @@ def _progress_bars(data: dict[str, Any]) -> dict[str, str]:
 
 @bp.route("/communes/<slug>/dashboard")
 @login_required
-def dashboard(slug: str):  # type: ignore[no-untyped-def]
+def dashboard(slug: str) -> ResponseReturnValue:
     data = _context(slug, commune_dashboard)
     return render_template("dashboard/dashboard.html", **data, cards=_cards(data),
                            charts=_charts(data), progress_bars=_progress_bars(data),
@@ -248,7 +249,7 @@ def _map(data: dict[str, Any]) -> str:
 
 @bp.route("/communes/<slug>/report")
 @login_required
-def report(slug: str):  # type: ignore[no-untyped-def]
+def report(slug: str) -> ResponseReturnValue:
     data = _context(slug, commune_report)
     return render_template("dashboard/report.html", **data, map_svg=_map(data),
                            notes=method_notes(current_app.config["INDICATOR_MIN_HOUSEHOLDS"]),
@@ -263,7 +264,7 @@ def report(slug: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/communes/<slug>/report.xlsx")
 @login_required
-def report_xlsx(slug: str):  # type: ignore[no-untyped-def]
+def report_xlsx(slug: str) -> ResponseReturnValue:
     data = _context(slug, commune_report)
     body = render_report_xlsx(data, data["lang"],
                               method_notes(current_app.config["INDICATOR_MIN_HOUSEHOLDS"]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
@@ -21,7 +22,7 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
-def render_problem(problem: Problem):  # type: ignore[no-untyped-def]
+def render_problem(problem: Problem) -> ResponseReturnValue:
     locale = str(get_locale())
     if wants_json():
         response = jsonify(problem.to_json(locale))
@@ -35,15 +36,15 @@ def render_problem(problem: Problem):  # type: ignore[no-untyped-def]
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(Problem)
-    def _problem(problem: Problem):  # type: ignore[no-untyped-def]
+    def _problem(problem: Problem) -> ResponseReturnValue:
         return render_problem(problem)
 
     @app.errorhandler(CSRFError)
-    def _csrf(_error: CSRFError):  # type: ignore[no-untyped-def]
+    def _csrf(_error: CSRFError) -> ResponseReturnValue:
         return render_problem(Problem("400.3"))
 
     @app.errorhandler(HTTPException)
-    def _http(error: HTTPException):  # type: ignore[no-untyped-def]
+    def _http(error: HTTPException) -> ResponseReturnValue:
         code = HTTP_TO_CODE.get(error.code or 500)
         if code is None:
             return error
@@ -53,6 +54,6 @@ def init_app(app: Flask) -> None:
         return response, status, headers
 
     @app.errorhandler(Exception)
-    def _unexpected(error: Exception):  # type: ignore[no-untyped-def]
+    def _unexpected(error: Exception) -> ResponseReturnValue:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return render_problem(Problem("500.1"))

@@ -16,21 +16,24 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveys import audit, submission_exports, vntime
-from surveys.access import commune_for
+from surveys import audit
+from surveys.administration.access import commune_for
+from surveys.collection import exports as submission_exports
+from surveys.collection.review import STATUSES
 from surveys.db import get_session
 from surveys.definitions import get_definition
 from surveys.errors import Problem, Text
-from surveys.indicator_exports import EXPORTERS
-from surveys.indicator_report import indicator_table, parse_period
+from surveys.indicators.exports import EXPORTERS
+from surveys.indicators.report import indicator_table, parse_period
 from surveys.models import Commune, User, Village
-from surveys.review import STATUSES
+from surveys.places import vntime
 from surveys.views import login_manager
 from surveys.views.api import api_user
 from surveys.views.auditing import record
@@ -130,7 +133,7 @@ class _LoginNeeded(Exception):
 
 
 @bp.errorhandler(_LoginNeeded)
-def _login(_exc: _LoginNeeded):  # type: ignore[no-untyped-def]
+def _login(_exc: _LoginNeeded) -> ResponseReturnValue:
     return login_manager.unauthorized()
 
 
@@ -170,7 +173,7 @@ def _download(body: Any, mimetype: str, filename: str) -> Response:
 
 
 @bp.get("/communes/<slug>/export")
-def index(slug: str):  # type: ignore[no-untyped-def]
+def index(slug: str) -> ResponseReturnValue:
     commune = _staff_commune(slug)
     return render_template("exports/index.html", commune=commune,
                            villages=sorted(commune.villages, key=lambda v: v.name),
@@ -178,7 +181,7 @@ def index(slug: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/communes/<slug>/export/submissions.<any(csv, xlsx, geojson):fmt>")
-def submissions(slug: str, fmt: str):  # type: ignore[no-untyped-def]
+def submissions(slug: str, fmt: str) -> ResponseReturnValue:
     commune = _staff_commune(slug)
     db = get_session()
     definition = get_definition("household")
@@ -198,7 +201,7 @@ def submissions(slug: str, fmt: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/communes/<slug>/export/indicators.<any(csv, xlsx):fmt>")
-def indicators(slug: str, fmt: str):  # type: ignore[no-untyped-def]
+def indicators(slug: str, fmt: str) -> ResponseReturnValue:
     commune = _staff_commune(slug)
     db = get_session()
     village = _village(commune)
@@ -237,7 +240,7 @@ def _facts(details: dict[str, Any]) -> list[tuple[str, Any]]:
 
 
 @bp.get("/communes/<slug>/audit")
-def audit_log(slug: str):  # type: ignore[no-untyped-def]
+def audit_log(slug: str) -> ResponseReturnValue:
     commune = _staff_commune(slug)
     action = request.args.get("action") or None
     if action is not None and action not in ACTION_LABELS and action.split(".")[0] not in {

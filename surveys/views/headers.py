@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, g, request
 from flask.sessions import SecureCookieSessionInterface
+from flask.typing import ResponseReturnValue
 
 PERMISSIONS_POLICY = "geolocation=(self), microphone=(), payment=(), usb=()"
 HSTS = "max-age=31536000"
@@ -61,7 +62,7 @@ def mark_public() -> None:
 
 
 class _SessionInterface(SecureCookieSessionInterface):
-    def should_set_cookie(self, app: Flask, session):  # type: ignore[no-untyped-def]
+    def should_set_cookie(self, app: Flask, session) -> ResponseReturnValue:
         if g.get("public_response"):
             return False
         return super().should_set_cookie(app, session)

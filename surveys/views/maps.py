@@ -10,16 +10,17 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, current_app, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from surveys import vntime
-from surveys.access import commune_for
+from surveys.administration.access import commune_for
+from surveys.collection.map_points import survey_points
 from surveys.coverage.operators import OPERATORS
 from surveys.db import get_session
 from surveys.indicators import CATALOGUE
-from surveys.map_points import survey_points
+from surveys.places import vntime
 
 bp = Blueprint("maps", __name__)
 
@@ -82,7 +83,7 @@ def _page_data(commune: Any) -> dict[str, Any]:
 
 @bp.get("/communes/<slug>/map")
 @login_required
-def commune_map(slug: str):  # type: ignore[no-untyped-def]
+def commune_map(slug: str) -> ResponseReturnValue:
     commune = commune_for(get_session(), current_user._get_current_object(), slug)
     locale = str(get_locale())
     indicators = [(code, indicator.name.get(locale)) for code, indicator in CATALOGUE.items()]

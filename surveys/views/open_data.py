@@ -1,21 +1,22 @@
 """Open data, public and read-only: /open/SLUG (a page) and /api/v1/open/SLUG (JSON).
 
-No login, no personal data (surveys/open_data.py decides what is published); responses may be
+No login, no personal data (surveys/exports/open_data.py decides what is published); responses may be
 kept by any cache for OPEN_MAX_AGE seconds. The page carries no form and no user-specific content,
 and its language is chosen in the URL (?lang=en), so one cached copy serves everyone."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import force_locale, get_locale
 from sqlalchemy import select
 
-from surveys import vntime
 from surveys.db import get_session
 from surveys.errors import Problem
+from surveys.exports.open_data import map_shapes, open_commune, open_period
 from surveys.i18n import LOCALES
 from surveys.models import Commune, utcnow
-from surveys.open_data import map_shapes, open_commune, open_period
+from surveys.places import vntime
 from surveys.views.headers import mark_public
 
 bp = Blueprint("open_data", __name__)
@@ -45,13 +46,13 @@ def _public(response: Response) -> Response:
 
 
 @bp.get("/api/v1/open/<slug>")
-def api(slug: str):  # type: ignore[no-untyped-def]
+def api(slug: str) -> ResponseReturnValue:
     _commune, data = _open(slug)
     return _public(jsonify(data))
 
 
 @bp.get("/open/<slug>")
-def page(slug: str):  # type: ignore[no-untyped-def]
+def page(slug: str) -> ResponseReturnValue:
     commune, data = _open(slug)
     lang = request.args.get("lang")
     locale = lang if lang in LOCALES else current_app.config["DEFAULT_LOCALE"]

@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select, text
 
@@ -16,7 +17,7 @@ bp = Blueprint("pages", __name__)
 
 
 @bp.route("/")
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     if current_user.is_authenticated and current_user.role in ("surveyor",):
         from surveys.views.auth import home_for
 
@@ -26,7 +27,7 @@ def index():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/healthz")
-def healthz():  # type: ignore[no-untyped-def]
+def healthz() -> ResponseReturnValue:
     get_session().execute(text("SELECT 1"))
     return {"status": "ok"}
 
@@ -49,7 +50,7 @@ def build_stamp(static_folder: str) -> str:
 
 
 @bp.route("/sw.js")
-def service_worker():  # type: ignore[no-untyped-def]
+def service_worker() -> ResponseReturnValue:
     static = current_app.static_folder
     assert static is not None
     stamp = current_app.extensions.get("phusong.sw_stamp")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -15,14 +16,14 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from forms.review import ReviewForm
-from surveys import review as review_service
-from surveys.access import commune_for
+from surveys.administration.access import commune_for
+from surveys.collection import review as review_service
+from surveys.collection.quality import FLAG_CODES
+from surveys.collection.submissions import SUBMITTING_ROLES
 from surveys.db import get_session, run_in_transaction
 from surveys.definitions import get_definition
 from surveys.errors import Problem
 from surveys.models import Role, Submission, User, Village
-from surveys.quality import FLAG_CODES
-from surveys.submissions import SUBMITTING_ROLES
 from surveys.views.auditing import request_actor
 from surveys.views.params import page_arg
 
@@ -138,7 +139,7 @@ def _helpers() -> dict[str, Any]:
 
 @bp.get("/communes/<slug>/review")
 @login_required
-def queue(slug: str):  # type: ignore[no-untyped-def]
+def queue(slug: str) -> ResponseReturnValue:
     db = get_session()
     commune = commune_for(db, current_user._get_current_object(), slug, write=True)
     chosen = review_service.parse_filter(request.args)
@@ -165,7 +166,7 @@ def _reviewed(slug: str, submission_id: int) -> tuple[Any, Submission]:
 
 @bp.route("/communes/<slug>/review/<int:submission_id>", methods=["GET", "POST"])
 @login_required
-def detail(slug: str, submission_id: int):  # type: ignore[no-untyped-def]
+def detail(slug: str, submission_id: int) -> ResponseReturnValue:
     db = get_session()
     user = current_user._get_current_object()
     commune, submission = _reviewed(slug, submission_id)
@@ -205,7 +206,7 @@ def detail(slug: str, submission_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/my/submissions")
 @login_required
-def my_submissions():  # type: ignore[no-untyped-def]
+def my_submissions() -> ResponseReturnValue:
     db = get_session()
     user = current_user._get_current_object()
     if user.role not in SUBMITTING_ROLES:

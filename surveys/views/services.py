@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from flask import current_app
 
-from surveys.photos import PhotoLimits, PhotoStore, make_store
-from surveys.quality import QualityLimits
+from surveys.collection.photos import PhotoLimits, PhotoStore, make_store
+from surveys.collection.quality import QualityLimits
 
 
 def photo_store() -> PhotoStore:

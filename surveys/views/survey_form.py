@@ -6,14 +6,15 @@ import json
 import uuid
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from forms.survey import META_FIELDS, build_survey_form, layout
-from surveys import review, submissions
 from surveys.administration import rounds
 from surveys.administration.teams import assigned_villages
+from surveys.collection import review, submissions
 from surveys.db import get_session, run_in_transaction
 from surveys.definitions import get_definition
 from surveys.errors import Problem
@@ -51,7 +52,7 @@ def commune_area(user) -> dict[str, object]:  # type: ignore[no-untyped-def]
 
 @bp.route("/surveys/<name>", methods=["GET", "POST"])
 @login_required
-def form(name: str):  # type: ignore[no-untyped-def]
+def form(name: str) -> ResponseReturnValue:
     definition = get_definition(name)
     if definition is None:
         abort(404)

@@ -5,17 +5,18 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from forms.targets import TargetForm
-from surveys import targets as target_service
-from surveys.access import commune_for, editable_target
+from surveys.administration.access import commune_for, editable_target
 from surveys.db import get_session
 from surveys.errors import Problem
-from surveys.indicator_report import target_statuses
 from surveys.indicators import CATALOGUE
+from surveys.indicators import targets as target_service
+from surveys.indicators.report import target_statuses
 from surveys.models import Target
 from surveys.views.auditing import record_target
 
@@ -55,7 +56,7 @@ def _save(form: TargetForm, apply) -> bool:  # type: ignore[no-untyped-def]
 
 @bp.route("/communes/<slug>/targets", methods=["GET", "POST"])
 @login_required
-def index(slug: str):  # type: ignore[no-untyped-def]
+def index(slug: str) -> ResponseReturnValue:
     db = get_session()
     user = current_user._get_current_object()
     commune = commune_for(db, user, slug)
@@ -84,7 +85,7 @@ def index(slug: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/communes/<slug>/targets/<int:target_id>", methods=["GET", "POST"])
 @login_required
-def edit(slug: str, target_id: int):  # type: ignore[no-untyped-def]
+def edit(slug: str, target_id: int) -> ResponseReturnValue:
     db = get_session()
     target = _editable_target(slug, target_id)
     commune = target.commune
@@ -101,7 +102,7 @@ def edit(slug: str, target_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/communes/<slug>/targets/<int:target_id>/delete", methods=["POST"])
 @login_required
-def delete(slug: str, target_id: int):  # type: ignore[no-untyped-def]
+def delete(slug: str, target_id: int) -> ResponseReturnValue:
     db = get_session()
     target = _editable_target(slug, target_id)
     record_target(db, "target.delete", target, target_service.target_json(target))

@@ -11,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from surveys import targets as target_service
+from surveys.indicators import targets as target_service
 from surveys.models import Commune, CoverageUpload, Measurement
 from tests.conftest import csrf_from, login
 from tests.factories import (

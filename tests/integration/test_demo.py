@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from surveys import demo
+from surveys.collection.submissions import parse_submission
 from surveys.demo import DEMO_USERS, commune_geometry
 from surveys.models import Commune, Partner, Role, Submission, Target, User, Village
-from surveys.submissions import parse_submission
 from tests.conftest import login, make_test_app
 
 SLUGS = ["cam-due", "cam-lo", "cam-xuyen", "kon-chieng", "nghia-hanh"]

@@ -13,8 +13,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import insert, select
 
+from surveys.collection.exports import BASE_COLUMNS
 from surveys.models import AuditEvent, Submission, User, Village
-from surveys.submission_exports import BASE_COLUMNS
 from tests.conftest import login
 from tests.factories import (
     PASSWORD,

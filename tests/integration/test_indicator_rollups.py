@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select
 
-from surveys.indicator_report import indicator_table, indicator_trend, load_households
-from surveys.indicator_rollups import rebuild
+from surveys.indicators.report import indicator_table, indicator_trend, load_households
+from surveys.indicators.rollups import rebuild
 from surveys.models import Commune, HouseholdCell, IndicatorMoments
 from tests.factories import auth, household_answers, make_commune, make_token, make_user, submission_payload
 
@@ -65,7 +65,7 @@ def both_ways(db, commune, **kwargs):  # type: ignore[no-untyped-def]
 
 
 def test_rollups_equal_the_households_through_reviews_and_corrections(client, db, place):  # type: ignore[no-untyped-def]
-    from surveys.indicator_report import parse_period
+    from surveys.indicators.report import parse_period
 
     commune, tokens = place
     ids = random_households(client, tokens["surveyor"], 60)
@@ -100,7 +100,7 @@ def test_rollups_equal_the_households_through_reviews_and_corrections(client, db
     # The trend from the rollups is the trend from the households.
     db.expire_all()
     commune = db.get(Commune, commune.id)
-    from surveys.indicator_report import household_rows
+    from surveys.indicators.report import household_rows
 
     for by in ("month", "quarter", "year"):
         assert indicator_trend(db, commune, "adult_smartphone", by=by, village=None,

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from surveys import accounts, throttle
+from surveys.administration import accounts, throttle
 from surveys.models import AuditEvent, LoginThrottle, utcnow
 from tests.conftest import csrf_from, make_test_app
 from tests.factories import PASSWORD, make_commune, make_user

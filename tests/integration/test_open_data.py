@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from surveys.coverage import rollups
 from surveys.coverage.classify import signal_class
+from surveys.exports.open_data import suppressed_villages
 from surveys.models import Commune
-from surveys.open_data import suppressed_villages
 from tests.factories import (
     auth,
     household_answers,

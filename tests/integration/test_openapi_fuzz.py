@@ -17,7 +17,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from surveys.openapi import openapi_document
+from surveys.views.openapi import openapi_document
 from tests.factories import (
     auth,
     household_answers,
@@ -51,7 +51,7 @@ def tokens(app, client, db) -> dict[str, str]:  # type: ignore[no-untyped-def]
 # tus PATCH bodies (issue 17) are raw bytes, sent as schemathesis sends application/octet-stream.
 schemathesis.serializer.alias("application/offset+octet-stream", "application/octet-stream")
 
-# The document as the server publishes it (surveys/openapi.py builds it without an app).
+# The document as the server publishes it (surveys/views/openapi.py builds it without an app).
 schema = schemathesis.openapi.from_dict(openapi_document())
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from surveys.plan_targets import PLAN_TARGETS
+from surveys.indicators.plan_targets import PLAN_TARGETS
 from tests.conftest import login
 from tests.factories import PASSWORD, make_commune, make_partner, make_user
 

@@ -1,4 +1,4 @@
-"""Quality flags computed on arrival (surveys/quality.py): each flag on a realistic submission sent
+"""Quality flags computed on arrival (surveys/collection/quality.py): each flag on a realistic submission sent
 through the API (and the form page), and the near-miss that must stay clean."""
 
 from __future__ import annotations

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from surveys.collection.review import STATUSES, TRANSITIONS
 from surveys.models import AuditEvent, ReviewNote, Submission
-from surveys.review import STATUSES, TRANSITIONS
 from tests.conftest import csrf_from, login
 from tests.factories import (
     PASSWORD,

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from flask_login.utils import encode_cookie
 
-from surveys import accounts
+from surveys.administration import accounts
 from surveys.administration import users as user_service
 from surveys.models import User, utcnow
 from tests.conftest import csrf_from, login

@@ -8,7 +8,7 @@ import io
 
 from openpyxl import load_workbook
 
-from surveys.spreadsheets import csv_cell, formula_like
+from surveys.exports.spreadsheets import csv_cell, formula_like
 from tests.conftest import login
 from tests.factories import (
     PASSWORD,

@@ -1,11 +1,11 @@
 """Every time a person reads is Vietnam time in Vietnamese formats, from one helper
-(surveys/vntime.py); the API keeps ISO 8601 with an offset."""
+(surveys/places/vntime.py); the API keeps ISO 8601 with an offset."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from surveys import vntime
+from surveys.places import vntime
 from tests.conftest import login
 from tests.factories import PASSWORD, auth, make_commune, make_token, make_user, submission_payload
 

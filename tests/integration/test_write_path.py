@@ -21,10 +21,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import event, insert, select, text
 
-from surveys import geometries
 from surveys.db import run_in_transaction
-from surveys.indicator_rollups import rebuild
+from surveys.indicators.rollups import rebuild
 from surveys.models import Commune, HouseholdCell, IndicatorMoments, Submission, User
+from surveys.places import geometries
 from tests.factories import (
     auth,
     household_answers,
@@ -250,7 +250,7 @@ def test_duplicates_are_found_through_the_index(client, db, team):  # type: igno
 def test_a_stuck_gps_does_not_make_each_household_read_all_the_others(client, db, team):  # type: ignore[no-untyped-def]
     """Forty households sent from one spot with the same answers (a phone whose GPS is stuck): the
     forty-first is flagged with at most MAX_NEIGHBOURS examples of each kind, not all forty."""
-    from surveys.quality import MAX_NEIGHBOURS
+    from surveys.collection.quality import MAX_NEIGHBOURS
 
     _commune, tokens = team
     headers = auth(tokens["sv0"])
@@ -385,8 +385,8 @@ def test_the_neighbour_look_up_walks_its_two_indexes(db, team) -> None:  # type:
     """Whatever the village holds, the duplicate look-up reads through (village, household_key)
     and (village, location_square), never the whole village (docs/quality.md): checked on a
     village of 3,000 households with the database's statistics, as a planner would see it."""
-    from surveys.lookup_keys import grid_square
-    from surveys.quality import _NEIGHBOURS
+    from surveys.collection.quality import _NEIGHBOURS
+    from surveys.places.lookup_keys import grid_square
 
     commune, _tokens = team
     village = commune.villages[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from surveys.charts import (
+from surveys.indicators.charts import (
     STATUS_COLOURS,
     TECHNOLOGY_COLOURS,
     Bar,

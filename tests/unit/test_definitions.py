@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from surveys.answers import validate_answers
+from surveys.collection.answers import validate_answers
 from surveys.definitions import DefinitionError, get_definition, parse_definition
 from tests.factories import household_answers
 

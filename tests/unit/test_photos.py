@@ -15,8 +15,8 @@ import pytest
 from PIL import Image, ImageCms, ImageOps
 from PIL.TiffImagePlugin import IFDRational
 
-from surveys import photos
-from surveys.photos import (
+from surveys.collection import photos
+from surveys.collection.photos import (
     STORES,
     FilesystemPhotoStore,
     PhotoLimits,

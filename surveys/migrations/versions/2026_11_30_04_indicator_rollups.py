@@ -59,7 +59,7 @@ def upgrade() -> None:
     # ### end Alembic commands ###
     from sqlalchemy.orm import Session
 
-    from surveys.indicator_rollups import rebuild
+    from surveys.indicators.rollups import rebuild
 
     session = Session(bind=op.get_bind())
     rebuild(session)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from surveys.errors import Text
-from surveys.intervals import Z95, t_quantile, wilson
+from surveys.indicators.intervals import Z95, t_quantile, wilson
 
 Z = Z95  # two-sided 95 % (kept for callers of surveys.indicators.Z)
 
@@ -248,7 +248,7 @@ def estimate_ratio(indicator: Indicator, households: Iterable[Household],
 def estimate_from_moments(indicator: Indicator, moments: Mapping[int, Moments],
                           village_sizes: Mapping[int, int | None]) -> Estimate:
     """The estimate from per-village moments (n, Σy, Σx, Σy², Σx², Σxy, n with x > 0): the same
-    numbers whether the moments come from households or from the rollups of surveys/indicator_rollups.py.
+    numbers whether the moments come from households or from the rollups of surveys/indicators/rollups.py.
 
     Stratified (by village) ratio R = Σ w·y / Σ w·x with its linearised variance (the household as
     the cluster); the 95 % interval is Wilson's on the design's effective sample size with Student's

@@ -4,165 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from surveys.quality import FLAG_CODES
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _header(name: str, *, required: bool = True) -> dict[str, Any]:
-    return {"name": name, "in": "header", "required": required, "schema": {"type": "string"}}
-
-
-def _key() -> dict[str, Any]:
-    return {"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}
-
-
-ERRORS = {
-    "400": _json(_ref("Problem"), "Malformed request: the body is not JSON (or nests deeper than 64 "
-                 "levels), or the form is not multipart."),
-    "401": _json(_ref("Problem"), "No, invalid or revoked token (and no logged-in session)."),
-    "403": _json(_ref("Problem"), "The caller's role or commune may not do this."),
-    "404": _json(_ref("Problem"), "Not found, or not visible to the caller."),
-    "422": _json(_ref("Problem"), "Invalid input; `errors` names each field or question at fault."),
-}
-
-SCHEMAS: dict[str, Any] = {
-    "Problem": {
-        "type": "object",
-        "required": ["code", "message"],
-        "properties": {
-            "code": {"type": "string", "examples": ["422.1"],
-                     "description": "Stable code from the error catalogue (surveys/errors.py)."},
-            "message": {"type": "string", "description": "Vietnamese unless Accept-Language: en."},
-            "errors": {"type": "object", "additionalProperties": {"type": "string"},
-                       "description": "Message per field, question (`answers` keys) or "
-                                      "`location.lat`-style path."},
-        },
-    },
-    "Village": {
-        "type": "object",
-        "properties": {
-            "slug": {"type": "string"}, "name": {"type": "string"},
-            "centroid": {"type": ["object", "null"],
-                         "properties": {"lat": {"type": "number"}, "lon": {"type": "number"}}},
-            "household_count": {"type": ["integer", "null"]},
-            "demo": {"type": "boolean"},
-        },
-    },
-    "Commune": {
-        "type": "object",
-        "properties": {
-            "slug": {"type": "string"}, "name": {"type": "string"},
-            "province": {"type": "string"}, "code": {"type": ["string", "null"]},
-            "demo": {"type": "boolean"},
-            "villages": {"type": "array", "items": _ref("Village")},
-        },
-    },
-    "Location": {
-        "type": "object",
-        "required": ["lat", "lon"],
-        "properties": {
-            "lat": {"type": "number", "minimum": -90, "maximum": 90},
-            "lon": {"type": "number", "minimum": -180, "maximum": 180},
-            "accuracy_m": {"type": ["number", "null"], "minimum": 0},
-        },
-    },
-    "SubmissionIn": {
-        "type": "object",
-        "required": ["instance_id", "survey", "village", "collected_at", "answers"],
-        "additionalProperties": False,
-        "properties": {
-            "instance_id": {"type": "string", "format": "uuid",
-                            "description": "Made on the device; the idempotency key."},
-            "survey": {"type": "string", "examples": ["household"]},
-            "survey_version": {"type": "string",
-                               "description": "Optional; must be the current version if given."},
-            "commune": {"type": "string",
-                        "description": "Commune slug; needed only for users without a commune."},
-            "village": {"type": "string", "description": "Village slug in the commune."},
-            "collected_at": {"type": "string", "format": "date-time",
-                             "description": "With a time-zone offset; not in the future."},
-            "location": {"oneOf": [_ref("Location"), {"type": "null"}],
-                         "description": "Phone GPS; null when refused (the village stands in)."},
-            "answers": {"type": "object",
-                        "description": "Question name → answer; select_multiple as arrays of "
-                                       "choice names. See GET /api/v1/surveys/{name}."},
-            "started_at": {"type": "string", "format": "date-time",
-                           "description": "Optional: when the form was opened (the too_fast "
-                                          "flag, docs/quality.md)."},
-            "supersedes": {"type": "string", "format": "uuid",
-                           "description": "Optional: the instance_id of the caller's own "
-                                          "submission this one corrects; the original becomes "
-                                          "`superseded` (kept, no longer counted)."},
-        },
-    },
-    "IndicatorRow": {
-        "type": "object",
-        "properties": {
-            "code": {"type": "string"}, "name": {"type": "object"},
-            "unit": {"enum": ["household", "adult", "smartphone_user", "village", "area"]},
-            "value": {"type": ["number", "null"], "description": "Percent."},
-            "ci_low": {"type": ["number", "null"]}, "ci_high": {"type": ["number", "null"]},
-            "numerator": {"type": "number"}, "denominator": {"type": "number"},
-            "n": {"type": "integer", "description": "Households, villages or cells behind it."},
-            "weighted": {"type": "boolean"},
-            "households_share": {"type": ["number", "null"],
-                                 "description": "When weighted: % of the commune's households "
-                                                "living in the surveyed villages."},
-            "target": {"type": ["number", "null"]}, "comparator": {"enum": [">=", ">", None]},
-            "target_year": {"type": ["integer", "null"]},
-            "status": {"enum": ["met", "on_track", "behind", "insufficient_data", "baseline",
-                                None]},
-            "source": {"type": ["string", "null"]},
-        },
-    },
-    "Target": {
-        "type": "object",
-        "properties": {
-            "id": {"type": "integer"}, "commune": {"type": "string"},
-            "indicator": {"type": "string"}, "comparator": {"enum": [">=", ">", None]},
-            "value": {"type": ["number", "null"], "minimum": 0, "maximum": 100},
-            "target_year": {"type": ["integer", "null"]},
-            "baseline_value": {"type": ["number", "null"]},
-            "baseline_year": {"type": ["integer", "null"]},
-            "source_document": {"type": "string"}, "source_article": {"type": "string"},
-            "source_text": {"type": "string"},
-        },
-    },
-    "Submission": {
-        "type": "object",
-        "properties": {
-            "id": {"type": "integer"}, "instance_id": {"type": "string"},
-            "survey": {"type": "string"}, "survey_version": {"type": "string"},
-            "commune": {"type": "string"}, "village": {"type": "string"},
-            "surveyor": {"type": "string"},
-            "collected_at": {"type": "string", "format": "date-time"},
-            "received_at": {"type": "string", "format": "date-time"},
-            "location": {"type": ["object", "null"]},
-            "answers": {"type": "object"},
-            "review_status": {"enum": ["received", "approved", "has_issues", "rejected",
-                                       "superseded"]},
-            "review_reason": {"type": ["string", "null"]},
-            "flags": {"type": "array", "items": {"enum": list(FLAG_CODES)},
-                      "description": "Quality flag codes computed on arrival (docs/quality.md)."},
-            "flag_details": {"type": "object",
-                             "description": "Per flag code: the values it rests on."},
-            "supersedes": {"type": ["string", "null"],
-                           "description": "instance_id of the submission this one corrects."},
-            "attachments": {"type": "array", "items": {"type": "object"}},
-        },
-    },
-}
+from surveys.collection.quality import FLAG_CODES
+from surveys.views.openapi_schemas import ERRORS, SCHEMAS, header, json_body, key_param, ref
 
 
 def openapi_document() -> dict[str, Any]:
-    submission = _json(_ref("Submission"), "The stored submission.")
+    submission = json_body(ref("Submission"), "The stored submission.")
     return {
         "openapi": "3.1.0",
         "info": {"title": "Phủ Sóng API", "version": "1",
@@ -180,13 +27,13 @@ def openapi_document() -> dict[str, Any]:
                                  "responses": {"200": {"description": "OK"}}}},
             "/api/v1/communes": {"get": {
                 "summary": "Communes with their villages", "security": [],
-                "responses": {"200": _json({"type": "object", "properties": {
-                    "communes": {"type": "array", "items": _ref("Commune")}}}, "Communes")}}},
+                "responses": {"200": json_body({"type": "object", "properties": {
+                    "communes": {"type": "array", "items": ref("Commune")}}}, "Communes")}}},
             "/api/v1/communes/{slug}": {"get": {
                 "summary": "One commune with its villages", "security": [],
                 "parameters": [{"name": "slug", "in": "path", "required": True,
                                 "schema": {"type": "string"}}],
-                "responses": {"200": _json(_ref("Commune"), "The commune"), "404": ERRORS["404"]}}},
+                "responses": {"200": json_body(ref("Commune"), "The commune"), "404": ERRORS["404"]}}},
             "/api/v1/surveys/{name}": {"get": {
                 "summary": "A survey definition: questions, choices, rules, labels (vi, en)",
                 "security": [],
@@ -202,13 +49,13 @@ def openapi_document() -> dict[str, Any]:
                 "post": {
                     "summary": "Submit a survey (idempotent on instance_id)",
                     "requestBody": {"required": True, "content": {
-                        "application/json": {"schema": _ref("SubmissionIn")}}},
+                        "application/json": {"schema": ref("SubmissionIn")}}},
                     "responses": {
                         "201": {**submission, "description": "Stored."},
                         "200": {**submission, "description": "A replay of a stored submission "
                                                              "(same instance_id, same content)."},
-                        "400": _json(_ref("Problem"), "Body is not JSON."),
-                        "409": _json(_ref("Problem"), "instance_id known with different content."),
+                        "400": json_body(ref("Problem"), "Body is not JSON."),
+                        "409": json_body(ref("Problem"), "instance_id known with different content."),
                         **ERRORS,
                     }},
                 "get": {
@@ -233,8 +80,8 @@ def openapi_document() -> dict[str, Any]:
                         {"name": "until", "in": "query", "schema": {"type": "string",
                                                                     "format": "date"},
                          "description": "Collected on or before this day (Vietnam time)"}],
-                    "responses": {"200": _json({"type": "object", "properties": {
-                        "items": {"type": "array", "items": _ref("Submission")},
+                    "responses": {"200": json_body({"type": "object", "properties": {
+                        "items": {"type": "array", "items": ref("Submission")},
                         "page": {"type": "integer"}, "per_page": {"type": "integer"},
                         "total": {"type": "integer"},
                         "next": {"type": ["string", "null"]}}}, "A page"), **ERRORS}},
@@ -256,9 +103,9 @@ def openapi_document() -> dict[str, Any]:
                                        "description": "Required for has_issues and rejected."},
                             "comment": {"type": "string", "maxLength": 2000}}}}}},
                     "responses": {"200": {**submission, "description": "The reviewed submission."},
-                                  "400": _json(_ref("Problem"), "Body is not JSON."),
+                                  "400": json_body(ref("Problem"), "Body is not JSON."),
                                   **ERRORS,
-                                  "422": _json(_ref("Problem"), "Invalid input or a transition "
+                                  "422": json_body(ref("Problem"), "Invalid input or a transition "
                                                                 "not allowed from the current "
                                                                 "status.")}}},
             "/api/v1/submissions/{id}/attachments": {"post": {
@@ -271,7 +118,7 @@ def openapi_document() -> dict[str, Any]:
                                    "question": {"type": "string", "examples": ["photo"]}}}}}},
                 "responses": {"201": {"description": "Stored (re-encoded, metadata stripped)."},
                               "200": {"description": "The same file again: nothing new stored."},
-                              "409": _json(_ref("Problem"), "Another file is already attached."),
+                              "409": json_body(ref("Problem"), "Another file is already attached."),
                               **ERRORS}}},
             "/api/v1/submissions/{id}/attachments/{question}": {"get": {
                 "summary": "The stored photo (JPEG); ?variant=thumb for the thumbnail",
@@ -293,10 +140,10 @@ def openapi_document() -> dict[str, Any]:
                                                                  "examples": ["2026", "2026-Q4",
                                                                               "2026-11"]}},
                     {"name": "format", "in": "query", "schema": {"enum": ["json", "csv", "xlsx"]}}],
-                "responses": {"200": _json({"type": "object", "properties": {
+                "responses": {"200": json_body({"type": "object", "properties": {
                     "commune": {"type": "string"}, "village": {"type": ["string", "null"]},
                     "period": {"type": ["string", "null"]}, "households": {"type": "integer"},
-                    "indicators": {"type": "array", "items": _ref("IndicatorRow")}}},
+                    "indicators": {"type": "array", "items": ref("IndicatorRow")}}},
                     "The indicator table"), **ERRORS}}},
             "/api/v1/indicators/trend": {"get": {
                 "summary": "One indicator per month, quarter or year with data (a trend)",
@@ -367,7 +214,7 @@ def openapi_document() -> dict[str, Any]:
                            "parameters": [{"name": "id", "in": "path", "required": True,
                                            "schema": {"type": "integer"}}],
                            "responses": {"204": {"description": "Removed"},
-                                         "412": _json(_ref("Problem"),
+                                         "412": json_body(ref("Problem"),
                                                       "Tus-Resumable is not 1.0.0."),
                                          **ERRORS}}},
             "/api/v1/webhooks/{id}/deliveries": {
@@ -379,23 +226,23 @@ def openapi_document() -> dict[str, Any]:
                 "get": {"summary": "Plan targets of a commune",
                         "parameters": [{"name": "commune", "in": "query", "required": True,
                                         "schema": {"type": "string"}}],
-                        "responses": {"200": _json({"type": "object", "properties": {
-                            "targets": {"type": "array", "items": _ref("Target")}}}, "Targets"),
+                        "responses": {"200": json_body({"type": "object", "properties": {
+                            "targets": {"type": "array", "items": ref("Target")}}}, "Targets"),
                             **ERRORS}},
                 "post": {"summary": "Add a target (staff of the commune)",
                          "requestBody": {"required": True, "content": {
-                             "application/json": {"schema": _ref("Target")}}},
-                         "responses": {"201": _json(_ref("Target"), "Created"), **ERRORS}}},
+                             "application/json": {"schema": ref("Target")}}},
+                         "responses": {"201": json_body(ref("Target"), "Created"), **ERRORS}}},
             "/api/v1/targets/{id}": {
                 "patch": {"summary": "Change a target (staff of the commune)",
                           "parameters": [{"name": "id", "in": "path", "required": True,
                                           "schema": {"type": "integer"}}],
-                          "responses": {"200": _json(_ref("Target"), "Updated"), **ERRORS}},
+                          "responses": {"200": json_body(ref("Target"), "Updated"), **ERRORS}},
                 "delete": {"summary": "Remove a target (staff of the commune)",
                            "parameters": [{"name": "id", "in": "path", "required": True,
                                            "schema": {"type": "integer"}}],
                            "responses": {"204": {"description": "Removed"},
-                                         "412": _json(_ref("Problem"),
+                                         "412": json_body(ref("Problem"),
                                                       "Tus-Resumable is not 1.0.0."),
                                          **ERRORS}}},
             "/api/v1/coverage/uploads": {
@@ -427,7 +274,7 @@ def openapi_document() -> dict[str, Any]:
                            "parameters": [{"name": "id", "in": "path", "required": True,
                                            "schema": {"type": "integer"}}],
                            "responses": {"204": {"description": "Removed"},
-                                         "412": _json(_ref("Problem"),
+                                         "412": json_body(ref("Problem"),
                                                       "Tus-Resumable is not 1.0.0."),
                                          **ERRORS}}},
             "/api/v1/coverage/uploads/{id}/cancel": {"post": {
@@ -436,7 +283,7 @@ def openapi_document() -> dict[str, Any]:
                 "parameters": [{"name": "id", "in": "path", "required": True,
                                 "schema": {"type": "integer"}}],
                 "responses": {"202": {"description": "The upload with its status and progress"},
-                              "409": _json(_ref("Problem"), "The import has already ended."),
+                              "409": json_body(ref("Problem"), "The import has already ended."),
                               **ERRORS}}},
             "/api/v1/coverage/resumable": {"post": {
                 "summary": "tus 1.0 creation: start a resumable upload of a coverage file (up to "
@@ -444,53 +291,53 @@ def openapi_document() -> dict[str, Any]:
                            "Tus-Resumable: 1.0.0, Upload-Length, Upload-Metadata (base64 values: "
                            "filename, optional format, sha256, partner for admins). OPTIONS gives "
                            "Tus-Version, Tus-Extension (creation,termination), Tus-Max-Size",
-                "parameters": [_header("Tus-Resumable"), _header("Upload-Length"),
-                               _header("Upload-Metadata", required=False)],
+                "parameters": [header("Tus-Resumable"), header("Upload-Length"),
+                               header("Upload-Metadata", required=False)],
                 "responses": {"201": {"description": "Created; Location: "
                                                      "/api/v1/coverage/resumable/KEY"},
-                              "412": _json(_ref("Problem"), "Tus-Resumable is not 1.0.0."),
-                              "413": _json(_ref("Problem"), "Upload-Length is over the limit."),
+                              "412": json_body(ref("Problem"), "Tus-Resumable is not 1.0.0."),
+                              "413": json_body(ref("Problem"), "Upload-Length is over the limit."),
                               **ERRORS}}},
             "/api/v1/coverage/resumable/{key}": {
                 "head": {"summary": "tus: how many bytes the server holds (Upload-Offset)",
-                         "parameters": [_key(), _header("Tus-Resumable")],
+                         "parameters": [key_param(), header("Tus-Resumable")],
                          "responses": {"200": {"description": "Upload-Offset, Upload-Length"},
-                                       "410": _json(_ref("Problem"), "The session expired."),
-                                       "412": _json(_ref("Problem"), "Tus-Resumable is not 1.0.0."),
+                                       "410": json_body(ref("Problem"), "The session expired."),
+                                       "412": json_body(ref("Problem"), "Tus-Resumable is not 1.0.0."),
                                        **ERRORS}},
                 "patch": {"summary": "tus: append bytes at Upload-Offset (Content-Type: "
                                      "application/offset+octet-stream). The last byte checks the "
                                      "SHA-256 and queues the import",
-                          "parameters": [_key(), _header("Tus-Resumable"),
-                                         _header("Upload-Offset")],
+                          "parameters": [key_param(), header("Tus-Resumable"),
+                                         header("Upload-Offset")],
                           "requestBody": {"required": True, "content": {
                               "application/offset+octet-stream": {
                                   "schema": {"type": "string", "format": "binary"}}}},
                           "responses": {"204": {"description": "Stored; Upload-Offset is the new "
                                                                "offset"},
-                                        "409": _json(_ref("Problem"),
+                                        "409": json_body(ref("Problem"),
                                                      "Upload-Offset is not the server's offset."),
-                                        "410": _json(_ref("Problem"), "The session expired."),
-                                        "412": _json(_ref("Problem"),
+                                        "410": json_body(ref("Problem"), "The session expired."),
+                                        "412": json_body(ref("Problem"),
                                                      "Tus-Resumable is not 1.0.0."),
-                                        "413": _json(_ref("Problem"), "More than Upload-Length."),
-                                        "415": _json(_ref("Problem"), "Wrong Content-Type."),
+                                        "413": json_body(ref("Problem"), "More than Upload-Length."),
+                                        "415": json_body(ref("Problem"), "Wrong Content-Type."),
                                         **ERRORS}},
                 "get": {"summary": "The session as JSON: offset, length, upload (the coverage "
                                    "upload's id once complete and queued, else null), status",
-                        "parameters": [_key()],
-                        "responses": {"200": _json({"type": "object", "properties": {
+                        "parameters": [key_param()],
+                        "responses": {"200": json_body({"type": "object", "properties": {
                             "offset": {"type": "integer"}, "length": {"type": "integer"},
                             "upload": {"type": ["integer", "null"]},
                             "status": {"type": "string", "enum": [
                                 "receiving", "queued", "importing", "done", "failed",
                                 "cancelled"]},
                             "upload_url": {"type": ["string", "null"]}}}, "The session"),
-                            "410": _json(_ref("Problem"), "The session expired."), **ERRORS}},
+                            "410": json_body(ref("Problem"), "The session expired."), **ERRORS}},
                 "delete": {"summary": "tus termination: drop the session and its bytes",
-                           "parameters": [_key(), _header("Tus-Resumable")],
+                           "parameters": [key_param(), header("Tus-Resumable")],
                            "responses": {"204": {"description": "Removed"},
-                                         "412": _json(_ref("Problem"),
+                                         "412": json_body(ref("Problem"),
                                                       "Tus-Resumable is not 1.0.0."),
                                          **ERRORS}}},
             "/api/v1/coverage/uploads/{id}/errors": {"get": {
@@ -511,7 +358,7 @@ def openapi_document() -> dict[str, Any]:
                                 "schema": {"type": "string"}},
                                {"name": "period", "in": "query", "schema": {
                                    "type": "string", "examples": ["2026", "2026-Q4", "2026-11"]}}],
-                "responses": {"200": _json({"type": "object", "properties": {
+                "responses": {"200": json_body({"type": "object", "properties": {
                     "commune": {"type": "object"}, "period": {"type": ["string", "null"]},
                     "minimum_households": {"type": "integer"},
                     "suppressed": {"type": "boolean"},

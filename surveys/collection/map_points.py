@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveys.indicator_report import Period
-from surveys.indicator_rollups import COUNTED_OUT
+from surveys.indicators.report import Period
+from surveys.indicators.rollups import COUNTED_OUT
 from surveys.models import Commune, Role, Submission, User, Village
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -13,10 +13,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 
-from surveys.dashboard import local_date
 from surveys.errors import Text
-from surveys.indicator_exports import STATUSES
-from surveys.spreadsheets import xlsx_append
+from surveys.exports.spreadsheets import xlsx_append
+from surveys.indicators.dashboard import local_date
+from surveys.indicators.exports import STATUSES
 
 SHEETS = {"targets": Text("Chỉ tiêu", "Targets"), "villages": Text("Theo thôn", "By village"),
           "sources": Text("Nguồn dữ liệu", "Sources")}

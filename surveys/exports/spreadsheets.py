@@ -5,7 +5,7 @@ Text that begins with `=`, `+`, `-`, `@`, a tab or a carriage return could be ru
 spreadsheet (`=HYPERLINK(...)` in a village name, a target's source, a partner's cell value):
 - in CSV it gets a leading `'` (`csv_cell`), which spreadsheets show as text;
 - in XLSX it is stored as a string cell (`xlsx_append` for openpyxl; the streaming writer in
-  surveys/xlsx_stream.py writes every text as an inline string), so it is never a formula and its
+  surveys/exports/xlsx_stream.py writes every text as an inline string), so it is never a formula and its
   value stays exactly as written.
 Numbers stay numbers: a real int or float (−95 dBm) is never touched, nor is text that is a plain
 number (`-95`, `+84`, `-12.5`), which no spreadsheet reads as a formula.

@@ -27,10 +27,10 @@ from sqlalchemy.orm import Session
 
 from surveys.definitions import Question, SurveyDefinition
 from surveys.errors import Problem, Text
-from surveys.indicator_report import Period
+from surveys.exports.spreadsheets import csv_cell
+from surveys.exports.xlsx_stream import MAX_ROWS, stream_xlsx
+from surveys.indicators.report import Period
 from surveys.models import Commune, Submission, User, Village
-from surveys.spreadsheets import csv_cell
-from surveys.xlsx_stream import MAX_ROWS, stream_xlsx
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 BASE_COLUMNS = ("id", "instance_id", "village", "surveyor", "collected_at", "received_at", "lat",
@@ -120,7 +120,7 @@ def _plain(value: Any) -> Any:
 
 def csv_chunks(columns: list[str], records: Iterator[list[Any]]) -> Iterator[bytes]:
     """UTF-8 with a BOM (so Excel reads Vietnamese letters), the header first and alone; text that
-    a spreadsheet could run as a formula gets a leading ' (surveys/spreadsheets.py)."""
+    a spreadsheet could run as a formula gets a leading ' (surveys/exports/spreadsheets.py)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(columns)

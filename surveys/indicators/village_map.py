@@ -1,6 +1,6 @@
 """One indicator for every village of a commune, as GeoJSON for the map's village layer.
 
-The commune's summary is read once from the indicator rollups (surveys/indicator_rollups.py);
+The commune's summary is read once from the indicator rollups (surveys/indicators/rollups.py);
 each village's estimate comes from its share of it, the one `indicator_table(village=...)` would
 give (same strata, measured coverage and status rules) without one table per village.
 """
@@ -13,11 +13,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveys.indicator_report import Period, _current_target, _row, measured_coverage, place_summary
-from surveys.indicator_rollups import estimate_summary
 from surveys.indicators import CATALOGUE
+from surveys.indicators.report import Period, _current_target, _row, measured_coverage, place_summary
+from surveys.indicators.rollups import estimate_summary
+from surveys.indicators.targets import targets_for
 from surveys.models import Commune, Target, Village
-from surveys.targets import targets_for
 
 
 def below(value: float | None, target: Target | None) -> bool:

@@ -2,7 +2,7 @@
 trends and maps read a few rows per village and month instead of every household.
 
 Every household indicator is a stratified ratio whose estimate and variance follow from per-village
-moments (n, Σy, Σx, Σy², Σx², Σxy, n with x > 0: surveys/indicators.py); moments add up, so a
+moments (n, Σy, Σx, Σy², Σx², Σxy, n with x > 0: surveys/indicators/estimators.py); moments add up, so a
 period's are the sum of its months'. The village and area indicators need, per H3 cell, the
 households and how many have 4G-or-better and 5G at home; counts at resolution 8 sum exactly to
 any coarser cell. Both are kept in step with the submissions incrementally: storing, reviewing,
@@ -25,7 +25,7 @@ from sqlalchemy import delete, insert, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from surveys.db import driver_marker
-from surveys.indicators import (
+from surveys.indicators.estimators import (
     CATALOGUE,
     NO_CELL,
     Estimate,
@@ -39,7 +39,7 @@ from surveys.indicators import (
     estimate_villages_from_counts,
 )
 from surveys.models import HouseholdCell, IndicatorMoments, Submission
-from surveys.months import month_of
+from surveys.places.months import month_of
 
 # Households are counted per H3 cell of resolution 8 (about 0.74 km²): a village's households fall
 # in a handful of cells, so the rows follow villages and months, not households. Area indicators at

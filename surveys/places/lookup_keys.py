@@ -1,10 +1,10 @@
 """Keys the write path looks things up by, each stored in an indexed column so that storing a
-household reads a few rows whatever its village holds (surveys/quality.py):
+household reads a few rows whatever its village holds (surveys/collection/quality.py):
 
 - the household code, normalised, for the same-code duplicate look-up;
 - the location's square of a fixed grid (GRID_DEGREES ≈ 55 m), for the few-metres duplicate
   look-up: the squares that cover the search box are an exact, short list of keys;
-- a boundary's content fingerprint, for the geometry parsed once per process (surveys/geometries.py).
+- a boundary's content fingerprint, for the geometry parsed once per process (surveys/places/geometries.py).
 
 Pure functions, used by the models (column defaults, validators) and copied into the migration that
 first filled the columns."""

@@ -20,7 +20,7 @@ from shapely.prepared import PreparedGeometry, prep
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveys.lookup_keys import boundary_fingerprint
+from surveys.places.lookup_keys import boundary_fingerprint
 
 CACHE_SIZE = 512
 KM_PER_DEGREE = 6371.0088 * math.pi / 180  # mean Earth radius (IUGG): 111.195 km a degree

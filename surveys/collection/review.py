@@ -2,9 +2,9 @@
 
 Statuses (docs/review.md): a submission arrives `received`; staff move it along TRANSITIONS, each move
 with a reason (required for `has_issues` and `rejected`: the surveyor is told why) and an optional
-comment. `superseded` is set only by a correction (surveys/submissions.py), never by a reviewer, and
-is final: the correction is reviewed instead. `rejected` and `superseded` submissions do not count
-in indicators (surveys/indicator_report.py).
+comment. `superseded` is set only by a correction (surveys/collection/submissions.py), never by a
+reviewer, and is final: the correction is reviewed instead. `rejected` and `superseded`
+submissions do not count in indicators (surveys/indicators/report.py).
 
 Every action adds a ReviewNote (the history, and the feedback the surveyor sees) and an AuditEvent
 `submission.review` with the status and reason before and after. Only staff of the submission's
@@ -22,10 +22,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session, joinedload
 
-from surveys import audit, indicator_rollups, webhooks
+from surveys import audit, webhooks
+from surveys.collection.quality import FLAG_CODES
 from surveys.errors import Problem, Text
+from surveys.indicators import rollups as indicator_rollups
 from surveys.models import Commune, ReviewNote, Role, Submission, User, Village, utcnow
-from surveys.quality import FLAG_CODES
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 STATUSES = ("received", "approved", "has_issues", "rejected", "superseded")

@@ -32,9 +32,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from surveys.errors import Problem, Text
-from surveys.indicator_report import VIETNAM, Period, indicator_table, parse_period, place_summary
-from surveys.indicator_rollups import COUNTED_OUT, Summary, estimate_summary
 from surveys.indicators import CATALOGUE
+from surveys.indicators.report import VIETNAM, Period, indicator_table, parse_period, place_summary
+from surveys.indicators.rollups import COUNTED_OUT, Summary, estimate_summary
 from surveys.models import Commune, Submission, Village
 
 HEX_RESOLUTION = 8

@@ -1,7 +1,7 @@
 """What a commune's dashboard and printable report show, from the indicator rollups.
 
 The counted households (accepted, consenting) are read as one summary from the indicator rollups
-(surveys/indicator_rollups.py): the cost follows villages and months, not households. From it: the
+(surveys/indicators/rollups.py): the cost follows villages and months, not households. From it: the
 indicator table (`indicator_table`), one indicator per village (the village's share of the summary),
 its trend over survey periods (`indicator_trend`), and survey progress per village (households
 surveyed against `Village.household_count`). The report adds its data sources and the coverage
@@ -19,7 +19,8 @@ from typing import Any
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from surveys.indicator_report import (
+from surveys.indicators.estimators import CATALOGUE, MIN_CELLS, MIN_VILLAGES
+from surveys.indicators.report import (
     VIETNAM,
     Period,
     indicator_table,
@@ -27,10 +28,9 @@ from surveys.indicator_report import (
     measured_coverage,
     place_summary,
 )
-from surveys.indicator_rollups import COUNTED_OUT, Summary, estimate_summary
-from surveys.indicators import CATALOGUE, MIN_CELLS, MIN_VILLAGES
+from surveys.indicators.rollups import COUNTED_OUT, Summary, estimate_summary
+from surveys.indicators.targets import progress, status
 from surveys.models import Commune, CoverageUpload, Measurement, Partner, Submission, Target, Village
-from surveys.targets import progress, status
 
 DEFAULT_CODE = "hh_4g_home"
 

@@ -32,13 +32,13 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveys import accounts
+from surveys.administration import accounts
+from surveys.collection.submissions import parse_submission, record_submission
+from surveys.indicators.plan_targets import PLAN_TARGETS
+from surveys.indicators.targets import create_target
 from surveys.models import Commune, Partner, Submission, Target, User, Village, utcnow
-from surveys.plan_targets import PLAN_TARGETS
-from surveys.submissions import parse_submission, record_submission
-from surveys.targets import create_target
 
-BOUNDARIES = Path(__file__).parent / "data" / "boundaries"
+BOUNDARIES = Path(__file__).parent.parent / "data" / "boundaries"
 DEMO_PASSWORD = "phusong-demo"
 # Fixed forever: instance_ids derive from it, and they are what makes a re-run a no-op.
 NAMESPACE = uuid.UUID("5b0c6f2e-8a47-4c1e-9d0f-70687573706e")
@@ -329,7 +329,7 @@ def _load_people(session: Session, tally: Tally) -> None:
 
 
 def _load_targets(session: Session, communes: dict[str, Commune], tally: Tally) -> None:
-    """The plans' own targets (surveys/plan_targets.py); a commune that has any keeps its own."""
+    """The plans' own targets (surveys/indicators/plan_targets.py); a commune that has any keeps its own."""
     has_targets = set(session.scalars(select(Target.commune_id).distinct()))
     for row in PLAN_TARGETS:
         commune = communes[row["commune"]]

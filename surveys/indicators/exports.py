@@ -12,7 +12,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from surveys.errors import Text
-from surveys.spreadsheets import csv_row, xlsx_append
+from surveys.exports.spreadsheets import csv_row, xlsx_append
 
 COLUMNS: tuple[tuple[str, Text], ...] = (
     ("code", Text("Mã chỉ tiêu", "Code")),

@@ -22,15 +22,16 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, joinedload, make_transient_to_detached, object_session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from surveys import audit, indicator_rollups, webhooks
-from surveys.answers import validate_answers
+from surveys import audit, webhooks
+from surveys.collection.answers import validate_answers
+from surveys.collection.photos import PhotoLimits, PhotoRejected, PhotoStore, photo_key, process_photo
+from surveys.collection.quality import QualityLimits, Values, compute_flags
 from surveys.db import INSERTS, conflict_insert
 from surveys.definitions import SurveyDefinition, get_definition
 from surveys.errors import Problem, Text
-from surveys.lookup_keys import grid_square, household_key
+from surveys.indicators import rollups as indicator_rollups
 from surveys.models import Attachment, Commune, ReviewNote, Role, Submission, User, Village, utcnow
-from surveys.photos import PhotoLimits, PhotoRejected, PhotoStore, photo_key, process_photo
-from surveys.quality import QualityLimits, Values, compute_flags
+from surveys.places.lookup_keys import grid_square, household_key
 
 SUBMITTING_ROLES = frozenset({Role.SURVEYOR, Role.STAFF, Role.ADMIN})
 TOP_LEVEL_FIELDS = frozenset({"instance_id", "survey", "survey_version", "commune", "village",
@@ -387,7 +388,7 @@ def record_submission(session: Session, user: User, item: SubmissionInput, *,
     The cost does not grow with what is stored: the flags come from indexed look-ups and cached
     geometry and are computed before the INSERT (which then writes them), and the indicator
     rollups change by this household's contribution only, last, just before the caller commits
-    (surveys/indicator_rollups.py). tests/integration/test_write_path.py counts the statements."""
+    (surveys/indicators/rollups.py). tests/integration/test_write_path.py counts the statements."""
     if user.role not in SUBMITTING_ROLES:
         raise Problem("403.1", message=Text("Vai trò {r} không gửi phiếu khảo sát.",
                                             "The {r} role cannot submit surveys.").format(r=user.role))
@@ -457,7 +458,7 @@ def visible_submissions(user: User):  # -> Select
 
 def list_submissions(session: Session, user: User, *, page: int, per_page: int,
                      conditions: Sequence[Any] = ()) -> tuple[list[Submission], int]:
-    """A page of the submissions the user may see; `conditions`: filters (surveys/review.py)."""
+    """A page of the submissions the user may see; `conditions`: filters (surveys/collection/review.py)."""
     query = visible_submissions(user).where(*conditions)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     rows = session.scalars(query.options(*FULL_RECORD)

@@ -12,8 +12,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from surveys.errors import Problem, Text
-from surveys.indicator_rollups import BASE_RESOLUTION as ROLLUP_RESOLUTION
-from surveys.indicator_rollups import (
+from surveys.indicators.estimators import (
+    CATALOGUE,
+    MIN_CELLS,
+    MIN_VILLAGES,
+    PLAN_WORDING,
+    Estimate,
+    Household,
+)
+from surveys.indicators.rollups import BASE_RESOLUTION as ROLLUP_RESOLUTION
+from surveys.indicators.rollups import (
     COUNTED_OUT,
     Summary,
     estimate_summary,
@@ -21,10 +29,9 @@ from surveys.indicator_rollups import (
     load_summary,
     summarize,
 )
-from surveys.indicators import CATALOGUE, MIN_CELLS, MIN_VILLAGES, PLAN_WORDING, Estimate, Household
+from surveys.indicators.targets import progress, status, targets_for
 from surveys.models import Commune, Submission, Target, Village
-from surveys.months import month_of
-from surveys.targets import progress, status, targets_for
+from surveys.places.months import month_of
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 PERIOD = re.compile(r"^(\d{4})(?:-(?:Q([1-4])|(0[1-9]|1[0-2])))?$")
@@ -135,7 +142,7 @@ def indicator_table(session: Session, commune: Commune, *, village: Village | No
                     period: Period | None = None, today: date, minimum: int,
                     h3_resolution: int, households: list[Household] | None = None,
                     summary: Summary | None = None) -> dict[str, Any]:
-    """From the indicator rollups (surveys/indicator_rollups.py), so the cost follows villages and
+    """From the indicator rollups (surveys/indicators/rollups.py), so the cost follows villages and
     months, not households; or from `households` / a `summary` the caller already holds."""
     villages = list(session.scalars(select(Village).where(Village.commune_id == commune.id)))
     sizes = {v.id: v.household_count for v in villages}

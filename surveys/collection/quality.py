@@ -26,7 +26,7 @@ details: what the flag rests on, so a reviewer sees *why* without recomputing an
 
 `evaluate()` is pure (a submission's values and a `Context` in, flags out); `load_context()` reads
 what it needs from the database in two indexed queries, whatever the village already holds, with the
-boundaries parsed once per process (surveys/geometries.py); `compute_flags()` does both, before the
+boundaries parsed once per process (surveys/places/geometries.py); `compute_flags()` does both, before the
 submission is stored. Never imports Flask; never commits.
 """
 
@@ -45,10 +45,10 @@ from shapely.ops import nearest_points
 from sqlalchemy import bindparam, select, union_all
 from sqlalchemy.orm import Session
 
-from surveys import geometries
-from surveys.geometries import FLAT_EARTH_MARGIN, Area, flat_km
-from surveys.lookup_keys import grid_squares, normalise_code
 from surveys.models import Commune, Submission, SurveyRound, Village
+from surveys.places import geometries
+from surveys.places.geometries import FLAT_EARTH_MARGIN, Area, flat_km
+from surveys.places.lookup_keys import grid_squares, normalise_code
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -211,7 +211,7 @@ def duplicate_household(v: Values, context: Context, limits: QualityLimits) -> F
             if n.lat is None or n.lon is None or n.id in same_code:
                 continue
             # The flat-earth distance rules out the many neighbours of a dense village cheaply;
-            # the geodesic decides the rest (surveys/geometries.py).
+            # the geodesic decides the rest (surveys/places/geometries.py).
             if flat_km(v.lat, v.lon, n.lat, n.lon) * 1000 > \
                     limits.duplicate_metres * (1 + FLAT_EARTH_MARGIN):  # type: ignore[arg-type]
                 continue

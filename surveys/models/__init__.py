@@ -1,0 +1,63 @@
+"""SQLAlchemy 2.x typed models, one module per capability; every table is importable from here."""
+
+from __future__ import annotations
+
+from surveys.models.administration import (
+    ApiToken,
+    LoginThrottle,
+    Partner,
+    RoundSample,
+    SurveyRound,
+    Team,
+    TeamMember,
+    TeamVillage,
+    User,
+)
+from surveys.models.audit import AuditEvent
+from surveys.models.collection import Attachment, ReviewNote, Submission
+from surveys.models.coverage import (
+    CoverageCellTotal,
+    CoverageRollup,
+    CoverageUpload,
+    ImportJob,
+    Measurement,
+    ResumableUpload,
+    UploadIssue,
+)
+from surveys.models.indicators import HouseholdCell, IndicatorMoments, Target
+from surveys.models.places import Commune, Village
+from surveys.models.types import Role, UTCDateTime, utcnow
+from surveys.models.webhooks import Webhook, WebhookDelivery
+
+__all__ = [
+    "ApiToken",
+    "Attachment",
+    "AuditEvent",
+    "Commune",
+    "CoverageCellTotal",
+    "CoverageRollup",
+    "CoverageUpload",
+    "HouseholdCell",
+    "ImportJob",
+    "IndicatorMoments",
+    "LoginThrottle",
+    "Measurement",
+    "Partner",
+    "ResumableUpload",
+    "ReviewNote",
+    "Role",
+    "RoundSample",
+    "Submission",
+    "SurveyRound",
+    "Target",
+    "Team",
+    "TeamMember",
+    "TeamVillage",
+    "UTCDateTime",
+    "UploadIssue",
+    "User",
+    "Village",
+    "Webhook",
+    "WebhookDelivery",
+    "utcnow",
+]

@@ -1,0 +1,91 @@
+"""Plan targets and the indicator rollups (moments and cell counts per village and month)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import (
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from surveys.db import Base
+from surveys.models.types import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from surveys.models.places import Commune
+
+
+class Target(Base):
+    """A plan's target for one indicator in one commune, with the text it comes from."""
+
+    __tablename__ = "targets"
+    __table_args__ = (
+        CheckConstraint("comparator IS NULL OR comparator IN ('>=', '>')", name="comparator"),
+        CheckConstraint("value IS NOT NULL OR baseline_value IS NOT NULL", name="value_or_baseline"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id", ondelete="CASCADE"),
+                                            index=True)
+    indicator: Mapped[str] = mapped_column(String(64))
+    comparator: Mapped[str | None] = mapped_column(String(2))
+    value: Mapped[float | None] = mapped_column(Float)
+    target_year: Mapped[int | None] = mapped_column(Integer)
+    baseline_value: Mapped[float | None] = mapped_column(Float)
+    baseline_year: Mapped[int | None] = mapped_column(Integer)
+    source_document: Mapped[str] = mapped_column(String(300), default="")
+    source_article: Mapped[str] = mapped_column(String(200), default="")
+    source_text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    commune: Mapped[Commune] = relationship()
+
+
+class IndicatorMoments(Base):
+    """Per village, month (Vietnam time) and indicator: the moments of the counted households
+    (n, Σy, Σx, Σy², Σx², Σxy, households with x > 0), from which the estimate and its interval
+    follow (surveys/indicators/estimators.py). Kept up to date by surveys/indicators/rollups.py."""
+
+    __tablename__ = "indicator_moments"
+
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id", ondelete="CASCADE"),
+                                            index=True)
+    count: Mapped[float] = mapped_column(Float)
+    sum_y: Mapped[float] = mapped_column(Float)
+    sum_x: Mapped[float] = mapped_column(Float)
+    sum_yy: Mapped[float] = mapped_column(Float)
+    sum_xx: Mapped[float] = mapped_column(Float)
+    sum_xy: Mapped[float] = mapped_column(Float)
+    positive: Mapped[float] = mapped_column(Float)
+
+
+class HouseholdCell(Base):
+    """Per village, month and H3 cell (resolution 8; "-" for no position): counted households and
+    how many report each generation or better at home, for the village and area indicators and
+    the map's hexagons."""
+
+    __tablename__ = "household_cells"
+
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    h3_cell: Mapped[str] = mapped_column(String(16), primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id", ondelete="CASCADE"),
+                                            index=True)
+    households: Mapped[int] = mapped_column(Integer)
+    with_4g: Mapped[int] = mapped_column(Integer)  # 4G or 5G
+    with_5g: Mapped[int] = mapped_column(Integer)
+    with_3g: Mapped[int] = mapped_column(Integer)  # 3G or better
+    with_2g: Mapped[int] = mapped_column(Integer)  # any mobile signal

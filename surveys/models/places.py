@@ -1,0 +1,77 @@
+"""Places: communes and their villages (boundaries, household counts)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+
+from surveys.db import Base, JSONType
+from surveys.models.types import UTCDateTime, utcnow
+from surveys.places.lookup_keys import boundary_fingerprint
+
+
+class Commune(Base):
+    __tablename__ = "communes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    province: Mapped[str] = mapped_column(String(200))
+    admin_code: Mapped[str | None] = mapped_column(String(16))
+    boundary: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    # The boundary's fingerprint, set whenever the boundary is: the quality flags keep the parsed
+    # geometry in memory and know from this small column, read with the village, that it is current.
+    boundary_hash: Mapped[str | None] = mapped_column(String(64))
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @validates("boundary")
+    def _fingerprint(self, _key: str, boundary: dict[str, Any] | None) -> dict[str, Any] | None:
+        self.boundary_hash = boundary_fingerprint(boundary)
+        return boundary
+
+    villages: Mapped[list[Village]] = relationship(
+        back_populates="commune", order_by="Village.name", cascade="all, delete-orphan"
+    )
+
+
+class Village(Base):
+    """A thôn / làng / bản / tổ dân phố of a commune."""
+
+    __tablename__ = "villages"
+    __table_args__ = (
+        UniqueConstraint("commune_id", "slug"),
+        CheckConstraint("household_count IS NULL OR household_count >= 0", name="household_count"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id", ondelete="CASCADE"),
+                                            index=True)
+    slug: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    household_count: Mapped[int | None] = mapped_column(Integer)
+    population: Mapped[int | None] = mapped_column(Integer)
+    counts_year: Mapped[int | None] = mapped_column(Integer)  # the year the counts refer to
+    boundary: Mapped[dict[str, Any] | None] = mapped_column(JSONType, deferred=True)  # GeoJSON
+    boundary_hash: Mapped[str | None] = mapped_column(String(64))  # as Commune.boundary_hash
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    commune: Mapped[Commune] = relationship(back_populates="villages")
+
+    @validates("boundary")
+    def _fingerprint(self, _key: str, boundary: dict[str, Any] | None) -> dict[str, Any] | None:
+        self.boundary_hash = boundary_fingerprint(boundary)
+        return boundary
