@@ -1,5 +1,5 @@
 /* The XPath subset of XLSForm relevant/constraint columns, for the browser: the twin of
-   surveys/collection/xpath.py (the server's copy is the authority). Same semantics and error messages; both run
+   surveys/definitions/xpath.py (the server's copy is the authority). Same semantics and error messages; both run
    over tests/data/xpath_cases.json. Plain ES2017, one global: window.PhusongXPath. */
 (function (root) {
   'use strict';

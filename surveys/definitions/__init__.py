@@ -16,7 +16,7 @@ from typing import Any
 from pyxform.errors import PyXFormError
 from pyxform.xls2xform import convert
 
-from surveys.collection.xpath import Expression, UnsupportedExpression, compile_expression
+from surveys.definitions.xpath import Expression, UnsupportedExpression, compile_expression
 from surveys.errors import Text
 
 DEFINITIONS_DIR = Path(__file__).parent
@@ -123,11 +123,15 @@ def _question_json(q: Question) -> dict[str, Any]:
 _LANG = re.compile(r"\((vi|en)\)\s*$")
 
 
-def _text(value: Any, where: str, *, required: bool = True) -> Text | None:
+def _optional_text(value: Any, where: str) -> Text | None:
     if value is None or value == "" or value == {}:
-        if required:
-            raise DefinitionError(f"{where}: missing label")
         return None
+    return _text(value, where)
+
+
+def _text(value: Any, where: str) -> Text:
+    if value is None or value == "" or value == {}:
+        raise DefinitionError(f"{where}: missing label")
     if isinstance(value, str):
         return Text(value, value)
     by_lang = {}
@@ -180,12 +184,12 @@ def parse_definition(markdown: str, source_name: str = "<string>") -> SurveyDefi
                 name=name,
                 type=QUESTION_TYPES[kind],
                 label=_text(child.get("label"), where),
-                hint=_text(child.get("hint"), f"{where} hint", required=False),
+                hint=_optional_text(child.get("hint"), f"{where} hint"),
                 required=str(bind.get("required", "")).lower() in {"yes", "true", "true()"},
                 relevant=conditions,
                 constraint=_compile(bind.get("constraint"), f"{where} constraint"),
-                constraint_message=_text(bind.get("jr:constraintMsg"), f"{where} constraint "
-                                         "message", required=False),
+                constraint_message=_optional_text(bind.get("jr:constraintMsg"),
+                                                  f"{where} constraint message"),
                 choices=tuple(Choice(c["name"], _text(c.get("label"), f"{where} choice "
                                                       f"{c['name']}"))
                               for c in child.get("choices", [])),

@@ -1,5 +1,5 @@
 """The browser's evaluator (static/js/xpath.js) over the same cases as the server's
-(surveys/collection/xpath.py)."""
+(surveys/definitions/xpath.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ SCRIPT = ROOT / "static" / "js" / "xpath.js"
 
 def test_browser_evaluator_matches_the_shared_cases(browser, server):  # type: ignore[no-untyped-def]
     if not CASES.exists():
-        pytest.skip(f"{CASES.relative_to(ROOT)} is missing (written with surveys/collection/xpath.py)")
+        pytest.skip(f"{CASES.relative_to(ROOT)} is missing (written with surveys/definitions/xpath.py)")
     cases = json.loads(CASES.read_text(encoding="utf-8"))
     browser.get(f"{server.url}/login")  # any page of ours: a real document, the app's origin
     browser.execute_script(SCRIPT.read_text(encoding="utf-8"))

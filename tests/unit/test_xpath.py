@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from surveys.collection.xpath import SUPPORTED, UnsupportedExpression, compile_expression
+from surveys.definitions.xpath import SUPPORTED, UnsupportedExpression, compile_expression
 
 CASES = json.loads((Path(__file__).parents[1] / "data" / "xpath_cases.json").read_text(encoding="utf-8"))
 EVALUATIONS = [c for c in CASES if not c.get("error")]
