@@ -41,6 +41,7 @@ from surveys.administration.access import commune_for
 from surveys.db import get_session
 from surveys.errors import Problem, Text
 from surveys.models import Commune, SurveyRound, User, Village
+from surveys.places import village_imports
 from surveys.places import villages as village_service
 from surveys.views.errors import wants_json
 
@@ -140,10 +141,10 @@ def import_villages(slug: str) -> ResponseReturnValue:
         head = upload.stream.read(64)
         upload.stream.seek(0)
         if _is_geojson(filename, head):
-            result = village_service.import_geojson(db, commune, upload.stream.read(),
+            result = village_imports.import_geojson(db, commune, upload.stream.read(),
                                                     actor=_user(), filename=filename)
         else:
-            result = village_service.import_csv(db, commune, upload.stream, actor=_user(),
+            result = village_imports.import_csv(db, commune, upload.stream, actor=_user(),
                                                 filename=filename)
     except Problem as problem:
         db.rollback()
