@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -22,8 +21,8 @@ from surveys.errors import Problem, Text
 from surveys.indicators.rollups import COUNTED_OUT
 from surveys.models import Commune, RoundSample, Submission, SurveyRound, User, Village
 from surveys.parsing import MAX_ID, parse_int
+from surveys.places.vntime import VIETNAM
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 MAX_NAME = 200
 MAX_DAYS = 366
 NOT_COUNTED = COUNTED_OUT

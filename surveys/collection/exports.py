@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -31,10 +30,11 @@ from surveys.exports.spreadsheets import csv_cell
 from surveys.exports.xlsx_stream import MAX_ROWS, stream_xlsx
 from surveys.indicators.report import Period
 from surveys.models import Commune, Submission, User, Village
+from surveys.places.vntime import VIETNAM
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 BASE_COLUMNS = ("id", "instance_id", "village", "surveyor", "collected_at", "received_at", "lat",
                 "lon", "accuracy_m", "review_status")
+AnySelect = Select[*tuple[Any, ...]]  # the columns depend on the survey definition
 BATCH = 500  # rows fetched per round trip
 ROWS_PER_CHUNK = 200  # rows per piece of the response
 STATUS = re.compile(r"^[a-z_]{1,16}$")
@@ -68,8 +68,8 @@ def header(definition: SurveyDefinition) -> list[str]:
     return [*BASE_COLUMNS, *(q.name for q in definition.questions)]
 
 
-def _query(commune: Commune, definition: SurveyDefinition, where: ExportFilter) -> Select[Any]:
-    query = (select(Submission.id, Submission.instance_id, Village.slug, User.username,
+def _query(commune: Commune, definition: SurveyDefinition, where: ExportFilter) -> AnySelect:
+    query: AnySelect = (select(Submission.id, Submission.instance_id, Village.slug, User.username,
                     Submission.collected_at, Submission.received_at, Submission.lat,
                     Submission.lon, Submission.accuracy_m, Submission.review_status,
                     Submission.answers)

@@ -9,7 +9,6 @@ households they surveyed.
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,8 +16,7 @@ from sqlalchemy.orm import Session
 from surveys.indicators.report import Period
 from surveys.indicators.rollups import COUNTED_OUT
 from surveys.models import Commune, Role, Submission, User, Village
-
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+from surveys.places.vntime import VIETNAM
 
 
 def survey_points(session: Session, commune: Commune, user: User, *,

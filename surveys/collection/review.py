@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session, joinedload
@@ -27,8 +26,8 @@ from surveys.collection.quality import FLAG_CODES
 from surveys.errors import Problem, Text
 from surveys.indicators import rollups as indicator_rollups
 from surveys.models import Commune, ReviewNote, Role, Submission, User, Village, utcnow
+from surveys.places.vntime import VIETNAM
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 STATUSES = ("received", "approved", "has_issues", "rejected", "superseded")
 # From → the statuses a reviewer may move it to. A same-status "move" is not a transition.
 TRANSITIONS: dict[str, tuple[str, ...]] = {

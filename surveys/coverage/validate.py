@@ -13,14 +13,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from surveys.coverage import classify
 from surveys.coverage.operators import operator_from_codes, operator_from_name
 from surveys.coverage.reading import is_missing, number
 from surveys.coverage.reasons import render
+from surveys.places.vntime import VIETNAM
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 # Mainland, Hoàng Sa and Trường Sa, generously: a point outside is not a Vietnamese measurement.
 VIETNAM_BOX = (6.0, 23.6, 102.0, 117.9)  # south, north, west, east
 TECHNOLOGIES = {
@@ -224,7 +223,7 @@ def check(line: int, raw: Mapping[str, Any], columns: Mapping[str, str], now: da
         _problem(issues, line, raw, columns, "technology", "unknown_technology")
 
     operator_key = (get("operator"), get("mcc"), get("mnc"))
-    operator = _OPERATOR_CACHE.get(operator_key)  # type: ignore[arg-type]
+    operator = _OPERATOR_CACHE.get(operator_key)
     if operator is None:
         issues_before = len(issues)
         operator = operator_from_name(get("operator")) or operator_from_codes(
@@ -237,7 +236,7 @@ def check(line: int, raw: Mapping[str, Any], columns: Mapping[str, str], now: da
             operator = "unknown"
         elif len(issues) == issues_before and len(_OPERATOR_CACHE) < 1024 and all(
                 isinstance(v, str | None) for v in operator_key):  # known, nothing to report
-            _OPERATOR_CACHE[operator_key] = operator  # type: ignore[index]
+            _OPERATOR_CACHE[operator_key] = operator
 
     if rsrp is not None and technology in classify.RSRP_RANGE:
         low, high = classify.RSRP_RANGE[technology]
