@@ -60,8 +60,10 @@ screenshots: install
 bench: install
 	$(BIN)/python -m bench
 
+# ruff for style and mistakes, mypy for types (docs/architecture.md, "Types").
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 fmt: $(STAMP)
 	$(BIN)/ruff check --fix .

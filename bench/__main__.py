@@ -6,12 +6,14 @@ Options (words starting with --) go to the benchmarks that take them: python -m 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 from bench import coverage_import, form_page, indicators, intervals, maps, resumable, submissions
 
-BENCHMARKS = {"submissions": submissions.main, "form_page": form_page.main,
-              "indicators": indicators.main, "coverage_import": coverage_import.main,
-              "maps": maps.main, "intervals": intervals.main, "resumable": resumable.main}
+BENCHMARKS: dict[str, Callable[..., int | None]] = {
+    "submissions": submissions.main, "form_page": form_page.main,
+    "indicators": indicators.main, "coverage_import": coverage_import.main,
+    "maps": maps.main, "intervals": intervals.main, "resumable": resumable.main}
 WITH_OPTIONS = {"intervals"}
 
 

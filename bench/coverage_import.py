@@ -49,7 +49,7 @@ def generate(path: Path, rows: int, start: datetime | None = None) -> None:
                              "drive-test"])
 
 
-def run_child(mode: str, csv_path: Path, db_path: Path) -> dict:  # type: ignore[type-arg]
+def run_child(mode: str, csv_path: Path, db_path: Path) -> dict:
     output = subprocess.run([sys.executable, "-m", "bench.coverage_import", mode, str(csv_path),
                              str(db_path)], capture_output=True, text=True, check=True)
     return json.loads(output.stdout.strip().splitlines()[-1])

@@ -22,11 +22,15 @@ import random
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import insert, text
+from werkzeug.test import TestResponse
 
+T = TypeVar("T")
 MEASUREMENTS = int(os.environ.get("BENCH_MAP_MEASUREMENTS", "1000000"))
 HOUSEHOLDS = int(os.environ.get("BENCH_MAP_HOUSEHOLDS", "100000"))
 BATCH = 50_000
@@ -49,8 +53,8 @@ def _best(seconds: list[float]) -> float:
     return min(seconds)
 
 
-def _timed(action, repeat: int = REPEAT) -> tuple[float, object]:  # type: ignore[no-untyped-def]
-    times, result = [], None
+def _timed(action: Callable[[], T], repeat: int = REPEAT) -> tuple[float, T]:
+    times = []
     for _ in range(repeat):
         started = time.perf_counter()
         result = action()
@@ -139,8 +143,8 @@ def _measure(app, client, token: str, commune_id: int, label: str) -> dict[str, 
 
     headers = {"Authorization": f"Bearer {token}"}
 
-    def get(url: str):  # type: ignore[no-untyped-def]
-        def call():  # type: ignore[no-untyped-def]
+    def get(url: str) -> Callable[[], TestResponse]:
+        def call() -> TestResponse:
             response = client.get(url, headers=headers)
             assert response.status_code == 200, response.get_data(as_text=True)[:300]
             return response
@@ -164,12 +168,12 @@ def _measure(app, client, token: str, commune_id: int, label: str) -> dict[str, 
             text(HOUSEHOLD_CEILING_SQL), {"commune": commune_id}).all())
     print(f"  {label}: {rows:,} measurements ({rollup_rows:,} rollup rows), {HOUSEHOLDS:,} households")
     print(f"    hexes API, resolution 8:  {result['hexes8'] * 1000:8.0f} ms "
-          f"({len(r8.json['features']):,} cells, {len(r8.get_data()) / 1e6:.1f} MB)")
+          f"({len((r8.json or {})['features']):,} cells, {len(r8.get_data()) / 1e6:.1f} MB)")
     print(f"    hexes API, resolution 10: {result['hexes10'] * 1000:8.0f} ms "
-          f"({len(r10.json['features']):,} cells)")
+          f"({len((r10.json or {})['features']):,} cells)")
     print(f"    commune_hexes alone (r8): {result['service'] * 1000:8.0f} ms ({len(cells):,} cells)")
     print(f"    indicators map hh_4g_home:{result['map'] * 1000:8.0f} ms "
-          f"({len(rmap.json['features'])} villages); area_4g {result['area'] * 1000:.0f} ms")
+          f"({len((rmap.json or {})['features'])} villages); area_4g {result['area'] * 1000:.0f} ms")
     print(f"    ceiling, SQL GROUP BY h3_cell over the raw rows: {result['ceiling'] * 1000:8.0f} ms "
           f"({len(groups):,} cells at resolution 10, averages only)")
     print(f"    households' SQL GROUP BY village (hh_4g_home's counts, no statistics): "

@@ -109,7 +109,7 @@ def drive(port: int, bodies: list[list[bytes]], tokens: list[str]) -> Result:
                 connection.request("POST", "/api/v1/submissions", body, headers)
                 response = connection.getresponse()
                 response.read()
-                status = response.status
+                status: int | str = response.status
             except (OSError, http.client.HTTPException) as exc:
                 status = type(exc).__name__
                 connection.close()
@@ -185,7 +185,8 @@ def _arrange(url: str) -> Place:
         users = [make_user(session, f"sv{i}", commune=commune) for i in range(8)]
         tokens = [make_token(session, user) for user in users]
         session.commit()
-        place = Place(commune.id, [(v.id, v.slug, v.lat, v.lon) for v in commune.villages],
+        place = Place(commune.id, [(v.id, v.slug, site_lat, site_lon) for v in commune.villages
+                       if (site_lat := v.lat) is not None and (site_lon := v.lon) is not None],
                       users[0].id, tokens)
     engine.dispose()
     return place

@@ -122,9 +122,9 @@ def layout(definition: SurveyDefinition) -> list[dict[str, Any]]:
     root: list[dict[str, Any]] = []
     nodes: dict[str | None, list[dict[str, Any]]] = {None: root}
     for group in definition.groups:
-        node = {"group": group, "children": []}
-        nodes[group.parent].append(node)
-        nodes[group.name] = node["children"]
+        children: list[dict[str, Any]] = []
+        nodes[group.parent].append({"group": group, "children": children})
+        nodes[group.name] = children
     # Groups were appended in document order; questions go to their group's list in order too,
     # but must come before a later sibling group: rebuild each list in document order.
     order = {q.name: i for i, q in enumerate(definition.questions)}

@@ -158,7 +158,8 @@ def _decode(data: bytes, limits: PhotoLimits
         # JPEG only: libjpeg decodes straight at 1/2, 1/4 or 1/8 scale, still covering max_side.
         image.draft("RGB", (limits.max_side, limits.max_side))
         fitted = _fit(_resizable(image), limits.max_side)  # a new, small image, outliving the file
-    transpose = _UPRIGHT.get(_int(exif.get(ORIENTATION)))
+    orientation = _int(exif.get(ORIENTATION))
+    transpose = _UPRIGHT.get(orientation) if orientation is not None else None
     upright = fitted.transpose(transpose) if transpose is not None else fitted
     return _flatten(upright), _gps(exif), _taken_at(exif)
 

@@ -213,7 +213,7 @@ def duplicate_household(v: Values, context: Context, limits: QualityLimits) -> F
             # The flat-earth distance rules out the many neighbours of a dense village cheaply;
             # the geodesic decides the rest (surveys/places/geometries.py).
             if flat_km(v.lat, v.lon, n.lat, n.lon) * 1000 > \
-                    limits.duplicate_metres * (1 + FLAT_EARTH_MARGIN):  # type: ignore[arg-type]
+                    limits.duplicate_metres * (1 + FLAT_EARTH_MARGIN):
                 continue
             metres = geodesic((v.lat, v.lon), (n.lat, n.lon)).m
             if metres <= limits.duplicate_metres:

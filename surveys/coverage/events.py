@@ -25,6 +25,6 @@ def imported(session: Session, upload: CoverageUpload, error: dict[str, Any] | N
             "duplicates": upload.duplicates, "warnings": upload.warnings}
     communes = session.scalars(select(Measurement.commune_id).where(
         Measurement.upload_id == upload.id, Measurement.commune_id.is_not(None)).distinct()).all()
-    for commune_id in sorted(communes):
+    for commune_id in sorted(c for c in communes if c is not None):
         webhooks.enqueue(session, commune_id, "coverage.imported", data)
     return len(communes)

@@ -110,7 +110,7 @@ def located_households(session: Session, commune_id: int, period: Period | None
     if period is not None:
         query = query.where(Submission.collected_at >= period.start,
                             Submission.collected_at < period.end)
-    return session.connection().execute(query)  # type: ignore[return-value]  # streamed
+    return session.connection().execute(query)  # streamed
 
 
 def month_range(first_period: str | None, last_period: str | None) -> Period | None:

@@ -37,9 +37,11 @@ class Locator:
                 select(Commune.id, Commune.boundary).where(Commune.boundary.is_not(None))):
             geometry = shape(boundary)
             self.communes.append((commune_id, geometry.bounds, prep(geometry)))
-        self.villages = [_Village(*row) for row in session.execute(
-            select(Village.id, Village.commune_id, Village.lat, Village.lon)
-            .where(Village.lat.is_not(None), Village.lon.is_not(None)))]
+        self.villages = [_Village(village_id, commune_id, lat, lon)
+                         for village_id, commune_id, lat, lon in session.execute(
+                             select(Village.id, Village.commune_id, Village.lat, Village.lon)
+                             .where(Village.lat.is_not(None), Village.lon.is_not(None)))
+                         if lat is not None and lon is not None]
         self._cache: dict[str, tuple[int | None, int | None]] = {}
 
     def place(self, cell: str) -> tuple[int | None, int | None]:

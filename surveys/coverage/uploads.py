@@ -47,7 +47,7 @@ _KEY_LAYOUT = struct.Struct("<d d d 16s 8s d d d")
 _NAN = float("nan")
 
 
-def _dedupe_key(values: dict) -> str:  # type: ignore[type-arg]
+def _dedupe_key(values: dict) -> str:
     # The source is part of a measurement's identity: the three sectors of one mast share a
     # position and a time in a cell list, and differ only by their cell id. 64 bits keep the
     # unique index small; among a million rows of one upload, two different measurements share
@@ -80,7 +80,7 @@ class _MeasurementInsert:
         self.sql = driver_insert_sql(dialect, table.name, self.columns,
                                      " ON CONFLICT (upload_id, dedupe_key) DO NOTHING")
 
-    def __call__(self, rows: list[dict]) -> int:  # type: ignore[type-arg]
+    def __call__(self, rows: list[dict]) -> int:
         get, processed = self.get, self.processed
         if not processed:  # the usual case: the rows' values as they are, at C speed
             return self.connection.exec_driver_sql(self.sql, list(map(get, rows))).rowcount
@@ -94,7 +94,7 @@ class _MeasurementInsert:
         return self.connection.exec_driver_sql(self.sql, params).rowcount
 
 
-def _insert_measurements(session: Session, upload_id: int, rows: list[dict],  # type: ignore[type-arg]
+def _insert_measurements(session: Session, upload_id: int, rows: list[dict],
                          counter: rollups.ContributionCounter, insert: _MeasurementInsert) -> int:
     """Insert a batch, add what was really stored to the rollup tallies, return how many.
 
@@ -103,7 +103,7 @@ def _insert_measurements(session: Session, upload_id: int, rows: list[dict],  # 
     one is then asked which of its rows went in (those with ids above the highest before it)."""
     if not rows:
         return 0
-    unique: dict[str, dict] = {}  # type: ignore[type-arg]
+    unique: dict[str, dict] = {}
     for row in rows:
         unique.setdefault(row["dedupe_key"], row)
     table = Measurement.__table__
@@ -241,9 +241,9 @@ def import_rows(session: Session, upload: CoverageUpload, stream: BinaryIO, *,
     locator = Locator(session, max_village_km)
     counter = rollups.ContributionCounter()
     insert = _MeasurementInsert(session)
-    rows: list[dict] = []  # type: ignore[type-arg]
-    issues: list[dict] = []  # type: ignore[type-arg]
-    first_issues: list[dict] = []  # type: ignore[type-arg]
+    rows: list[dict] = []
+    issues: list[dict] = []
+    first_issues: list[dict] = []
     candidates = stored = rows_seen = rejected = warnings = 0
 
     def record(found: list[Issue]) -> None:
@@ -309,7 +309,7 @@ def import_rows(session: Session, upload: CoverageUpload, stream: BinaryIO, *,
     return upload
 
 
-def _issue_json(issue: dict) -> dict:  # type: ignore[type-arg]
+def _issue_json(issue: dict) -> dict:
     return {"line": issue["line"], "column": issue["column"], "value": issue["value"],
             "reason": reasons.text(issue["code"], issue["params"]), "severity": issue["severity"],
             "code": issue["code"]}
@@ -339,7 +339,7 @@ def get_visible_upload(session: Session, user: User, upload_id: int) -> Coverage
     return upload
 
 
-def upload_json(upload: CoverageUpload, errors_url: str) -> dict:  # type: ignore[type-arg]
+def upload_json(upload: CoverageUpload, errors_url: str) -> dict:
     return {"id": upload.id, "partner": upload.partner.slug, "filename": upload.filename,
             "format": upload.format, "bytes": upload.size_bytes, "rows": upload.rows,
             "accepted": upload.accepted, "rejected": upload.rejected,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal, overload
+
 from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
@@ -28,6 +30,12 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_PAGE_SIZE = 500
 
 
+@overload
+def api_user() -> User: ...
+@overload
+def api_user(*, required: Literal[True]) -> User: ...
+@overload
+def api_user(*, required: bool) -> User | None: ...
 def api_user(*, required: bool = True) -> User | None:
     """The caller: a Bearer token, or a browser session (whose writes need the CSRF header)."""
     header = request.headers.get("Authorization")
@@ -41,7 +49,9 @@ def api_user(*, required: bool = True) -> User | None:
     if current_user.is_authenticated:
         if request.method not in SAFE_METHODS:
             csrf.protect()
-        return current_user._get_current_object()
+        user = current_user._get_current_object()
+        assert isinstance(user, User)
+        return user
     if required:
         raise Problem("401.1")
     return None
@@ -150,11 +160,11 @@ def list_submissions() -> ResponseReturnValue:
     rows, total = submissions.list_submissions(get_session(), user, page=page, per_page=per_page,
                                                conditions=review.filter_conditions(chosen))
     more = page * per_page < total
+    following: dict[str, Any] = {"page": page + 1, "per_page": per_page, **chosen.params()}
     return {
         "items": [submissions.submission_json(s) for s in rows],
         "page": page, "per_page": per_page, "total": total,
-        "next": url_for("api.list_submissions", page=page + 1, per_page=per_page,
-                        **chosen.params()) if more else None,
+        "next": url_for("api.list_submissions", **following) if more else None,
     }
 
 
@@ -192,7 +202,7 @@ def add_attachment(submission_id: int) -> ResponseReturnValue:
     if not question:
         errors["question"] = Text("Cần tên câu hỏi ảnh (question).",
                                   "Name the image question in field 'question'.")
-    if errors:
+    if errors or upload is None:
         raise Problem("422.1", errors=errors)
     attachment, created = submissions.attach_photo(db, photo_store(), user, submission, question,
                                                    upload.stream, photo_limits())

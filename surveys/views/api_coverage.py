@@ -30,7 +30,7 @@ def _upload_dir() -> Path:
     return Path(current_app.config["UPLOAD_DIR"])
 
 
-def _json(upload: CoverageUpload) -> dict:  # type: ignore[type-arg]
+def _json(upload: CoverageUpload) -> dict:
     return uploads.upload_json(upload, url_for("api_coverage.upload_errors", upload_id=upload.id))
 
 

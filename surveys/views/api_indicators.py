@@ -41,7 +41,7 @@ def _place() -> tuple[Commune, Village | None]:
     return commune, village
 
 
-def _table() -> dict:  # type: ignore[type-arg]
+def _table() -> dict:
     commune, village = _place()
     db = get_session()
     return indicator_table(db, commune, village=village, period=parse_period(

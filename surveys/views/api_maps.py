@@ -44,7 +44,8 @@ def geojson_response(document: dict[str, Any]) -> Response:
     response.set_etag(hashlib.sha256(body).hexdigest()[:32])
     response.headers["Cache-Control"] = CACHE_CONTROL
     response.vary.update(("Authorization", "Cookie"))
-    return response.make_conditional(request)
+    response.make_conditional(request)  # changes the response in place (a 304 keeps its ETag)
+    return response
 
 
 def _period() -> Period | None:
@@ -105,7 +106,7 @@ def hexes() -> ResponseReturnValue:
     if commune is None:
         raise Problem("404.1")
     filters = _hex_filters()
-    insider = _reads_commune(user, slug)  # type: ignore[arg-type]
+    insider = _reads_commune(user, slug)
     cells = commune_hexes(
         db, commune, resolution=filters["resolution"], technology=filters["technology"],
         operator=filters["operator"], first_period=filters["first_period"],
@@ -123,7 +124,7 @@ def hexes() -> ResponseReturnValue:
 def indicators_map() -> ResponseReturnValue:
     user = api_user()
     db = get_session()
-    commune = commune_for(db, user, request.args.get("commune"))  # type: ignore[arg-type]
+    commune = commune_for(db, user, request.args.get("commune"))
     errors: dict[str, Text] = {}
     code = request.args.get("code")
     if code not in CATALOGUE:

@@ -62,7 +62,7 @@ def _partner(user: User, form: CoverageUploadForm) -> Partner | None:
     return partner
 
 
-def _render_list(user: User, form: CoverageUploadForm, *, details: list | None = None,  # type: ignore[type-arg]
+def _render_list(user: User, form: CoverageUploadForm, *, details: list | None = None,
                  status: int = 200) -> ResponseReturnValue:
     rows = get_session().scalars(uploads.visible_uploads(user)
                                  .order_by(CoverageUpload.id.desc()).limit(LISTED)).all()

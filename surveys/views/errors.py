@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
@@ -22,8 +22,9 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
-def render_problem(problem: Problem) -> ResponseReturnValue:
+def render_problem(problem: Problem) -> tuple[Response | str, int, dict[str, str]]:
     locale = str(get_locale())
+    response: Response | str
     if wants_json():
         response = jsonify(problem.to_json(locale))
     else:

@@ -15,8 +15,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, g, request
-from flask.sessions import SecureCookieSessionInterface
-from flask.typing import ResponseReturnValue
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 
 PERMISSIONS_POLICY = "geolocation=(self), microphone=(), payment=(), usb=()"
 HSTS = "max-age=31536000"
@@ -62,7 +61,7 @@ def mark_public() -> None:
 
 
 class _SessionInterface(SecureCookieSessionInterface):
-    def should_set_cookie(self, app: Flask, session) -> ResponseReturnValue:
+    def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
         if g.get("public_response"):
             return False
         return super().should_set_cookie(app, session)

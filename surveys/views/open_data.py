@@ -26,7 +26,7 @@ STATUS_CLASSES = ("met", "on_track", "no_trajectory", "behind", "unweighted", "i
                   "baseline", "suppressed")
 
 
-def _open(slug: str) -> tuple[Commune, dict]:  # type: ignore[type-arg]
+def _open(slug: str) -> tuple[Commune, dict]:
     db = get_session()
     commune = db.scalar(select(Commune).where(Commune.slug == slug))
     if commune is None:

@@ -56,7 +56,8 @@ class GNetTrack:
 
     def records(self, stream: BinaryIO, source: Source) -> Iterator[RawRecord | Issue]:
         rows = csv_rows(stream)
-        _line, header = next(rows, (1, []))
+        _line, first = next(rows, (1, []))
+        header = first or []  # the header is never an unreadable row (reading.csv_rows)
         names = [h.strip().lower() for h in header]
         column = {name: h.strip() for name, h in zip(names, header, strict=True)}
         for line, cells in rows:

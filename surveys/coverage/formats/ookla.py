@@ -114,7 +114,7 @@ class OoklaCsv(_Ookla):
         yield from warnings
         rows = csv_rows(stream)
         _line, header = next(rows, (1, []))
-        names = [h.strip().lower() for h in header]
+        names = [h.strip().lower() for h in header or []]
         for line, cells in rows:
             if cells is None:
                 yield unreadable(line)

@@ -36,7 +36,7 @@ class PhusongCsv:
     def records(self, stream: BinaryIO, source: Source) -> Iterator[RawRecord | Issue]:
         rows = csv_rows(stream)
         _line, header = next(rows, (1, []))
-        names = [h.strip().lower() for h in header]
+        names = [h.strip().lower() for h in header or []]
         known = {i: n for i, n in enumerate(names) if n in COLUMNS}
         keys, pick = list(known.values()), itemgetter(*known) if len(known) > 1 else None
         # Our template has only our columns: its cells are the values, in order, with no picking.
@@ -51,7 +51,7 @@ class PhusongCsv:
                 continue
             if len(cells) == len(names) and (every or pick is not None):  # at C speed
                 # Not strict: the lengths are equal by construction, and the check costs per row.
-                values = dict(zip(keys, cells if every else pick(cells), strict=False))
+                values = dict(zip(keys, cells if every or pick is None else pick(cells), strict=False))
             else:
                 values = {name: cells[i] if i < len(cells) else None for i, name in known.items()}
             yield RawRecord(line, values)
