@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from surveys.errors import Problem, Text
 from surveys.indicators import CATALOGUE
 from surveys.indicators.report import VIETNAM, Period, indicator_table, parse_period, place_summary
+from surveys.indicators.results import IndicatorRow
 from surveys.indicators.rollups import COUNTED_OUT, Summary, estimate_summary
 from surveys.models import Commune, Submission, Village
 
@@ -61,7 +62,7 @@ def suppressed_villages(counts: dict[int, int], minimum: int, *,
     return reasons
 
 
-def _indicators(rows: list[dict[str, Any]], suppressed: bool) -> list[dict[str, Any]]:
+def _indicators(rows: list[IndicatorRow], suppressed: bool) -> list[dict[str, Any]]:
     result = []
     for row in rows:
         item = {key: row.get(key) for key in INDICATOR_FIELDS}

@@ -28,6 +28,7 @@ from surveys.indicators.report import (
     measured_coverage,
     place_summary,
 )
+from surveys.indicators.results import Dashboard, IndicatorRow, IndicatorTable, Report, Sources
 from surveys.indicators.rollups import COUNTED_OUT, Summary, estimate_summary
 from surveys.indicators.targets import progress, status
 from surveys.models import Commune, CoverageUpload, Measurement, Partner, Submission, Target, Village
@@ -66,12 +67,12 @@ def _percent(part: int, whole: int | None) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
-def default_code(table: dict[str, Any]) -> str:
+def default_code(table: IndicatorTable) -> str:
     """The indicator a page shows first: the first one with a plan target, else 4G at home."""
     return next((r["code"] for r in table["indicators"] if r["target"] is not None), DEFAULT_CODE)
 
 
-def _target_of(row: dict[str, Any]) -> Target | None:
+def _target_of(row: IndicatorRow) -> Target | None:
     """The table row's target in force as a (transient, never added) Target, for `status`."""
     if row["target"] is None and row["baseline"] is None:
         return None
@@ -81,7 +82,7 @@ def _target_of(row: dict[str, Any]) -> Target | None:
 
 
 def village_values(session: Session, villages: list[Village], summary: Summary,
-                   row: dict[str, Any], *, period: Period | None, today: date, minimum: int,
+                   row: IndicatorRow, *, period: Period | None, today: date, minimum: int,
                    h3_resolution: int) -> list[VillageValue]:
     """The indicator of `row` per village, with its status against the commune's target: one
     estimate per village from its share of the summary (villages without data: None)."""
@@ -134,7 +135,7 @@ def survey_span(session: Session, commune: Commune, period: Period | None
 
 def commune_dashboard(session: Session, commune: Commune, *, code: str | None,
                       period: Period | None, today: date, minimum: int, h3_resolution: int,
-                      by: str = "quarter") -> dict[str, Any]:
+                      by: str = "quarter") -> Dashboard:
     """The dashboard's numbers. `code`: the indicator of the by-village and trend charts (None:
     `default_code`). `minimum`: INDICATOR_MIN_HOUSEHOLDS."""
     villages = list(session.scalars(select(Village).where(Village.commune_id == commune.id)
@@ -158,7 +159,7 @@ def commune_dashboard(session: Session, commune: Commune, *, code: str | None,
     }
 
 
-def partner_uploads(session: Session, commune: Commune, period: Period | None) -> dict[str, Any]:
+def partner_uploads(session: Session, commune: Commune, period: Period | None) -> Sources:
     """Partners' coverage uploads with measurements placed in the commune (in the period)."""
     placed = [Measurement.upload_id == CoverageUpload.id, Measurement.commune_id == commune.id]
     count = select(func.count()).select_from(Measurement).where(
@@ -185,16 +186,16 @@ def coverage_hexes(session: Session, commune: Commune, period: Period | None, *,
 
 
 def commune_report(session: Session, commune: Commune, *, code: str | None, period: Period | None,
-                   today: date, minimum: int, h3_resolution: int) -> dict[str, Any]:
+                   today: date, minimum: int, h3_resolution: int) -> Report:
     """The printable report: the dashboard's numbers, the targets alone, the data sources and
     the map's coverage hexagons."""
-    report = commune_dashboard(session, commune, code=code, period=period, today=today,
-                               minimum=minimum, h3_resolution=h3_resolution)
-    report["targets"] = [r for r in report["table"]["indicators"]
-                         if r["target"] is not None or r["baseline"] is not None]
-    report["sources"] = partner_uploads(session, commune, period)
-    report["hexes"] = coverage_hexes(session, commune, period, resolution=8)
-    return report
+    dashboard = commune_dashboard(session, commune, code=code, period=period, today=today,
+                                  minimum=minimum, h3_resolution=h3_resolution)
+    return {**dashboard,
+            "targets": [r for r in dashboard["table"]["indicators"]
+                        if r["target"] is not None or r["baseline"] is not None],
+            "sources": partner_uploads(session, commune, period),
+            "hexes": coverage_hexes(session, commune, period, resolution=8)}
 
 
 def local_date(when: datetime | None) -> date | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +13,7 @@ from openpyxl.styles import Font
 
 from surveys.errors import Text
 from surveys.exports.spreadsheets import csv_row, xlsx_append
+from surveys.indicators.results import IndicatorTable
 
 COLUMNS: tuple[tuple[str, Text], ...] = (
     ("code", Text("Mã chỉ tiêu", "Code")),
@@ -47,10 +48,10 @@ STATUSES = {"met": Text("Đạt", "Met"), "on_track": Text("Đúng tiến độ"
 YES_NO = {True: Text("có", "yes"), False: Text("không", "no")}
 
 
-def _cells(row: dict[str, Any], locale: str) -> list[Any]:
+def _cells(row: Mapping[str, Any], locale: str) -> list[Any]:
     values = []
     for key, _header in COLUMNS:
-        value = row.get(key)
+        value: Any = row.get(key)
         if key == "name":
             value = value[locale if locale == "en" else "vi"]
         elif key == "unit":
@@ -63,7 +64,7 @@ def _cells(row: dict[str, Any], locale: str) -> list[Any]:
     return values
 
 
-def render_csv(table: dict[str, Any], locale: str) -> bytes:
+def render_csv(table: IndicatorTable, locale: str) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([header.get(locale) for _key, header in COLUMNS])
@@ -73,7 +74,7 @@ def render_csv(table: dict[str, Any], locale: str) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def render_xlsx(table: dict[str, Any], locale: str) -> bytes:
+def render_xlsx(table: IndicatorTable, locale: str) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Chỉ tiêu" if locale != "en" else "Indicators"
@@ -92,7 +93,7 @@ def render_xlsx(table: dict[str, Any], locale: str) -> bytes:
 @dataclass(frozen=True)
 class Exporter:
     mimetype: str
-    render: Callable[[dict[str, Any], str], bytes]
+    render: Callable[[IndicatorTable, str], bytes]
 
 
 EXPORTERS = {

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -20,6 +19,7 @@ from surveys.indicators.estimators import (
     Estimate,
     Household,
 )
+from surveys.indicators.results import IndicatorRow, IndicatorTable, TargetStatus, Trend, TrendPoint
 from surveys.indicators.rollups import BASE_RESOLUTION as ROLLUP_RESOLUTION
 from surveys.indicators.rollups import (
     COUNTED_OUT,
@@ -109,7 +109,7 @@ TREND_STEPS = ("month", "quarter", "year")
 
 def indicator_trend(session: Session, commune: Commune, code: str, *, by: str,
                     village: Village | None, h3_resolution: int,
-                    rows: list[tuple[datetime, Household]] | None = None) -> dict[str, Any]:
+                    rows: list[tuple[datetime, Household]] | None = None) -> Trend:
     """One indicator per period that has data, oldest first: the points of a trend chart. From
     the rollups, or from `rows` (household_rows) when the caller has already loaded them."""
     indicator = CATALOGUE[code]
@@ -126,7 +126,7 @@ def indicator_trend(session: Session, commune: Commune, code: str, *, by: str,
             by_label.setdefault(period_label(when, by), []).append(household)
         groups = {label: summarize(found, h3_resolution)
                   for label, found in sorted(by_label.items())}
-    points = []
+    points: list[TrendPoint] = []
     for label, summary in groups.items():
         if not summary.households:
             continue
@@ -141,7 +141,7 @@ def indicator_trend(session: Session, commune: Commune, code: str, *, by: str,
 def indicator_table(session: Session, commune: Commune, *, village: Village | None = None,
                     period: Period | None = None, today: date, minimum: int,
                     h3_resolution: int, households: list[Household] | None = None,
-                    summary: Summary | None = None) -> dict[str, Any]:
+                    summary: Summary | None = None) -> IndicatorTable:
     """From the indicator rollups (surveys/indicators/rollups.py), so the cost follows villages and
     months, not households; or from `households` / a `summary` the caller already holds."""
     villages = list(session.scalars(select(Village).where(Village.commune_id == commune.id)))
@@ -152,18 +152,19 @@ def indicator_table(session: Session, commune: Commune, *, village: Village | No
                           village_id=village.id if village else None)
     surveyed = summary.villages
     share = None
-    if villages and all(v.household_count for v in villages) and surveyed:
-        share = round(100 * sum(sizes[v] for v in surveyed) / sum(sizes.values()), 2)  # type: ignore[misc]
+    counts = {v.id: v.household_count for v in villages if v.household_count}
+    if villages and len(counts) == len(villages) and surveyed:
+        share = round(100 * sum(counts[v] for v in surveyed) / sum(counts.values()), 2)
     targets: dict[str, list[Target]] = {}
     for target in targets_for(session, commune.id):
         targets.setdefault(target.indicator, []).append(target)
     measured = measured_coverage(session, summary, period, h3_resolution)
-    rows = []
+    rows: list[IndicatorRow] = []
     for indicator in CATALOGUE.values():
         result = estimate_summary(indicator, summary, sizes, h3_resolution=h3_resolution,
                                   measured=measured)
-        target = _current_target(targets.get(indicator.code, []), today)
-        rows.append(_row(indicator.code, result, target, share, today, minimum,
+        in_force = _current_target(targets.get(indicator.code, []), today)
+        rows.append(_row(indicator.code, result, in_force, share, today, minimum,
                          targets.get(indicator.code, [])))
     return {"commune": commune.slug, "village": village.slug if village else None,
             "period": period.label if period else None, "households": summary.households,
@@ -171,7 +172,7 @@ def indicator_table(session: Session, commune: Commune, *, village: Village | No
 
 
 def target_statuses(session: Session, commune: Commune, *, today: date, minimum: int,
-                    h3_resolution: int) -> dict[int, dict[str, Any]]:
+                    h3_resolution: int) -> dict[int, TargetStatus]:
     """Each target of the commune (not only the one in force) against all data: target id →
     status, gap, years_left, points_per_year, expected — what the targets page shows."""
     targets = targets_for(session, commune.id)
@@ -185,7 +186,7 @@ def target_statuses(session: Session, commune: Commune, *, today: date, minimum:
                 if any(CATALOGUE[c].kind == "area" for c in codes) else None)
     found = {code: estimate_summary(CATALOGUE[code], summary, sizes, h3_resolution=h3_resolution,
                                     measured=measured) for code in codes}
-    result = {}
+    result: dict[int, TargetStatus] = {}
     for target in targets:
         if target.indicator not in found:
             continue
@@ -238,7 +239,7 @@ def _current_target(targets: list[Target], today: date) -> Target | None:
 
 
 def _row(code: str, result: Estimate, target: Target | None, share: float | None, today: date,
-         minimum: int, all_targets: list[Target]) -> dict[str, Any]:
+         minimum: int, all_targets: list[Target]) -> IndicatorRow:
     indicator = CATALOGUE[code]
     return {
         "code": code, "name": {"vi": indicator.name.vi, "en": indicator.name.en},

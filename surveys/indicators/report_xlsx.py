@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
@@ -17,6 +17,7 @@ from surveys.errors import Text
 from surveys.exports.spreadsheets import xlsx_append
 from surveys.indicators.dashboard import local_date
 from surveys.indicators.exports import STATUSES
+from surveys.indicators.results import IndicatorRow, Report
 
 SHEETS = {"targets": Text("Chỉ tiêu", "Targets"), "villages": Text("Theo thôn", "By village"),
           "sources": Text("Nguồn dữ liệu", "Sources")}
@@ -50,7 +51,7 @@ def _status(code: str | None, locale: str) -> str:
     return STATUSES[code].get(locale) if code in STATUSES else ""
 
 
-def _target_row(r: dict[str, Any], lang: str) -> list[Any]:
+def _target_row(r: IndicatorRow, lang: Literal["vi", "en"]) -> list[Any]:
     """A row of the targets sheet; an unweighted commune value is not given as the figure."""
     official = not r.get("unweighted")
     note = ""
@@ -73,9 +74,9 @@ def _table(sheet: Worksheet, headers: Sequence[Text], rows: list[list[Any]], loc
     sheet.freeze_panes = "A2"
 
 
-def render_report_xlsx(report: dict[str, Any], locale: str, notes: Sequence[str]) -> bytes:
+def render_report_xlsx(report: Report, locale: str, notes: Sequence[str]) -> bytes:
     """`report`: dashboard.commune_report; `notes`: the method notes in the reader's language."""
-    lang = "en" if locale == "en" else "vi"
+    lang: Literal["vi", "en"] = "en" if locale == "en" else "vi"
     workbook = Workbook()
     targets = workbook.active
     targets.title = SHEETS["targets"].get(lang)

@@ -302,9 +302,11 @@ def _load(session: Session, commune_id: int, village_id: int | None, first: str 
         for period, village, key, *values in session.execute(query):
             summary = result[_label(period, by)]
             if table is moments:
-                total = summary.moments.setdefault(key, {}).setdefault(village, [0.0] * 7)
+                sums = summary.moments.setdefault(key, {}).setdefault(village, [0.0] * 7)
+                for i, value in enumerate(values):
+                    sums[i] += value
             else:
-                total = summary.cells.setdefault((village, key), [0] * len(CELL_COLUMNS))
-            for i, value in enumerate(values):
-                total[i] += value
+                counts = summary.cells.setdefault((village, key), [0] * len(CELL_COLUMNS))
+                for i, value in enumerate(values):
+                    counts[i] += value
     return result

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from surveys.errors import Problem, Text
 from surveys.indicators import CATALOGUE, Estimate
+from surveys.indicators.results import Progress
 from surveys.models import Commune, Target
 
 COMPARATORS = (">=", ">")
@@ -94,10 +95,10 @@ def meets(estimate: Estimate, target: Target) -> bool:
             and estimate.ci_low_one_sided >= FULL_TARGET_TOLERANCE)
 
 
-def progress(estimate: Estimate | None, target: Target | None, today: date) -> dict[str, Any]:
+def progress(estimate: Estimate | None, target: Target | None, today: date) -> Progress:
     """What is left to do: the gap to the target in percentage points (0 once reached), the years
     left until the end of the target year, and the points per year still needed."""
-    empty: dict[str, Any] = {"gap": None, "years_left": None, "points_per_year": None,
+    empty: Progress = {"gap": None, "years_left": None, "points_per_year": None,
                              "expected": None}
     if (estimate is None or estimate.value is None or target is None or target.value is None
             or target.target_year is None):

@@ -19,6 +19,7 @@ from surveys.indicators.report import (
     indicator_trend,
     parse_period,
 )
+from surveys.indicators.results import IndicatorTable
 from surveys.models import Commune, Target, Village
 from surveys.places import vntime
 from surveys.views.api import api_user, json_body
@@ -41,7 +42,7 @@ def _place() -> tuple[Commune, Village | None]:
     return commune, village
 
 
-def _table() -> dict:
+def _table() -> IndicatorTable:
     commune, village = _place()
     db = get_session()
     return indicator_table(db, commune, village=village, period=parse_period(

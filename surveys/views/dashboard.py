@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import h3
 from flask import Blueprint, Response, current_app, render_template, request
@@ -17,10 +18,12 @@ from surveys.indicators import CATALOGUE, charts
 from surveys.indicators.dashboard import commune_dashboard, commune_report, local_date
 from surveys.indicators.report import parse_period
 from surveys.indicators.report_xlsx import render_report_xlsx
+from surveys.indicators.results import Dashboard, Report
 from surveys.indicators.targets import FULL_TARGET_TOLERANCE
 from surveys.places import vntime
 
 bp = Blueprint("dashboard", __name__)
+D = TypeVar("D", bound=Dashboard)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -36,7 +39,7 @@ def points_text(value: float) -> str:
     return format_decimal(value, format="#,##0.#")
 
 
-def progress_text(row: dict[str, Any]) -> str:
+def progress_text(row: Mapping[str, Any]) -> str:
     """Next to a status: the gap to the target and its year, and the points a year still needed
     ("Còn 82,5 điểm đến 95 % năm 2030 — 16,5 điểm/năm"); why a 100 % target counts as met."""
     if row.get("target") is None or row.get("gap") is None:
@@ -61,7 +64,7 @@ def progress_text(row: dict[str, Any]) -> str:
              per_year=points_text(row["points_per_year"]))
 
 
-def caveat_text(row: dict[str, Any]) -> str:
+def caveat_text(row: Mapping[str, Any]) -> str:
     """What kind of number it is, when that matters: a census, or an unweighted pooled value."""
     if row.get("census"):
         return _("Census of every unit assessed: no sampling interval")
@@ -103,7 +106,7 @@ def sample_text(unit: str, n: int) -> str:
     return ngettext("n = %(num)s household", "n = %(num)s households", n)
 
 
-def target_text(row: dict[str, Any], *, short: bool = False) -> str:
+def target_text(row: Mapping[str, Any], *, short: bool = False) -> str:
     """"Target ≥ 97 % by 2030" on a card; "≥ 97 % by 2030" (`short`) under a Target heading."""
     if row["target"] is not None:
         words = {"comparator": "≥" if row["comparator"] == ">=" else ">",
@@ -146,7 +149,7 @@ def method_notes(minimum: int) -> list[str]:
     ]
 
 
-def _context(slug: str, builder) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _context(slug: str, builder: Callable[..., D]) -> D:
     """Parse the request, check access, build the numbers: what every page here starts with."""
     db = get_session()
     commune = commune_for(db, current_user._get_current_object(), slug)
@@ -159,7 +162,7 @@ def _context(slug: str, builder) -> dict[str, Any]:  # type: ignore[no-untyped-d
     return data
 
 
-def period_choices(data: dict[str, Any]) -> list[str]:
+def period_choices(data: Dashboard) -> list[str]:
     """Years and quarters with surveys (the trend's quarters), newest first, plus the one asked."""
     quarters = [p["period"] for p in data["trend"]["points"]]
     choices = sorted({q[:4] for q in quarters} | set(quarters), reverse=True)
@@ -168,7 +171,7 @@ def period_choices(data: dict[str, Any]) -> list[str]:
     return choices
 
 
-def _charts(data: dict[str, Any]) -> dict[str, str]:
+def _charts(data: Dashboard) -> dict[str, str]:
     row, lang = data["row"], data["lang"]
     name = row["name"][lang]
     target_label = "" if row["target"] is None else _("Target %(value)s",
@@ -193,7 +196,7 @@ def _charts(data: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def _cards(data: dict[str, Any]) -> list[dict[str, Any]]:
+def _cards(data: Dashboard) -> list[dict[str, Any]]:
     lang, labels = data["lang"], status_labels()
     cards = []
     for row in data["table"]["indicators"]:
@@ -211,7 +214,7 @@ def _cards(data: dict[str, Any]) -> list[dict[str, Any]]:
     return cards
 
 
-def _progress_bars(data: dict[str, Any]) -> dict[str, str]:
+def _progress_bars(data: Dashboard) -> dict[str, str]:
     return {p.slug: charts.progress_bar(p.percent, title=_("%(village)s: %(surveyed)s of %(known)s "
                                                            "households surveyed", village=p.name or
                                                            data["commune"].name,
@@ -233,7 +236,7 @@ def dashboard(slug: str) -> ResponseReturnValue:
                            local_date=local_date, format_date=format_date)
 
 
-def _map(data: dict[str, Any]) -> str:
+def _map(data: Report) -> str:
     labels, lang = status_labels(), data["lang"]
     places = [charts.MapPlace(v.name, v.lat, v.lon, v.status,
                               f"{value_text(v.value, v.ci_low, v.ci_high)}, {labels[v.status]}")
