@@ -4,13 +4,13 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, request
+from flask import Flask, Response, jsonify, request
 
 app = Flask(__name__)
 
 
 @app.post("/api/v1/submissions")
-def accept():  # type: ignore[no-untyped-def]
+def accept() -> Response:
     body = request.get_json()
     response = jsonify({"instance_id": body["instance_id"], "received": True})
     response.status_code = 201

@@ -27,6 +27,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import BinaryIO
 
 from bench.coverage_import import generate
 
@@ -93,16 +94,17 @@ def _peak_mb(pid: int) -> float:
 
 
 def _request(port: int, method: str, path: str, headers: dict[str, str],
-             body: object = None) -> http.client.HTTPResponse:
+             body: bytes | BinaryIO | None = None) -> http.client.HTTPResponse:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
-    connection.request(method, path, body=body, headers=headers)  # type: ignore[arg-type]
+    connection.request(method, path, body=body, headers=headers)
     response = connection.getresponse()
     response.read()
     connection.close()
     return response
 
 
-def _cut_patch(port: int, path: str, headers: dict[str, str], stream, length: int) -> None:  # type: ignore[no-untyped-def]
+def _cut_patch(port: int, path: str, headers: dict[str, str], stream: BinaryIO,
+               length: int) -> None:
     """Announce `length` bytes, send half of them, and drop the connection (a lost link)."""
     lines = [f"PATCH {path} HTTP/1.1", "Host: 127.0.0.1", f"Content-Length: {length}",
              *[f"{k}: {v}" for k, v in headers.items()], "", ""]

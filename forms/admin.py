@@ -7,6 +7,7 @@ WTForms' own messages have no Vietnamese catalogue, so no WTForms validators her
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
@@ -43,7 +44,7 @@ class VillageForm(BaseForm):
         return {name: self[name].data or "" for name in
                 ("slug", "name", "lat", "lon", "household_count", "population", "counts_year")}
 
-    def fill(self, village) -> None:  # type: ignore[no-untyped-def]
+    def fill(self, village: Any) -> None:
         for name in ("slug", "name", "lat", "lon", "household_count", "population", "counts_year"):
             value = getattr(village, name)
             self[name].data = "" if value is None else (f"{value:g}" if isinstance(value, float)

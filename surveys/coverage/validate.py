@@ -214,7 +214,7 @@ def check(line: int, raw: Mapping[str, Any], columns: Mapping[str, str], now: da
                 measured_at = None
 
     raw_technology = get("technology")
-    technology = _TECHNOLOGY_CACHE.get(raw_technology)  # type: ignore[arg-type]
+    technology = _TECHNOLOGY_CACHE.get(raw_technology) if raw_technology is not None else None
     if technology is None:
         technology = TECHNOLOGIES.get(str(raw_technology or "").strip().lower())
         if technology is not None and isinstance(raw_technology, str) and len(_TECHNOLOGY_CACHE) < 256:

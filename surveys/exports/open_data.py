@@ -150,15 +150,17 @@ def open_period(session: Session, commune: Commune, text: str | None, *, now: da
     quarter with counted households (else the last ended quarter). Months, years and quarters not
     yet over are refused (422): they would overlap the published quarters."""
     current = quarter_of(now)
+    current_period = parse_period(current)
+    assert current_period is not None  # quarter_of gives a well-formed quarter
     if text:
         period = parse_period(text)
         if period is None or not QUARTER.fullmatch(period.label) or period.end > now:
             raise Problem("422.1", errors={"period": Text(
                 "Dữ liệu mở chỉ công bố theo quý đã kết thúc, ví dụ {q}.",
                 "Open data is published by quarters that have ended, e.g. {q}.").format(
-                q=quarter_of(parse_period(current).start - timedelta(days=1)))})  # type: ignore[union-attr]
+                q=quarter_of(current_period.start - timedelta(days=1)))})
         return period
-    current_start = parse_period(current).start  # type: ignore[union-attr]
+    current_start = current_period.start
     latest = session.scalar(select(func.max(Submission.collected_at)).where(
         Submission.commune_id == commune.id, Submission.survey == "household",
         Submission.review_status.not_in(COUNTED_OUT), Submission.collected_at < current_start))

@@ -8,6 +8,7 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy.orm import Session
 
 from forms.auth import LoginForm
 from surveys import audit
@@ -15,7 +16,7 @@ from surveys.administration import throttle
 from surveys.administration.accounts import attempt_login, end_sessions, login_id
 from surveys.db import get_session
 from surveys.i18n import LOCALES
-from surveys.models import utcnow
+from surveys.models import User, utcnow
 
 bp = Blueprint("auth", __name__)
 
@@ -29,7 +30,7 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
-def home_for(user) -> str:  # type: ignore[no-untyped-def]
+def home_for(user: User) -> str:
     from surveys.views.navigation import home_for as landing
 
     return landing(user)
@@ -73,7 +74,7 @@ def login() -> ResponseReturnValue:
     return render_template("auth/login.html", form=form, error=error), status, headers
 
 
-def _audit_failure(db, username: str, account, reason: str | None) -> None:  # type: ignore[no-untyped-def]
+def _audit_failure(db: Session, username: str, account: User | None, reason: str | None) -> None:
     audit.record(db, "login.failure", commune_id=account.commune_id if account else None,
                  target_type="user" if account else None,
                  target_id=account.id if account else None,

@@ -3,8 +3,10 @@ beyond the database's integers is not found (404), a malformed number is a 422, 
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import request
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, Map
 
 from surveys.errors import Problem, Text
 from surveys.parsing import MAX_ID, MAX_PAGE, parse_int
@@ -28,7 +30,7 @@ class IdConverter(IntegerConverter):
 
     regex = _up_to(str(MAX_ID))
 
-    def __init__(self, map, *args, **kwargs):  # type: ignore[no-untyped-def]  # noqa: A002
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:  # noqa: A002
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
 
