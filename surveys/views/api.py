@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal, overload
+
 from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
@@ -26,6 +28,18 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_PAGE_SIZE = 500
+
+
+@overload
+def api_user() -> User: ...
+
+
+@overload
+def api_user(*, required: Literal[True]) -> User: ...
+
+
+@overload
+def api_user(*, required: bool) -> User | None: ...
 
 
 def api_user(*, required: bool = True) -> User | None:

@@ -1,8 +1,9 @@
 """The one way a view runs a write: `run(use_case, *args, form=...)`.
 
 It calls the use case with the request's session (`use_case(session, *args)`), commits once (with
-surveys/db.py's retry of a transaction the database aborted for a reason of the moment), and on a
-Problem rolls back. A 422 on a page (`form` given, not an API request) goes onto the form's fields
+`retry=True`, surveys/db.py's retry of a transaction the database aborted for a reason of the moment:
+only for a use case that can run twice, e.g. not one reading a request's stream), and on a Problem
+rolls back. A 422 on a page (`form` given, not an API request) goes onto the form's fields
 (an error of no field of the form, or a 422 without field errors, onto the form's own errors) and
 the view renders the form again; anything else (403, 404, 409, a 422 of the API) is re-raised for
 the one error handler (surveys/views/errors.py), so a 403 stays a 403 on every page.
@@ -17,7 +18,7 @@ from typing import Any, Generic, TypeVar, overload
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
 
-from surveys.db import get_session, run_in_transaction
+from surveys.db import RETRY_ATTEMPTS, get_session, run_in_transaction
 from surveys.errors import Problem
 from surveys.views.errors import wants_json
 
@@ -57,22 +58,24 @@ def problem_to_form(form: FlaskForm, problem: Problem, *, skip: Collection[str] 
 
 
 @overload
-def run(use_case: Callable[..., T], *args: Any, form: None = None, **kwargs: Any) -> T: ...
+def run(use_case: Callable[..., T], *args: Any, form: None = None, retry: bool = False,
+        **kwargs: Any) -> T: ...
 
 
 @overload
-def run(use_case: Callable[..., T], *args: Any, form: FlaskForm, skip: Collection[str] = (),
-        name_unplaced: bool = False, **kwargs: Any) -> Outcome[T]: ...
+def run(use_case: Callable[..., T], *args: Any, form: FlaskForm, retry: bool = False,
+        skip: Collection[str] = (), name_unplaced: bool = False, **kwargs: Any) -> Outcome[T]: ...
 
 
-def run(use_case: Callable[..., T], *args: Any, form: FlaskForm | None = None,
+def run(use_case: Callable[..., T], *args: Any, form: FlaskForm | None = None, retry: bool = False,
         skip: Collection[str] = (), name_unplaced: bool = False,
         **kwargs: Any) -> T | Outcome[T]:
     """Run `use_case(session, *args, **kwargs)` and commit once. Without a form, return its result
     (every Problem propagates); with a form, an Outcome (a 422 shown on the form, not raised)."""
     session = get_session()
     try:
-        value = run_in_transaction(session, lambda: use_case(session, *args, **kwargs))
+        value = run_in_transaction(session, lambda: use_case(session, *args, **kwargs),
+                                   attempts=RETRY_ATTEMPTS if retry else 1)
     except Problem as problem:
         session.rollback()
         if form is None or problem.status != INVALID or wants_json():
