@@ -14,18 +14,20 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from forms.review import ReviewForm
 from surveys.administration.access import commune_for
 from surveys.collection import review as review_service
 from surveys.collection.quality import FLAG_CODES
 from surveys.collection.submissions import SUBMITTING_ROLES
-from surveys.db import get_session, run_in_transaction
+from surveys.db import get_session
 from surveys.definitions import get_definition
 from surveys.errors import Problem
-from surveys.models import Role, Submission, User, Village
+from surveys.models import ReviewNote, Role, Submission, User, Village
 from surveys.views.auditing import request_actor
 from surveys.views.params import page_arg
+from surveys.views.use_cases import run
 
 bp = Blueprint("review", __name__)
 
@@ -164,6 +166,13 @@ def _reviewed(slug: str, submission_id: int) -> tuple[Any, Submission]:
     return commune, submission
 
 
+def _review(session: Session, user: User, submission: Submission, payload: dict[str, str | None],
+            actor_label: str) -> ReviewNote:
+    return review_service.review_submission(session, user, submission,
+                                            review_service.parse_review(payload),
+                                            actor_label=actor_label)
+
+
 @bp.route("/communes/<slug>/review/<int:submission_id>", methods=["GET", "POST"])
 @login_required
 def detail(slug: str, submission_id: int) -> ResponseReturnValue:
@@ -176,24 +185,12 @@ def detail(slug: str, submission_id: int) -> ResponseReturnValue:
     form.set_status_choices([(s, STATUS_LABELS[s]) for s in allowed])
     status = 200
     if form.validate_on_submit():
-        try:
-            change = review_service.parse_review(form.payload())
-            actor_label = request_actor()[1]
-            run_in_transaction(db, lambda: review_service.review_submission(
-                db, user, submission, change, actor_label=actor_label))
-        except Problem as problem:
-            if problem.status != 422:
-                raise
-            db.rollback()
-            for field, message in problem.errors.items():
-                target = getattr(form, field, None)
-                (target.errors if target is not None else form.form_errors).append(
-                    message.get(locale))
-            status = 422
-            commune, submission = _reviewed(slug, submission_id)
-        else:
+        if run(_review, user, submission, form.payload(), request_actor()[1], form=form,
+               retry=True).ok:
             flash(_("Review saved."))
             return redirect(url_for("review.detail", slug=slug, submission_id=submission_id))
+        status = 422
+        commune, submission = _reviewed(slug, submission_id)
     elif request.method == "POST":
         status = 400
     original, correction = review_service.versions(db, submission)
