@@ -165,7 +165,7 @@ def list_submissions() -> ResponseReturnValue:
                                                conditions=review.filter_conditions(chosen))
     more = page * per_page < total
     return {
-        "items": [submissions.submission_json(s) for s in rows],
+        "items": submissions.submissions_json(get_session(), rows),
         "page": page, "per_page": per_page, "total": total,
         "next": url_for("api.list_submissions", page=page + 1, per_page=per_page,
                         **chosen.params()) if more else None,
