@@ -235,7 +235,8 @@ def record_submission(session: Session, user: User, item: SubmissionInput, *,
             replaced = indicator_rollups.counted(original)  # before it is marked superseded
             supersede(session, user, original, submission)
         webhooks.enqueue(session, submission.commune_id, "submission.accepted",
-                         webhooks.submission_event(submission))
+                         webhooks.submission_event(submission, supersedes_instance_id=(
+                             original.instance_id if original is not None else None)))
         indicator_rollups.apply(session, removed=[replaced],
                                 added=[indicator_rollups.counted(submission)])
         return SubmissionResult(submission, created=True)
