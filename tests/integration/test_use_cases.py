@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -70,7 +71,8 @@ def test_a_write_is_committed(app: Flask, db: Session) -> None:
     assert _communes(db) == 1
 
 
-def test_the_targets_page_answers_403_and_404_not_a_form_error(client, db: Session) -> None:  # type: ignore[no-untyped-def]
+def test_the_targets_page_answers_403_and_404_not_a_form_error(client: FlaskClient,
+                                                               db: Session) -> None:
     cam_lo = make_commune(db)
     make_commune(db, "kon-chieng", name="Xã Kon Chiêng", province="Gia Lai")
     make_user(db, "staff2", role="staff", commune=db.scalar(

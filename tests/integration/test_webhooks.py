@@ -9,6 +9,7 @@ import json
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -263,7 +264,8 @@ def test_the_post_goes_to_the_checked_address_not_a_second_lookup(redirector):  
     assert _Recorder.seen == [("POST", "/other", f"receiver.invalid:{redirector}")]
 
 
-def test_a_correction_names_what_it_supersedes_both_ways(client, runner, db, people, receiver):  # type: ignore[no-untyped-def]
+def test_a_correction_names_what_it_supersedes_both_ways(client: Any, runner: Any, db: Any,
+                                                         people: Any, receiver: Any) -> None:
     """`supersedes` is the corrected submission's id (the payload's contract);
     `supersedes_instance_id` its instance_id, what `supersedes` means in the API."""
     from tests.factories import submission_payload
