@@ -101,6 +101,3 @@ class Problem(Exception):
                                 for k, v in detail.items()} for detail in self.details]
         return body
 
-
-def validation_error(field: str, message: Text) -> Problem:
-    return Problem("422.1", errors={field: message})

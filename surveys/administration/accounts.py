@@ -133,10 +133,6 @@ def attempt_login(session: Session, username: str, password: str) -> LoginAttemp
     return LoginAttempt(account)
 
 
-def authenticate(session: Session, username: str, password: str) -> User | None:
-    return attempt_login(session, username, password).user
-
-
 def create_token(session: Session, user: User, label: str | None = None, *,
                  actor: User | None = None, actor_label: str | None = None
                  ) -> tuple[str, ApiToken]:

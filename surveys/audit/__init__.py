@@ -51,6 +51,19 @@ ANONYMOUS = "anonymous"
 MAX_ACTOR_LENGTH = 120
 
 
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change, as a use case receives it: the signed-in user and the label the audit
+    log keeps (the username, `token:<prefix>` for an API token, `cli`)."""
+
+    user: User
+    label: str
+
+    @classmethod
+    def of(cls, user: User) -> Actor:
+        return cls(user, user.username)
+
+
 def record(session: Session, action: str, *, actor: User | None = None,
            actor_label: str | None = None, commune_id: int | None = None,
            target_type: str | None = None, target_id: int | None = None,

@@ -22,7 +22,7 @@ from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from surveys import audit, webhooks
-from surveys.collection.quality import FLAG_CODES
+from surveys.collection.quality_flags import FLAG_CODES
 from surveys.errors import Problem, Text
 from surveys.indicators import rollups as indicator_rollups
 from surveys.models import Commune, ReviewNote, Role, Submission, User, Village, utcnow

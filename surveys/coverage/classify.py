@@ -41,9 +41,3 @@ def signal_class(technology: str, rsrp_dbm: float | None) -> str | None:
         return CLASSES[0]
     return CLASSES[bisect_right(thresholds, rsrp_dbm)]
 
-
-def meets_speed_target(technology: str, download_mbps: float | None) -> bool | None:
-    target = SPEED_TARGET_MBPS.get(technology)
-    if target is None or download_mbps is None:
-        return None
-    return download_mbps >= target

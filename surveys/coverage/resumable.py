@@ -24,7 +24,7 @@ from typing import BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveys.coverage import jobs, uploads
+from surveys.coverage import jobs, ownership, uploads
 from surveys.errors import Problem, Text
 from surveys.models import CoverageUpload, Partner, ResumableUpload, Role, User, utcnow
 
@@ -64,15 +64,9 @@ def parse_metadata(header: str | None) -> dict[str, str]:
 
 
 def _partner_for(session: Session, user: User, metadata: dict[str, str]) -> Partner:
-    uploads.visible_uploads(user)  # partners and admins only (the 403 otherwise)
-    if user.role == Role.PARTNER and user.partner is not None:
-        return user.partner
-    partner = session.scalar(select(Partner).where(Partner.slug == metadata.get("partner", "")))
-    if partner is None:
-        raise Problem("422.1", errors={"partner": Text(
-            "Quản trị viên cần nêu đối tác (partner trong Upload-Metadata).",
-            "Admins must name the partner (partner in Upload-Metadata).")})
-    return partner
+    return ownership.uploading_partner(session, user, metadata.get("partner"), missing=Text(
+        "Quản trị viên cần nêu đối tác (partner trong Upload-Metadata).",
+        "Admins must name the partner (partner in Upload-Metadata)."))
 
 
 def too_large(max_bytes: int) -> Problem:
@@ -122,7 +116,7 @@ def find(session: Session, user: User, key: str) -> ResumableUpload:
         raise Problem("404.1", message=Text(
             "Không có phiên tải lên này (đã xong, bị huỷ hay đã hết hạn và bị xoá).",
             "No such upload session (finished and removed, terminated, or expired and removed)."))
-    uploads.visible_uploads(user)
+    ownership.require_manager(user)
     if user.role != Role.ADMIN and user.partner_id != record.partner_id:
         raise Problem("404.1")
     return record

@@ -21,7 +21,7 @@ from surveys.coverage.spatial import Locator, base_cell
 from surveys.coverage.validate import Issue, check
 from surveys.db import driver_insert_sql
 from surveys.errors import Problem, Text
-from surveys.models import CoverageUpload, Measurement, Partner, Role, UploadIssue, User, UTCDateTime, utcnow
+from surveys.models import CoverageUpload, Measurement, Partner, UploadIssue, User, UTCDateTime, utcnow
 
 BATCH = 5000
 MAX_STORED_ISSUES = 10_000  # counts stay complete; the error report lists the first ones
@@ -320,23 +320,6 @@ def delete_upload(session: Session, upload: CoverageUpload) -> None:
     rollups.remove_upload(session, upload.id)
     session.delete(upload)
     session.flush()
-
-
-def visible_uploads(user: User):  # -> Select
-    query = select(CoverageUpload)
-    if user.role == Role.ADMIN:
-        return query
-    if user.role == Role.PARTNER and user.partner_id is not None:
-        return query.where(CoverageUpload.partner_id == user.partner_id)
-    raise Problem("403.1", message=Text("Chỉ đối tác viễn thông và quản trị viên quản lý dữ liệu đo.",
-                                        "Only telecom partners and admins manage measurements."))
-
-
-def get_visible_upload(session: Session, user: User, upload_id: int) -> CoverageUpload:
-    upload = session.scalar(visible_uploads(user).where(CoverageUpload.id == upload_id))
-    if upload is None:
-        raise Problem("404.1")
-    return upload
 
 
 def upload_json(upload: CoverageUpload, errors_url: str) -> dict:

@@ -142,7 +142,7 @@ def commune_dashboard(session: Session, commune: Commune, *, code: str | None,
                                     .order_by(Village.name, Village.id)))
     summary = place_summary(session, commune.id, period=period, h3_resolution=h3_resolution)
     table = indicator_table(session, commune, period=period, today=today, minimum=minimum,
-                            h3_resolution=h3_resolution, summary=summary)
+                            h3_resolution=h3_resolution, summary=summary, villages=villages)
     code = code if code in CATALOGUE else default_code(table)
     row = next(r for r in table["indicators"] if r["code"] == code)
     progress, total = survey_progress(villages, summary)
@@ -153,7 +153,7 @@ def commune_dashboard(session: Session, commune: Commune, *, code: str | None,
         "villages": village_values(session, villages, summary, row, period=period, today=today,
                                    minimum=minimum, h3_resolution=h3_resolution),
         "trend": indicator_trend(session, commune, code, by=by, village=None,
-                                 h3_resolution=h3_resolution),
+                                 h3_resolution=h3_resolution, villages=villages),
         "progress": progress, "progress_total": total,
         "first_survey": first, "last_survey": last,
     }

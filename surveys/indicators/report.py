@@ -107,14 +107,22 @@ def period_label(when: datetime, by: str) -> str:
 TREND_STEPS = ("month", "quarter", "year")
 
 
+def _villages(session: Session, commune: Commune, known: list[Village] | None) -> list[Village]:
+    """The commune's villages: those the caller read, else one query."""
+    if known is not None:
+        return known
+    return list(session.scalars(select(Village).where(Village.commune_id == commune.id)))
+
+
 def indicator_trend(session: Session, commune: Commune, code: str, *, by: str,
                     village: Village | None, h3_resolution: int,
-                    rows: list[tuple[datetime, Household]] | None = None) -> Trend:
+                    rows: list[tuple[datetime, Household]] | None = None,
+                    villages: list[Village] | None = None) -> Trend:
     """One indicator per period that has data, oldest first: the points of a trend chart. From
-    the rollups, or from `rows` (household_rows) when the caller has already loaded them."""
+    the rollups, or from `rows` (household_rows) when the caller has already loaded them.
+    `villages`: the commune's villages when the caller has read them (else read here)."""
     indicator = CATALOGUE[code]
-    sizes = {v.id: v.household_count for v in session.scalars(
-        select(Village).where(Village.commune_id == commune.id))}
+    sizes = {v.id: v.household_count for v in _villages(session, commune, villages)}
     if rows is None and h3_resolution != ROLLUP_RESOLUTION and indicator.kind == "area":
         rows = household_rows(session, commune.id, village_id=village.id if village else None)
     if rows is None:
@@ -141,10 +149,12 @@ def indicator_trend(session: Session, commune: Commune, code: str, *, by: str,
 def indicator_table(session: Session, commune: Commune, *, village: Village | None = None,
                     period: Period | None = None, today: date, minimum: int,
                     h3_resolution: int, households: list[Household] | None = None,
-                    summary: Summary | None = None) -> IndicatorTable:
+                    summary: Summary | None = None,
+                    villages: list[Village] | None = None) -> IndicatorTable:
     """From the indicator rollups (surveys/indicators/rollups.py), so the cost follows villages and
-    months, not households; or from `households` / a `summary` the caller already holds."""
-    villages = list(session.scalars(select(Village).where(Village.commune_id == commune.id)))
+    months, not households; or from `households` / a `summary` / the commune's `villages` the
+    caller already holds."""
+    villages = _villages(session, commune, villages)
     sizes = {v.id: v.household_count for v in villages}
     if summary is None:
         summary = summarize(households, h3_resolution) if households is not None else \

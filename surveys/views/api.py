@@ -9,20 +9,21 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from surveys.administration.accounts import user_for_token
 from surveys.collection import review, submissions
-from surveys.db import get_session, run_in_transaction
+from surveys.db import get_session
 from surveys.definitions import get_definition
 from surveys.errors import Problem, Text
-from surveys.models import Commune, User
+from surveys.models import Commune, ReviewNote, User
 from surveys.parsing import MAX_PAGE, JsonTooDeep, load_json
 from surveys.views import csrf
 from surveys.views.auditing import request_actor
 from surveys.views.openapi import openapi_document
 from surveys.views.params import int_arg
 from surveys.views.services import future_skew, photo_limits, photo_store, quality_limits
+from surveys.views.use_cases import run
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -32,10 +33,16 @@ MAX_PAGE_SIZE = 500
 
 @overload
 def api_user() -> User: ...
+
+
 @overload
 def api_user(*, required: Literal[True]) -> User: ...
+
+
 @overload
 def api_user(*, required: bool) -> User | None: ...
+
+
 def api_user(*, required: bool = True) -> User | None:
     """The caller: a Bearer token, or a browser session (whose writes need the CSRF header)."""
     header = request.headers.get("Authorization")
@@ -128,10 +135,7 @@ def create_submission() -> ResponseReturnValue:
     if user.role not in submissions.SUBMITTING_ROLES:
         raise Problem("403.1")
     item = submissions.parse_submission(json_body(), future_skew=future_skew())
-    db = get_session()
-    limits = quality_limits()
-    result = run_in_transaction(db, lambda: submissions.record_submission(
-        db, user, item, quality=limits))
+    result = run(submissions.record_submission, user, item, quality=quality_limits(), retry=True)
     response = jsonify(submissions.submission_json(result.submission))
     response.status_code = 201 if result.created else 200
     response.headers["Location"] = url_for("api.get_submission", submission_id=result.submission.id)
@@ -162,7 +166,7 @@ def list_submissions() -> ResponseReturnValue:
     more = page * per_page < total
     following: dict[str, Any] = {"page": page + 1, "per_page": per_page, **chosen.params()}
     return {
-        "items": [submissions.submission_json(s) for s in rows],
+        "items": submissions.submissions_json(get_session(), rows),
         "page": page, "per_page": per_page, "total": total,
         "next": url_for("api.list_submissions", **following) if more else None,
     }
@@ -179,14 +183,17 @@ def get_submission(submission_id: int) -> ResponseReturnValue:
 def review_submission(submission_id: int) -> ResponseReturnValue:
     """Staff of the commune (and admins) review: {"review_status", "reason", "comment"}."""
     user = api_user()
-    db = get_session()
     change = review.parse_review(json_body())
-    actor_label = request_actor()[1]
-    run_in_transaction(db, lambda: review.review_submission(
-        db, user, review.reviewable_submission(db, user, submission_id), change,
-        actor_label=actor_label))
+    run(_review, user, submission_id, change, request_actor()[1], retry=True)
     return submissions.submission_json(
-        submissions.get_visible_submission(db, user, submission_id))
+        submissions.get_visible_submission(get_session(), user, submission_id))
+
+
+def _review(session: Session, user: User, submission_id: int, change: review.ReviewInput,
+            actor_label: str) -> ReviewNote:
+    return review.review_submission(session, user,
+                                    review.reviewable_submission(session, user, submission_id),
+                                    change, actor_label=actor_label)
 
 
 @bp.post("/submissions/<int:submission_id>/attachments")
@@ -204,9 +211,8 @@ def add_attachment(submission_id: int) -> ResponseReturnValue:
                                   "Name the image question in field 'question'.")
     if errors or upload is None:
         raise Problem("422.1", errors=errors)
-    attachment, created = submissions.attach_photo(db, photo_store(), user, submission, question,
-                                                   upload.stream, photo_limits())
-    db.commit()
+    attachment, created = run(submissions.attach_photo, photo_store(), user, submission, question,
+                              upload.stream, photo_limits())
     body = {"submission_id": submission.id, "question": attachment.question,
             "content_type": attachment.content_type, "width": attachment.width,
             "height": attachment.height, "bytes": attachment.size_bytes}

@@ -16,12 +16,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import ClientDisconnected
 
-from surveys.coverage import jobs, reasons, resumable, uploads
+from surveys.coverage import jobs, ownership, reasons, resumable, uploads
 from surveys.db import get_session
-from surveys.errors import Problem, Text
+from surveys.errors import Problem
 from surveys.exports.spreadsheets import csv_row
-from surveys.models import CoverageUpload, Partner, ResumableUpload, Role, UploadIssue
+from surveys.models import CoverageUpload, ResumableUpload, UploadIssue
 from surveys.views.api import api_user
+from surveys.views.use_cases import run
 
 bp = Blueprint("api_coverage", __name__, url_prefix="/api/v1/coverage")
 
@@ -46,57 +47,40 @@ def status_json(upload: CoverageUpload) -> dict[str, Any]:
 @bp.post("/uploads")
 def create_upload() -> ResponseReturnValue:
     user = api_user()
-    db = get_session()
-    if user.role == Role.PARTNER and user.partner_id is not None:
-        partner = user.partner
-    elif user.role == Role.ADMIN:
-        partner = db.scalar(select(Partner).where(Partner.slug == request.form.get("partner", "")))
-        if partner is None:
-            raise Problem("422.1", errors={"partner": Text(
-                "Quản trị viên cần nêu đối tác (partner).", "Admins must name the partner.")})
-    else:
-        uploads.visible_uploads(user)  # raises the 403 with its message
-        raise Problem("403.1")
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        raise Problem("422.1", errors={"file": Text("Cần tệp trong trường file.",
-                                                    "Send the file in field 'file'.")})
-    result = uploads.import_upload(
-        db, partner, user, upload.filename, upload.stream,
-        format_name=request.form.get("format") or request.args.get("format") or None,
-        max_village_km=current_app.config["COVERAGE_VILLAGE_MAX_KM"],
-        gzip_max_ratio=current_app.config["COVERAGE_GZIP_MAX_RATIO"])
-    db.commit()
+    file = request.files.get("file")
+    result = run(ownership.create_upload, user, request.form.get("partner"),
+                 file.filename if file is not None else None,
+                 file.stream if file is not None else None,
+                 format_name=request.form.get("format") or request.args.get("format") or None,
+                 max_village_km=current_app.config["COVERAGE_VILLAGE_MAX_KM"],
+                 gzip_max_ratio=current_app.config["COVERAGE_GZIP_MAX_RATIO"])
     return jsonify(_json(result.upload)), 201 if result.created else 200
 
 
 @bp.get("/uploads")
 def list_uploads() -> ResponseReturnValue:
     user = api_user()
-    rows = get_session().scalars(uploads.visible_uploads(user)
+    rows = get_session().scalars(ownership.visible_uploads(user)
                                  .order_by(CoverageUpload.id.desc()).limit(200))
     return {"uploads": [_json(u) for u in rows]}
 
 
 @bp.get("/uploads/<int:upload_id>")
 def get_upload(upload_id: int) -> ResponseReturnValue:
-    return status_json(uploads.get_visible_upload(get_session(), api_user(), upload_id))
+    return status_json(ownership.get_visible_upload(get_session(), api_user(), upload_id))
 
 
 @bp.post("/uploads/<int:upload_id>/cancel")
 def cancel_upload(upload_id: int) -> ResponseReturnValue:
     """Cancel a queued or importing job (202: the worker stops at its next batch of rows)."""
-    db = get_session()
-    upload = uploads.get_visible_upload(db, api_user(), upload_id)
-    jobs.cancel(db, _upload_dir(), upload)
-    db.commit()
+    upload = run(ownership.cancel_upload, api_user(), upload_id, _upload_dir())
     return status_json(upload), 202
 
 
 @bp.get("/uploads/<int:upload_id>/errors")
 def upload_errors(upload_id: int) -> ResponseReturnValue:
     db = get_session()
-    upload = uploads.get_visible_upload(db, api_user(), upload_id)
+    upload = ownership.get_visible_upload(db, api_user(), upload_id)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     locale = str(get_locale())
@@ -114,11 +98,7 @@ def upload_errors(upload_id: int) -> ResponseReturnValue:
 
 @bp.delete("/uploads/<int:upload_id>")
 def delete_upload(upload_id: int) -> ResponseReturnValue:
-    db = get_session()
-    upload = uploads.get_visible_upload(db, api_user(), upload_id)
-    jobs.before_delete(db, _upload_dir(), upload)
-    uploads.delete_upload(db, upload)
-    db.commit()
+    run(ownership.delete_upload, api_user(), upload_id, _upload_dir())
     return "", 204
 
 

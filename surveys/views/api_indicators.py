@@ -7,10 +7,10 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from sqlalchemy import select
 
-from surveys.administration.access import commune_for, editable_target
+from surveys.administration.access import commune_for
 from surveys.db import get_session
 from surveys.errors import Problem, Text
-from surveys.indicators import CATALOGUE
+from surveys.indicators import CATALOGUE, target_changes
 from surveys.indicators import targets as target_service
 from surveys.indicators.exports import EXPORTERS
 from surveys.indicators.report import (
@@ -20,10 +20,11 @@ from surveys.indicators.report import (
     parse_period,
 )
 from surveys.indicators.results import IndicatorTable
-from surveys.models import Commune, Target, Village
+from surveys.models import Commune, Village
 from surveys.places import vntime
 from surveys.views.api import api_user, json_body
-from surveys.views.auditing import record, record_target
+from surveys.views.auditing import current_actor, record
+from surveys.views.use_cases import run
 
 bp = Blueprint("api_indicators", __name__, url_prefix="/api/v1")
 
@@ -97,44 +98,23 @@ def list_targets() -> ResponseReturnValue:
 
 @bp.post("/targets")
 def create_target() -> ResponseReturnValue:
-    user = api_user()
+    api_user()
     body = json_body()
     if not isinstance(body, dict):
         raise Problem("422.1", errors={"body": Text("Cần một đối tượng JSON.", "Send a JSON object.")})
-    db = get_session()
-    commune = commune_for(db, user, body.get("commune"), write=True)
-    target = target_service.create_target(db, commune, body)
-    record_target(db, "target.create", target)
-    db.commit()
+    target = run(target_changes.create_target, current_actor(), body.get("commune"), body)
     return target_service.target_json(target), 201
-
-
-def _own_target(target_id: int) -> Target:
-    return editable_target(get_session(), api_user(), target_id)
 
 
 @bp.patch("/targets/<int:target_id>")
 def update_target(target_id: int) -> ResponseReturnValue:
-    target = _own_target(target_id)
-    body = json_body()
-    if not isinstance(body, dict):
-        raise Problem("422.1", errors={"body": Text("Cần một đối tượng JSON.", "Send a JSON object.")})
-    if "commune" in body:
-        raise Problem("422.1", errors={"commune": Text("Không đổi được xã của chỉ tiêu.",
-                                                       "A target cannot move to another commune.")})
-    db = get_session()
-    before = target_service.target_json(target)
-    target_service.update_target(db, target, body)
-    record_target(db, "target.update", target, before)
-    db.commit()
+    api_user()
+    target = run(target_changes.update_target, current_actor(), target_id, json_body())
     return target_service.target_json(target)
 
 
 @bp.delete("/targets/<int:target_id>")
 def delete_target(target_id: int) -> ResponseReturnValue:
-    target = _own_target(target_id)
-    db = get_session()
-    record_target(db, "target.delete", target, target_service.target_json(target))
-    db.delete(target)
-    db.commit()
+    api_user()
+    run(target_changes.delete_target, current_actor(), target_id)
     return "", 204

@@ -12,6 +12,7 @@ from surveys.db import get_session
 from surveys.errors import Problem, Text
 from surveys.models import Commune, Webhook, WebhookDelivery
 from surveys.views.api import api_user, json_body
+from surveys.views.use_cases import run
 
 bp = Blueprint("api_webhooks", __name__, url_prefix="/api/v1")
 
@@ -48,19 +49,14 @@ def create_webhook(slug: str) -> ResponseReturnValue:
     if events is not None and not (isinstance(events, list) and all(isinstance(e, str) for e in events)):
         raise Problem("422.1", errors={"events": Text("Cần một danh sách sự kiện.",
                                                       "events must be a list of event names.")})
-    webhook, secret = webhooks.create_webhook(
-        db, commune, user, str(body.get("url") or ""), events,
-        allow_loopback_http=current_app.config["WEBHOOK_ALLOW_LOOPBACK_HTTP"])
-    db.commit()
+    webhook, secret = run(webhooks.create_webhook, commune, user, str(body.get("url") or ""), events,
+                          allow_loopback_http=current_app.config["WEBHOOK_ALLOW_LOOPBACK_HTTP"])
     return jsonify({**webhooks.webhook_json(webhook), "secret": secret}), 201
 
 
 @bp.delete("/webhooks/<int:webhook_id>")
 def delete_webhook(webhook_id: int) -> ResponseReturnValue:
-    webhook = _editable(webhook_id)
-    db = get_session()
-    webhooks.delete_webhook(db, webhook, api_user())
-    db.commit()
+    run(webhooks.delete_webhook, _editable(webhook_id), api_user())
     return "", 204
 
 

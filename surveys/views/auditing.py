@@ -9,8 +9,8 @@ from flask_login import current_user
 from sqlalchemy.orm import Session
 
 from surveys import audit
-from surveys.indicators.targets import target_json
-from surveys.models import AuditEvent, Target, User
+from surveys.errors import Problem
+from surveys.models import AuditEvent, User
 
 
 def request_actor() -> tuple[User | None, str]:
@@ -28,18 +28,14 @@ def request_actor() -> tuple[User | None, str]:
     return user, user.username
 
 
+def current_actor() -> audit.Actor:
+    """The signed-in user (or the API token's) as a use case takes it; 401 without one."""
+    user, label = request_actor()
+    if user is None:
+        raise Problem("401.1")
+    return audit.Actor(user, label)
+
+
 def record(session: Session, action: str, **fields: Any) -> AuditEvent:
     user, label = request_actor()
     return audit.record(session, action, actor=user, actor_label=label, **fields)
-
-
-def record_target(session: Session, action: str, target: Target,
-                  before: dict[str, Any] | None = None) -> AuditEvent:
-    """target.create / target.update / target.delete with the values before and after."""
-    details: dict[str, Any] = {}
-    if before is not None:
-        details["before"] = before
-    if action != "target.delete":
-        details["after"] = target_json(target)
-    return record(session, action, commune_id=target.commune_id, target_type="target",
-                  target_id=target.id, details=details)

@@ -18,12 +18,13 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from forms.coverage import CoverageUploadForm
-from surveys.coverage import jobs, reasons, uploads
+from surveys.coverage import jobs, ownership, reasons
 from surveys.coverage.formats import formats
 from surveys.db import get_session
 from surveys.errors import Problem
 from surveys.models import CoverageUpload, Partner, Role, UploadIssue, User
 from surveys.views import markdown_page
+from surveys.views.use_cases import run
 
 bp = Blueprint("coverage_pages", __name__, url_prefix="/coverage")
 
@@ -39,7 +40,7 @@ def when(moment: datetime) -> str:
 
 def _user() -> User:
     user = current_user._get_current_object()
-    uploads.visible_uploads(user)  # partners and admins only: the service's 403 otherwise
+    ownership.require_manager(user)
     return user
 
 
@@ -52,19 +53,9 @@ def _form(user: User) -> CoverageUploadForm:
     return form
 
 
-def _partner(user: User, form: CoverageUploadForm) -> Partner | None:
-    """The partner the upload belongs to; None (with the error on the form) when an admin chose none."""
-    if user.role == Role.PARTNER:
-        return user.partner
-    partner = get_session().scalar(select(Partner).where(Partner.slug == (form.partner.data or "")))
-    if partner is None:
-        form.partner.errors = [_("Choose the partner whose measurements these are.")]
-    return partner
-
-
 def _render_list(user: User, form: CoverageUploadForm, *, details: list | None = None,
                  status: int = 200) -> ResponseReturnValue:
-    rows = get_session().scalars(uploads.visible_uploads(user)
+    rows = get_session().scalars(ownership.visible_uploads(user)
                                  .order_by(CoverageUpload.id.desc()).limit(LISTED)).all()
     return render_template("coverage/index.html", uploads=rows, form=form, details=details or [],
                            is_admin=user.role == Role.ADMIN, when=when), status
@@ -84,29 +75,18 @@ def create() -> ResponseReturnValue:
     form = _form(user)
     if not form.validate_on_submit():  # only the CSRF token can fail here (no other validators)
         raise Problem("400.3")
-    partner = _partner(user, form)
     file = form.file.data
     if not file or not file.filename:
         form.file.errors = [_("Choose a file to upload.")]
-    if partner is None or form.file.errors:
         return _render_list(user, form, status=422)
-    db = get_session()
-    try:
-        result = uploads.import_upload(db, partner, user, file.filename, file.stream,
-                                       format_name=form.chosen_format(),
-                                       max_village_km=current_app.config["COVERAGE_VILLAGE_MAX_KM"],
-                                       gzip_max_ratio=current_app.config["COVERAGE_GZIP_MAX_RATIO"])
-    except Problem as problem:
-        db.rollback()
-        if problem.status != 422:
-            raise
-        locale = str(get_locale())
-        for name, message in problem.errors.items():
-            (form[name].errors if name in form else form.form_errors).append(message.get(locale))
-        if not problem.errors:
-            form.form_errors.append(problem.message.get(locale))
-        return _render_list(user, form, details=problem.to_json(locale).get("details"), status=422)
-    db.commit()
+    outcome = run(ownership.create_upload, user, form.partner.data, file.filename, file.stream,
+                  format_name=form.chosen_format(),
+                  max_village_km=current_app.config["COVERAGE_VILLAGE_MAX_KM"],
+                  gzip_max_ratio=current_app.config["COVERAGE_GZIP_MAX_RATIO"],
+                  missing_partner=ownership.CHOOSE_THE_PARTNER, form=form)
+    if outcome.value is None:
+        return _render_list(user, form, details=outcome.details, status=422)
+    result = outcome.value
     if result.created:
         flash(_("Upload saved."))
     else:
@@ -118,7 +98,7 @@ def create() -> ResponseReturnValue:
 @login_required
 def show(upload_id: int) -> ResponseReturnValue:
     db = get_session()
-    upload = uploads.get_visible_upload(db, _user(), upload_id)
+    upload = ownership.get_visible_upload(db, _user(), upload_id)
     locale = str(get_locale())
     issues = [{"line": i.line, "column": i.column, "value": i.value, "severity": i.severity,
                # in the reader's language, as the errors CSV (older rows have only the English text)
@@ -138,10 +118,7 @@ def cancel(upload_id: int) -> ResponseReturnValue:
     """The no-JavaScript way to stop a queued or importing job."""
     if not CoverageUploadForm().validate_on_submit():
         raise Problem("400.3")
-    db = get_session()
-    upload = uploads.get_visible_upload(db, _user(), upload_id)
-    jobs.cancel(db, Path(current_app.config["UPLOAD_DIR"]), upload)
-    db.commit()
+    upload = run(ownership.cancel_upload, _user(), upload_id, Path(current_app.config["UPLOAD_DIR"]))
     flash(_("Cancel requested; nothing of this file will be kept."))
     return redirect(url_for("coverage_pages.show", upload_id=upload.id))
 
@@ -149,13 +126,8 @@ def cancel(upload_id: int) -> ResponseReturnValue:
 @bp.post("/uploads/<int:upload_id>/delete")
 @login_required
 def delete(upload_id: int) -> ResponseReturnValue:
-    db = get_session()
-    upload = uploads.get_visible_upload(db, _user(), upload_id)
-    filename = upload.filename
-    jobs.before_delete(db, Path(current_app.config["UPLOAD_DIR"]), upload)
-    uploads.delete_upload(db, upload)
-    db.commit()
-    flash(_("Upload %(name)s deleted, with everything it contributed.", name=filename))
+    upload = run(ownership.delete_upload, _user(), upload_id, Path(current_app.config["UPLOAD_DIR"]))
+    flash(_("Upload %(name)s deleted, with everything it contributed.", name=upload.filename))
     return redirect(url_for("coverage_pages.index"))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from surveys.collection.quality import FLAG_CODES
+from surveys.collection.quality_flags import FLAG_CODES
 
 
 def ref(name: str) -> dict[str, str]:

@@ -14,18 +14,21 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from forms.review import ReviewForm
 from surveys.administration.access import commune_for
+from surveys.collection import quality_flags
 from surveys.collection import review as review_service
-from surveys.collection.quality import FLAG_CODES
+from surveys.collection.quality_flags import FLAG_CODES
 from surveys.collection.submissions import SUBMITTING_ROLES
-from surveys.db import get_session, run_in_transaction
+from surveys.db import get_session
 from surveys.definitions import get_definition
 from surveys.errors import Problem
-from surveys.models import Role, Submission, User, Village
+from surveys.models import ReviewNote, Role, Submission, User, Village
 from surveys.views.auditing import request_actor
 from surveys.views.params import page_arg
+from surveys.views.use_cases import run
 
 bp = Blueprint("review", __name__)
 
@@ -38,23 +41,6 @@ STATUS_LABELS = {
     "rejected": _l("Rejected"),
     "superseded": _l("Superseded by a correction"),
 }
-FLAG_LABELS = {
-    "gps_mock": _l("Mock location"),
-    "gps_inaccurate": _l("Inaccurate GPS"),
-    "outside_commune": _l("Outside the commune"),
-    "far_from_village": _l("Far from the village"),
-    "duplicate_household": _l("Possible duplicate household"),
-    "implausible": _l("Implausible answers"),
-    "too_fast": _l("Filled in too fast"),
-    "time_out_of_range": _l("Date out of range"),
-}
-IMPLAUSIBLE_LABELS = {
-    "many_adults": _l("Unusually many adults in one household"),
-    "many_members": _l("Unusually many people in one household"),
-    "plan_faster_than_line": _l("Plan speed above what this connection type carries"),
-    "measured_faster_than_home": _l("Measured speed above every connection of the home"),
-    "bars_without_signal": _l("Signal bars reported with no signal"),
-}
 
 
 def _number(value: Any) -> str:
@@ -62,45 +48,8 @@ def _number(value: Any) -> str:
 
 
 def flag_lines(code: str, details: dict[str, Any]) -> list[str]:
-    """What a flag rests on, in the reader's language."""
-    d = details or {}
-    if code == "gps_mock":
-        return [_("Accuracy reported as exactly 0 m: no real GPS fix does that (mock location).")]
-    if code == "gps_inaccurate":
-        return [_("GPS accuracy ±%(m)s m; the limit is %(limit)s m.", m=_number(d.get("accuracy_m")),
-                  limit=_number(d.get("limit_m")))]
-    if code == "outside_commune":
-        return [_("The location lies outside the commune's boundary.")]
-    if code == "far_from_village":
-        to = _("its boundary") if d.get("measured_to") == "boundary" else _("its centre")
-        return [_("%(km)s km from the chosen village (%(to)s); the limit is %(limit)s km.",
-                  km=_number(d.get("distance_km")), to=to, limit=_number(d.get("limit_km")))]
-    if code == "duplicate_household":
-        lines = []
-        if d.get("household_code"):
-            lines.append(_("Same household code %(code)s as another survey of the village.",
-                           code=d["household_code"]))
-        for near in d.get("nearby", []):
-            lines.append(_("%(m)s m from survey no. %(id)s, with %(share)s%% of the answers equal.",
-                           m=_number(near.get("distance_m")), id=near.get("id"),
-                           share=_number(round(100 * near.get("similarity", 0)))))
-        return lines
-    if code == "implausible":
-        return [_("%(rule)s: %(value)s (at most %(limit)s expected).",
-                  rule=IMPLAUSIBLE_LABELS.get(r.get("rule"), r.get("rule")),
-                  value=_number(r.get("value")), limit=_number(r.get("limit")))
-                for r in d.get("rules", [])]
-    if code == "too_fast":
-        return [_("Filled in %(s)s seconds; at least %(limit)s are expected.",
-                  s=_number(d.get("seconds")), limit=_number(d.get("limit_seconds")))]
-    if code == "time_out_of_range":
-        if d.get("reason") == "future":
-            return [_("Collected %(s)s seconds after the server received it: the phone's clock is "
-                      "ahead.", s=_number(d.get("seconds_ahead")))]
-        return [_("Collected %(days)s days before round %(round)s began; at most %(limit)s.",
-                  days=_number(d.get("days_before")), round=d.get("round"),
-                  limit=_number(d.get("limit_days")))]
-    return []
+    """What a flag rests on, in the reader's language (surveys/collection/quality_flags.py)."""
+    return quality_flags.describe(code, details, str(get_locale()))
 
 
 def duplicate_ids(submission: Submission) -> list[int]:
@@ -134,7 +83,9 @@ def _page() -> int:
 
 
 def _helpers() -> dict[str, Any]:
-    return {"status_labels": STATUS_LABELS, "flag_labels": FLAG_LABELS, "flag_lines": flag_lines}
+    locale = str(get_locale())
+    flag_labels = {code: quality_flags.label(code, locale) for code in quality_flags.FLAG_CODES}
+    return {"status_labels": STATUS_LABELS, "flag_labels": flag_labels, "flag_lines": flag_lines}
 
 
 @bp.get("/communes/<slug>/review")
@@ -164,6 +115,13 @@ def _reviewed(slug: str, submission_id: int) -> tuple[Any, Submission]:
     return commune, submission
 
 
+def _review(session: Session, user: User, submission: Submission, payload: dict[str, str | None],
+            actor_label: str) -> ReviewNote:
+    return review_service.review_submission(session, user, submission,
+                                            review_service.parse_review(payload),
+                                            actor_label=actor_label)
+
+
 @bp.route("/communes/<slug>/review/<int:submission_id>", methods=["GET", "POST"])
 @login_required
 def detail(slug: str, submission_id: int) -> ResponseReturnValue:
@@ -176,24 +134,12 @@ def detail(slug: str, submission_id: int) -> ResponseReturnValue:
     form.set_status_choices([(s, STATUS_LABELS[s]) for s in allowed])
     status = 200
     if form.validate_on_submit():
-        try:
-            change = review_service.parse_review(form.payload())
-            actor_label = request_actor()[1]
-            run_in_transaction(db, lambda: review_service.review_submission(
-                db, user, submission, change, actor_label=actor_label))
-        except Problem as problem:
-            if problem.status != 422:
-                raise
-            db.rollback()
-            for field, message in problem.errors.items():
-                target = getattr(form, field, None)
-                (target.errors if target is not None else form.form_errors).append(
-                    message.get(locale))
-            status = 422
-            commune, submission = _reviewed(slug, submission_id)
-        else:
+        if run(_review, user, submission, form.payload(), request_actor()[1], form=form,
+               retry=True).ok:
             flash(_("Review saved."))
             return redirect(url_for("review.detail", slug=slug, submission_id=submission_id))
+        status = 422
+        commune, submission = _reviewed(slug, submission_id)
     elif request.method == "POST":
         status = 400
     original, correction = review_service.versions(db, submission)

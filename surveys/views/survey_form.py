@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import Any, BinaryIO, cast
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from forms.survey import META_FIELDS, build_survey_form, layout
 from surveys.administration import rounds
 from surveys.administration.teams import assigned_villages
 from surveys.collection import review, submissions
-from surveys.db import get_session, run_in_transaction
+from surveys.db import get_session
 from surveys.definitions import get_definition
 from surveys.errors import Problem
-from surveys.models import Submission, Village, utcnow
+from surveys.models import Submission, User, Village, utcnow
 from surveys.views.services import future_skew, photo_limits, photo_store, quality_limits
+from surveys.views.use_cases import run
 
 bp = Blueprint("survey_form", __name__)
 
@@ -68,21 +71,12 @@ def form(name: str) -> ResponseReturnValue:
     general_errors: list[str] = []
     status = 200
     if form.validate_on_submit():
-        try:
-            saved = _save(definition.name, form, user)
-        except Problem as problem:
-            if problem.status != 422:
-                raise
-            get_session().rollback()
-            for field, message in problem.errors.items():
-                target = form._fields.get(field)
-                if target is not None and field not in META_FIELDS:
-                    target.errors = [message.get(locale)]
-                else:
-                    general_errors.append(f"{field}: {message.get(locale)}")
-            status = 422
-        else:
-            return redirect(url_for("survey_form.form", name=name, saved=saved.id))
+        outcome = run(_save, definition.name, form, user, form=form, retry=True,
+                      skip=META_FIELDS, name_unplaced=True)
+        if outcome.value is not None:
+            return redirect(url_for("survey_form.form", name=name, saved=outcome.value.id))
+        general_errors = list(form.form_errors)
+        status = 422
     elif request.method == "POST":
         status = 400
     if request.method == "GET":
@@ -121,7 +115,9 @@ def _prefill_correction(form, original: Submission) -> None:  # type: ignore[no-
                 if isinstance(value, float) else str(value)
 
 
-def _save(survey: str, form, user) -> Submission:  # type: ignore[no-untyped-def]
+def _save(db: Session, survey: str, form: Any, user: User) -> Submission:
+    """Parse the page's answers as the API's JSON and store them with their photos (run again
+    as a whole when the database asks for a retry)."""
     payload = {
         "instance_id": form.instance_id.data,
         "survey": survey,
@@ -133,21 +129,16 @@ def _save(survey: str, form, user) -> Submission:  # type: ignore[no-untyped-def
     for name in ("started_at", "supersedes"):
         if form[name].data:
             payload[name] = form[name].data
-    db = get_session()
     item = submissions.parse_submission(
         payload, future_skew=future_skew(),
         strict_relevance=False)
     limits, store, photos = quality_limits(), photo_store(), photo_limits()
     uploads = {q.name: request.files.get(q.name) for q in item.definition.questions
                if q.type == "image"}
-
-    def save() -> Submission:
-        result = submissions.record_submission(db, user, item, quality=limits)
-        for question, upload in uploads.items():
-            if upload is not None and upload.filename:
-                upload.stream.seek(0)  # read again if the transaction is retried
-                submissions.attach_photo(db, store, user, result.submission, question,
-                                         upload.stream, photos)
-        return result.submission
-
-    return run_in_transaction(db, save)
+    result = submissions.record_submission(db, user, item, quality=limits)
+    for question, upload in uploads.items():
+        if upload is not None and upload.filename:
+            upload.stream.seek(0)  # read again if the transaction is retried
+            submissions.attach_photo(db, store, user, result.submission, question,
+                                     cast(BinaryIO, upload.stream), photos)
+    return result.submission

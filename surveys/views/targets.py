@@ -13,12 +13,12 @@ from flask_login import current_user, login_required
 from forms.targets import TargetForm
 from surveys.administration.access import commune_for, editable_target
 from surveys.db import get_session
-from surveys.errors import Problem
-from surveys.indicators import CATALOGUE
+from surveys.indicators import CATALOGUE, target_changes
 from surveys.indicators import targets as target_service
 from surveys.indicators.report import target_statuses
 from surveys.models import Target
-from surveys.views.auditing import record_target
+from surveys.views.auditing import current_actor
+from surveys.views.use_cases import run
 
 bp = Blueprint("targets", __name__)
 
@@ -38,22 +38,6 @@ def _editable_target(slug: str, target_id: int) -> Target:
                            commune_slug=slug)
 
 
-def _save(form: TargetForm, apply) -> bool:  # type: ignore[no-untyped-def]
-    """Run the service; put its field errors on the form. True when saved."""
-    try:
-        apply(form.payload())
-    except Problem as problem:
-        get_session().rollback()
-        locale = str(get_locale())
-        for field, message in problem.errors.items():
-            target = getattr(form, field, None)
-            (target.errors if target is not None else form.form_errors).append(
-                message.get(locale))
-        return False
-    get_session().commit()
-    return True
-
-
 @bp.route("/communes/<slug>/targets", methods=["GET", "POST"])
 @login_required
 def index(slug: str) -> ResponseReturnValue:
@@ -64,9 +48,7 @@ def index(slug: str) -> ResponseReturnValue:
     locale = str(get_locale())
     form = _form(locale)
     if form.validate_on_submit():
-        commune_for(db, user, slug, write=True)
-        if _save(form, lambda data: record_target(
-                db, "target.create", target_service.create_target(db, commune, data))):
+        if run(target_changes.create_target, current_actor(), slug, form.payload(), form=form).ok:
             flash(_("Target saved."))
             return redirect(url_for("targets.index", slug=slug))
     from surveys.views.dashboard import progress_text, status_labels, target_percent
@@ -86,15 +68,13 @@ def index(slug: str) -> ResponseReturnValue:
 @bp.route("/communes/<slug>/targets/<int:target_id>", methods=["GET", "POST"])
 @login_required
 def edit(slug: str, target_id: int) -> ResponseReturnValue:
-    db = get_session()
     target = _editable_target(slug, target_id)
     commune = target.commune
     locale = str(get_locale())
     form = _form(locale, target)
     if form.validate_on_submit():
-        before = target_service.target_json(target)
-        if _save(form, lambda data: record_target(
-                db, "target.update", target_service.update_target(db, target, data), before)):
+        if run(target_changes.update_target, current_actor(), target_id, form.payload(),
+               commune_slug=slug, form=form).ok:
             flash(_("Target saved."))
             return redirect(url_for("targets.index", slug=slug))
     return render_template("targets/edit.html", commune=commune, form=form, target=target)
@@ -103,10 +83,6 @@ def edit(slug: str, target_id: int) -> ResponseReturnValue:
 @bp.route("/communes/<slug>/targets/<int:target_id>/delete", methods=["POST"])
 @login_required
 def delete(slug: str, target_id: int) -> ResponseReturnValue:
-    db = get_session()
-    target = _editable_target(slug, target_id)
-    record_target(db, "target.delete", target, target_service.target_json(target))
-    db.delete(target)
-    db.commit()
+    run(target_changes.delete_target, current_actor(), target_id, commune_slug=slug)
     flash(_("Target removed."))
     return redirect(url_for("targets.index", slug=slug))

@@ -25,11 +25,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from surveys import audit
 from surveys.errors import Problem, Text
-from surveys.models import Commune, User, Webhook, WebhookDelivery, utcnow
+from surveys.models import Commune, Submission, User, Webhook, WebhookDelivery, utcnow
 
 EVENTS = ("submission.accepted", "submission.reviewed", "coverage.imported")
 FIRST_RETRY = timedelta(seconds=30)
@@ -265,12 +265,24 @@ def delivery_json(delivery: WebhookDelivery) -> dict[str, Any]:
             "created_at": delivery.created_at.isoformat()}
 
 
-def submission_event(submission: Any) -> dict[str, Any]:
-    """What a receiver learns of a submission: identity, place, time, review — never answers."""
+def submission_event(submission: Any, *,
+                     supersedes_instance_id: str | None = None) -> dict[str, Any]:
+    """What a receiver learns of a submission: identity, place, time, review — never answers.
+
+    `supersedes` is the corrected submission's integer `id` (this payload's contract since it was
+    first sent); `supersedes_instance_id` is its `instance_id`, the meaning `supersedes` has in the
+    API (docs/webhooks.md). Pass it when known; else it is read (one query, corrections only)."""
     village = submission.village
+    if submission.supersedes_id is not None and supersedes_instance_id is None:
+        session = object_session(submission)
+        supersedes_instance_id = session.scalar(
+            select(Submission.instance_id).where(Submission.id == submission.supersedes_id)
+        ) if session is not None else None
     return {"id": submission.id, "instance_id": submission.instance_id,
             "survey": submission.survey, "commune": village.commune.slug if village else None,
             "village": village.slug if village else None,
             "collected_at": submission.collected_at.isoformat(),
             "review_status": submission.review_status, "review_reason": submission.review_reason,
-            "flags": list(submission.flags or []), "supersedes": submission.supersedes_id}
+            "flags": list(submission.flags or []), "supersedes": submission.supersedes_id,
+            "supersedes_instance_id": (supersedes_instance_id if submission.supersedes_id
+                                       is not None else None)}

@@ -9,6 +9,7 @@ import json
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -261,3 +262,28 @@ def test_the_post_goes_to_the_checked_address_not_a_second_lookup(redirector):  
                            {"Content-Type": "application/json"}, 5, "127.0.0.1")
     assert result.status == 200
     assert _Recorder.seen == [("POST", "/other", f"receiver.invalid:{redirector}")]
+
+
+def test_a_correction_names_what_it_supersedes_both_ways(client: Any, runner: Any, db: Any,
+                                                         people: Any, receiver: Any) -> None:
+    """`supersedes` is the corrected submission's id (the payload's contract);
+    `supersedes_instance_id` its instance_id, what `supersedes` means in the API."""
+    from tests.factories import submission_payload
+
+    hook = receiver()
+    assert register(client, people["staff"], hook.url).status_code == 201
+    original = client.post("/api/v1/submissions", json=submission_payload(),
+                           headers=auth(people["surveyor"])).json
+    correction = client.post("/api/v1/submissions", headers=auth(people["surveyor"]),
+                             json=submission_payload(supersedes=original["instance_id"]))
+    assert correction.status_code == 201, correction.json
+    assert correction.json["supersedes"] == original["instance_id"]  # the API: an instance_id
+    client.patch(f"/api/v1/submissions/{correction.json['id']}", headers=auth(people["staff"]),
+                 json={"review_status": "approved"})
+    runner.invoke(args=["webhooks", "deliver"])
+    events = [json.loads(body)["data"] for _headers, body in hook.requests]
+    first, fixed, reviewed = events
+    assert (first["supersedes"], first["supersedes_instance_id"]) == (None, None)
+    for data in (fixed, reviewed):
+        assert data["supersedes"] == original["id"]  # the webhook: the integer id
+        assert data["supersedes_instance_id"] == original["instance_id"]
