@@ -153,8 +153,9 @@ def estimate_from_moments(indicator: Indicator, moments: Mapping[int, Moments],
 
 
 # Below this (degrees-of-freedom adjusted) effective sample size the interval is Korn–Graubard's
-# instead of Wilson's (docs/indicators.md, "Small samples"): one village of 15 households gives 12–13.
-EXACT_BELOW = 15.0
+# instead of Wilson's (docs/indicators.md, "Small samples"): one village of 15 households gives
+# 11.7–13 (chosen with the bench: 15 made equal allocation at n = 30 cover 98.7 % at seed 42).
+EXACT_BELOW = 13.0
 
 
 def interval(p: float, effective_n: float, df: int) -> tuple[float, float, float]:
