@@ -27,11 +27,13 @@ def _number(text: str | None, kind: type) -> object:
 class TargetForm(BaseForm):
     indicator = SelectField(_l("Indicator"), validate_choice=False)
     comparator = SelectField(_l("Comparator"), validate_choice=False, choices=[
-        SelectChoice(">=", "≥"), SelectChoice(">", ">"), SelectChoice("", "—")])
+        SelectChoice(">=", "≥"), SelectChoice(">", ">"), SelectChoice("=", "="),
+        SelectChoice("", "—")])
     value = StringField(_l("Target (%)"), render_kw={"inputmode": "decimal"})
     target_year = StringField(_l("By year"), render_kw={"inputmode": "numeric"})
     baseline_value = StringField(_l("Baseline (%)"), render_kw={"inputmode": "decimal"})
     baseline_year = StringField(_l("Baseline year"), render_kw={"inputmode": "numeric"})
+    start_year = StringField(_l("Plan start year"), render_kw={"inputmode": "numeric"})
     source_document = StringField(_l("Plan document"))
     source_article = StringField(_l("Article"))
     source_text = TextAreaField(_l("Wording in the plan"))
@@ -47,6 +49,7 @@ class TargetForm(BaseForm):
                 "target_year": _number(self.target_year.data, int),
                 "baseline_value": _number(self.baseline_value.data, float),
                 "baseline_year": _number(self.baseline_year.data, int),
+                "start_year": _number(self.start_year.data, int),
                 "source_document": self.source_document.data or "",
                 "source_article": self.source_article.data or "",
                 "source_text": self.source_text.data or ""}

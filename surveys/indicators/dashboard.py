@@ -78,7 +78,7 @@ def _target_of(row: IndicatorRow) -> Target | None:
         return None
     return Target(indicator=row["code"], comparator=row["comparator"], value=row["target"],
                   target_year=row["target_year"], baseline_value=row["baseline"],
-                  baseline_year=row["baseline_year"])
+                  baseline_year=row["baseline_year"], start_year=row.get("start_year"))
 
 
 def village_values(session: Session, villages: list[Village], summary: Summary,

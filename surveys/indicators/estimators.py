@@ -1,4 +1,5 @@
-"""The indicator catalogue and the statistics behind each number. Pure: no database, no Flask.
+"""The statistics behind each indicator's number (the catalogue is in catalogue.py). Pure: no
+database, no Flask.
 
 Every household-based indicator is a ratio R = Σ w·y / Σ w·x over consenting households, where y and x
 come from one household's answers (x = 1 for a share of households; x = adults, smartphone users, ...
@@ -17,159 +18,16 @@ docs/indicators.md explains the same in Vietnamese and English.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from surveys.errors import Text
-from surveys.indicators.intervals import Z95, t_quantile, wilson
+from surveys.indicators.catalogue import CATALOGUE as CATALOGUE
+from surveys.indicators.catalogue import PLAN_WORDING as PLAN_WORDING
+from surveys.indicators.catalogue import Answers, Indicator
+from surveys.indicators.intervals import Z95, korn_graubard, t_quantile, wilson
 
 Z = Z95  # two-sided 95 % (kept for callers of surveys.indicators.Z)
-
-
-Answers = Mapping[str, Any]
-
-
-@dataclass(frozen=True)
-class Indicator:
-    code: str
-    name: Text
-    unit: str  # household | adult | smartphone_user | village | area
-    definition: Text
-    numerator: Callable[[Answers], float] | None = None
-    denominator: Callable[[Answers], float] | None = None
-
-    @property
-    def kind(self) -> str:
-        if self.unit == "household":
-            return "proportion"
-        if self.unit in ("village", "area"):
-            return self.unit
-        return "ratio"
-
-
-def _is(question: str, *values: str) -> Callable[[Answers], float]:
-    return lambda a: 1.0 if a.get(question) in values else 0.0
-
-
-def _count(question: str) -> Callable[[Answers], float]:
-    return lambda a: float(a.get(question) or 0)
-
-
-def _one(_answers: Answers) -> float:
-    return 1.0
-
-
-def _household(code: str, vi: str, en: str, numerator: Callable[[Answers], float],
-               def_vi: str, def_en: str) -> Indicator:
-    return Indicator(code, Text(vi, en), "household", Text(def_vi, def_en), numerator, _one)
-
-
-def _people(code: str, unit: str, vi: str, en: str, numerator: str, denominator: str) -> Indicator:
-    return Indicator(code, Text(vi, en), unit,
-                     Text(f"Σ {numerator} / Σ {denominator} (hộ đồng ý trả lời)",
-                          f"Σ {numerator} / Σ {denominator} (consenting households)"),
-                     _count(numerator), _count(denominator))
-
-
-CATALOGUE: dict[str, Indicator] = {i.code: i for i in (
-    _household("hh_fixed_broadband", "Hộ có internet băng rộng cố định",
-               "Households with fixed broadband", lambda a: float(a.get("fixed_broadband") not in
-                                                                  (None, "none")),
-               "fixed_broadband ≠ none", "fixed_broadband ≠ none"),
-    _household("hh_fiber", "Hộ dùng cáp quang (FTTH)", "Households on fibre (FTTH)",
-               _is("fixed_broadband", "fiber"), "fixed_broadband = fiber",
-               "fixed_broadband = fiber"),
-    _household("hh_fiber_available", "Hộ dùng hoặc đăng ký được cáp quang",
-               "Households on fibre or where fibre can be ordered",
-               lambda a: float(a.get("fixed_broadband") == "fiber" or a.get("fiber_available") ==
-                               "yes"),
-               "fixed_broadband = fiber hoặc fiber_available = yes",
-               "fixed_broadband = fiber or fiber_available = yes"),
-    _household("hh_4g_home", "Hộ dùng được 4G/5G trong nhà", "Households with 4G or 5G at home",
-               _is("mobile_best_technology", "4g", "5g"), "mobile_best_technology ∈ {4g, 5g}",
-               "mobile_best_technology ∈ {4g, 5g}"),
-    _household("hh_5g_home", "Hộ dùng được 5G trong nhà", "Households with 5G at home",
-               _is("mobile_best_technology", "5g"), "mobile_best_technology = 5g",
-               "mobile_best_technology = 5g"),
-    _household("hh_online_shopping", "Hộ mua sắm trực tuyến", "Households shopping online",
-               _is("online_shopping", "yes"), "online_shopping = yes (12 tháng qua)",
-               "online_shopping = yes (last 12 months)"),
-    _household("hh_online_selling", "Hộ bán hàng trực tuyến", "Households selling online",
-               _is("online_selling", "yes"), "online_selling = yes", "online_selling = yes"),
-    _people("adult_smartphone", "adult", "Người trưởng thành dùng điện thoại thông minh",
-            "Adults using a smartphone", "smartphone_users", "members_adult"),
-    _people("smartphone_egov", "smartphone_user",
-            "Người dùng điện thoại thông minh dùng dịch vụ công trực tuyến",
-            "Smartphone users using online public services", "egov_users", "smartphone_users"),
-    _people("adult_vneid", "adult", "Người trưởng thành có tài khoản VNeID mức 2",
-            "Adults with a level-2 VNeID account", "vneid_users", "members_adult"),
-    _people("adult_bank_account", "adult", "Người trưởng thành có tài khoản ngân hàng",
-            "Adults with a bank account", "bank_account_users", "members_adult"),
-    _people("adult_epayment", "adult", "Người trưởng thành thanh toán điện tử",
-            "Adults paying electronically", "epayment_users", "members_adult"),
-    _people("adult_digital_signature", "adult", "Người trưởng thành có chữ ký số cá nhân",
-            "Adults with a personal digital signature", "digital_signature_users",
-            "members_adult"),
-    _people("adult_digital_services", "adult",
-            "Người trưởng thành dùng dịch vụ số (y tế, giáo dục, bảo hiểm, giao thông)",
-            "Adults using digital services (health, education, insurance, transport)",
-            "digital_services_users", "members_adult"),
-    Indicator("village_4g", Text("Thôn có sóng 4G", "Villages covered by 4G"), "village",
-              Text("Thôn có ít nhất 5 hộ được khảo sát và ≥ 80% số hộ đó dùng được 4G/5G trong nhà "
-                   "/ số thôn đủ dữ liệu",
-                   "Villages with at least 5 surveyed households of which ≥ 80% have 4G/5G at home "
-                   "/ villages with enough data")),
-    Indicator("area_4g", Text("Diện tích dân cư có sóng 4G", "Populated area with 4G"), "area",
-              Text("Ô lục giác H3 có hộ dân được khảo sát, đa số hộ dùng được 4G/5G hoặc đối tác "
-                   "viễn thông đo được sóng 4G/5G dùng được / ô có dân",
-                   "Populated H3 cells whose surveyed households mostly have 4G/5G, or where "
-                   "partners measured usable 4G/5G / populated cells")),
-    Indicator("area_5g", Text("Diện tích dân cư có sóng 5G", "Populated area with 5G"), "area",
-              Text("Ô lục giác H3 có hộ dân được khảo sát, đa số hộ dùng được 5G hoặc đối tác "
-                   "viễn thông đo được sóng 5G dùng được / ô có dân",
-                   "Populated H3 cells whose surveyed households mostly have 5G, or where partners "
-                   "measured usable 5G / populated cells")),
-)}
-
-# How the plans word what each indicator measures (../shared/seeds/), for reports and exports.
-PLAN_WORDING: dict[str, Text] = {
-    "hh_fixed_broadband": Text("Tỷ lệ hộ gia đình có kết nối internet băng rộng",
-                               "Share of households with a broadband internet connection"),
-    "hh_fiber": Text("Tỷ lệ hộ gia đình có băng rộng cáp quang FTTH",
-                     "Share of households with FTTH fibre broadband"),
-    "hh_fiber_available": Text("Tỷ lệ người dùng có khả năng truy cập băng rộng cố định tốc độ "
-                               "trên 01 Gb/s", "Share of users able to get fixed broadband above "
-                               "1 Gb/s"),
-    "hh_4g_home": Text("Phủ sóng di động 4G/5G đến hộ gia đình",
-                       "4G/5G mobile coverage reaching households"),
-    "hh_5g_home": Text("Phủ sóng 5G đến hộ gia đình", "5G coverage reaching households"),
-    "hh_online_shopping": Text("Hộ gia đình tham gia mua sắm trực tuyến",
-                               "Households shopping online"),
-    "hh_online_selling": Text("Hộ cung cấp sản phẩm trên các nền tảng số, sàn thương mại điện tử",
-                              "Households selling on digital platforms and e-commerce sites"),
-    "adult_smartphone": Text("Tỷ lệ người dân có điện thoại thông minh",
-                             "Share of people with a smartphone"),
-    "smartphone_egov": Text("Người dùng điện thoại thông minh được tiếp cận, sử dụng các dịch vụ "
-                            "chính quyền điện tử", "Smartphone users reaching and using "
-                            "e-government services"),
-    "adult_vneid": Text("Tỷ lệ dân số trưởng thành có tài khoản định danh điện tử (VNeID)",
-                        "Share of adults with an electronic identity account (VNeID)"),
-    "adult_bank_account": Text("Người dân có tài khoản giao dịch tại ngân hàng",
-                               "People with a bank account"),
-    "adult_epayment": Text("Người dân trưởng thành sử dụng dịch vụ thanh toán điện tử",
-                           "Adults using electronic payment"),
-    "adult_digital_signature": Text("Tỷ lệ dân số trưởng thành được cấp chứng thư chữ ký số",
-                                    "Share of adults holding a digital-signature certificate"),
-    "adult_digital_services": Text("Tỷ lệ dân số trưởng thành tiếp cận dịch vụ số trong y tế, "
-                                   "giáo dục, bảo hiểm, giao thông", "Share of adults using digital "
-                                   "services in health, education, insurance, transport"),
-    "village_4g": Text("100% thôn (làng) có sóng di động 4G",
-                       "4G mobile signal in 100% of villages"),
-    "area_4g": Text("Phủ sóng mạng di động 4G đến 100% địa bàn dân cư",
-                    "4G coverage of 100% of populated areas"),
-    "area_5g": Text("Tỷ lệ phủ sóng 5G trên địa bàn dân cư", "5G coverage of populated areas"),
-}
 
 VILLAGE_MIN_HOUSEHOLDS = 5
 # Fewer villages or populated cells than this and no status is claimed (households: a setting).
@@ -267,7 +125,8 @@ def estimate_from_moments(indicator: Indicator, moments: Mapping[int, Moments],
         moments = {0: [sum(m[i] for m in moments.values()) for i in range(7)]}
     weights, corrections = {}, {}
     for v, m in moments.items():
-        size = max(float(village_sizes[v]), m[0]) if weighted else m[0]  # type: ignore[arg-type]
+        known = village_sizes.get(v) if weighted else None
+        size = max(float(known), m[0]) if known else m[0]
         weights[v] = size / m[0]
         corrections[v] = 1 - m[0] / size if weighted else 1.0
     total_y = sum(weights[v] * m[1] for v, m in moments.items())
@@ -282,15 +141,37 @@ def estimate_from_moments(indicator: Indicator, moments: Mapping[int, Moments],
     variance /= total_x ** 2
     effective_n = _effective_n(ratio, variance, moments, weights, corrections)
     df = max(1, households - len(moments))
-    minority = _minority_df(ratio, moments)
+    fraction = sum(m[0] for m in moments.values()) / sum(weights[v] * m[0]
+                                                         for v, m in moments.items())
+    minority = _minority_df(ratio, moments, fraction)
     if minority is not None:
         df = min(df, minority)
-    p = min(1.0, max(0.0, ratio))
-    low, high = wilson(p, effective_n, t_quantile(0.975, df))
-    one_sided, _high = wilson(p, effective_n, t_quantile(0.95, df))
+    low, high, one_sided = interval(min(1.0, max(0.0, ratio)), effective_n, df)
     return Estimate(_percent(ratio), _percent(low), _percent(high), numerator, denominator, n,
                     weighted, strata=strata, effective_n=round(effective_n, 2), df=df,
                     ci_low_one_sided=_percent(one_sided))
+
+
+# Below this (degrees-of-freedom adjusted) effective sample size the interval is Korn–Graubard's
+# instead of Wilson's (docs/indicators.md, "Small samples"): one village of 15 households gives
+# 11.7–13 (chosen with the bench: 15 made equal allocation at n = 30 cover 98.7 % at seed 42).
+EXACT_BELOW = 13.0
+
+
+def interval(p: float, effective_n: float, df: int) -> tuple[float, float, float]:
+    """The two-sided 95 % interval and the one-sided 95 % lower bound of a share p on an effective
+    sample with `df` degrees of freedom: Wilson's score interval with Student's t; Korn–Graubard's
+    (Clopper–Pearson on n·(z/t)²) when that adjusted sample is below EXACT_BELOW, where the score
+    interval's bound on the short side falls short (14 of 15 households in one village: Wilson's
+    upper bound is 98.99 %, below a true 99 %; Korn–Graubard's is 99.93 %)."""
+    t = t_quantile(0.975, df)
+    adjusted = effective_n * (Z95 / t) ** 2
+    if adjusted < EXACT_BELOW:
+        low, high = korn_graubard(p, effective_n, df)
+        one_sided = korn_graubard(p, effective_n, df, 0.95)[0]
+        return low, high, one_sided
+    low, high = wilson(p, effective_n, t)
+    return low, high, wilson(p, effective_n, t_quantile(0.95, df))[0]
 
 
 # The intra-household correlation assumed when the sample cannot show one (no spread at all): a
@@ -299,6 +180,8 @@ def estimate_from_moments(indicator: Indicator, moments: Mapping[int, Moments],
 NO_SPREAD_ICC = 0.3
 # The fewest degrees of freedom the minority rule (_minority_df) gives: t(0.975, 10) = 2.23.
 MINORITY_MIN_DF = 10
+# A sample of at least this share of the commune's households is near a census (_minority_df).
+NEAR_CENSUS = 0.5
 ROUND_OFF = 1e-9  # a spread below this share of Σz² is floating-point noise, not data
 
 
@@ -313,7 +196,7 @@ def _spread(count: float, sum_z: float, sum_zz: float, scale: float) -> float:
     return spread / (count - 1)
 
 
-def _minority_df(ratio: float, moments: Mapping[int, Moments]) -> int | None:
+def _minority_df(ratio: float, moments: Mapping[int, Moments], fraction: float = 0.0) -> int | None:
     """Degrees of freedom of the design effect behind a share of people when the households that
     carry the rarer outcome (the trait below 50 %, its absence above) cluster it, or None.
 
@@ -325,7 +208,10 @@ def _minority_df(ratio: float, moments: Mapping[int, Moments]) -> int | None:
     variance estimated from k skewed cluster totals has about k/e degrees of freedom, not
     households − villages (Satterthwaite 1946; Valliant & Rust 2010: the degrees of freedom depend
     on the variable, and are far fewer for a rare, clustered one), with e capped at 1 and never
-    below MINORITY_MIN_DF (docs/indicators.md, "Rare and near-universal traits")."""
+    below MINORITY_MIN_DF (docs/indicators.md, "Rare and near-universal traits"). When the sample
+    shows no clustering but covers at least NEAR_CENSUS of the households (`fraction`), the
+    variance left by the finite-population correction rests on the k carriers: k degrees of
+    freedom (still at least MINORITY_MIN_DF)."""
     if ratio < 0.5:
         total = sum(m[1] for m in moments.values())
         squares = sum(m[3] for m in moments.values())
@@ -340,6 +226,10 @@ def _minority_df(ratio: float, moments: Mapping[int, Moments]) -> int | None:
     size = sum(m[4] for m in moments.values()) / people
     clustering = squares / total - 1 - (size - 1) * total / people
     if clustering <= ROUND_OFF:
+        if fraction >= NEAR_CENSUS and size > 1 + ROUND_OFF:
+            # Most of the commune sampled: the finite-population correction leaves the variance
+            # resting on the few carriers seen and the few households unseen: k degrees of freedom.
+            return max(MINORITY_MIN_DF, int(total * total / squares))
         return None
     return max(MINORITY_MIN_DF, int(total * total / squares / min(1.0, clustering)))
 

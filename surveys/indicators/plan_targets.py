@@ -1,7 +1,8 @@
 """Targets stated by the plans of the five demo communes (../shared/seeds/), with their wording.
 
 Loaded by `flask load-demo`. Each row: commune, indicator, comparator, value, year, optional baseline,
-and the document/article/text it comes from, so a report can quote the plan it measures.
+the plan's start year where the document states one, and the document/article/text it comes from,
+so a report can quote the plan it measures.
 """
 
 from __future__ import annotations
@@ -16,13 +17,21 @@ CAM_XUYEN = "Chương trình hành động của Ban Thường vụ Huyện ủy
             "05-NQ/TU về chuyển đổi số (huyện cũ; xã Cẩm Xuyên đại diện)"
 KON_CHIENG = "Nghị quyết HĐND xã Kon Chiêng triển khai Nghị quyết 57-NQ/TW"
 
+# The first year of each plan, as its document states it: Cam Lộ's investment "giai đoạn 2025 -
+# 2030", Nghĩa Hành's and Cẩm Duệ's one-year plans for 2025 and 2026, Cẩm Xuyên's Nghị quyết
+# 05-NQ/TU "giai đoạn 2021 - 2025, định hướng đến năm 2030". Kon Chiêng's resolution names no
+# period of its own (its targets are "đến năm 2025 / 2030"): no start year.
+START_YEARS = {CAM_LO: 2025, NGHIA_HANH: 2025, CAM_DUE: 2026, CAM_XUYEN: 2021}
+
 
 def _t(commune: str, indicator: str, comparator: str | None, value: float | None,
        year: int | None, document: str, article: str, text: str, *,
        baseline: tuple[float, int] | None = None) -> dict[str, Any]:
     return {"commune": commune, "indicator": indicator, "comparator": comparator, "value": value,
             "target_year": year, "baseline_value": baseline[0] if baseline else None,
-            "baseline_year": baseline[1] if baseline else None, "source_document": document,
+            "baseline_year": baseline[1] if baseline else None,
+            "start_year": START_YEARS.get(document) if value is not None else None,
+            "source_document": document,
             "source_article": article, "source_text": text}
 
 

@@ -267,6 +267,7 @@ def _row(code: str, result: Estimate, target: Target | None, share: float | None
         "target_year": target.target_year if target else None,
         "baseline": target.baseline_value if target else None,
         "baseline_year": target.baseline_year if target else None,
+        "start_year": target.start_year if target else None,
         "status": status(result, target, today=today, minimum={"village": MIN_VILLAGES,
                                                                 "area": MIN_CELLS}.get(indicator.unit,
                                                                                        minimum)),

@@ -52,6 +52,7 @@ class IndicatorRow(Progress):
     target_year: int | None
     baseline: float | None
     baseline_year: int | None
+    start_year: int | None  # the plan's first year: where the straight line to the target starts
     status: str | None  # None: no target nor baseline
     source: str | None
     targets: list[int]

@@ -5,13 +5,16 @@ Status (docs/indicators.md, in this order):
 - insufficient_data: fewer sampling units than the minimum, or no estimate at all;
 - unweighted: a commune value pooled over several villages without their household counts (may
   be biased): no claim is made from it;
-- met: for a sample, the whole 95 % interval clears the target (lower bound ≥ target, or > for
-  "trên"); a 100 % target is met when no exception was found (value 100 %) and the one-sided 95 %
-  lower bound is at least FULL_TARGET_TOLERANCE; for a census (village_4g, area_*), the value itself
-  reaches the target (100 %: every unit);
+- met: for a sample, the whole 95 % interval clears the target (lower bound ≥ target for ">=" and
+  "=", > for ">", "trên"); a 100 % target (">=" or "=", "đạt 100 %") is met when no exception was
+  found (value 100 %) and the one-sided 95 % lower bound is at least FULL_TARGET_TOLERANCE; for a
+  census (village_4g, area_*), the value itself reaches the target (100 %: every unit). "=" below
+  100 % ("đạt 65 %") is a level to reach: the same check as ">=" (docs/indicators.md, "Targets");
 - behind: even the upper bound (a census: the value) is below where the plan should be by now — the
-  straight line from the baseline (value, year) to the target (value, year); without a baseline,
-  the target itself once its year has come (a census not met in its target year is behind);
+  straight line from the baseline to the target: from (start year, baseline value) at the start of
+  the plan's first year to the target at the end of its target year when the plan's start year is
+  entered, else from (baseline year, baseline value) as before; without a baseline, the target
+  itself once its year has come (a census not met in its target year is behind);
 - no_trajectory: no baseline and the target year not yet come: the plan gives no line to be on;
   the gap and the points per year still needed are shown instead (`progress`);
 - on_track: anything else (on the baseline's line, or past the deadline and not yet decidable).
@@ -31,7 +34,7 @@ from surveys.indicators import CATALOGUE, Estimate
 from surveys.indicators.results import Progress
 from surveys.models import Commune, Target
 
-COMPARATORS = (">=", ">")
+COMPARATORS = (">=", ">", "=")  # "=": the plan's "đạt X %" (reach X), stored as "="
 STATUSES = ("met", "on_track", "no_trajectory", "behind", "unweighted", "insufficient_data",
             "baseline")
 FULL_TARGET = 100.0
@@ -39,15 +42,22 @@ FULL_TARGET = 100.0
 # found and the one-sided 95 % lower bound reaches this (docs/indicators.md).
 FULL_TARGET_TOLERANCE = 95.0
 FIELDS = ("indicator", "comparator", "value", "target_year", "baseline_value", "baseline_year",
-          "source_document", "source_article", "source_text")
+          "start_year", "source_document", "source_article", "source_text")
 
 
 def expected_by(target: Target, today: date) -> float | None:
-    """Where the plan should stand today: on the line from the baseline to the target."""
+    """Where the plan should stand today: on the line from the baseline to the target. With the
+    plan's start year, the line runs from the baseline at the start of that year to the target at
+    the end of the target year; without it, from the baseline year to the target year (as
+    before). No baseline: no line (None) until the target year, then the target itself."""
     if target.value is None or target.target_year is None:
         return None
     if target.baseline_value is None or target.baseline_year is None:
         return target.value if today.year >= target.target_year else None
+    if target.start_year is not None:
+        elapsed = today.year + (today.timetuple().tm_yday - 1) / 365.25 - target.start_year
+        share = min(1.0, max(0.0, elapsed / (target.target_year + 1 - target.start_year)))
+        return target.baseline_value + (target.value - target.baseline_value) * share
     span = target.target_year - target.baseline_year
     if span <= 0:
         return target.value
@@ -81,7 +91,8 @@ def status(estimate: Estimate | None, target: Target | None, *, minimum: int,
 
 
 def meets(estimate: Estimate, target: Target) -> bool:
-    """Does the estimate reach the target (docs/indicators.md, "Met")?"""
+    """Does the estimate reach the target (docs/indicators.md, "Met")? ">" needs more than the
+    target; ">=" and "=" (the plan's "đạt X %") reach it, with the 100 % rule at 100."""
     assert estimate.value is not None and target.value is not None
     strict = target.comparator == ">"
     if estimate.census:
@@ -128,7 +139,8 @@ def _parse(raw: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
             clean["indicator"] = raw["indicator"]
     if "comparator" in raw:
         if raw["comparator"] not in (*COMPARATORS, None):
-            errors["comparator"] = Text("So sánh phải là >= hoặc >.", "comparator must be >= or >.")
+            errors["comparator"] = Text("So sánh phải là >=, > hoặc =.",
+                                        "comparator must be >=, > or =.")
         else:
             clean["comparator"] = raw["comparator"]
     for key in ("value", "baseline_value"):
@@ -140,7 +152,7 @@ def _parse(raw: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
                                    "Must be a percentage between 0 and 100.")
             else:
                 clean[key] = None if value is None else float(value)
-    for key in ("target_year", "baseline_year"):
+    for key in ("target_year", "baseline_year", "start_year"):
         if key in raw:
             value = raw[key]
             if value is not None and (isinstance(value, bool) or not isinstance(value, int)
@@ -167,7 +179,7 @@ def _check_whole(target: Target) -> None:
                                "Give a target value or a baseline value.")
     if target.value is not None:
         if target.comparator is None:
-            errors["comparator"] = Text("Cần so sánh >= hoặc >.", "comparator is required.")
+            errors["comparator"] = Text("Cần so sánh >=, > hoặc =.", "comparator is required.")
         if target.target_year is None:
             errors["target_year"] = Text("Cần năm phải đạt.", "target_year is required.")
     if (target.baseline_value is None) != (target.baseline_year is None):
@@ -177,6 +189,10 @@ def _check_whole(target: Target) -> None:
             and target.baseline_year > target.target_year):
         errors["baseline_year"] = Text("Năm cơ sở phải trước năm chỉ tiêu.",
                                        "baseline_year must not be after target_year.")
+    if target.start_year is not None and target.target_year is not None \
+            and target.start_year > target.target_year:
+        errors["start_year"] = Text("Năm bắt đầu kế hoạch phải trước năm chỉ tiêu.",
+                                    "start_year must not be after target_year.")
     if errors:
         raise Problem("422.1", errors=errors)
 
@@ -208,5 +224,6 @@ def target_json(target: Target) -> dict[str, Any]:
     return {"id": target.id, "commune": target.commune.slug, "indicator": target.indicator,
             "comparator": target.comparator, "value": target.value,
             "target_year": target.target_year, "baseline_value": target.baseline_value,
-            "baseline_year": target.baseline_year, "source_document": target.source_document,
+            "baseline_year": target.baseline_year, "start_year": target.start_year,
+            "source_document": target.source_document,
             "source_article": target.source_article, "source_text": target.source_text}

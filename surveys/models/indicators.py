@@ -27,7 +27,7 @@ class Target(Base):
 
     __tablename__ = "targets"
     __table_args__ = (
-        CheckConstraint("comparator IS NULL OR comparator IN ('>=', '>')", name="comparator"),
+        CheckConstraint("comparator IS NULL OR comparator IN ('>=', '>', '=')", name="comparator"),
         CheckConstraint("value IS NOT NULL OR baseline_value IS NOT NULL", name="value_or_baseline"),
     )
 
@@ -40,6 +40,7 @@ class Target(Base):
     target_year: Mapped[int | None] = mapped_column(Integer)
     baseline_value: Mapped[float | None] = mapped_column(Float)
     baseline_year: Mapped[int | None] = mapped_column(Integer)
+    start_year: Mapped[int | None] = mapped_column(Integer)  # the plan's first year (issue 13)
     source_document: Mapped[str] = mapped_column(String(300), default="")
     source_article: Mapped[str] = mapped_column(String(200), default="")
     source_text: Mapped[str] = mapped_column(Text, default="")

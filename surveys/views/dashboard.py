@@ -109,7 +109,7 @@ def sample_text(unit: str, n: int) -> str:
 def target_text(row: Mapping[str, Any], *, short: bool = False) -> str:
     """"Target ≥ 97 % by 2030" on a card; "≥ 97 % by 2030" (`short`) under a Target heading."""
     if row["target"] is not None:
-        words = {"comparator": "≥" if row["comparator"] == ">=" else ">",
+        words = {"comparator": {">=": "≥", "=": "="}.get(row["comparator"], ">"),
                  "value": target_percent(row["target"]), "year": row["target_year"]}
         if short:
             return _("%(comparator)s %(value)s by %(year)s", **words)

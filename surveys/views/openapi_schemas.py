@@ -115,7 +115,8 @@ SCHEMAS: dict[str, Any] = {
             "households_share": {"type": ["number", "null"],
                                  "description": "When weighted: % of the commune's households "
                                                 "living in the surveyed villages."},
-            "target": {"type": ["number", "null"]}, "comparator": {"enum": [">=", ">", None]},
+            "target": {"type": ["number", "null"]},
+            "comparator": {"enum": [">=", ">", "=", None]},
             "target_year": {"type": ["integer", "null"]},
             "status": {"enum": ["met", "on_track", "behind", "insufficient_data", "baseline",
                                 None]},
@@ -126,11 +127,14 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "properties": {
             "id": {"type": "integer"}, "commune": {"type": "string"},
-            "indicator": {"type": "string"}, "comparator": {"enum": [">=", ">", None]},
+            "indicator": {"type": "string"}, "comparator": {"enum": [">=", ">", "=", None]},
             "value": {"type": ["number", "null"], "minimum": 0, "maximum": 100},
             "target_year": {"type": ["integer", "null"]},
             "baseline_value": {"type": ["number", "null"]},
             "baseline_year": {"type": ["integer", "null"]},
+            "start_year": {"type": ["integer", "null"],
+                           "description": "The plan's first year: the trajectory runs from the "
+                                          "baseline at its start to the target."},
             "source_document": {"type": "string"}, "source_article": {"type": "string"},
             "source_text": {"type": "string"},
         },

@@ -26,7 +26,7 @@ bp = Blueprint("targets", __name__)
 def _form(locale: str, target: Target | None = None) -> TargetForm:
     form = TargetForm(obj=target)
     if target is not None and not form.is_submitted():
-        for name in ("value", "target_year", "baseline_value", "baseline_year"):
+        for name in ("value", "target_year", "baseline_value", "baseline_year", "start_year"):
             number = getattr(target, name)
             form[name].data = "" if number is None else f"{number:g}"
     form.set_indicator_choices(locale)

@@ -107,12 +107,13 @@ def test_targets_crud_and_status(client, surveyed, tokens, app):  # type: ignore
     app.config["INDICATOR_MIN_HOUSEHOLDS"] = 5
     staff = auth(tokens["staff"])
     created = client.post("/api/v1/targets", headers=staff, json={
-        "commune": "cam-lo", "indicator": "hh_fiber", "comparator": ">=", "value": 20,
+        "commune": "cam-lo", "indicator": "hh_fiber", "comparator": ">=", "value": 5,
         "target_year": 2030, "source_document": "Đề án", "source_article": "I.2.1",
         "source_text": "Tỷ lệ hộ dùng cáp quang đạt 40%"})
     assert created.status_code == 201, created.json
     _table, by_code = rows(client, tokens["staff"])
-    assert by_code["hh_fiber"]["target"] == 20 and by_code["hh_fiber"]["status"] == "met"
+    # 5 %: Korn–Graubard's 7.18 % lower bound clears it (20 % before issue 13's seed follow-up)
+    assert by_code["hh_fiber"]["target"] == 5 and by_code["hh_fiber"]["status"] == "met"
     assert by_code["hh_fiber"]["gap"] == 0 and by_code["hh_fiber"]["points_per_year"] == 0
     assert by_code["hh_fiber"]["source"] == "Đề án, I.2.1"
     target_id = created.json["id"]
@@ -128,6 +129,35 @@ def test_targets_crud_and_status(client, surveyed, tokens, app):  # type: ignore
     assert client.get("/api/v1/targets?commune=cam-lo", headers=staff).json["targets"] == []
 
 
+def test_an_equals_target_with_the_plan_start_year(client, surveyed, tokens, app):  # type: ignore[no-untyped-def]
+    # "đạt 5 %" from a plan of 2021–2030 with a 2 % baseline measured in 2020.
+    app.config["INDICATOR_MIN_HOUSEHOLDS"] = 5
+    staff = auth(tokens["staff"])
+    created = client.post("/api/v1/targets", headers=staff, json={
+        "commune": "cam-lo", "indicator": "hh_fiber", "comparator": "=", "value": 5,
+        "target_year": 2030, "baseline_value": 2, "baseline_year": 2020, "start_year": 2021})
+    assert created.status_code == 201, created.json
+    assert (created.json["comparator"], created.json["start_year"]) == ("=", 2021)
+    _table, by_code = rows(client, tokens["staff"])
+    fiber = by_code["hh_fiber"]
+    assert (fiber["comparator"], fiber["start_year"], fiber["status"]) == ("=", 2021, "met")
+    # "= 99 %": not reached (lower bound 7.18 %), but the upper bound (100 %) is above the line
+    # from 2 % at the start of 2021 to 99 % at the end of 2030: on track.
+    url = f"/api/v1/targets/{created.json['id']}"
+    assert client.patch(url, headers=staff, json={"value": 99}).status_code == 200
+    _table, by_code = rows(client, tokens["staff"])
+    assert by_code["hh_fiber"]["status"] == "on_track" and by_code["hh_fiber"]["expected"] > 2
+    # Without the start year nor the baseline: no line, the gap instead.
+    assert client.patch(url, headers=staff, json={
+        "start_year": None, "baseline_value": None, "baseline_year": None}).status_code == 200
+    _table, by_code = rows(client, tokens["staff"])
+    assert by_code["hh_fiber"]["status"] == "no_trajectory" and by_code["hh_fiber"]["gap"] == 11.5
+    assert client.patch(url, headers=staff, json={"start_year": 2031}).json["errors"].keys() == {
+        "start_year"}
+    listing = client.get("/api/v1/targets?commune=cam-lo", headers=staff).json["targets"]
+    assert listing[0]["start_year"] is None and listing[0]["comparator"] == "="
+
+
 @pytest.mark.parametrize(("body", "field"), [
     ({"indicator": "hh_unicorns", "comparator": ">=", "value": 50, "target_year": 2030},
      "indicator"),
@@ -137,6 +167,10 @@ def test_targets_crud_and_status(client, surveyed, tokens, app):  # type: ignore
     ({"indicator": "hh_fiber", "comparator": ">=", "value": 50, "target_year": 2030,
       "baseline_value": 20}, "baseline_year"),
     ({"indicator": "hh_fiber"}, "value"),
+    ({"indicator": "hh_fiber", "comparator": ">=", "value": 50, "target_year": 2030,
+      "start_year": 2031}, "start_year"),
+    ({"indicator": "hh_fiber", "comparator": ">=", "value": 50, "target_year": 2030,
+      "start_year": "2021"}, "start_year"),
 ])
 def test_target_validation_names_the_field(client, tokens, body, field):  # type: ignore[no-untyped-def]
     response = client.post("/api/v1/targets", headers=auth(tokens["staff"]),

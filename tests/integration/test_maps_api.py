@@ -226,10 +226,12 @@ def test_indicator_map_per_village(client, place):  # type: ignore[no-untyped-de
     by_slug = {f["properties"]["slug"]: f for f in body["features"]}
     one, two = by_slug["thon-1"], by_slug["thon-2"]
     assert one["geometry"] == {"type": "Point", "coordinates": [106.95, 16.75]}
-    # 2 of 2 households: Wilson with t on 2 − 1 = 1 degree of freedom (12.71), not z.
+    # 2 of 2 households: t on 2 − 1 = 1 degree of freedom (12.71), not z; so small a sample gets
+    # Korn–Graubard's interval, 2·(1.96/12.71)² = 0.048 of 0.048: lower 0.025^(1/0.048) ≈ 0
+    # (Wilson's gave 1.24 before issue 13's seed follow-up).
     assert {k: one["properties"][k] for k in ("name", "value", "ci_low", "ci_high", "n", "status",
                                               "below_target", "target")} == {
-        "name": "Thôn 1", "value": 100.0, "ci_low": 1.24, "ci_high": 100.0, "n": 2,
+        "name": "Thôn 1", "value": 100.0, "ci_low": 0.0, "ci_high": 100.0, "n": 2,
         "status": "insufficient_data", "below_target": False, "target": 90.0}
     assert (two["properties"]["value"], two["properties"]["n"], two["properties"]["below_target"]) == (
         0.0, 1, True)
@@ -239,7 +241,7 @@ def test_indicator_map_per_village(client, place):  # type: ignore[no-untyped-de
                        headers=auth(place["surveyor"])).json
     row = next(r for r in table["indicators"] if r["code"] == "hh_4g_home")
     assert (row["value"], row["ci_low"], row["ci_high"], row["n"], row["status"]) == (
-        100.0, 1.24, 100.0, 2, "insufficient_data")
+        100.0, 0.0, 100.0, 2, "insufficient_data")
     october = client.get("/api/v1/indicators/map", query_string={
         "commune": "cam-lo", "code": "hh_4g_home", "period": "2026-10"},
         headers=auth(place["surveyor"])).json

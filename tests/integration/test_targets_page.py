@@ -49,6 +49,30 @@ def test_staff_add_edit_remove(client, db) -> None:  # type: ignore[no-untyped-d
     assert db.scalar(select(Target)) is None
 
 
+def test_an_equals_target_with_a_plan_start_year(client, db) -> None:  # type: ignore[no-untyped-def]
+    setup(db)
+    login(client, "staff1", PASSWORD)
+    page = client.get("/communes/cam-lo/targets").get_data(as_text=True)
+    assert 'name="start_year"' in page and '<option value="=">=</option>' in page
+    response = client.post("/communes/cam-lo/targets", data={
+        "csrf_token": csrf_from(page), "indicator": "village_4g", "comparator": "=",
+        "value": "100", "target_year": "2025", "start_year": "2021",
+        "source_text": "100% thôn có sóng di động 4G"})
+    assert response.status_code == 302
+    target = db.scalar(select(Target))
+    assert (target.comparator, target.value, target.start_year) == ("=", 100, 2021)
+    listing = client.get("/communes/cam-lo/targets").get_data(as_text=True)
+    assert "= 100% đến năm 2025" in listing and "kế hoạch từ năm 2021" in listing
+    edit_page = client.get(f"/communes/cam-lo/targets/{target.id}").get_data(as_text=True)
+    assert 'name="start_year" type="text" value="2021"' in edit_page
+    html = client.post(f"/communes/cam-lo/targets/{target.id}", data={
+        "csrf_token": csrf_from(edit_page), "indicator": "village_4g", "comparator": "=",
+        "value": "100", "target_year": "2025", "start_year": "2026"}).get_data(as_text=True)
+    assert "Năm bắt đầu kế hoạch phải trước năm chỉ tiêu." in html
+    db.expire_all()
+    assert target.start_year == 2021
+
+
 def test_errors_are_shown_by_the_field(client, db) -> None:  # type: ignore[no-untyped-def]
     setup(db)
     login(client, "staff1", PASSWORD)

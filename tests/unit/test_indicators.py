@@ -17,7 +17,14 @@ from surveys.indicators.estimators import (
     estimate_villages,
     wilson,
 )
-from surveys.indicators.intervals import t_quantile, t_two_sided_mass
+from surveys.indicators.intervals import (
+    beta_cdf,
+    beta_quantile,
+    clopper_pearson,
+    korn_graubard,
+    t_quantile,
+    t_two_sided_mass,
+)
 from surveys.indicators.targets import FULL_TARGET_TOLERANCE, expected_by, progress, status
 from surveys.models import Target
 
@@ -78,9 +85,12 @@ def test_t_quantile_tends_to_the_normal() -> None:
 
 
 def fiber_interval() -> tuple[float, float]:
-    """SAMPLE's hh_fiber (87.5 %) interval in percent, as worked out below."""
+    """SAMPLE's hh_fiber (87.5 %) interval in percent, as worked out below: Korn–Graubard's
+    [7.18, 100.0] on an effective n of 3.42 (Wilson's [23.68, 99.37] before issue 13's seed
+    follow-up)."""
     effective_n = 400 ** 2 / (4 * 25 ** 2 + 2 * 150 ** 2) / (1 - 6 / 400)
-    low, high = paper_wilson(0.875, effective_n, T975[4])
+    adjusted = effective_n * (Z / T975[4]) ** 2
+    low, high = clopper_pearson(0.875 * adjusted, adjusted)
     return pct(low), pct(high)
 
 
@@ -91,19 +101,25 @@ def test_household_share_weighted_by_village() -> None:
     # so Kish's n = 0.875·0.125 / 0.005 = 21.875 — but B's all-yes sample adds no variance, and the
     # weights allow no more than (Σw)²/Σw² = 400² / (4·25² + 2·150²) = 3.368 households, divided by
     # the finite-population correction 1 − 6/400. t on 6 households − 2 villages = 4 df.
+    # So small a sample (3.42·(z/t)² = 1.70 < 13) gets Korn–Graubard's interval: Clopper–Pearson
+    # on 0.875 × 1.70 of 1.70 (issue 13's follow-up; it was Wilson's [23.68, 99.37]).
     result = estimate(CATALOGUE["hh_fiber"], SAMPLE, {A: 100, B: 300})
     effective_n = 400 ** 2 / (4 * 25 ** 2 + 2 * 150 ** 2) / (1 - 6 / 400)
-    low, high = paper_wilson(0.875, effective_n, T975[4])
+    adjusted = effective_n * (Z / T975[4]) ** 2
+    assert adjusted < 13
+    low, high = clopper_pearson(0.875 * adjusted, adjusted)
     assert (result.value, result.ci_low, result.ci_high) == (87.5, pct(low), pct(high))
     assert result.df == 4 and result.effective_n == round(effective_n, 2)
-    assert result.ci_low_one_sided == pct(paper_wilson(0.875, effective_n, T95[4])[0])
+    assert result.ci_low_one_sided == pct(korn_graubard(0.875, effective_n, 4, 0.95)[0])
     assert result.weighted and not result.unweighted and not result.census
 
 
 def test_household_share_pooled_when_a_village_has_no_count() -> None:
     # 4 of 6 pooled: s² = (4 − 16/6)/5, Var = s²/6 = 2/45, Kish's n = (2/9)/(2/45) = 5; t on 5 df.
+    # Korn–Graubard (5·(z/t)² = 2.91 < 13): Clopper–Pearson on 2/3 of 2.91.
     result = estimate(CATALOGUE["hh_fiber"], SAMPLE, {A: 100, B: None})
-    low, high = paper_wilson(4 / 6, 5, T975[5])
+    adjusted = 5 * (Z / T975[5]) ** 2
+    low, high = clopper_pearson(4 / 6 * adjusted, adjusted)
     assert (result.value, result.ci_low, result.ci_high) == (66.67, pct(low), pct(high))
     assert result.weighted is False and result.unweighted  # two villages, no weights: may be biased
 
@@ -126,7 +142,9 @@ def test_person_ratio_with_households_as_clusters() -> None:
     # (Σw·x)² / Σw²·x = 1100² / (25²·8 + 150²·6), with the finite-population correction.
     ceiling = 1100 ** 2 / (25 ** 2 * 8 + 150 ** 2 * 6) / (1 - 6 / 400)
     effective_n = min(ceiling, r * (1 - r) / variance)
-    low, high = paper_wilson(r, effective_n, T975[4])
+    adjusted = effective_n * (Z / T975[4]) ** 2  # below 13: Korn–Graubard
+    assert adjusted < 13
+    low, high = clopper_pearson(r * adjusted, adjusted)
     result = estimate(CATALOGUE["adult_smartphone"], SAMPLE, {A: 100, B: 300})
     assert (result.value, result.ci_low, result.ci_high) == (pct(r), pct(low), pct(high))
     assert (result.numerator, result.denominator, result.n) == (11, 14, 6)
@@ -140,7 +158,9 @@ def test_ratio_pooled_without_counts() -> None:
     z = [y - r * x for y, x in pairs]
     variance = sum(v * v for v in z) / 5 / (6 * (14 / 6) ** 2)
     result = estimate(CATALOGUE["adult_smartphone"], SAMPLE, {A: None, B: None})
-    low, _high = paper_wilson(r, min(14, r * (1 - r) / variance), T975[5])
+    adjusted = min(14, r * (1 - r) / variance) * (Z / T975[5]) ** 2  # below 13: Korn–Graubard
+    assert adjusted < 13
+    low, _high = clopper_pearson(r * adjusted, adjusted)
     assert result.value == pct(r) and result.weighted is False and result.unweighted
     assert result.ci_low == pct(low)
 
@@ -157,7 +177,8 @@ def test_no_spread_is_not_a_point_nor_round_off() -> None:
     # No adult with the trait: [0, something], never [0, 0]. The design effect cannot be estimated,
     # so it is that of households of m = Σx²/Σx = 100/30 adults at ρ = 0.3: 1 + (10/3 − 1)·0.3 =
     # 1.7; the effective n is the 30 adults (fpc 1 − 10/200) over it = 18.58, and the upper bound
-    # Wilson's t²/(n + t²) with t(0.975, 9) = 2.262157: 5.1174/23.693 = 21.60 %.
+    # Wilson's t²/(n + t²) with t(0.975, 9) = 2.262157: 5.1174/23.693 = 21.60 % (the adjusted n,
+    # 18.58·(1.959964/2.262157)² = 13.95, is not below 13: no Korn–Graubard).
     # (Until the bench follow-up the households, 10/0.95 = 10.53, were the effective n here.)
     zero = estimate_from_moments(CATALOGUE["adult_vneid"], {1: [10.0, 0.0, 30.0, 0.0, 100.0, 0.0,
                                                                 10.0]}, {1: 200})
@@ -167,6 +188,66 @@ def test_no_spread_is_not_a_point_nor_round_off() -> None:
     every = estimate_from_moments(CATALOGUE["adult_vneid"], {1: [10.0, 30.0, 30.0, 100.0, 100.0,
                                                                  100.0, 10.0]}, {1: 200})
     assert every.value == 100.0 and every.ci_high == 100.0 and every.ci_low < 90
+
+
+@pytest.mark.parametrize(("x", "n", "low", "high"), [
+    # Clopper & Pearson (1934) as printed (e.g. Agresti & Coull 1998; Brown, Cai & DasGupta 2001):
+    (0, 10, 0.0, 30.85),     # 1 − 0.025^(1/10)
+    (14, 15, 68.05, 99.83),
+    (1, 15, 0.17, 31.95),
+    (15, 15, 78.20, 100.0),  # 0.025^(1/15)
+    (1, 60, 0.04, 8.94),
+    (5, 20, 8.66, 49.10),
+])
+def test_clopper_pearson_textbook_values(x: int, n: int, low: float, high: float) -> None:
+    found = clopper_pearson(x, n)
+    assert (pct(found[0]), pct(found[1])) == (low, high)
+
+
+def test_beta_distribution_pieces() -> None:
+    # I_x(a, 1) = x^a and I_x(1, b) = 1 − (1 − x)^b; Beta(2, 2)'s cdf 3x² − 2x³.
+    assert beta_cdf(0.9, 7.5, 1) == pytest.approx(0.9 ** 7.5, rel=1e-12)
+    assert beta_cdf(0.1, 1, 12.3) == pytest.approx(1 - 0.9 ** 12.3, rel=1e-12)
+    assert beta_cdf(0.3, 2, 2) == pytest.approx(3 * 0.09 - 2 * 0.027, rel=1e-12)
+    assert beta_quantile(0.975, 60, 1) == pytest.approx(0.975 ** (1 / 60), abs=1e-11)
+    assert beta_quantile(0.5, 3.5, 3.5) == pytest.approx(0.5, abs=1e-11)
+
+
+def test_korn_graubard_is_clopper_pearson_on_the_df_adjusted_n() -> None:
+    # Korn & Graubard (1998): n* = n_eff·(z/t_df)², x* = p·n*; with df large it is Clopper–Pearson.
+    assert korn_graubard(14 / 15, 15, 10 ** 6) == pytest.approx(clopper_pearson(14, 15), abs=1e-5)
+    adjusted = 15 * (Z / T975[14]) ** 2  # 12.52
+    assert korn_graubard(14 / 15, 15, 14) == pytest.approx(
+        clopper_pearson(14 / 15 * adjusted, adjusted), abs=1e-8)
+    # One-sided 95 %: 0 of n → upper 1 − 0.05^(1/n); n of n → lower 0.05^(1/n).
+    assert korn_graubard(1.0, 60, 10 ** 6, 0.95)[0] == pytest.approx(0.05 ** (1 / 60), abs=1e-5)
+
+
+def test_one_small_village_gets_an_exact_interval() -> None:
+    # Issue 13, seed 7: one village, 14 of its 15 sampled households (of 400) on fibre, truly 99 %.
+    # Kish's n = (n − 1)/fpc = 14/(1 − 15/400) = 14.55, t on 14 df: adjusted 12.14 < 13, so
+    # Korn–Graubard; its upper bound reaches 99 % where Wilson's (98.99 %) did not.
+    result = estimate_from_moments(CATALOGUE["hh_fiber"], {1: [15.0, 14.0, 15.0, 14.0, 15.0, 14.0,
+                                                               15.0]}, {1: 400})
+    assert result.df == 14 and result.effective_n == round(14 / (1 - 15 / 400), 2)
+    adjusted = 14 / (1 - 15 / 400) * (Z / T975[14]) ** 2
+    low, high = clopper_pearson(14 / 15 * adjusted, adjusted)
+    assert (result.ci_low, result.ci_high) == (pct(low), pct(high))
+    assert result.ci_high > 99 > pct(paper_wilson(14 / 15, 14 / (1 - 15 / 400), T975[14])[1])
+    # 15 of 15: the lower bound is 0.025^(1/n*), the upper bound 100 %.
+    every = estimate_from_moments(CATALOGUE["hh_fiber"], {1: [15.0] * 7}, {1: 400})
+    assert every.ci_high == 100.0 and every.ci_low is not None and every.ci_low < 80
+
+
+def test_a_near_census_of_a_rare_trait_rests_on_its_carriers() -> None:
+    # 400 of 420 households sampled; 3 adults with the trait, each in its own household (no
+    # clustering shown). The finite-population correction (1 − 400/420) shrinks the variance: the
+    # degrees of freedom are then the k = 3²/3 = 3 carriers, floored at 10, not 399.
+    moments = [400.0, 3.0, 1600.0, 3.0, 8000.0, 12.0, 400.0]
+    near = estimate_from_moments(CATALOGUE["adult_vneid"], {1: moments}, {1: 420})
+    assert near.df == 10
+    # The same sample from a commune of 2,000 households (20 % sampled): households − villages.
+    assert estimate_from_moments(CATALOGUE["adult_vneid"], {1: moments}, {1: 2000}).df == 399
 
 
 def test_a_rare_clustered_trait_has_the_degrees_of_freedom_of_its_carriers() -> None:
@@ -223,10 +304,10 @@ def test_area_cells_from_located_households() -> None:
 
 
 def target(value: float | None, year: int | None, comparator: str | None = ">=",
-           baseline: tuple[float, int] | None = None) -> Target:
+           baseline: tuple[float, int] | None = None, start: int | None = None) -> Target:
     return Target(indicator="hh_fiber", comparator=comparator, value=value, target_year=year,
                   baseline_value=baseline[0] if baseline else None,
-                  baseline_year=baseline[1] if baseline else None)
+                  baseline_year=baseline[1] if baseline else None, start_year=start)
 
 
 def est(low: float, high: float, n: int = 100) -> Estimate:
@@ -304,6 +385,51 @@ def test_progress_gives_the_gap_and_the_points_per_year() -> None:
 def test_linear_path_from_baseline() -> None:
     # 20 % in 2020 → 100 % in 2030: on 1 Jan 2025 the plan stands at 60 %.
     assert expected_by(target(100, 2030, ">=", (20, 2020)), date(2025, 1, 1)) == pytest.approx(60)
+
+
+@pytest.mark.parametrize(("estimate_", "target_", "expected"), [
+    # "= 100 %" ("đạt 100 %") follows the 100 % rule, as ">= 100" does:
+    (full(97.1), target(100, 2030, "="), "met"),
+    (full(FULL_TARGET_TOLERANCE - 0.01), target(100, 2030, "="), "no_trajectory"),
+    (full(96.0, value=99.5), target(100, 2030, "="), "no_trajectory"),  # an exception found
+    (census(100), target(100, 2025, "="), "met"),  # every village
+    (census(85.71, 7), target(100, 2025, "="), "behind"),
+    # "= 65 %" is a level to reach: met once the whole interval is at or above it, as ">="...
+    (est(65.0, 80.0), target(65, 2026, "="), "met"),
+    (est(66.0, 90.0), target(65, 2026, "="), "met"),  # passing it is still reaching it
+    # ...never because the interval merely contains it (that would flatter a small sample)
+    (est(40.0, 90.0), target(65, 2030, "="), "no_trajectory"),
+    (est(40.0, 60.0), target(65, 2025, "="), "behind"),
+    (census(65), target(65, 2025, "="), "met"),
+    (census(64.9), target(65, 2025, "="), "behind"),
+])
+def test_an_equals_target_is_reached_like_at_least(estimate_: Estimate, target_: Target,
+                                                   expected: str) -> None:
+    assert status(estimate_, target_, minimum=3, today=date(2026, 1, 1)) == expected
+
+
+def test_the_plan_start_year_sets_the_line() -> None:
+    # Baseline 20 % (measured in 2020), plan 2021–2030, target 100 %: the line runs from 20 % at
+    # the start of 2021 to 100 % at the end of 2030 (10 years), so on 1 Jan 2026 it stands at
+    # 20 + 80·5/10 = 60 %; without the start year it ran from the baseline year: 20 + 80·6/10 = 68.
+    with_start = target(100, 2030, ">=", (20, 2020), start=2021)
+    assert expected_by(with_start, date(2026, 1, 1)) == pytest.approx(60)
+    assert expected_by(target(100, 2030, ">=", (20, 2020)), date(2026, 1, 1)) == pytest.approx(68)
+    # A one-year plan (2026 → 2026): half-way through the year, half-way along.
+    one_year = target(60, 2026, ">", (40, 2025), start=2026)
+    assert expected_by(one_year, date(2026, 7, 2)) == pytest.approx(50, abs=0.1)
+    assert expected_by(one_year, date(2025, 6, 1)) == 40  # before the plan starts: the baseline
+    # Status on that line: 55–65 % on 1 Jan 2026 is on track with the start year (60 %), behind
+    # without it (68 %).
+    found = est(55.0, 65.0)
+    assert status(found, with_start, minimum=30, today=date(2026, 1, 1)) == "on_track"
+    assert status(found, target(100, 2030, ">=", (20, 2020)), minimum=30,
+                  today=date(2026, 1, 1)) == "behind"
+    # A start year without a baseline gives no line: no_trajectory, with the gap per year.
+    alone = target(100, 2030, ">=", None, start=2021)
+    assert expected_by(alone, date(2026, 1, 1)) is None
+    assert status(found, alone, minimum=30, today=date(2026, 1, 1)) == "no_trajectory"
+    assert progress(found, alone, date(2026, 1, 1))["points_per_year"] == 8.0
 
 
 def test_every_indicator_says_what_plan_wording_it_answers() -> None:
