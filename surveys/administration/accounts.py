@@ -88,7 +88,7 @@ def end_sessions(user: User) -> None:
 
 def login_id(user: User, now: datetime) -> str:
     """Stamp the login's time on the user object; its get_id() then names this login."""
-    user._login_time = int(now.timestamp())  # type: ignore[attr-defined]
+    user._login_time = int(now.timestamp())
     return user.get_id()
 
 
@@ -110,7 +110,7 @@ def user_for_login_id(session: Session, login: str, *, now: datetime,
     user = session.get(User, user_id)
     if user is None or not user.active or user.session_version != version:
         return None
-    user._login_time = logged_in  # type: ignore[attr-defined]
+    user._login_time = logged_in
     return user
 
 

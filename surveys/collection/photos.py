@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, SupportsInt
 
 from PIL import Image, UnidentifiedImageError
 
@@ -234,8 +234,10 @@ def _exif(image: Image.Image) -> Image.Exif:
 
 
 def _int(value: object) -> int | None:
+    if not isinstance(value, SupportsInt | str | bytes):
+        return None
     try:
-        return int(value)  # type: ignore[call-overload]
+        return int(value)
     except (TypeError, ValueError):
         return None
 

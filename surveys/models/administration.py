@@ -70,11 +70,14 @@ class User(Base):
     def is_anonymous(self) -> bool:
         return False
 
+    # The login this object was loaded for (accounts.login_id / the session loader); not a column.
+    _login_time = 0
+
     def get_id(self) -> str:
         """What the session and the remember cookie hold: `id.session_version.login_time` (Unix
         seconds of the login, set by accounts.login_id; 0 outside a login). The loader refuses
         an old version or a login older than PERMANENT_SESSION_DAYS (surveys/views/__init__.py)."""
-        return f"{self.id}.{self.session_version}.{getattr(self, '_login_time', 0)}"
+        return f"{self.id}.{self.session_version}.{self._login_time}"
 
 
 class LoginThrottle(Base):

@@ -76,14 +76,14 @@ def indicators() -> ResponseReturnValue:
 def trend() -> ResponseReturnValue:
     errors: dict[str, Text] = {}
     code, by = request.args.get("code"), request.args.get("by", "quarter")
-    if code not in CATALOGUE:
+    if code is None or code not in CATALOGUE:
         errors["code"] = Text("Không có chỉ tiêu này.", "No such indicator code.")
     if by not in TREND_STEPS:
         errors["by"] = Text("by: month, quarter hoặc year.", "by must be month, quarter or year.")
     commune, village = _place()
-    if errors:
+    if errors or code is None:
         raise Problem("422.1", errors=errors)
-    return indicator_trend(get_session(), commune, code, by=by, village=village,  # type: ignore[arg-type]
+    return indicator_trend(get_session(), commune, code, by=by, village=village,
                            h3_resolution=current_app.config["INDICATOR_H3_RESOLUTION"])
 
 

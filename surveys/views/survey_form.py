@@ -10,6 +10,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -20,36 +21,36 @@ from surveys.collection import review, submissions
 from surveys.db import get_session
 from surveys.definitions import get_definition
 from surveys.errors import Problem
-from surveys.models import Submission, User, Village, utcnow
+from surveys.models import Commune, Submission, User, Village, utcnow
 from surveys.views.services import future_skew, photo_limits, photo_store, quality_limits
 from surveys.views.use_cases import run
 
 bp = Blueprint("survey_form", __name__)
 
 
-def _villages(user) -> list[Village]:  # type: ignore[no-untyped-def]
+def _villages(user: User) -> list[Village]:
     """The villages offered: a surveyor's teams' villages, else all of the commune's."""
     return assigned_villages(get_session(), user)
 
 
-def _round_progress(user, villages: list[Village]) -> list[rounds.VillageProgress]:  # type: ignore[no-untyped-def]
+def _round_progress(commune: Commune, villages: list[Village]) -> list[rounds.VillageProgress]:
     """Households surveyed toward the current round's sample in the offered villages."""
-    current = rounds.current_round(get_session(), user.commune_id, rounds.today_in_vietnam())
+    current = rounds.current_round(get_session(), commune.id, rounds.today_in_vietnam())
     return rounds.progress(get_session(), current, villages) if current is not None else []
 
 
-def commune_area(user) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def commune_area(commune: Commune) -> dict[str, object]:
     """What form.js needs to warn before saving: the commune's name, its boundary (simplified to
     about 20 m, coordinates to 5 decimals: a few kB) and the distance at which the quality flag
     `far_from_village` is raised."""
     from shapely.geometry import mapping, shape
 
     boundary = None
-    if user.commune.boundary:
-        simple = shape(user.commune.boundary).simplify(0.0002, preserve_topology=True)
+    if commune.boundary:
+        simple = shape(commune.boundary).simplify(0.0002, preserve_topology=True)
         boundary = json.loads(json.dumps(mapping(simple)),
                               parse_float=lambda text: round(float(text), 5))
-    return {"name": user.commune.name, "boundary": boundary,
+    return {"name": commune.name, "boundary": boundary,
             "village_max_km": current_app.config["QUALITY_VILLAGE_MAX_KM"]}
 
 
@@ -62,7 +63,8 @@ def form(name: str) -> ResponseReturnValue:
     user = current_user._get_current_object()
     if user.role not in submissions.SUBMITTING_ROLES:
         raise Problem("403.1")
-    if user.commune_id is None:
+    commune = user.commune
+    if commune is None:
         return render_template("surveys/no_commune.html"), 403
     locale = str(get_locale())
     villages = _villages(user)
@@ -93,13 +95,13 @@ def form(name: str) -> ResponseReturnValue:
     correcting = get_session().scalar(select(Submission).where(
         Submission.instance_id == form.supersedes.data)) if form.supersedes.data else None
     return render_template("surveys/form.html", form=form, definition=definition,
-                           correcting=correcting, round_progress=_round_progress(user, villages),
+                           correcting=correcting, round_progress=_round_progress(commune, villages),
                            layout=layout(definition),
                            general_errors=general_errors, saved=saved,
-                           locale=locale, area=commune_area(user)), status
+                           locale=locale, area=commune_area(commune)), status
 
 
-def _prefill_correction(form, original: Submission) -> None:  # type: ignore[no-untyped-def]
+def _prefill_correction(form: FlaskForm, original: Submission) -> None:
     """A correction starts from the original: its answers, village, place and time of the visit
     (the household was visited then; only the answers are being put right)."""
     form.supersedes.data = original.instance_id
