@@ -1,5 +1,5 @@
-"""flask commands: init-db, create-user, create-token, revoke-token, load-demo, coverage, indicators,
-webhooks, jobs."""
+"""flask commands: init-db, create-user, create-token, revoke-token, load-demo, places, coverage,
+indicators, webhooks, jobs."""
 
 from __future__ import annotations
 
@@ -101,6 +101,30 @@ def load_demo(with_data: bool, seed: int) -> None:
     except Problem as problem:
         _fail(problem)
     click.echo(report)
+
+
+@click.group("places")
+def places_group() -> None:
+    """Provinces, groups of communes and communes."""
+
+
+@places_group.command("import-province")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False))
+@click.option("--slug", required=True, help="The province's slug, e.g. ha-tinh.")
+@with_appcontext
+def places_import_province(directory: str, slug: str) -> None:
+    """Import a province (province.geojson) and its communes (communes/*.geojson): all or
+    nothing, errors by file; a re-run updates by national code."""
+    from pathlib import Path
+
+    from surveys.places.province_import import import_province
+
+    try:
+        with session_scope(current_app) as session:
+            result = import_province(session, Path(directory), slug)
+            click.echo(result.report())
+    except Problem as problem:
+        _fail(problem)
 
 
 @click.group("coverage")
@@ -259,6 +283,7 @@ def jobs_work(once: bool, interval: float) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (init_db, create_user, create_token, revoke_token, load_demo, coverage,
+    for command in (init_db, create_user, create_token, revoke_token, load_demo, places_group,
+                    coverage,
                     indicators_group, webhooks_group, jobs_group):
         app.cli.add_command(command)
