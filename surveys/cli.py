@@ -39,17 +39,20 @@ def init_db() -> None:
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @click.option("--commune", "commune_slug", help="Commune slug (surveyor, staff).")
+@click.option("--area", "area_slug",
+              help="Province or group of communes slug (staff of a whole area).")
 @click.option("--partner", "partner_slug", help="Partner organisation slug (partner).")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--name", "display_name", help="Display name.")
-def create_user(username: str, role: str, commune_slug: str | None, partner_slug: str | None,
-                password: str, display_name: str | None) -> None:
-    """Create a user with one role, scoped to a commune (or a partner organisation)."""
+def create_user(username: str, role: str, commune_slug: str | None, area_slug: str | None,
+                partner_slug: str | None, password: str, display_name: str | None) -> None:
+    """Create a user with one role, scoped to a commune, a province or group of communes (staff),
+    or a partner organisation."""
     try:
         with session_scope(current_app) as session:
             user = accounts.create_user(session, username, password, role,
                                         commune_slug=commune_slug, partner_slug=partner_slug,
-                                        display_name=display_name)
+                                        display_name=display_name, area_slug=area_slug)
             click.echo(f"Created {user.role} {user.username}.")
     except Problem as problem:
         _fail(problem)

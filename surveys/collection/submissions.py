@@ -30,7 +30,17 @@ from surveys.db import INSERTS, conflict_insert
 from surveys.definitions import SurveyDefinition, get_definition
 from surveys.errors import Problem, Text
 from surveys.indicators import rollups as indicator_rollups
-from surveys.models import Attachment, Commune, ReviewNote, Role, Submission, User, Village, utcnow
+from surveys.models import (
+    Attachment,
+    Commune,
+    CommuneGroupMember,
+    ReviewNote,
+    Role,
+    Submission,
+    User,
+    Village,
+    utcnow,
+)
 from surveys.places.lookup_keys import grid_square, household_key
 
 SUBMITTING_ROLES = frozenset({Role.SURVEYOR, Role.STAFF, Role.ADMIN})
@@ -306,6 +316,8 @@ _VILLAGE = select(Village).options(VILLAGE_WITH_COMMUNE).where(
 
 
 def resolve_village(session: Session, user: User, item: SubmissionInput) -> Village:
+    if user.role == Role.STAFF and user.commune_id is None:
+        raise Problem("403.1")  # staff of a province or group of communes collect nothing
     commune_slug = item.commune_slug
     if user.commune_id is not None:
         commune_id = user.commune_id
@@ -449,6 +461,13 @@ def visible_submissions(user: User):  # -> Select
     query = select(Submission)
     if user.role == Role.ADMIN:
         return query
+    if user.role == Role.STAFF and user.province_id is not None:  # reads its communes' data
+        return query.where(Submission.commune_id.in_(
+            select(Commune.id).where(Commune.province_id == user.province_id)))
+    if user.role == Role.STAFF and user.group_id is not None:
+        return query.where(Submission.commune_id.in_(
+            select(CommuneGroupMember.commune_id).where(
+                CommuneGroupMember.group_id == user.group_id)))
     if user.role == Role.STAFF:
         return query.where(Submission.commune_id == user.commune_id)
     if user.role == Role.SURVEYOR:

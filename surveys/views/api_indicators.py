@@ -7,11 +7,12 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from sqlalchemy import select
 
-from surveys.administration.access import commune_for, editable_target
+from surveys.administration.access import area_for, commune_for, editable_target
 from surveys.db import get_session
 from surveys.errors import Problem, Text
 from surveys.indicators import CATALOGUE
 from surveys.indicators import targets as target_service
+from surveys.indicators.areas import area_targets
 from surveys.indicators.exports import EXPORTERS
 from surveys.indicators.report import (
     TREND_STEPS,
@@ -19,7 +20,7 @@ from surveys.indicators.report import (
     indicator_trend,
     parse_period,
 )
-from surveys.models import Commune, Target, Village
+from surveys.models import Commune, Target, User, Village
 from surveys.places import vntime
 from surveys.views.api import api_user, json_body
 from surveys.views.auditing import record, record_target
@@ -27,8 +28,14 @@ from surveys.views.auditing import record, record_target
 bp = Blueprint("api_indicators", __name__, url_prefix="/api/v1")
 
 
-def _place() -> tuple[Commune, Village | None]:
+def _caller() -> User:
     user = api_user()
+    assert user is not None  # required: api_user raised 401 otherwise
+    return user
+
+
+def _place() -> tuple[Commune, Village | None]:
+    user = _caller()
     db = get_session()
     commune = commune_for(db, user, request.args.get("commune"))
     village = None
@@ -56,16 +63,25 @@ def indicators() -> ResponseReturnValue:
     if fmt != "json" and fmt not in EXPORTERS:
         raise Problem("422.1", errors={"format": Text("Định dạng: json, csv hoặc xlsx.",
                                                       "format must be json, csv or xlsx.")})
-    table = _table()
+    if request.args.get("area") is not None:  # a province, a group of communes or a commune
+        from surveys.views.api_areas import area_table, read_area
+
+        found = read_area(request.args.get("area"))
+        table = area_table(found, parse_period(request.args.get("period")))
+        place = found.slug
+    else:
+        table = _table()
+        place = table["commune"]
     if fmt == "json":
         return jsonify(table)
     exporter = EXPORTERS[fmt]
     db = get_session()
     record(db, "export.indicators", commune_id=db.scalar(select(Commune.id).where(
-        Commune.slug == table["commune"])), details={"format": fmt, "filter": {
-            "village": table["village"], "period": table["period"]}})
+        Commune.slug == table["commune"])) if table["commune"] else None, details={
+            "format": fmt, "area": table.get("area"), "filter": {
+                "village": table["village"], "period": table["period"]}})
     db.commit()
-    name = f"chi-tieu-{table['commune']}{'-' + table['period'] if table['period'] else ''}"
+    name = f"chi-tieu-{place}{'-' + table['period'] if table['period'] else ''}"
     return Response(exporter.render(table, str(get_locale())), content_type=exporter.mimetype,
                     headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
 
@@ -81,14 +97,18 @@ def trend() -> ResponseReturnValue:
     commune, village = _place()
     if errors:
         raise Problem("422.1", errors=errors)
-    return indicator_trend(get_session(), commune, code, by=by, village=village,  # type: ignore[arg-type]
+    assert code is not None
+    return indicator_trend(get_session(), commune, code, by=by, village=village,
                            h3_resolution=current_app.config["INDICATOR_H3_RESOLUTION"])
 
 
 @bp.get("/targets")
 def list_targets() -> ResponseReturnValue:
-    user = api_user()
+    user = _caller()
     db = get_session()
+    if request.args.get("area") is not None:  # the targets stored at an area's own level
+        found = area_for(db, user, request.args.get("area"))
+        return {"targets": [target_service.target_json(t) for t in area_targets(db, found)]}
     commune = commune_for(db, user, request.args.get("commune"))
     return {"targets": [target_service.target_json(t)
                         for t in target_service.targets_for(db, commune.id)]}
@@ -96,20 +116,26 @@ def list_targets() -> ResponseReturnValue:
 
 @bp.post("/targets")
 def create_target() -> ResponseReturnValue:
-    user = api_user()
+    user = _caller()
     body = json_body()
     if not isinstance(body, dict):
         raise Problem("422.1", errors={"body": Text("Cần một đối tượng JSON.", "Send a JSON object.")})
     db = get_session()
-    commune = commune_for(db, user, body.get("commune"), write=True)
-    target = target_service.create_target(db, commune, body)
+    if "area" in body:  # a target of a province or group of communes (staff of that level)
+        if "commune" in body:
+            raise Problem("422.1", errors={"area": Text("Chọn area hoặc commune, không cả hai.",
+                                                        "Give area or commune, not both.")})
+        place = area_for(db, user, body["area"], write=True).place
+    else:
+        place = commune_for(db, user, body.get("commune"), write=True)
+    target = target_service.create_target(db, place, body)
     record_target(db, "target.create", target)
     db.commit()
     return target_service.target_json(target), 201
 
 
 def _own_target(target_id: int) -> Target:
-    return editable_target(get_session(), api_user(), target_id)
+    return editable_target(get_session(), _caller(), target_id)
 
 
 @bp.patch("/targets/<int:target_id>")
@@ -118,9 +144,9 @@ def update_target(target_id: int) -> ResponseReturnValue:
     body = json_body()
     if not isinstance(body, dict):
         raise Problem("422.1", errors={"body": Text("Cần một đối tượng JSON.", "Send a JSON object.")})
-    if "commune" in body:
-        raise Problem("422.1", errors={"commune": Text("Không đổi được xã của chỉ tiêu.",
-                                                       "A target cannot move to another commune.")})
+    if "commune" in body or "area" in body:
+        raise Problem("422.1", errors={"commune" if "commune" in body else "area": Text(
+            "Không đổi được địa bàn của chỉ tiêu.", "A target cannot move to another place.")})
     db = get_session()
     before = target_service.target_json(target)
     target_service.update_target(db, target, body)
