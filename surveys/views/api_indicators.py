@@ -76,10 +76,11 @@ def indicators() -> ResponseReturnValue:
         return jsonify(table)
     exporter = EXPORTERS[fmt]
     db = get_session()
+    details = {"format": fmt, "filter": {"village": table["village"], "period": table["period"]}}
+    if "area" in table:
+        details["area"] = table["area"]
     record(db, "export.indicators", commune_id=db.scalar(select(Commune.id).where(
-        Commune.slug == table["commune"])) if table["commune"] else None, details={
-            "format": fmt, "area": table.get("area"), "filter": {
-                "village": table["village"], "period": table["period"]}})
+        Commune.slug == table["commune"])) if table["commune"] else None, details=details)
     db.commit()
     name = f"chi-tieu-{place}{'-' + table['period'] if table['period'] else ''}"
     return Response(exporter.render(table, str(get_locale())), content_type=exporter.mimetype,
