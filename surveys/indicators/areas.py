@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from surveys.indicators.dashboard import default_code
 from surveys.indicators.estimators import CATALOGUE, MIN_CELLS, MIN_VILLAGES, Estimate
 from surveys.indicators.report import (
     Period,
@@ -182,3 +183,23 @@ def commune_ranking(session: Session, area: Area, code: str, *, period: Period |
 
 def behind_target(rows: list[CommuneValue]) -> list[CommuneValue]:
     return [r for r in rows if r.status == "behind"]
+
+
+def area_dashboard(session: Session, area: Area, *, code: str | None, period: Period | None,
+                   today: date, minimum: int, h3_resolution: int) -> dict[str, Any]:
+    """What an area's dashboard, report and spreadsheet show: the indicator table, the ranking of
+    its communes for one indicator (`code`; None: the first with a target at the area's level, else
+    4G at home), the communes behind target and the survey progress of the whole area."""
+    data = area_data(session, area, period=period, h3_resolution=h3_resolution)
+    table = area_indicator_table(session, area, period=period, today=today, minimum=minimum,
+                                 h3_resolution=h3_resolution, data=data)
+    code = code if code in CATALOGUE else default_code(table)
+    ranking = commune_ranking(session, area, code, period=period, today=today, minimum=minimum,
+                              h3_resolution=h3_resolution, data=data)
+    known = sum(v.household_count or 0 for v in data.villages)
+    return {"area": area, "period": period, "today": today, "table": table, "code": code,
+            "row": next(r for r in table["indicators"] if r["code"] == code),
+            "ranking": ranking, "behind": behind_target(ranking),
+            "surveyed": data.summary.households, "known": known or None,
+            "targets": [r for r in table["indicators"]
+                        if r["target"] is not None or r["baseline"] is not None]}
