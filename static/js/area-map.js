@@ -1,5 +1,6 @@
 // The map of a province or group of communes: communes coloured by one indicator (from
-// /api/v1/indicators/communes), coverage hexagons once zoomed in (/api/v1/coverage/hexes?area=),
+// /api/v1/indicators/communes), coverage hexagons of the communes in view once zoomed in
+// (/api/v1/coverage/hexes?commune=),
 // a tap on a commune opens its dashboard. No framework; Leaflet is vendored in static/vendor.
 (function () {
   "use strict";
@@ -95,25 +96,30 @@
       .catch(function () { status.textContent = data.labels.failed; });
   }
 
+  // Hexagons of the communes in view, fetched per commune (each answers from its rollups in
+  // tens of milliseconds) once zoomed in, and kept: panning back draws them without a request.
   var hexes = L.layerGroup();
-  var hexesLoaded = false;
+  var hexesLoaded = {};
+  function hexStyle(feature) {
+    var best = feature.properties.best_technology;
+    return {color: "#ffffff", weight: 0.5, fillOpacity: 0.7, fillColor: TECHNOLOGY[best] || "#b3261e"};
+  }
   function loadHexes() {
-    if (hexesLoaded) return;
-    hexesLoaded = true;
-    var url = data.hexes_url + "?area=" + encodeURIComponent(data.area) + "&resolution=8";
-    fetch(url, {credentials: "same-origin", headers: {"Accept": "application/geo+json"}})
-      .then(function (response) {
-        if (!response.ok) throw new Error(String(response.status));
-        return response.json();
-      })
-      .then(function (body) {
-        L.geoJSON(body, {style: function (feature) {
-          var best = feature.properties.best_technology;
-          return {color: "#ffffff", weight: 0.5, fillOpacity: 0.7,
-                  fillColor: TECHNOLOGY[best] || "#b3261e"};
-        }, interactive: false}).addTo(hexes);
-      })
-      .catch(function () { hexesLoaded = false; status.textContent = data.labels.failed; });
+    var view = map.getBounds();
+    Object.keys(layers).forEach(function (slug) {
+      if (hexesLoaded[slug] || !view.intersects(layers[slug].getBounds())) return;
+      hexesLoaded[slug] = true;
+      var url = data.hexes_url + "?commune=" + encodeURIComponent(slug) + "&resolution=8";
+      fetch(url, {credentials: "same-origin", headers: {"Accept": "application/geo+json"}})
+        .then(function (response) {
+          if (!response.ok) throw new Error(String(response.status));
+          return response.json();
+        })
+        .then(function (body) {
+          L.geoJSON(body, {style: hexStyle, interactive: false}).addTo(hexes);
+        })
+        .catch(function () { hexesLoaded[slug] = false; status.textContent = data.labels.failed; });
+    });
   }
 
   function zoomed() {
@@ -125,7 +131,7 @@
       map.removeLayer(hexes);
     }
   }
-  map.on("zoomend", zoomed);
+  map.on("moveend", zoomed);
   form.addEventListener("change", loadValues);
   loadValues();
 })();

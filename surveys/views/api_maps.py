@@ -46,7 +46,8 @@ def geojson_response(document: dict[str, Any]) -> Response:
     response.set_etag(hashlib.sha256(body).hexdigest()[:32])
     response.headers["Cache-Control"] = CACHE_CONTROL
     response.vary.update(("Authorization", "Cookie"))
-    return response.make_conditional(request)
+    response.make_conditional(request)  # turns itself into a 304 when the ETag matches
+    return response
 
 
 def _period() -> Period | None:
