@@ -47,8 +47,8 @@ def as_area(place: Province | CommuneGroup | Commune) -> Area:
 
 def find_area(session: Session, slug: object) -> Area | None:
     """The area a slug names, of any level; None when there is none (or slug is not a string)."""
-    if not isinstance(slug, str) or not slug:
-        return None
+    if not isinstance(slug, str) or not slug or len(slug) > 64 or "\x00" in slug:
+        return None  # no slug is longer (String(64)), and PostgreSQL refuses NUL in text
     place: Province | CommuneGroup | Commune | None = (
         session.scalar(select(Province).where(Province.slug == slug))
         or session.scalar(select(CommuneGroup).where(CommuneGroup.slug == slug))
