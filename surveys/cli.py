@@ -1,5 +1,5 @@
-"""flask commands: init-db, create-user, create-token, revoke-token, load-demo, coverage, indicators,
-webhooks, jobs."""
+"""flask commands: init-db, create-user, create-token, revoke-token, load-demo, places, coverage,
+indicators, webhooks, jobs."""
 
 from __future__ import annotations
 
@@ -39,17 +39,20 @@ def init_db() -> None:
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @click.option("--commune", "commune_slug", help="Commune slug (surveyor, staff).")
+@click.option("--area", "area_slug",
+              help="Province or group of communes slug (staff of a whole area).")
 @click.option("--partner", "partner_slug", help="Partner organisation slug (partner).")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--name", "display_name", help="Display name.")
-def create_user(username: str, role: str, commune_slug: str | None, partner_slug: str | None,
-                password: str, display_name: str | None) -> None:
-    """Create a user with one role, scoped to a commune (or a partner organisation)."""
+def create_user(username: str, role: str, commune_slug: str | None, area_slug: str | None,
+                partner_slug: str | None, password: str, display_name: str | None) -> None:
+    """Create a user with one role, scoped to a commune, a province or group of communes (staff),
+    or a partner organisation."""
     try:
         with session_scope(current_app) as session:
             user = accounts.create_user(session, username, password, role,
                                         commune_slug=commune_slug, partner_slug=partner_slug,
-                                        display_name=display_name)
+                                        display_name=display_name, area_slug=area_slug)
             click.echo(f"Created {user.role} {user.username}.")
     except Problem as problem:
         _fail(problem)
@@ -101,6 +104,30 @@ def load_demo(with_data: bool, seed: int) -> None:
     except Problem as problem:
         _fail(problem)
     click.echo(report)
+
+
+@click.group("places")
+def places_group() -> None:
+    """Provinces, groups of communes and communes."""
+
+
+@places_group.command("import-province")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False))
+@click.option("--slug", required=True, help="The province's slug, e.g. ha-tinh.")
+@with_appcontext
+def places_import_province(directory: str, slug: str) -> None:
+    """Import a province (province.geojson) and its communes (communes/*.geojson): all or
+    nothing, errors by file; a re-run updates by national code."""
+    from pathlib import Path
+
+    from surveys.places.province_import import import_province
+
+    try:
+        with session_scope(current_app) as session:
+            result = import_province(session, Path(directory), slug)
+            click.echo(result.report())
+    except Problem as problem:
+        _fail(problem)
 
 
 @click.group("coverage")
@@ -259,6 +286,7 @@ def jobs_work(once: bool, interval: float) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (init_db, create_user, create_token, revoke_token, load_demo, coverage,
+    for command in (init_db, create_user, create_token, revoke_token, load_demo, places_group,
+                    coverage,
                     indicators_group, webhooks_group, jobs_group):
         app.cli.add_command(command)

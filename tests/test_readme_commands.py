@@ -18,12 +18,14 @@ ROOT = Path(__file__).parents[1]
 
 # Placeholders and optional parts, filled in as a new user would.
 FILLED = [
-    (r"create-user NAME --role \S+ \[--commune SLUG\] \[--partner SLUG\] --password PW",
+    (r"create-user NAME --role \S+ \[--commune SLUG\] \[--area SLUG\] \[--partner SLUG\] --password PW",
      "create-user readme-admin --role admin --password readme-password-42"),
     (r"create-token NAME", "create-token readme-admin"),
     (r"revoke-token TOKEN_OR_PREFIX",
      "revoke-token \"$(flask --app app create-token readme-admin | tail -n 1)\""),
     (r"load-demo \[--with-data\]", "load-demo"),
+    (r"places import-province DIR --slug SLUG",
+     "places import-province surveys/data/provinces/ha-tinh --slug ha-tinh"),
     (r"coverage import FILE --partner SLUG \[--format F\]",
      "coverage import static/coverage-template.csv --partner viettel"),
     (r"indicators rebuild \[--commune SLUG\]", "indicators rebuild --commune cam-lo"),

@@ -16,6 +16,7 @@ from surveys import audit
 from surveys.errors import Problem, Text
 from surveys.models import ApiToken, Commune, Partner, Role, User, utcnow
 from surveys.parsing import MAX_ID, parse_int
+from surveys.places.areas import find_area
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,79}$")
 MIN_PASSWORD_LENGTH = 8
@@ -31,8 +32,23 @@ def hash_token(token: str) -> str:
 
 def create_user(session: Session, username: str, password: str, role: str, *,
                 commune_slug: str | None = None, partner_slug: str | None = None,
-                display_name: str | None = None) -> User:
+                display_name: str | None = None, area_slug: str | None = None) -> User:
+    """A user with one role: surveyors and staff of a commune (`commune_slug`), staff of a
+    province or group of communes (`area_slug`; a commune's slug there works as --commune)."""
     errors: dict[str, Text] = {}
+    area = None
+    if area_slug:
+        area = find_area(session, area_slug)
+        if area is None:
+            errors["area"] = Text(f"Không có địa bàn {area_slug}.", f"No area {area_slug}.")
+        elif commune_slug:
+            errors["area"] = Text("Chọn --area hoặc --commune, không cả hai.",
+                                  "Give --area or --commune, not both.")
+        elif area.level == "commune":
+            commune_slug, area = area.slug, None
+        elif role != Role.STAFF:
+            errors["area"] = Text("Chỉ cán bộ (staff) được gắn với tỉnh hoặc nhóm xã.",
+                                  "Only staff can belong to a province or a group of communes.")
     username = username.strip().lower()
     if not USERNAME.match(username):
         errors["username"] = Text(
@@ -47,7 +63,7 @@ def create_user(session: Session, username: str, password: str, role: str, *,
         errors["role"] = Text("Vai trò phải là một trong: surveyor, partner, staff, admin.",
                               "Role must be one of: surveyor, partner, staff, admin.")
     commune = partner = None
-    if role in (Role.SURVEYOR, Role.STAFF):
+    if role in (Role.SURVEYOR, Role.STAFF) and not area_slug:
         if not commune_slug:
             errors["commune"] = Text("Vai trò này cần một xã (--commune).",
                                      "This role needs a commune (--commune).")
@@ -67,6 +83,9 @@ def create_user(session: Session, username: str, password: str, role: str, *,
         raise Problem("422.1", errors=errors)
     user = User(username=username, password_hash=generate_password_hash(password), role=role,
                 commune=commune, partner=partner, display_name=display_name)
+    if area is not None:
+        user.province_id = area.id if area.level == "province" else None
+        user.group_id = area.id if area.level == "group" else None
     session.add(user)
     session.flush()
     return user

@@ -10,7 +10,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, joinedload, object_session, selectinload
 
 from surveys.errors import Problem
-from surveys.models import Commune, Role, Submission, User, Village
+from surveys.models import Commune, CommuneGroupMember, Role, Submission, User, Village
 
 # What submission_json reads, loaded with the row instead of one lazy query per relation.
 FULL_RECORD = (joinedload(Submission.village).defer(Village.boundary_hash)
@@ -24,6 +24,13 @@ def visible_submissions(user: User) -> Select[Submission]:
     query = select(Submission)
     if user.role == Role.ADMIN:
         return query
+    if user.role == Role.STAFF and user.province_id is not None:  # reads its communes' data
+        return query.where(Submission.commune_id.in_(
+            select(Commune.id).where(Commune.province_id == user.province_id)))
+    if user.role == Role.STAFF and user.group_id is not None:
+        return query.where(Submission.commune_id.in_(
+            select(CommuneGroupMember.commune_id).where(
+                CommuneGroupMember.group_id == user.group_id)))
     if user.role == Role.STAFF:
         return query.where(Submission.commune_id == user.commune_id)
     if user.role == Role.SURVEYOR:

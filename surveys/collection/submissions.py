@@ -106,6 +106,8 @@ _VILLAGE = select(Village).options(VILLAGE_WITH_COMMUNE).where(
 
 
 def resolve_village(session: Session, user: User, item: SubmissionInput) -> Village:
+    if user.role == Role.STAFF and user.commune_id is None:
+        raise Problem("403.1")  # staff of a province or group of communes collect nothing
     commune_slug = item.commune_slug
     commune_id: int | None
     if user.commune_id is not None:

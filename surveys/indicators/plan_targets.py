@@ -1,8 +1,10 @@
 """Targets stated by the plans of the five demo communes (../shared/seeds/), with their wording.
 
-Loaded by `flask load-demo`. Each row: commune, indicator, comparator, value, year, optional baseline,
-the plan's start year where the document states one, and the document/article/text it comes from,
-so a report can quote the plan it measures.
+Loaded by `flask load-demo`. Each row: commune (or area: a group of communes), indicator, comparator,
+value, year, optional baseline, the plan's start year where the document states one, and the
+document/article/text it comes from, so a report can quote the plan it measures. Seed 003 is the
+programme of the former Cẩm Xuyên district ("toàn huyện"): its targets belong to the group of the
+communes that replaced the district, `cam-xuyen-district`.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ CAM_LO = "Nghị quyết HĐND xã Cam Lộ thông qua Đề án đầu tư hoà
 NGHIA_HANH = "Kế hoạch Chuyển đổi số xã Nghĩa Hành năm 2025"
 CAM_DUE = "Báo cáo kết quả 2025 và Kế hoạch chuyển đổi số năm 2026 xã Cẩm Duệ"
 CAM_XUYEN = "Chương trình hành động của Ban Thường vụ Huyện ủy Cẩm Xuyên thực hiện Nghị quyết " \
-            "05-NQ/TU về chuyển đổi số (huyện cũ; xã Cẩm Xuyên đại diện)"
+            "05-NQ/TU về chuyển đổi số (huyện cũ)"
+AREAS = frozenset({"cam-xuyen-district"})  # places of rows stored on a group, not a commune
 KON_CHIENG = "Nghị quyết HĐND xã Kon Chiêng triển khai Nghị quyết 57-NQ/TW"
 
 # The first year of each plan, as its document states it: Cam Lộ's investment "giai đoạn 2025 -
@@ -27,7 +30,8 @@ START_YEARS = {CAM_LO: 2025, NGHIA_HANH: 2025, CAM_DUE: 2026, CAM_XUYEN: 2021}
 def _t(commune: str, indicator: str, comparator: str | None, value: float | None,
        year: int | None, document: str, article: str, text: str, *,
        baseline: tuple[float, int] | None = None) -> dict[str, Any]:
-    return {"commune": commune, "indicator": indicator, "comparator": comparator, "value": value,
+    return {"area" if commune in AREAS else "commune": commune, "indicator": indicator,
+            "comparator": comparator, "value": value,
             "target_year": year, "baseline_value": baseline[0] if baseline else None,
             "baseline_year": baseline[1] if baseline else None,
             "start_year": START_YEARS.get(document) if value is not None else None,
@@ -63,15 +67,15 @@ PLAN_TARGETS: tuple[dict[str, Any], ...] = (
     _t("cam-due", "hh_fiber", None, None, None, CAM_DUE, "Phần I, mục I.3",
        "Tỷ lệ hộ gia đình có băng rộng cáp quang FTTH đạt 65% (kết quả năm 2025).",
        baseline=(65, 2025)),
-    _t("cam-xuyen", "village_4g", ">=", 100, 2025, CAM_XUYEN, "II.2.a",
+    _t("cam-xuyen-district", "village_4g", ">=", 100, 2025, CAM_XUYEN, "II.2.a",
        "Phủ sóng mạng di động 4G và mạng internet cáp quang đến 100% địa bàn dân cư."),
-    _t("cam-xuyen", "area_5g", ">=", 50, 2025, CAM_XUYEN, "II.2.a",
+    _t("cam-xuyen-district", "area_5g", ">=", 50, 2025, CAM_XUYEN, "II.2.a",
        "Phấn đấu triển khai mạng di động 5G đạt tối thiểu 50% địa bàn dân cư toàn huyện."),
-    _t("cam-xuyen", "area_5g", ">=", 100, 2030, CAM_XUYEN, "II.3",
+    _t("cam-xuyen-district", "area_5g", ">=", 100, 2030, CAM_XUYEN, "II.3",
        "Phủ sóng mạng di động 5G và mạng Internet cáp quang đến 100% địa bàn dân cư toàn huyện."),
-    _t("cam-xuyen", "adult_smartphone", ">", 90, 2025, CAM_XUYEN, "II.2.a",
+    _t("cam-xuyen-district", "adult_smartphone", ">", 90, 2025, CAM_XUYEN, "II.2.a",
        "Tỷ lệ người dân có điện thoại thông minh đạt trên 90%."),
-    _t("cam-xuyen", "hh_fixed_broadband", ">", 90, 2025, CAM_XUYEN, "II.2.a",
+    _t("cam-xuyen-district", "hh_fixed_broadband", ">", 90, 2025, CAM_XUYEN, "II.2.a",
        "Tỷ lệ hộ gia đình có kết nối internet băng rộng đạt trên 90%."),
     _t("kon-chieng", "village_4g", ">=", 100, 2025, KON_CHIENG, "Điều 1, 2.1",
        "100% làng có sóng di động 4G."),

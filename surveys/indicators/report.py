@@ -173,8 +173,8 @@ def indicator_table(session: Session, commune: Commune, *, village: Village | No
     for indicator in CATALOGUE.values():
         result = estimate_summary(indicator, summary, sizes, h3_resolution=h3_resolution,
                                   measured=measured)
-        in_force = _current_target(targets.get(indicator.code, []), today)
-        rows.append(_row(indicator.code, result, in_force, share, today, minimum,
+        in_force = current_target(targets.get(indicator.code, []), today)
+        rows.append(indicator_row(indicator.code, result, in_force, share, today, minimum,
                          targets.get(indicator.code, [])))
     return {"commune": commune.slug, "village": village.slug if village else None,
             "period": period.label if period else None, "households": summary.households,
@@ -236,7 +236,7 @@ def measured_coverage(session: Session, summary: Summary, period: Period | None,
                         last_period=period.months[1] if period else None)
 
 
-def _current_target(targets: list[Target], today: date) -> Target | None:
+def current_target(targets: list[Target], today: date) -> Target | None:
     """The target now in force: the nearest deadline not yet past, else the latest one."""
     real = [t for t in targets if t.value is not None]
     upcoming = sorted((t for t in real if t.target_year and t.target_year >= today.year),
@@ -248,7 +248,7 @@ def _current_target(targets: list[Target], today: date) -> Target | None:
     return targets[0] if targets else None
 
 
-def _row(code: str, result: Estimate, target: Target | None, share: float | None, today: date,
+def indicator_row(code: str, result: Estimate, target: Target | None, share: float | None, today: date,
          minimum: int, all_targets: list[Target]) -> IndicatorRow:
     indicator = CATALOGUE[code]
     return {

@@ -9,9 +9,11 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypedDict
 
 if TYPE_CHECKING:
+    from surveys.indicators.areas import CommuneValue
     from surveys.indicators.dashboard import VillageProgress, VillageValue
     from surveys.indicators.report import Period
     from surveys.models import Commune
+    from surveys.places.areas import Area
 
 
 class Bilingual(TypedDict):
@@ -61,7 +63,7 @@ class IndicatorRow(Progress):
 
 
 class IndicatorTable(TypedDict):
-    commune: str
+    commune: str | None  # None for an area of communes (a province or group)
     village: str | None
     period: str | None
     households: int
@@ -126,3 +128,40 @@ class Report(Dashboard):
     targets: list[IndicatorRow]
     sources: Sources
     hexes: list[dict[str, Any]]  # GeoJSON features (surveys/coverage/hexes.py)
+
+
+class NamedCommune(TypedDict):
+    slug: str
+    name: str
+
+
+class AreaIndicatorTable(IndicatorTable):
+    """A province's, group's (or commune's, asked as an area) table: a commune's fields and more."""
+
+    area: str
+    level: str  # province, group or commune
+    name: str
+    households_share: float | None
+    communes: int
+    communes_with_data: list[str]
+    communes_without_data: list[NamedCommune]
+
+
+class AreaDashboard(TypedDict):
+    """What an area's dashboard, report and spreadsheet show (surveys/indicators/areas.py)."""
+
+    area: Area
+    period: Period | None
+    today: date
+    table: AreaIndicatorTable
+    code: str
+    row: IndicatorRow
+    ranking: list[CommuneValue]
+    behind: list[CommuneValue]
+    surveyed: int
+    known: int | None
+    targets: list[IndicatorRow]
+    # Set by the pages: the reader's language, the area above this one and the level's name.
+    lang: NotRequired[Literal["vi", "en"]]
+    parent: NotRequired[Area | None]
+    level_label: NotRequired[str]

@@ -262,7 +262,7 @@ def rebuild(session: Session, commune_id: int | None = None) -> int:
     return sum(len(h) for h in groups.values())
 
 
-def load_summary(session: Session, commune_id: int, *, village_id: int | None = None,
+def load_summary(session: Session, commune_id: int | list[int], *, village_id: int | None = None,
                  first_month: str | None = None, last_month: str | None = None) -> Summary:
     return _load(session, commune_id, village_id, first_month, last_month, by=None)[""]
 
@@ -283,7 +283,7 @@ def _label(period: str, by: str | None) -> str:
     return period
 
 
-def _load(session: Session, commune_id: int, village_id: int | None, first: str | None,
+def _load(session: Session, commune_id: int | list[int], village_id: int | None, first: str | None,
           last: str | None, *, by: str | None) -> dict[str, Summary]:
     result: dict[str, Summary] = defaultdict(Summary)
     if by is None:
@@ -292,7 +292,8 @@ def _load(session: Session, commune_id: int, village_id: int | None, first: str 
     for table, columns in ((moments, (moments.c.code, *(moments.c[n] for n in MOMENT_COLUMNS))),
                            (cells, (cells.c.h3_cell, *(cells.c[n] for n in CELL_COLUMNS)))):
         query = select(table.c.period, table.c.village_id, *columns).where(
-            table.c.commune_id == commune_id)
+            table.c.commune_id.in_(commune_id) if isinstance(commune_id, list)
+            else table.c.commune_id == commune_id)  # a list: an area's communes
         if village_id is not None:
             query = query.where(table.c.village_id == village_id)
         if first is not None:

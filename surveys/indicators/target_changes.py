@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from surveys import audit
-from surveys.administration.access import commune_for, editable_target
+from surveys.administration.access import area_for, commune_for, editable_target
 from surveys.errors import Problem, Text
 from surveys.indicators import targets
 from surveys.models import AuditEvent, Target
@@ -35,9 +35,16 @@ def record_change(session: Session, actor: audit.Actor, action: str, target: Tar
 
 def create_target(session: Session, actor: audit.Actor, commune_slug: object,
                   raw: Mapping[str, Any]) -> Target:
-    """A new target of the commune (its staff, or an admin)."""
-    commune = commune_for(session, actor.user, commune_slug, write=True)
-    target = targets.create_target(session, commune, raw)
+    """A new target of the commune (its staff, or an admin), or, when `raw` names an `area`, of a
+    province or group of communes (staff of that level, or an admin)."""
+    if "area" in raw:
+        if "commune" in raw:
+            raise Problem("422.1", errors={"area": Text("Chọn area hoặc commune, không cả hai.",
+                                                        "Give area or commune, not both.")})
+        place = area_for(session, actor.user, raw["area"], write=True).place
+    else:
+        place = commune_for(session, actor.user, commune_slug, write=True)
+    target = targets.create_target(session, place, raw)
     record_change(session, actor, "target.create", target)
     return target
 
@@ -49,9 +56,9 @@ def update_target(session: Session, actor: audit.Actor, target_id: int, raw: obj
     target = editable_target(session, actor.user, target_id, commune_slug=commune_slug)
     if not isinstance(raw, Mapping):
         raise Problem("422.1", errors={"body": Text("Cần một đối tượng JSON.", "Send a JSON object.")})
-    if "commune" in raw:
-        raise Problem("422.1", errors={"commune": Text("Không đổi được xã của chỉ tiêu.",
-                                                       "A target cannot move to another commune.")})
+    if "commune" in raw or "area" in raw:
+        raise Problem("422.1", errors={"commune" if "commune" in raw else "area": Text(
+            "Không đổi được địa bàn của chỉ tiêu.", "A target cannot move to another place.")})
     before = targets.target_json(target)
     targets.update_target(session, target, raw)
     record_change(session, actor, "target.update", target, before)

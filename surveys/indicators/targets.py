@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from surveys.errors import Problem, Text
 from surveys.indicators import CATALOGUE, Estimate
 from surveys.indicators.results import Progress
-from surveys.models import Commune, Target
+from surveys.models import Commune, CommuneGroup, Province, Target
 
 COMPARATORS = (">=", ">", "=")  # "=": the plan's "đạt X %" (reach X), stored as "="
 STATUSES = ("met", "on_track", "no_trajectory", "behind", "unweighted", "insufficient_data",
@@ -129,7 +129,7 @@ def progress(estimate: Estimate | None, target: Target | None, today: date) -> P
 def _parse(raw: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
     errors: dict[str, Text] = {}
     clean: dict[str, Any] = {}
-    for key in sorted(set(raw) - set(FIELDS) - {"commune"}):
+    for key in sorted(set(raw) - set(FIELDS) - {"commune", "area"}):
         errors[key] = Text("Trường không được hỗ trợ.", "Unknown field.")
     if "indicator" in raw or not partial:
         if raw.get("indicator") not in CATALOGUE:
@@ -197,10 +197,18 @@ def _check_whole(target: Target) -> None:
         raise Problem("422.1", errors=errors)
 
 
-def create_target(session: Session, commune: Commune, raw: Mapping[str, Any]) -> Target:
+def create_target(session: Session, commune: Commune | CommuneGroup | Province,
+                  raw: Mapping[str, Any]) -> Target:
+    """A target of a commune, or of a group of communes or a province (an area's own level)."""
     fields = {"source_document": "", "source_article": "", "source_text": "",
               **_parse(raw, partial=False)}
-    target = Target(commune=commune, **fields)
+    target = Target(**fields)
+    if isinstance(commune, Province):
+        target.province = commune
+    elif isinstance(commune, CommuneGroup):
+        target.group = commune
+    else:
+        target.commune = commune
     _check_whole(target)
     session.add(target)
     session.flush()
@@ -221,7 +229,9 @@ def targets_for(session: Session, commune_id: int) -> list[Target]:
 
 
 def target_json(target: Target) -> dict[str, Any]:
-    return {"id": target.id, "commune": target.commune.slug, "indicator": target.indicator,
+    place = target.commune or target.group or target.province
+    return {"id": target.id, "commune": target.commune.slug if target.commune else None,
+            "area": place.slug if place else None, "indicator": target.indicator,
             "comparator": target.comparator, "value": target.value,
             "target_year": target.target_year, "baseline_value": target.baseline_value,
             "baseline_year": target.baseline_year, "start_year": target.start_year,

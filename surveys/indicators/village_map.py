@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from surveys.indicators import CATALOGUE
-from surveys.indicators.report import Period, _current_target, _row, measured_coverage, place_summary
+from surveys.indicators.report import Period, current_target, indicator_row, measured_coverage, place_summary
 from surveys.indicators.rollups import estimate_summary
 from surveys.indicators.targets import targets_for
 from surveys.models import Commune, Target, Village
@@ -42,13 +42,13 @@ def village_indicator_map(session: Session, commune: Commune, code: str, *,
     measured = (measured_coverage(session, summary, period, h3_resolution)
                 if indicator.kind == "area" else None)
     targets = [t for t in targets_for(session, commune.id) if t.indicator == code]
-    target = _current_target(targets, today)
+    target = current_target(targets, today)
     features = []
     for village in villages:
         group = summary.only(village.id)
         result = estimate_summary(indicator, group, sizes, h3_resolution=h3_resolution,
                                   measured=measured)
-        row = _row(code, result, target, None, today, minimum, targets)
+        row = indicator_row(code, result, target, None, today, minimum, targets)
         geometry = (None if village.lat is None or village.lon is None
                     else {"type": "Point", "coordinates": [village.lon, village.lat]})
         features.append({"type": "Feature", "geometry": geometry, "properties": {

@@ -25,7 +25,7 @@ from surveys.models.coverage import (
     UploadIssue,
 )
 from surveys.models.indicators import HouseholdCell, IndicatorMoments, Target
-from surveys.models.places import Commune, Village
+from surveys.models.places import Commune, CommuneGroup, CommuneGroupMember, Province, Village
 from surveys.models.types import Role, UTCDateTime, utcnow
 from surveys.models.webhooks import Webhook, WebhookDelivery
 
@@ -34,6 +34,8 @@ __all__ = [
     "Attachment",
     "AuditEvent",
     "Commune",
+    "CommuneGroup",
+    "CommuneGroupMember",
     "CoverageCellTotal",
     "CoverageRollup",
     "CoverageUpload",
@@ -43,6 +45,7 @@ __all__ = [
     "LoginThrottle",
     "Measurement",
     "Partner",
+    "Province",
     "ResumableUpload",
     "ReviewNote",
     "Role",

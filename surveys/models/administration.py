@@ -20,7 +20,7 @@ from surveys.db import Base
 from surveys.models.types import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
-    from surveys.models.places import Commune
+    from surveys.models.places import Commune, CommuneGroup, Province
 
 
 class Partner(Base):
@@ -46,6 +46,9 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))
     commune_id: Mapped[int | None] = mapped_column(ForeignKey("communes.id"), index=True)
     partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id"), index=True)
+    # Staff of a whole province or group of communes (at most one of commune/province/group).
+    province_id: Mapped[int | None] = mapped_column(ForeignKey("provinces.id"), index=True)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("commune_groups.id"), index=True)
     display_name: Mapped[str | None] = mapped_column(String(200))
     locale: Mapped[str | None] = mapped_column(String(8))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -56,6 +59,8 @@ class User(Base):
 
     commune: Mapped[Commune | None] = relationship()
     partner: Mapped[Partner | None] = relationship()
+    province: Mapped[Province | None] = relationship()
+    group: Mapped[CommuneGroup | None] = relationship()
 
     # Flask-Login's user protocol, without importing Flask here.
     @property

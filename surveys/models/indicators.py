@@ -19,21 +19,29 @@ from surveys.db import Base
 from surveys.models.types import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
-    from surveys.models.places import Commune
+    from surveys.models.places import Commune, CommuneGroup, Province
 
 
 class Target(Base):
-    """A plan's target for one indicator in one commune, with the text it comes from."""
+    """A plan's target for one indicator in one commune, group of communes or province (exactly one
+    of them), with the text it comes from."""
 
     __tablename__ = "targets"
     __table_args__ = (
         CheckConstraint("comparator IS NULL OR comparator IN ('>=', '>', '=')", name="comparator"),
         CheckConstraint("value IS NOT NULL OR baseline_value IS NOT NULL", name="value_or_baseline"),
+        CheckConstraint("(CASE WHEN commune_id IS NULL THEN 0 ELSE 1 END)"
+                        " + (CASE WHEN group_id IS NULL THEN 0 ELSE 1 END)"
+                        " + (CASE WHEN province_id IS NULL THEN 0 ELSE 1 END) = 1", name="one_place"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id", ondelete="CASCADE"),
-                                            index=True)
+    commune_id: Mapped[int | None] = mapped_column(ForeignKey("communes.id", ondelete="CASCADE"),
+                                                   index=True)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("commune_groups.id", ondelete="CASCADE"),
+                                                 index=True)
+    province_id: Mapped[int | None] = mapped_column(ForeignKey("provinces.id", ondelete="CASCADE"),
+                                                    index=True)
     indicator: Mapped[str] = mapped_column(String(64))
     comparator: Mapped[str | None] = mapped_column(String(2))
     value: Mapped[float | None] = mapped_column(Float)
@@ -47,7 +55,9 @@ class Target(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    commune: Mapped[Commune] = relationship()
+    commune: Mapped[Commune | None] = relationship()
+    group: Mapped[CommuneGroup | None] = relationship()
+    province: Mapped[Province | None] = relationship()
 
 
 class IndicatorMoments(Base):

@@ -1,4 +1,6 @@
-"""Places: communes and their villages (boundaries, household counts)."""
+"""Places: the province, groups of communes, communes and their villages (boundaries, household
+counts). A slug names one place of any level: provinces, groups and communes share one namespace
+(surveys/places/areas.py keeps it so)."""
 
 from __future__ import annotations
 
@@ -21,13 +23,62 @@ from surveys.models.types import UTCDateTime, utcnow
 from surveys.places.lookup_keys import boundary_fingerprint
 
 
+class Province(Base):
+    """A tỉnh / thành phố: the level a province's department oversees (since 1 July 2025 its
+    communes and wards sit directly under it)."""
+
+    __tablename__ = "provinces"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    code: Mapped[str | None] = mapped_column(String(16), unique=True)  # national code, e.g. "42"
+    boundary: Mapped[dict[str, Any] | None] = mapped_column(JSONType, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    communes: Mapped[list[Commune]] = relationship(back_populates="parent", order_by="Commune.name")
+    groups: Mapped[list[CommuneGroup]] = relationship(back_populates="province",
+                                                      order_by="CommuneGroup.name")
+
+
+class CommuneGroupMember(Base):
+    __tablename__ = "commune_group_members"
+
+    group_id: Mapped[int] = mapped_column(ForeignKey("commune_groups.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id", ondelete="CASCADE"),
+                                            primary_key=True, index=True)
+
+
+class CommuneGroup(Base):
+    """Any set of communes a province defines: a former district (e.g. the communes that replaced
+    the district of Cẩm Xuyên), a programme's area. Its boundary is the union of its communes' or
+    none."""
+
+    __tablename__ = "commune_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    code: Mapped[str | None] = mapped_column(String(16))  # e.g. a former district's code
+    province_id: Mapped[int | None] = mapped_column(ForeignKey("provinces.id", ondelete="CASCADE"),
+                                                    index=True)
+    boundary: Mapped[dict[str, Any] | None] = mapped_column(JSONType, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    province: Mapped[Province | None] = relationship(back_populates="groups")
+    communes: Mapped[list[Commune]] = relationship(secondary="commune_group_members",
+                                                   order_by="Commune.name")
+
+
 class Commune(Base):
     __tablename__ = "communes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    province: Mapped[str] = mapped_column(String(200))
+    province: Mapped[str] = mapped_column(String(200))  # the province's name, as written
+    province_id: Mapped[int | None] = mapped_column(ForeignKey("provinces.id"), index=True)
     admin_code: Mapped[str | None] = mapped_column(String(16))
     boundary: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     # The boundary's fingerprint, set whenever the boundary is: the quality flags keep the parsed
@@ -44,6 +95,7 @@ class Commune(Base):
     villages: Mapped[list[Village]] = relationship(
         back_populates="commune", order_by="Village.name", cascade="all, delete-orphan"
     )
+    parent: Mapped[Province | None] = relationship(back_populates="communes")
 
 
 class Village(Base):

@@ -28,10 +28,12 @@ def init_app(app: Flask) -> None:
     from surveys.views import (
         admin,
         api,
+        api_areas,
         api_coverage,
         api_indicators,
         api_maps,
         api_webhooks,
+        areas,
         auth,
         coverage_pages,
         dashboard,
@@ -59,8 +61,10 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(targets.bp)
     app.register_blueprint(coverage_pages.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(areas.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(api_indicators.bp)
+    app.register_blueprint(api_areas.bp)
     app.register_blueprint(api_coverage.bp)
     app.register_blueprint(api_webhooks.bp)
     csrf.exempt(api_webhooks.bp)
@@ -73,6 +77,7 @@ def init_app(app: Flask) -> None:
     # The API authenticates itself: Bearer tokens need no CSRF token, session calls do (api.py).
     csrf.exempt(api.bp)
     csrf.exempt(api_indicators.bp)
+    csrf.exempt(api_areas.bp)
     csrf.exempt(api_coverage.bp)
     csrf.exempt(api_maps.bp)
 

@@ -7,11 +7,12 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from sqlalchemy import select
 
-from surveys.administration.access import commune_for
+from surveys.administration.access import area_for, commune_for
 from surveys.db import get_session
 from surveys.errors import Problem, Text
 from surveys.indicators import CATALOGUE, target_changes
 from surveys.indicators import targets as target_service
+from surveys.indicators.areas import area_targets
 from surveys.indicators.exports import EXPORTERS
 from surveys.indicators.report import (
     TREND_STEPS,
@@ -20,7 +21,7 @@ from surveys.indicators.report import (
     parse_period,
 )
 from surveys.indicators.results import IndicatorTable
-from surveys.models import Commune, Village
+from surveys.models import Commune, User, Village
 from surveys.places import vntime
 from surveys.views.api import api_user, json_body
 from surveys.views.auditing import current_actor, record
@@ -29,8 +30,14 @@ from surveys.views.use_cases import run
 bp = Blueprint("api_indicators", __name__, url_prefix="/api/v1")
 
 
-def _place() -> tuple[Commune, Village | None]:
+def _caller() -> User:
     user = api_user()
+    assert user is not None  # required: api_user raised 401 otherwise
+    return user
+
+
+def _place() -> tuple[Commune, Village | None]:
+    user = _caller()
     db = get_session()
     commune = commune_for(db, user, request.args.get("commune"))
     village = None
@@ -58,16 +65,27 @@ def indicators() -> ResponseReturnValue:
     if fmt != "json" and fmt not in EXPORTERS:
         raise Problem("422.1", errors={"format": Text("Định dạng: json, csv hoặc xlsx.",
                                                       "format must be json, csv or xlsx.")})
-    table = _table()
+    if request.args.get("area") is not None:  # a province, a group of communes or a commune
+        from surveys.views.api_areas import area_table, read_area
+
+        found = read_area(request.args.get("area"))
+        table: IndicatorTable = area_table(found, parse_period(request.args.get("period")))
+        place: str | None = found.slug
+        area: str | None = found.slug
+    else:
+        table = _table()
+        place, area = table["commune"], None
     if fmt == "json":
         return jsonify(table)
     exporter = EXPORTERS[fmt]
     db = get_session()
+    details = {"format": fmt, "filter": {"village": table["village"], "period": table["period"]}}
+    if area is not None:
+        details["area"] = area
     record(db, "export.indicators", commune_id=db.scalar(select(Commune.id).where(
-        Commune.slug == table["commune"])), details={"format": fmt, "filter": {
-            "village": table["village"], "period": table["period"]}})
+        Commune.slug == table["commune"])) if table["commune"] else None, details=details)
     db.commit()
-    name = f"chi-tieu-{table['commune']}{'-' + table['period'] if table['period'] else ''}"
+    name = f"chi-tieu-{place}{'-' + table['period'] if table['period'] else ''}"
     return Response(exporter.render(table, str(get_locale())), content_type=exporter.mimetype,
                     headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
 
@@ -89,8 +107,11 @@ def trend() -> ResponseReturnValue:
 
 @bp.get("/targets")
 def list_targets() -> ResponseReturnValue:
-    user = api_user()
+    user = _caller()
     db = get_session()
+    if request.args.get("area") is not None:  # the targets stored at an area's own level
+        found = area_for(db, user, request.args.get("area"))
+        return {"targets": [target_service.target_json(t) for t in area_targets(db, found)]}
     commune = commune_for(db, user, request.args.get("commune"))
     return {"targets": [target_service.target_json(t)
                         for t in target_service.targets_for(db, commune.id)]}

@@ -17,8 +17,9 @@ from flask import Blueprint, Response, current_app, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from surveys.administration.access import commune_for
+from surveys.administration.access import area_for, commune_for
 from surveys.coverage.hexes import commune_hexes
+from surveys.coverage.merged_hexes import merged_hexes
 from surveys.coverage.operators import OPERATORS
 from surveys.coverage.spatial import ROLLUP_RESOLUTIONS
 from surveys.db import get_session
@@ -29,6 +30,7 @@ from surveys.indicators.village_map import village_indicator_map
 from surveys.models import Commune, User
 from surveys.parsing import parse_int
 from surveys.places import vntime
+from surveys.places.areas import communes_of
 from surveys.views.api import api_user
 
 bp = Blueprint("api_maps", __name__, url_prefix="/api/v1")
@@ -62,9 +64,10 @@ def _reads_commune(user: User, slug: str) -> bool:
     return True
 
 
-def _hex_filters() -> dict[str, Any]:
+def _hex_filters(default_resolution: int = 8) -> dict[str, Any]:
     errors: dict[str, Text] = {}
-    resolution = parse_int(request.args.get("resolution", "8"), minimum=0, maximum=15)
+    resolution = parse_int(request.args.get("resolution", str(default_resolution)), minimum=0,
+                           maximum=15)
     if resolution not in ROLLUP_RESOLUTIONS:
         errors["resolution"] = Text("Độ phân giải (resolution) phải từ 7 đến 10.",
                                     "resolution must be an integer from 7 to 10.")
@@ -94,9 +97,31 @@ def hex_polygon(cell: str) -> dict[str, Any]:
     return {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
 
 
+def _area_hexes(user: User, slug: str | None) -> ResponseReturnValue:
+    """`area=SLUG`: the hexagons of every commune of the area, each cell once (resolution 7 by
+    default for a province); readers of the area only."""
+    db = get_session()
+    found = area_for(db, user, slug)
+    filters = _hex_filters(7 if found.level == "province" else 8)
+    cells = merged_hexes(
+        db, communes_of(db, found), resolution=filters["resolution"],
+        technology=filters["technology"], operator=filters["operator"],
+        first_period=filters["first_period"], last_period=filters["last_period"])
+    return geojson_response({
+        "type": "FeatureCollection", "area": found.slug, "level": found.level,
+        "commune": found.slug if found.level == "commune" else None,
+        "resolution": filters["resolution"], "technology": filters["technology"],
+        "operator": filters["operator"], "period": filters["period"],
+        "features": [{"type": "Feature", "id": cell["h3"], "geometry": hex_polygon(cell["h3"]),
+                      "properties": cell} for cell in cells]})
+
+
 @bp.get("/coverage/hexes")
 def hexes() -> ResponseReturnValue:
     user = api_user()
+    if request.args.get("area") is not None:
+        assert user is not None
+        return _area_hexes(user, request.args.get("area"))
     slug = request.args.get("commune")
     if not slug:
         raise Problem("422.1", errors={"commune": Text("Cần mã xã (commune).",

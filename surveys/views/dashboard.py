@@ -18,7 +18,7 @@ from surveys.indicators import CATALOGUE, charts
 from surveys.indicators.dashboard import commune_dashboard, commune_report, local_date
 from surveys.indicators.report import parse_period
 from surveys.indicators.report_xlsx import render_report_xlsx
-from surveys.indicators.results import Dashboard, Report
+from surveys.indicators.results import AreaDashboard, Dashboard, Report
 from surveys.indicators.targets import FULL_TARGET_TOLERANCE
 from surveys.places import vntime
 
@@ -196,7 +196,7 @@ def _charts(data: Dashboard) -> dict[str, str]:
     }
 
 
-def _cards(data: Dashboard) -> list[dict[str, Any]]:
+def _cards(data: Dashboard | AreaDashboard) -> list[dict[str, Any]]:
     lang, labels = data["lang"], status_labels()
     cards = []
     for row in data["table"]["indicators"]:

@@ -1,7 +1,8 @@
 """The menu of each role and the page each role lands on after logging in.
 
 surveyor: the form, its outbox, my submissions · staff: dashboard, map, review (with the number
-waiting), targets, exports, administration, audit of their commune · partner: uploads, formats ·
+waiting), targets, exports, administration, audit of their commune · staff of a province or group
+of communes: its dashboard, map and report · partner: uploads, formats ·
 administrator: communes, partners, users (and the staff menu of the commune being looked at).
 Every page of the site is one tap from this menu (docs/administration.md, "Finding your way").
 """
@@ -34,9 +35,18 @@ def home_for(user: User) -> str:
         return url_for("coverage_pages.index")
     if user.role == "staff" and user.commune is not None:
         return url_for("dashboard.dashboard", slug=user.commune.slug)
+    area = _own_area(user)
+    if user.role == "staff" and area is not None:  # staff of a province or group of communes
+        return url_for("areas.dashboard", slug=area)
     if user.role == "admin" and user.commune is not None:
         return url_for("dashboard.dashboard", slug=user.commune.slug)
     return url_for("pages.index")  # an administrator without a commune picks one there
+
+
+def _own_area(user: User) -> str | None:
+    """The slug of the province or group of communes a staff member belongs to."""
+    place = user.province or user.group
+    return place.slug if place is not None else None
 
 
 def _commune_in_view(user: User) -> Commune | None:
@@ -68,6 +78,11 @@ def menu(user: User) -> list[Item]:
     if user.role == "admin":
         items += [Item(url_for("pages.index"), _("Communes"), "communes"),
                   Item(url_for("admin.partners"), _("Partners"), "partners")]
+    area = _own_area(user)
+    if area is not None:
+        items += [Item(url_for("areas.dashboard", slug=area), _("Dashboard"), "area-dashboard"),
+                  Item(url_for("areas.area_map", slug=area), _("Map"), "area-map"),
+                  Item(url_for("areas.report", slug=area), _("Report"), "area-report")]
     commune = _commune_in_view(user)
     if commune is None:
         return items

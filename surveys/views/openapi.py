@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from surveys.collection.quality_flags import FLAG_CODES
+from surveys.views.openapi_areas import AREA_PARAM, AREA_PATHS, AREA_SCHEMAS, COMMUNE_PARAM
 from surveys.views.openapi_schemas import ERRORS, SCHEMAS, header, json_body, key_param, ref
 
 
@@ -18,7 +19,7 @@ def openapi_document() -> dict[str, Any]:
                                 "(`flask --app app create-token USERNAME`); browser sessions send "
                                 "`X-CSRFToken` on writes."},
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, **AREA_SCHEMAS},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
         "security": [{"bearer": []}],
@@ -130,11 +131,11 @@ def openapi_document() -> dict[str, Any]:
                 "responses": {"200": {"description": "image/jpeg",
                                       "content": {"image/jpeg": {}}}, **ERRORS}}},
             "/api/v1/indicators": {"get": {
-                "summary": "Indicators of a commune (or village) with 95% intervals, targets and "
+                "summary": "Indicators of a commune (or village), or of an area (area=: plus "
+                           "communes_with_data, households_share) with 95% intervals, targets and "
                            "status; ?format=csv|xlsx for a file (Vietnamese headers by default)",
                 "parameters": [
-                    {"name": "commune", "in": "query", "required": True,
-                     "schema": {"type": "string"}},
+                    COMMUNE_PARAM, AREA_PARAM,
                     {"name": "village", "in": "query", "schema": {"type": "string"}},
                     {"name": "period", "in": "query", "schema": {"type": "string",
                                                                  "examples": ["2026", "2026-Q4",
@@ -158,11 +159,11 @@ def openapi_document() -> dict[str, Any]:
                 "responses": {"200": {"description": "points: period, value, ci_low, ci_high, n"},
                               **ERRORS}}},
             "/api/v1/coverage/hexes": {"get": {
-                "summary": "Coverage of a commune per H3 cell, from the rollups (GeoJSON; ETag, "
+                "summary": "Coverage of a commune, or of an area (area=, resolution 7 by default "
+                           "for a province), per H3 cell, from the rollups (GeoJSON; ETag, "
                            "If-None-Match gives 304; docs/maps.md)",
                 "parameters": [
-                    {"name": "commune", "in": "query", "required": True,
-                     "schema": {"type": "string"}},
+                    COMMUNE_PARAM, AREA_PARAM,
                     {"name": "technology", "in": "query", "schema": {"enum": ["4g", "5g"]}},
                     {"name": "operator", "in": "query", "schema": {"type": "string",
                                                                    "examples": ["viettel"]}},
@@ -223,9 +224,8 @@ def openapi_document() -> dict[str, Any]:
                                         "schema": {"type": "integer"}}],
                         "responses": {"200": {"description": "Deliveries"}, **ERRORS}}},
             "/api/v1/targets": {
-                "get": {"summary": "Plan targets of a commune",
-                        "parameters": [{"name": "commune", "in": "query", "required": True,
-                                        "schema": {"type": "string"}}],
+                "get": {"summary": "Plan targets of a commune, or stored at an area's level",
+                        "parameters": [COMMUNE_PARAM, AREA_PARAM],
                         "responses": {"200": json_body({"type": "object", "properties": {
                             "targets": {"type": "array", "items": ref("Target")}}}, "Targets"),
                             **ERRORS}},
@@ -376,5 +376,6 @@ def openapi_document() -> dict[str, Any]:
                     "Open data"), "404": ERRORS["404"], "422": ERRORS["422"]}}},
             "/api/v1/openapi.json": {"get": {"summary": "This document", "security": [],
                                              "responses": {"200": {"description": "OpenAPI"}}}},
+            **AREA_PATHS,
         },
     }

@@ -126,7 +126,8 @@ SCHEMAS: dict[str, Any] = {
     "Target": {
         "type": "object",
         "properties": {
-            "id": {"type": "integer"}, "commune": {"type": "string"},
+            "id": {"type": "integer"}, "commune": {"type": ["string", "null"]},
+            "area": {"type": ["string", "null"], "description": "The commune, group or province"},
             "indicator": {"type": "string"}, "comparator": {"enum": [">=", ">", "=", None]},
             "value": {"type": ["number", "null"], "minimum": 0, "maximum": 100},
             "target_year": {"type": ["integer", "null"]},

@@ -10,8 +10,10 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select, text
 
+from surveys.administration.access import readable_areas
 from surveys.db import get_session
 from surveys.models import Commune
+from surveys.places.areas import Area, as_area, groups_of
 
 bp = Blueprint("pages", __name__)
 
@@ -23,7 +25,22 @@ def index() -> ResponseReturnValue:
 
         return redirect(home_for(current_user))
     communes = get_session().scalars(select(Commune).order_by(Commune.name)).all()
-    return render_template("index.html", communes=communes)
+    return render_template("index.html", communes=communes, areas=_areas())
+
+
+def _areas() -> list[Area]:
+    """The provinces and groups of communes the user reads (with a province's groups)."""
+    if not current_user.is_authenticated:
+        return []
+    db = get_session()
+    result = []
+    for area in readable_areas(db, current_user._get_current_object()):
+        if area.level == "commune":
+            continue
+        result.append(area)
+        if area.level == "province":
+            result += [as_area(group) for group in groups_of(db, area.id)]
+    return result
 
 
 @bp.route("/healthz")

@@ -1,8 +1,10 @@
 """Every role against every administration and review endpoint, one test per cell.
 
 Roles: anonymous, a surveyor of Cam Lộ, a partner user, staff of Cam Lộ (staff_own), staff of Kon
-Chiêng (staff_other), an administrator. Objects belong to Cam Lộ unless the row says `kc_` (Kon
-Chiêng's), which tests reaching another commune's data through one's own commune's URLs.
+Chiêng (staff_other), an administrator, and staff of the areas above Cam Lộ (issue 16): of the province
+of Quảng Trị (staff_province) and of a group of communes holding Cam Lộ (staff_group). Objects
+belong to Cam Lộ unless the row says `kc_` (Kon Chiêng's), which tests reaching another commune's
+data through one's own commune's URLs.
 
 Expected cells: "login" (302 to the login page), "json401", 403, 404, 422 (a rule of the role), 200,
 201, or 302 (done,
@@ -21,7 +23,9 @@ from werkzeug.security import generate_password_hash
 from surveys.models import (
     ApiToken,
     Commune,
+    CommuneGroup,
     Partner,
+    Province,
     Submission,
     SurveyRound,
     Team,
@@ -31,9 +35,11 @@ from surveys.models import (
 from tests.conftest import csrf_from, login
 from tests.factories import PASSWORD, household_answers
 
-ROLES = ("anonymous", "surveyor", "partner", "staff_own", "staff_other", "admin")
+ROLES = ("anonymous", "surveyor", "partner", "staff_own", "staff_other", "admin", "staff_province",
+         "staff_group")
 USERNAMES = {"surveyor": "sv-cl", "partner": "viettel-1", "staff_own": "staff-cl",
-             "staff_other": "staff-kc", "admin": "root"}
+             "staff_other": "staff-kc", "admin": "root", "staff_province": "staff-qt",
+             "staff_group": "staff-nhom"}
 PASSWORD_HASH = generate_password_hash(PASSWORD)  # once for the module: scrypt is slow on purpose
 
 L, J = "login", "json401"
@@ -148,6 +154,57 @@ MATRIX: list[tuple[str, str, Any, dict[str, int | str]]] = [
      dict(anonymous=J, surveyor=403, partner=403, staff_own=404, staff_other=200, admin=200)),
 ]
 
+# Staff of a province or group holding Cam Lộ read under their area but change nothing in a commune
+# (no administration, no review): the rows above answer them as they answer staff of another
+# commune, except where that staff's own commune (Kon Chiêng) made the difference.
+AREA_ROLES = ("staff_province", "staff_group")
+AREA_EXCEPTIONS = {("GET", "/communes/kon-chieng/admin/villages/{village}"): 403,
+                   ("PATCH", "/api/v1/submissions/{kc_submission}"): 404}
+for _method, _path, _body, _expected in MATRIX:
+    for _role in AREA_ROLES:
+        _expected.setdefault(_role, AREA_EXCEPTIONS.get((_method, _path), _expected["staff_other"]))
+
+TARGET = {"indicator": "hh_4g_home", "comparator": ">=", "value": 80, "target_year": 2030}
+# Areas of every level: reading them, and targets at each level (body ("json", {...})).
+MATRIX += [
+    ("GET", "/api/v1/areas", None,
+     dict(anonymous=J, surveyor=200, partner=200, staff_own=200, staff_other=200, admin=200,
+          staff_province=200, staff_group=200)),
+    ("GET", "/api/v1/areas/quang-tri", None,
+     dict(anonymous=J, surveyor=403, partner=403, staff_own=403, staff_other=403, admin=200,
+          staff_province=200, staff_group=403)),
+    ("GET", "/api/v1/areas/nhom-cam-lo", None,
+     dict(anonymous=J, surveyor=403, partner=403, staff_own=403, staff_other=403, admin=200,
+          staff_province=200, staff_group=200)),
+    ("GET", "/api/v1/areas/cam-lo", None,
+     dict(anonymous=J, surveyor=200, partner=403, staff_own=200, staff_other=403, admin=200,
+          staff_province=200, staff_group=200)),
+    ("GET", "/api/v1/areas/kon-chieng", None,
+     dict(anonymous=J, surveyor=403, partner=403, staff_own=403, staff_other=200, admin=200,
+          staff_province=403, staff_group=403)),
+    ("GET", "/api/v1/indicators?area=quang-tri", None,
+     dict(anonymous=J, surveyor=403, partner=403, staff_own=403, staff_other=403, admin=200,
+          staff_province=200, staff_group=403)),
+    ("GET", "/api/v1/indicators/communes?area=nhom-cam-lo&code=hh_4g_home", None,
+     dict(anonymous=J, surveyor=403, partner=403, staff_own=403, staff_other=403, admin=200,
+          staff_province=200, staff_group=200)),
+    ("GET", "/api/v1/indicators?commune=cam-lo", None,
+     dict(anonymous=J, surveyor=200, partner=403, staff_own=200, staff_other=403, admin=200,
+          staff_province=200, staff_group=200)),
+    ("GET", "/communes/cam-lo/dashboard", None,
+     dict(anonymous=L, surveyor=200, partner=403, staff_own=200, staff_other=403, admin=200,
+          staff_province=200, staff_group=200)),
+    ("POST", "/api/v1/targets", ("json", {"area": "quang-tri", **TARGET}),
+     dict(anonymous=J, surveyor=403, partner=403, staff_own=403, staff_other=403, admin=201,
+          staff_province=201, staff_group=403)),
+    ("POST", "/api/v1/targets", ("json", {"area": "nhom-cam-lo", **TARGET}),
+     dict(anonymous=J, surveyor=403, partner=403, staff_own=403, staff_other=403, admin=201,
+          staff_province=403, staff_group=201)),
+    ("POST", "/api/v1/targets", ("json", {"commune": "cam-lo", **TARGET}),
+     dict(anonymous=J, surveyor=403, partner=403, staff_own=201, staff_other=403, admin=201,
+          staff_province=403, staff_group=403)),
+]
+
 CELLS = [pytest.param(method, path, body, role, expected[role], id=f"{method} {path} {role}")
          for method, path, body, expected in MATRIX for role in ROLES]
 
@@ -173,19 +230,24 @@ def _submission(db, commune: Commune, village: Village, surveyor: User, n: int) 
 
 
 def _world(db) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    cam_lo = Commune(slug="cam-lo", name="Xã Cam Lộ", province="Quảng Trị")
+    quang_tri = Province(slug="quang-tri", name="Tỉnh Quảng Trị", code="44")
+    cam_lo = Commune(slug="cam-lo", name="Xã Cam Lộ", province="Quảng Trị", parent=quang_tri)
+    group = CommuneGroup(slug="nhom-cam-lo", name="Nhóm Cam Lộ", province=quang_tri,
+                         communes=[cam_lo])
     kon_chieng = Commune(slug="kon-chieng", name="Xã Kon Chiêng", province="Gia Lai")
     village = Village(commune=cam_lo, slug="thon-1", name="Thôn 1", lat=16.75, lon=106.95,
                       household_count=120)
     kc_village = Village(commune=kon_chieng, slug="lang-1", name="Làng 1", lat=14.2, lon=108.3)
     partner = Partner(slug="viettel", name="Viettel")
-    db.add_all([cam_lo, kon_chieng, village, kc_village, partner])
+    db.add_all([quang_tri, cam_lo, group, kon_chieng, village, kc_village, partner])
     surveyor = _user(db, USERNAMES["surveyor"], "surveyor", commune=cam_lo)
     kc_surveyor = _user(db, "sv-kc", "surveyor", commune=kon_chieng)
     partner_user = _user(db, USERNAMES["partner"], "partner", partner=partner)
     _user(db, USERNAMES["staff_own"], "staff", commune=cam_lo)
     _user(db, USERNAMES["staff_other"], "staff", commune=kon_chieng)
     _user(db, USERNAMES["admin"], "admin")
+    _user(db, USERNAMES["staff_province"], "staff", province=quang_tri)
+    _user(db, USERNAMES["staff_group"], "staff", group=group)
     db.flush()
     team, kc_team = Team(commune_id=cam_lo.id, name="Tổ 1"), Team(commune_id=kon_chieng.id, name="Tổ 1")
     rounds = [SurveyRound(commune_id=c.id, name="Đợt 1", starts_on=date(2026, 11, 1),
@@ -222,6 +284,8 @@ def test_cell(client, db, method: str, path: str, body: Any, role: str,  # type:
         response = client.post(url, content_type="multipart/form-data", data={
             "csrf_token": csrf, "file": (io.BytesIO(b"slug,name\nthon-moi,Th\xc3\xb4n M\xe1\xbb\x9bi\n"),
                                          "thon.csv")})
+    elif isinstance(body, tuple):
+        response = client.open(url, method=method, json=body[1], headers={"X-CSRFToken": csrf})
     elif isinstance(body, str) and body.startswith("json:"):
         response = client.open(url, method=method, json={"review_status": body[5:]},
                                headers={"X-CSRFToken": csrf})

@@ -1,4 +1,5 @@
-"""load-demo: the five communes, villages inside their real boundaries, users, synthetic households."""
+"""load-demo: the five communes, the province of Hà Tĩnh (69 communes, the group of the former Cẩm
+Xuyên district), villages inside their real boundaries, users, synthetic households."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from surveys.demo import DEMO_USERS, commune_geometry
 from surveys.models import Commune, Partner, Role, Submission, Target, User, Village
 from tests.conftest import login, make_test_app
 
-SLUGS = ["cam-due", "cam-lo", "cam-xuyen", "kon-chieng", "nghia-hanh"]
+# The communes with synthetic villages: the five of the seeds, five more of Hà Tĩnh (issue 16).
+SLUGS = sorted(c.slug for c in demo.ALL_COMMUNES)
 
 
 def counts(db) -> dict[str, int]:  # type: ignore[no-untyped-def]
@@ -50,21 +52,24 @@ def payload_of(s: Submission) -> dict:  # type: ignore[type-arg]
 def test_load_demo_is_idempotent_and_inside_the_boundaries(app, runner, db, client):  # type: ignore[no-untyped-def]
     first = runner.invoke(args=["load-demo"])
     assert first.exit_code == 0, first.output
-    assert "Created: 5 communes, 32 villages, 3 partners, 8 users" in first.output
+    assert "Created: 72 communes, 52 villages, 3 partners, 14 users" in first.output
+    assert "1 provinces, 1 groups" in first.output
     after_first = counts(db)
     second = runner.invoke(args=["load-demo"])
     assert second.exit_code == 0, second.output
     assert "Created: 0 communes, 0 villages, 0 partners, 0 users, 0 targets" in second.output
+    assert "Already present: 72 communes" in second.output
     assert counts(db) == after_first
     assert after_first["Submission"] == 0  # households only with --with-data
 
-    communes = db.scalars(select(Commune).order_by(Commune.slug)).all()
+    communes = db.scalars(select(Commune).where(Commune.slug.in_(SLUGS))
+                          .order_by(Commune.slug)).all()
     assert [c.slug for c in communes] == SLUGS
     for commune in communes:
         _area, properties = commune_geometry(commune.slug)
         assert commune.is_demo and commune.admin_code == str(properties["code"])
         assert shape(commune.boundary).is_valid
-        assert len(commune.villages) >= 5
+        assert len(commune.villages) >= 4
         points = []
         for village in commune.villages:
             assert village.is_demo and 150 <= village.household_count <= 900
@@ -107,7 +112,7 @@ def test_with_data_goes_through_the_service_once(runner, db):  # type: ignore[no
     assert 0.02 < sum(s.lat is None for s in submissions) / len(submissions) < 0.15
     by_commune = {c.slug: [s.answers for s in submissions
                            if s.commune_id == c.id and s.answers["consent"] == "yes"]
-                  for c in communes.values()}
+                  for c in communes.values() if c.slug in SLUGS}
     fiber = {slug: sum(a["fixed_broadband"] == "fiber" for a in rows) / len(rows)
              for slug, rows in by_commune.items()}
     assert fiber["kon-chieng"] < min(v for k, v in fiber.items() if k != "kon-chieng")
@@ -140,3 +145,37 @@ def test_refused_unless_allowed(database_url, tmp_path):  # type: ignore[no-unty
         assert "ALLOW_DEMO_DATA" in result.output
     finally:
         app.extensions["phusong.engine"].dispose()
+
+
+def test_the_province_its_group_and_the_district_targets(runner, db, client):  # type: ignore[no-untyped-def]
+    """Hà Tĩnh's 69 communes (the demo's Cẩm Duệ and Cẩm Xuyên among them, not duplicated), slugs
+    from the files' code names, the former district's group holding seed 003's targets, and an
+    older demo's seed-003 targets on the commune Cẩm Xuyên moved to the group."""
+    from surveys.indicators.plan_targets import CAM_XUYEN
+    from surveys.models import CommuneGroup, Province
+
+    old = Commune(slug="cam-xuyen", name="Xã Cẩm Xuyên", province="Hà Tĩnh", admin_code="18673",
+                  is_demo=True)
+    db.add(old)
+    db.add(Target(commune=old, indicator="area_5g", comparator=">=", value=50, target_year=2025,
+                  source_document=CAM_XUYEN.replace("(huyện cũ)", "(huyện cũ; xã Cẩm Xuyên đại diện)")))
+    db.commit()
+    result = runner.invoke(args=["load-demo"])
+    assert result.exit_code == 0, result.output
+    province = db.scalar(select(Province))
+    assert (province.slug, province.code) == ("ha-tinh", "42")
+    in_province = db.scalars(select(Commune).where(Commune.province_id == province.id)).all()
+    assert len(in_province) == 69 and {"cam-due", "cam-xuyen", "son-kim-1", "thach-ha"} <= {
+        c.slug for c in in_province}
+    assert db.scalar(select(func.count()).select_from(Commune)) == 72
+    group = db.scalar(select(CommuneGroup))
+    assert group.slug == "cam-xuyen-district" and group.province == province
+    assert sorted(c.slug for c in group.communes) == sorted(
+        ["cam-xuyen", "thien-cam", "yen-hoa", "cam-binh", "cam-hung", "cam-due", "cam-trung",
+         "cam-lac"])
+    assert db.scalars(select(Target).where(Target.commune_id == old.id)).all() == []
+    on_group = db.scalars(select(Target).where(Target.group_id == group.id)).all()
+    assert sorted((t.indicator, t.target_year) for t in on_group) == [("area_5g", 2025)]
+    login(client, "demo-province", demo.DEMO_PASSWORD)
+    tree = client.get("/api/v1/areas").get_json()["areas"]
+    assert [a["slug"] for a in tree] == ["ha-tinh"] and len(tree[0]["communes"]) == 69

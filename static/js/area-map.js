@@ -1,0 +1,137 @@
+// The map of a province or group of communes: communes coloured by one indicator (from
+// /api/v1/indicators/communes), coverage hexagons of the communes in view once zoomed in
+// (/api/v1/coverage/hexes?commune=),
+// a tap on a commune opens its dashboard. No framework; Leaflet is vendored in static/vendor.
+(function () {
+  "use strict";
+  var container = document.getElementById("area-map");
+  var source = document.getElementById("area-map-data");
+  if (!container || !source || typeof L === "undefined") return;
+  var data = JSON.parse(source.textContent);
+  var form = document.getElementById("area-map-controls");
+  var status = document.getElementById("area-map-status");
+  var HEX_ZOOM = 11;
+  var TECHNOLOGY = {"5g": "#1e7b3a", "4g": "#8cc265", "3g": "#f2c94c", "2g": "#f08a4b"};
+  var values = {};
+
+  function esc(text) {
+    return String(text).replace(/[&<>"']/g, function (c) {
+      return {"&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&#39;"}[c];
+    });
+  }
+
+  // A sequential scale from light (0 %) to dark teal (100 %); grey without data.
+  function colour(value) {
+    if (value === null || value === undefined) return "#c9d1d6";
+    var t = Math.max(0, Math.min(1, value / 100));
+    var from = [232, 244, 240], to = [11, 93, 91];
+    var rgb = from.map(function (f, i) { return Math.round(f + (to[i] - f) * t); });
+    return "rgb(" + rgb.join(",") + ")";
+  }
+
+  var map = L.map(container, {zoomControl: true, attributionControl: true, zoomSnap: 0.5});
+  if (data.tile_url) {
+    L.tileLayer(data.tile_url, {attribution: data.attribution, maxZoom: 19})
+      .on("tileerror", function () { container.classList.add("tiles-failed"); })
+      .addTo(map);
+  } else {
+    container.classList.add("no-tiles");
+  }
+
+  var layers = {};
+  var communes = L.featureGroup().addTo(map);
+  data.communes.forEach(function (c) {
+    if (!c.boundary) return;
+    var layer = L.geoJSON(c.boundary, {style: {color: "#ffffff", weight: 1, fillOpacity: 0.75,
+                                                fillColor: colour(null)}});
+    layer.on("click", function () { window.location.href = c.url; });
+    layer.bindTooltip(esc(c.name), {sticky: true});
+    layers[c.slug] = layer;
+    layer.addTo(communes);
+  });
+  if (communes.getLayers().length) {
+    map.fitBounds(communes.getBounds(), {padding: [8, 8]});
+  } else {
+    map.setView([18.3, 105.9], 8);
+  }
+  // Each commune's shapes name it (for tests and assistive tools), once drawn.
+  Object.keys(layers).forEach(function (slug) {
+    layers[slug].getLayers().forEach(function (part) {
+      var path = part.getElement && part.getElement();
+      if (path) path.setAttribute("data-commune", slug);
+    });
+  });
+
+  function restyle() {
+    data.communes.forEach(function (c) {
+      var layer = layers[c.slug];
+      if (!layer) return;
+      var row = values[c.slug];
+      var value = row ? row.value : null;
+      layer.setStyle({fillColor: colour(value)});
+      var text = esc(c.name) + ": " + (value === null || value === undefined
+        ? esc(data.labels.noData) : esc(value.toFixed(1)) + " %");
+      if (row && row.status) text += " · " + esc(data.statusLabels[row.status] || row.status);
+      layer.setTooltipContent(text);
+    });
+  }
+
+  function loadValues() {
+    var code = form.elements.code.value;
+    status.textContent = data.labels.loading;
+    var url = data.ranking_url + "?area=" + encodeURIComponent(data.area) +
+      "&code=" + encodeURIComponent(code);
+    return fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+      .then(function (response) {
+        if (!response.ok) throw new Error(String(response.status));
+        return response.json();
+      })
+      .then(function (body) {
+        values = {};
+        body.communes.forEach(function (row) { values[row.slug] = row; });
+        restyle();
+        status.textContent = map.getZoom() < HEX_ZOOM ? data.labels.zoomHint : "";
+        container.setAttribute("data-loaded", code);
+      })
+      .catch(function () { status.textContent = data.labels.failed; });
+  }
+
+  // Hexagons of the communes in view, fetched per commune (each answers from its rollups in
+  // tens of milliseconds) once zoomed in, and kept: panning back draws them without a request.
+  var hexes = L.layerGroup();
+  var hexesLoaded = {};
+  function hexStyle(feature) {
+    var best = feature.properties.best_technology;
+    return {color: "#ffffff", weight: 0.5, fillOpacity: 0.7, fillColor: TECHNOLOGY[best] || "#b3261e"};
+  }
+  function loadHexes() {
+    var view = map.getBounds();
+    Object.keys(layers).forEach(function (slug) {
+      if (hexesLoaded[slug] || !view.intersects(layers[slug].getBounds())) return;
+      hexesLoaded[slug] = true;
+      var url = data.hexes_url + "?commune=" + encodeURIComponent(slug) + "&resolution=8";
+      fetch(url, {credentials: "same-origin", headers: {"Accept": "application/geo+json"}})
+        .then(function (response) {
+          if (!response.ok) throw new Error(String(response.status));
+          return response.json();
+        })
+        .then(function (body) {
+          L.geoJSON(body, {style: hexStyle, interactive: false}).addTo(hexes);
+        })
+        .catch(function () { hexesLoaded[slug] = false; status.textContent = data.labels.failed; });
+    });
+  }
+
+  function zoomed() {
+    if (map.getZoom() >= HEX_ZOOM) {
+      loadHexes();
+      hexes.addTo(map);
+      status.textContent = "";
+    } else {
+      map.removeLayer(hexes);
+    }
+  }
+  map.on("moveend", zoomed);
+  form.addEventListener("change", loadValues);
+  loadValues();
+})();
