@@ -20,7 +20,7 @@ from sqlalchemy import select
 from surveys.administration.access import commune_for
 from surveys.coverage.hexes import commune_hexes
 from surveys.coverage.operators import OPERATORS
-from surveys.coverage.spatial import ROLLUP_RESOLUTIONS
+from surveys.coverage.spatial import MAP_RESOLUTIONS
 from surveys.db import get_session
 from surveys.errors import Problem, Text
 from surveys.indicators import CATALOGUE
@@ -44,7 +44,8 @@ def geojson_response(document: dict[str, Any]) -> Response:
     response.set_etag(hashlib.sha256(body).hexdigest()[:32])
     response.headers["Cache-Control"] = CACHE_CONTROL
     response.vary.update(("Authorization", "Cookie"))
-    return response.make_conditional(request)
+    response.make_conditional(request)  # in place: a 304 without a body when it matches
+    return response
 
 
 def _period() -> Period | None:
@@ -64,9 +65,9 @@ def _reads_commune(user: User, slug: str) -> bool:
 def _hex_filters() -> dict[str, Any]:
     errors: dict[str, Text] = {}
     resolution = parse_int(request.args.get("resolution", "8"), minimum=0, maximum=15)
-    if resolution not in ROLLUP_RESOLUTIONS:
-        errors["resolution"] = Text("Độ phân giải (resolution) phải từ 7 đến 10.",
-                                    "resolution must be an integer from 7 to 10.")
+    if resolution not in MAP_RESOLUTIONS:
+        errors["resolution"] = Text("Độ phân giải (resolution) phải từ 6 đến 10.",
+                                    "resolution must be an integer from 6 to 10.")
     technology = request.args.get("technology") or None
     if technology is not None and technology not in MAP_TECHNOLOGY_FILTERS:
         errors["technology"] = Text("Công nghệ (technology) phải là 4g hoặc 5g.",
