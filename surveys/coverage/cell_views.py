@@ -18,13 +18,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
 
 import h3
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from surveys.coverage.classify import CLASSES, USABLE
 from surveys.coverage.histograms import median_of, speed_bin
-from surveys.db import driver_insert_sql, driver_marker
+from surveys.db import driver_insert_sql
 from surveys.models import CoverageCellSummary
 
 GENERATIONS = ("2g", "3g", "4g", "5g")  # oldest first
@@ -154,25 +154,30 @@ def summary_rows(cell: str, totals: Mapping[str, Sequence[Any]]) -> list[tuple[A
 
 def rewrite(connection: Connection, cells: Iterable[str], rows: list[tuple[Any, ...]]) -> None:
     """Replace the summaries of `cells` by `rows`."""
-    table = CoverageCellSummary.__tablename__
-    marker = driver_marker(connection.dialect)
-    gone = [(cell,) for cell in cells]
-    if gone:
-        connection.exec_driver_sql(f"DELETE FROM {table} WHERE h3_cell = {marker}", gone)
+    gone = list(cells)
+    if gone:  # one statement: a chunk of cells is at most a few hundred
+        connection.execute(delete(CoverageCellSummary).where(CoverageCellSummary.h3_cell.in_(gone)))
     if rows:
-        connection.exec_driver_sql(driver_insert_sql(connection.dialect, table, _COLUMNS),
-                                   rows)
+        connection.exec_driver_sql(
+            driver_insert_sql(connection.dialect, CoverageCellSummary.__tablename__, _COLUMNS), rows)
 
 
 SummaryRow = tuple[int, int, int, str | None, float | None, float | None, float | None, str]
 
 
-def read(session: Session, cells: set[str], resolution: int, view: str
+def blocks_of(cells: Iterable[str], resolution: int) -> set[str]:
+    """The blocks of cells of one resolution."""
+    level = max(0, resolution - BLOCK_LEVELS)
+    return {h3.cell_to_parent(c, level) for c in cells}
+
+
+def read(session: Session, cells: set[str], view: str, blocks: Iterable[str]
          ) -> dict[str, SummaryRow]:
     """cell → (n, estimated, usable bits, signal class, medians ×3, operators joined by commas)
-    for those of `cells` (all of one resolution) that have measurements or discs."""
+    for those of `cells` (all of one resolution, in `blocks`: `blocks_of` them) that have
+    measurements or discs."""
     table = CoverageCellSummary.__table__
-    blocks = sorted({h3.cell_to_parent(c, max(0, resolution - BLOCK_LEVELS)) for c in cells})
+    blocks = sorted(blocks)
     found: dict[str, SummaryRow] = {}
     connection = session.connection()
     for start in range(0, len(blocks), _READ_CHUNK):

@@ -61,7 +61,7 @@ HOUSEHOLD_SHARE = 0.5  # more than half of the cell's households, as the area in
 VILLAGE_RADIUS_M = 1_500.0  # without a boundary: the cells within this of a village centroid
 CHUNK = 500
 BOUNDARY_CACHE = 512  # (boundary, resolution) pairs: a province's 69 communes at every resolution
-_boundary_cache: dict[tuple[str, int], frozenset[str]] = {}
+_boundary_cache: dict[tuple[str, int], _Cells] = {}
 _EMPTY: SummaryRow = (0, 0, 0, None, None, None, None, "")
 
 
@@ -78,34 +78,56 @@ def boundary_cells(boundary_json: str, resolution: int) -> frozenset[str]:
     return frozenset(cells)
 
 
-def _commune_boundary_cells(commune: Commune, resolution: int) -> frozenset[str]:
+class _Cells:
+    """A commune's cells at one resolution, and the blocks that hold their map summaries."""
+
+    __slots__ = ("cells", "blocks")
+
+    def __init__(self, cells: frozenset[str], resolution: int) -> None:
+        self.cells = cells
+        self.blocks = frozenset(cell_views.blocks_of(cells, resolution))
+
+
+def _commune_boundary_cells(commune: Commune, resolution: int) -> _Cells:
     """`boundary_cells` of the commune's boundary, cached by the boundary's fingerprint (so
-    neither the boundary's JSON nor its cells are worked out again while it stays the same)."""
-    boundary_json = None
-    fingerprint = commune.boundary_hash
-    if fingerprint is None:
-        boundary_json = json.dumps(commune.boundary, sort_keys=True)
-        fingerprint = boundary_json
+    neither the boundary's JSON nor its cells are worked out again while it stays the same).
+    The resolution-10 cells are worked out once per boundary and serve every coarser resolution."""
+    fingerprint = commune.boundary_hash or json.dumps(commune.boundary, sort_keys=True)
     key = (fingerprint, resolution)
-    cells = _boundary_cache.get(key)
-    if cells is None:
-        cells = boundary_cells(boundary_json or json.dumps(commune.boundary, sort_keys=True),
-                               resolution)
+    found = _boundary_cache.get(key)
+    if found is None:
+        shape = h3.geo_to_h3shape(commune.boundary)
+        cells = set(h3.h3shape_to_cells_experimental(shape, resolution, contain="overlap"))
+        if resolution < BASE_RESOLUTION:
+            base = _commune_boundary_cells(commune, BASE_RESOLUTION).cells
+            cells.update(h3.cell_to_parent(c, resolution) for c in base)
         while len(_boundary_cache) >= BOUNDARY_CACHE:
             del _boundary_cache[next(iter(_boundary_cache))]  # the oldest first
-        _boundary_cache[key] = cells
-    return cells
+        found = _boundary_cache[key] = _Cells(frozenset(cells), resolution)
+    return found
 
 
 def area_cells(session: Session, communes: Sequence[Commune], resolution: int) -> set[str]:
     """The H3 cells of the communes: every cell that overlaps a boundary (so a measurement or a
     household anywhere inside, up to the edge, is in one of them), or, for a commune without a
     boundary, the cells near its villages' centroids; and every village centroid's cell."""
+    return _area_cells(session, communes, resolution)[0]
+
+
+def _area_cells(session: Session, communes: Sequence[Commune], resolution: int
+                ) -> tuple[set[str], set[str]]:
+    """`area_cells` and the blocks of the boundaries' cells (cached with them)."""
     cells: set[str] = set()
+    blocks: set[str] = set()
     bounded = set()
     for commune in communes:
         if commune.boundary_hash is not None or commune.boundary:
-            cells.update(_commune_boundary_cells(commune, resolution))
+            found = _commune_boundary_cells(commune, resolution)
+            if cells:
+                cells.update(found.cells)
+                blocks.update(found.blocks)
+            else:
+                cells, blocks = set(found.cells), set(found.blocks)
             bounded.add(commune.id)
     edge = h3.average_hexagon_edge_length(resolution, unit="m")
     k = max(1, math.ceil(VILLAGE_RADIUS_M / (edge * 1.5)))
@@ -116,10 +138,13 @@ def area_cells(session: Session, communes: Sequence[Commune], resolution: int) -
                     Village.commune_id.in_(ids[start:start + CHUNK]), Village.lat.is_not(None),
                     Village.lon.is_not(None))):
             centre = h3.latlng_to_cell(lat, lon, resolution)
-            cells.add(centre)  # a village always has its own cell, even in a sliver of a commune
+            extra = [centre]  # a village always has its own cell, even in a sliver of a commune
             if commune_id not in bounded:
-                cells.update(h3.grid_disk(centre, k))
-    return cells
+                extra.extend(h3.grid_disk(centre, k))
+            fresh = [cell for cell in extra if cell not in cells]
+            cells.update(fresh)
+            blocks.update(cell_views.blocks_of(fresh, resolution))
+    return cells, blocks
 
 
 def commune_cells(session: Session, commune: Commune, resolution: int) -> set[str]:
@@ -225,12 +250,12 @@ def rolled_household_generations(session: Session, commune_id: int, resolution: 
     return counts, reaching
 
 
-def _measured(session: Session, cells: set[str], resolution: int, *, technology: str | None,
-              operator: str | None, first_period: str | None, last_period: str | None
-              ) -> dict[str, SummaryRow]:
+def _measured(session: Session, cells: set[str], blocks: set[str], resolution: int, *,
+              technology: str | None, operator: str | None, first_period: str | None,
+              last_period: str | None) -> dict[str, SummaryRow]:
     """cell → what the map shows of its measurements (`cell_views.SummaryRow`)."""
     if operator is None and not first_period and not last_period:
-        return cell_views.read(session, cells, resolution, technology or EVERY)
+        return cell_views.read(session, cells, technology or EVERY, blocks)
     found = _rollups(session, cells, technology=technology, operator=operator,
                      first_period=first_period, last_period=last_period)
     result: dict[str, SummaryRow] = {}
@@ -261,9 +286,12 @@ def area_hexes(session: Session, communes: Sequence[Commune], *, resolution: int
     H3 cell once, its households summed over the communes (`min_households` applies to that sum)."""
     counts, reaching = household_hexes.load(session, [c.id for c in communes], resolution,
                                             first_period, last_period)
-    cells = area_cells(session, communes, resolution) | set(counts)
-    measured = _measured(session, cells, resolution, technology=technology, operator=operator,
-                         first_period=first_period, last_period=last_period)
+    cells, blocks = _area_cells(session, communes, resolution)
+    fresh = [cell for cell in counts if cell not in cells]
+    cells.update(fresh)
+    blocks.update(cell_views.blocks_of(fresh, resolution))
+    measured = _measured(session, cells, blocks, resolution, technology=technology,
+                         operator=operator, first_period=first_period, last_period=last_period)
     wanted = GENERATIONS[GENERATIONS.index(technology):] if technology else GENERATIONS
     threshold = max(1, min_households)
     hidden = 0 if min_households <= 1 else None

@@ -16,14 +16,24 @@ from collections.abc import Iterable
 from typing import Any
 
 import h3
-from sqlalchemy import ColumnElement, Table, Text, cast, delete, literal_column, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    Text,
+    cast,
+    delete,
+    literal_column,
+    select,
+    text,
+    tuple_,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from surveys.coverage import cell_views
 from surveys.coverage.classify import CLASSES
 from surveys.coverage.histograms import _DUMPS, ANY, CLASS_INDEX, _classes_json
-from surveys.db import driver_insert_sql, driver_marker
+from surveys.db import driver_insert_sql
 from surveys.models import CoverageCellSummary, CoverageCellTotal, CoverageRollup, CoverageUpload
 
 _TOTALS_LOCK = 0x7068_7573  # pg_advisory_xact_lock key: concurrent imports take turns there
@@ -122,12 +132,10 @@ def _apply_totals(connection: Connection, changes: dict[tuple[str, str], _Sums],
             select(table.c.h3_cell, table.c.technology, *sums_columns(table))
             .where(table.c.h3_cell.in_(cells))):
         current[cell][technology] = parsed_sums(n, estimated, texts)
-    marker = driver_marker(connection.dialect)
     stored = [key for key in changes if key[1] in current[key[0]]]
-    if stored:
-        connection.exec_driver_sql(
-            f"DELETE FROM {table.name} WHERE h3_cell = {marker} AND technology = {marker}",
-            stored)
+    if stored:  # one statement for the chunk
+        connection.execute(delete(table).where(
+            tuple_(table.c.h3_cell, table.c.technology).in_(stored)))
     inserts = []
     for (cell, technology), change in changes.items():
         sums = current[cell].get(technology) or _empty_sums()
