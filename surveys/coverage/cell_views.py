@@ -8,7 +8,7 @@ technology ("*", the map without a technology filter), or 4G or 5G alone — hol
 the map's rules (surveys/coverage/hexes.py, docs/maps.md) make of the totals: counts, the median
 class and medians, the operators, and which generations the measurements make usable. The totals'
 writer (`totals._apply_totals`) rewrites the summaries of the cells it changes, on import and on
-delete. Rows are read by `block`, the cell's ancestor four resolutions up (2,401 cells of the map's
+delete. Rows are read by `block`, the cell's ancestor three resolutions up (343 cells of the map's
 resolution at most), so a commune's or a province's map is a handful of index ranges.
 """
 
@@ -33,7 +33,7 @@ CLASSED = frozenset({"4g", "5g"})
 MIN_USABLE_MBPS = 0.1  # a 2G/3G measurement "with a speed": a page (slowly) loads
 EVERY = "*"  # the view of every mobile technology
 VIEWS = {EVERY: MAP_TECHNOLOGIES, "4g": ("4g",), "5g": ("5g",)}
-BLOCK_LEVELS = 4  # a block is the cell's ancestor this many resolutions up
+BLOCK_LEVELS = 3  # a block is the cell's ancestor this many resolutions up (343 cells)
 _FIRST_USABLE_CLASS = min(CLASSES.index(c) for c in USABLE)
 _USABLE_SPEED_BIN = speed_bin(MIN_USABLE_MBPS)
 _COLUMNS = ("h3_cell", "view", "resolution", "block", "n", "estimated", "usable", "signal_class",
@@ -186,7 +186,7 @@ def read(session: Session, cells: set[str], view: str, blocks: Iterable[str]
                        table.c.median_download_mbps, table.c.median_upload_mbps,
                        table.c.operators).where(
             table.c.block.in_(blocks[start:start + _READ_CHUNK]), table.c.view == view)
-        for cell, *row in connection.execute(query):
+        for cell, *row in connection.execute(query).fetchall():  # fetchall: no per-row round
             if cell in cells:
                 found[cell] = cast(SummaryRow, tuple(row))
     return found

@@ -98,7 +98,7 @@ def load(session: Session, commune_ids: Sequence[int], resolution: int,
             query = query.where(table.c.period >= first_period)
         if last_period:
             query = query.where(table.c.period <= last_period)
-        for cell, households, *generations in session.connection().execute(query):
+        for cell, households, *generations in session.connection().execute(query).fetchall():
             counts[cell] = counts.get(cell, 0) + households
             tally = reaching.get(cell)
             if tally is None:

@@ -215,7 +215,7 @@ class CoverageCellSummary(Base):
     h3_cell: Mapped[str] = mapped_column(String(16), primary_key=True)
     view: Mapped[str] = mapped_column(String(8), primary_key=True)  # "*", "4g" or "5g"
     resolution: Mapped[int] = mapped_column(Integer)
-    block: Mapped[str] = mapped_column(String(16))  # the cell's ancestor 4 resolutions up
+    block: Mapped[str] = mapped_column(String(16))  # the cell's ancestor 3 resolutions up
     n: Mapped[int] = mapped_column(Integer)
     estimated: Mapped[int] = mapped_column(Integer)
     usable: Mapped[int] = mapped_column(Integer)  # bit i: generation i (2g…5g) measured usable
