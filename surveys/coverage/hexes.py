@@ -65,19 +65,6 @@ _boundary_cache: dict[tuple[str, int], _Cells] = {}
 _EMPTY: SummaryRow = (0, 0, 0, None, None, None, None, "")
 
 
-def boundary_cells(boundary_json: str, resolution: int) -> frozenset[str]:
-    """The cells that overlap a boundary (GeoJSON text), and the parents of the finest rollup
-    cells that overlap it: a measurement is rolled up into its base cell's parent, which near the
-    edge may be the neighbour of the cell its point lies in (H3's children are not nested exactly).
-    About 60 ms for a 250 km² commune."""
-    shape = h3.geo_to_h3shape(json.loads(boundary_json))
-    cells = set(h3.h3shape_to_cells_experimental(shape, resolution, contain="overlap"))
-    if resolution < BASE_RESOLUTION:
-        cells.update(h3.cell_to_parent(c, resolution) for c in h3.h3shape_to_cells_experimental(
-            shape, BASE_RESOLUTION, contain="overlap"))
-    return frozenset(cells)
-
-
 class _Cells:
     """A commune's cells at one resolution, and the blocks that hold their map summaries."""
 
@@ -89,9 +76,11 @@ class _Cells:
 
 
 def _commune_boundary_cells(commune: Commune, resolution: int) -> _Cells:
-    """`boundary_cells` of the commune's boundary, cached by the boundary's fingerprint (so
-    neither the boundary's JSON nor its cells are worked out again while it stays the same).
-    The resolution-10 cells are worked out once per boundary and serve every coarser resolution."""
+    """The cells that overlap the commune's boundary, and the parents of the finest rollup cells
+    that overlap it: a measurement is rolled up into its base cell's parent, which near the edge
+    may be the neighbour of the cell its point lies in (H3's children are not nested exactly).
+    Cached by the boundary's fingerprint and resolution; the resolution-10 cells are worked out
+    once per boundary and serve every coarser resolution (about 60 ms for a 250 km² commune)."""
     fingerprint = commune.boundary_hash or json.dumps(commune.boundary, sort_keys=True)
     key = (fingerprint, resolution)
     found = _boundary_cache.get(key)
@@ -102,7 +91,7 @@ def _commune_boundary_cells(commune: Commune, resolution: int) -> _Cells:
             base = _commune_boundary_cells(commune, BASE_RESOLUTION).cells
             cells.update(h3.cell_to_parent(c, resolution) for c in base)
         while len(_boundary_cache) >= BOUNDARY_CACHE:
-            del _boundary_cache[next(iter(_boundary_cache))]  # the oldest first
+            _boundary_cache.pop(next(iter(_boundary_cache)), None)  # the oldest first
         found = _boundary_cache[key] = _Cells(frozenset(cells), resolution)
     return found
 
