@@ -1,20 +1,31 @@
 """`make bench`: run every benchmark (or those named: python -m bench submissions form_page).
 
 Options (words starting with --) go to the benchmarks that take them: python -m bench intervals
---reps 500; python -m bench intervals --kind person --n 60 120 --p 1 99."""
+--reps 500; python -m bench intervals --kind person --n 60 120 --p 1 99; python -m bench province
+--full (BENCH_POSTGRES_URL: bench/province.py)."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable
 
-from bench import coverage_import, form_page, indicators, intervals, maps, resumable, submissions
+from bench import (
+    coverage_import,
+    form_page,
+    indicators,
+    intervals,
+    maps,
+    province,
+    resumable,
+    submissions,
+)
 
 BENCHMARKS: dict[str, Callable[..., int | None]] = {
     "submissions": submissions.main, "form_page": form_page.main,
     "indicators": indicators.main, "coverage_import": coverage_import.main,
-    "maps": maps.main, "intervals": intervals.main, "resumable": resumable.main}
-WITH_OPTIONS = {"intervals"}
+    "maps": maps.main, "intervals": intervals.main, "resumable": resumable.main,
+    "province": province.main}
+WITH_OPTIONS = {"intervals", "province"}
 
 
 def main(argv: list[str]) -> int:

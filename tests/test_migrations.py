@@ -98,3 +98,60 @@ def test_write_path_keys_are_filled_for_stored_rows(empty_database_url: str) -> 
         assert stored == boundary_fingerprint(
             {"type": "Polygon", "coordinates": [[[1, 1], [2, 1], [2, 2], [1, 1]]]})
     engine.dispose()
+
+
+def test_map_summaries_and_household_cells_are_filled_for_stored_rows(
+        empty_database_url: str) -> None:
+    """20261204_31 recounts the stored uploads (now with resolution 6), fills the map's summaries
+    and counts the stored households per cell of every map resolution."""
+    import h3
+
+    engine = make_engine(empty_database_url)
+    migrate.upgrade(engine, "20261203_03")
+    lat, lon = 16.7512, 106.9531
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO communes (id, slug, name, province, is_demo, created_at) "
+            "VALUES (1, 'cam-lo', 'Cam Lộ', 'Quảng Trị', false, CURRENT_TIMESTAMP)"))
+        connection.execute(text(
+            "INSERT INTO villages (id, commune_id, slug, name, is_demo) "
+            "VALUES (1, 1, 'thon-1', 'Thôn 1', false)"))
+        connection.execute(text(
+            "INSERT INTO users (id, username, password_hash, role, commune_id, active, created_at) "
+            "VALUES (1, 'sv', 'x', 'surveyor', 1, true, CURRENT_TIMESTAMP)"))
+        connection.execute(text(
+            "INSERT INTO submissions (id, instance_id, survey, survey_version, commune_id, "
+            "village_id, surveyor_id, collected_at, received_at, lat, lon, location_source, "
+            "answers, content_hash, review_status, flags, flag_details) VALUES (1, 'u1', "
+            "'household', '1', 1, 1, 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, :lat, :lon, 'gps', "
+            "'{\"consent\": \"yes\", \"mobile_best_technology\": \"4g\"}', 'h', 'received', '[]', "
+            "'{}')"), {"lat": lat, "lon": lon})
+        connection.execute(text(
+            "INSERT INTO partners (id, slug, name, created_at) "
+            "VALUES (1, 'viettel', 'Viettel', CURRENT_TIMESTAMP)"))
+        connection.execute(text(
+            "INSERT INTO coverage_uploads (id, partner_id, filename, format, content_sha256, "
+            "size_bytes, rows, accepted, rejected, duplicates, warnings, created_at, status) "
+            "VALUES (1, 1, 'a.csv', 'phusong-csv', 'x', 1, 1, 1, 0, 0, 0, CURRENT_TIMESTAMP, "
+            "'done')"))
+        connection.execute(text(
+            "INSERT INTO measurements (upload_id, measured_at, lat, lon, operator, technology, "
+            "rsrp_dbm, download_mbps, upload_mbps, signal_class, h3_cell, commune_id, dedupe_key) "
+            "VALUES (1, CURRENT_TIMESTAMP, :lat, :lon, 'viettel', '4g', -84, 62.5, 21.3, 'great', "
+            ":cell, 1, 'k1')"), {"lat": lat, "lon": lon, "cell": h3.latlng_to_cell(lat, lon, 10)})
+    migrate.upgrade(engine)
+    with engine.connect() as connection:
+        households = connection.execute(text(
+            "SELECT resolution, h3_cell, households, with_4g, with_5g FROM household_hex_counts "
+            "ORDER BY resolution")).all()
+        assert [tuple(r) for r in households] == [
+            (r, h3.latlng_to_cell(lat, lon, r), 1, 1, 0) for r in range(6, 11)]
+        summaries = connection.execute(text(
+            "SELECT resolution, view, n, usable, signal_class, operators "
+            "FROM coverage_cell_summaries ORDER BY resolution, view")).all()
+        assert [tuple(r) for r in summaries] == [
+            (r, view, 1, 0b0100, "great", "viettel") for r in range(6, 11) for view in ("*", "4g")]
+        rollups = connection.execute(text(
+            "SELECT DISTINCT resolution FROM coverage_rollups ORDER BY resolution")).scalars().all()
+        assert rollups == [6, 7, 8, 9, 10]
+    engine.dispose()

@@ -1,15 +1,16 @@
-"""The coverage map's hexagons: one summary per H3 cell of a commune, read from the rollups.
+"""The coverage map's hexagons: one summary per H3 cell of a commune, or of many communes at
+once (a province, a group), at any resolution from 6 (province) to 10 (street), read from rollups.
 
-Cost follows the commune's area, never the number of raw measurements: the cells come from the
-commune's boundary (H3's "overlap" containment: a cell belongs when any part of it lies inside, so
-nothing near the edge is lost; without a boundary, disks around the villages' centroids), and
-their rows are read by cell in chunks: without
-filters the cells' totals (one row per cell and technology however many uploads), with an operator
-or period filter the uploads' detailed rollup rows. Households are those
-`indicator_report.load_households` counts (accepted, consenting), placed in cells by their GPS: at
-resolution 8 from the indicator rollups' households per cell (flat in the number of households), at
-other resolutions from the households themselves (`located_households` reads just the two answers
-it needs).
+Cost follows the area's cells, never the number of raw measurements nor of uploads: the cells come
+from each commune's boundary (H3's "overlap" containment: a cell belongs when any part of it lies
+inside, so nothing near the edge is lost; without a boundary, disks around the villages'
+centroids; cached per boundary and resolution). Without an operator or period filter each cell's
+measurements are one row of the map's summaries (surveys/coverage/cell_views.py: what the rules
+below make of the cell's totals, worked out when an import or a delete changes them), read by
+blocks of cells; with an operator or period filter the uploads' detailed rollup rows are merged
+here. Households are those `indicator_report.load_households` counts (accepted, consenting) with a
+GPS position, counted per cell of every map resolution as they are stored
+(surveys/indicators/household_hexes.py).
 
 The rules (docs/maps.md):
 - `best_technology`: the highest generation with usable coverage in the cell. 4G/5G measurements
@@ -27,14 +28,15 @@ The rules (docs/maps.md):
   a technology filter they mix 4G and 5G RSRP (a value sent in `rsrp_dbm` on a 2G/3G row is stored
   but is no RSRP, and stays out) and every mobile technology's speeds; fixed broadband tiles are not
   part of this mobile coverage map.
+- Over many communes each cell appears once: its measurements once (they belong to the cell, not
+  to a commune), its households summed over the communes.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,58 +44,100 @@ import h3
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveys.coverage.classify import CLASSES, USABLE
-from surveys.coverage.rollups import ANY, median_of, parsed_sums, speed_bin, sums_columns
+from surveys.coverage import cell_views
+from surveys.coverage.cell_views import EVERY, GENERATIONS, MAP_TECHNOLOGIES, Cell, SummaryRow
+from surveys.coverage.histograms import ANY
 from surveys.coverage.spatial import BASE_RESOLUTION
+from surveys.coverage.totals import parsed_sums, sums_columns
+from surveys.indicators import household_hexes
 from surveys.indicators.estimators import NO_CELL
 from surveys.indicators.report import Period
-from surveys.indicators.rollups import BASE_RESOLUTION as HOUSEHOLD_ROLLUP_RESOLUTION
 from surveys.indicators.rollups import COUNTED_OUT
 from surveys.models import Commune, CoverageCellTotal, CoverageRollup, HouseholdCell, Submission, Village
 from surveys.places.months import month_bounds
 
-GENERATIONS = ("2g", "3g", "4g", "5g")  # oldest first
-MAP_TECHNOLOGIES = ("2g", "3g", "4g", "5g", "mobile")  # "fixed" tiles are not mobile coverage
-CLASSED = frozenset({"4g", "5g"})
-MIN_USABLE_MBPS = 0.1  # a 2G/3G measurement "with a speed": a page (slowly) loads
 HOUSEHOLD_SHARE = 0.5  # more than half of the cell's households, as the area indicators
 VILLAGE_RADIUS_M = 1_500.0  # without a boundary: the cells within this of a village centroid
 CHUNK = 500
-_FIRST_USABLE_CLASS = min(CLASSES.index(c) for c in USABLE)
-_USABLE_SPEED_BIN = speed_bin(MIN_USABLE_MBPS)
+BOUNDARY_CACHE = 512  # (boundary, resolution) pairs: a province's 69 communes at every resolution
+_boundary_cache: dict[tuple[str, int], _Cells] = {}
+_EMPTY: SummaryRow = (0, 0, 0, None, None, None, None, "")
 
 
-@functools.lru_cache(maxsize=64)
-def boundary_cells(boundary_json: str, resolution: int) -> frozenset[str]:
-    """The cells that overlap a boundary (GeoJSON text), and the parents of the finest rollup
-    cells that overlap it: a measurement is rolled up into its base cell's parent, which near the
-    edge may be the neighbour of the cell its point lies in (H3's children are not nested exactly).
-    About 60 ms for a 250 km² commune; cached per boundary."""
-    shape = h3.geo_to_h3shape(json.loads(boundary_json))
-    cells = set(h3.h3shape_to_cells_experimental(shape, resolution, contain="overlap"))
-    if resolution < BASE_RESOLUTION:
-        cells.update(h3.cell_to_parent(c, resolution) for c in h3.h3shape_to_cells_experimental(
-            shape, BASE_RESOLUTION, contain="overlap"))
-    return frozenset(cells)
+class _Cells:
+    """A commune's cells at one resolution, and the blocks that hold their map summaries."""
+
+    __slots__ = ("cells", "blocks")
+
+    def __init__(self, cells: frozenset[str], resolution: int) -> None:
+        self.cells = cells
+        self.blocks = frozenset(cell_views.blocks_of(cells, resolution))
+
+
+def _commune_boundary_cells(commune: Commune, resolution: int) -> _Cells:
+    """The cells that overlap the commune's boundary, and the parents of the finest rollup cells
+    that overlap it: a measurement is rolled up into its base cell's parent, which near the edge
+    may be the neighbour of the cell its point lies in (H3's children are not nested exactly).
+    Cached by the boundary's fingerprint and resolution; the resolution-10 cells are worked out
+    once per boundary and serve every coarser resolution (about 60 ms for a 250 km² commune)."""
+    fingerprint = commune.boundary_hash or json.dumps(commune.boundary, sort_keys=True)
+    key = (fingerprint, resolution)
+    found = _boundary_cache.get(key)
+    if found is None:
+        shape = h3.geo_to_h3shape(commune.boundary)
+        cells = set(h3.h3shape_to_cells_experimental(shape, resolution, contain="overlap"))
+        if resolution < BASE_RESOLUTION:
+            base = _commune_boundary_cells(commune, BASE_RESOLUTION).cells
+            cells.update(h3.cell_to_parent(c, resolution) for c in base)
+        while len(_boundary_cache) >= BOUNDARY_CACHE:
+            _boundary_cache.pop(next(iter(_boundary_cache)), None)  # the oldest first
+        found = _boundary_cache[key] = _Cells(frozenset(cells), resolution)
+    return found
+
+
+def area_cells(session: Session, communes: Sequence[Commune], resolution: int) -> set[str]:
+    """The H3 cells of the communes: every cell that overlaps a boundary (so a measurement or a
+    household anywhere inside, up to the edge, is in one of them), or, for a commune without a
+    boundary, the cells near its villages' centroids; and every village centroid's cell."""
+    return _area_cells(session, communes, resolution)[0]
+
+
+def _area_cells(session: Session, communes: Sequence[Commune], resolution: int
+                ) -> tuple[set[str], set[str]]:
+    """`area_cells` and the blocks of the boundaries' cells (cached with them)."""
+    cells: set[str] = set()
+    blocks: set[str] = set()
+    bounded = set()
+    for commune in communes:
+        if commune.boundary_hash is not None or commune.boundary:
+            found = _commune_boundary_cells(commune, resolution)
+            if cells:
+                cells.update(found.cells)
+                blocks.update(found.blocks)
+            else:
+                cells, blocks = set(found.cells), set(found.blocks)
+            bounded.add(commune.id)
+    edge = h3.average_hexagon_edge_length(resolution, unit="m")
+    k = max(1, math.ceil(VILLAGE_RADIUS_M / (edge * 1.5)))
+    ids = [commune.id for commune in communes]
+    for start in range(0, len(ids), CHUNK):
+        for commune_id, lat, lon in session.execute(
+                select(Village.commune_id, Village.lat, Village.lon).where(
+                    Village.commune_id.in_(ids[start:start + CHUNK]), Village.lat.is_not(None),
+                    Village.lon.is_not(None))):
+            centre = h3.latlng_to_cell(lat, lon, resolution)
+            extra = [centre]  # a village always has its own cell, even in a sliver of a commune
+            if commune_id not in bounded:
+                extra.extend(h3.grid_disk(centre, k))
+            fresh = [cell for cell in extra if cell not in cells]
+            cells.update(fresh)
+            blocks.update(cell_views.blocks_of(fresh, resolution))
+    return cells, blocks
 
 
 def commune_cells(session: Session, commune: Commune, resolution: int) -> set[str]:
-    """The H3 cells of a commune: every cell that overlaps its boundary (so a measurement or a
-    household anywhere inside the commune, up to its edge, is in one of them), or, with no
-    boundary, the cells near its villages' centroids."""
-    if commune.boundary:
-        cells = set(boundary_cells(json.dumps(commune.boundary, sort_keys=True), resolution))
-    else:
-        cells = set()
-    edge = h3.average_hexagon_edge_length(resolution, unit="m")
-    k = max(1, math.ceil(VILLAGE_RADIUS_M / (edge * 1.5)))
-    for lat, lon in session.execute(select(Village.lat, Village.lon).where(
-            Village.commune_id == commune.id, Village.lat.is_not(None), Village.lon.is_not(None))):
-        centre = h3.latlng_to_cell(lat, lon, resolution)
-        cells.add(centre)  # a village always has its own cell, even in a sliver of a commune
-        if not commune.boundary:
-            cells.update(h3.grid_disk(centre, k))
-    return cells
+    """The H3 cells of one commune (`area_cells`)."""
+    return area_cells(session, [commune], resolution)
 
 
 def located_households(session: Session, commune_id: int, period: Period | None
@@ -122,77 +166,10 @@ def month_range(first_period: str | None, last_period: str | None) -> Period | N
     return Period(f"{first_period or ''}..{last_period or ''}", start, end)
 
 
-class _Cell:
-    __slots__ = ("n", "estimated", "classes", "rsrp", "down", "up", "operators", "by_technology")
-
-    def __init__(self) -> None:
-        self.n = 0
-        self.estimated = 0
-        self.classes = [0] * len(CLASSES)
-        self.rsrp: dict[str, int] = {}
-        self.down: dict[str, int] = {}
-        self.up: dict[str, int] = {}
-        self.operators: set[str] = set()
-        # technology → [measurements, classes, measurements with a usable speed]
-        self.by_technology: dict[str, list[Any]] = {}
-
-    def add(self, operators: list[str], technology: str, n: int, estimated: int,
-            classes: list[int], rsrp: dict[str, int], down: dict[str, int],
-            up: dict[str, int]) -> None:
-        self.n += n
-        self.estimated += estimated
-        self.operators.update(operators)
-        if any(classes):
-            for i, count in enumerate(classes):
-                self.classes[i] += count
-        if technology in CLASSED:  # RSRP exists on LTE and NR; a 2G/3G tool's value is not one
-            self.rsrp = _summed(self.rsrp, rsrp)
-        self.down = _summed(self.down, down)
-        self.up = _summed(self.up, up)
-        tally = self.by_technology.setdefault(technology, [0, [0] * len(CLASSES), 0])
-        tally[0] += n
-        if technology in CLASSED:
-            for i, count in enumerate(classes):
-                tally[1][i] += count
-        elif technology in GENERATIONS:
-            tally[2] += sum(count for key, count in down.items() if int(key) >= _USABLE_SPEED_BIN)
-
-    def measured_usable(self, technology: str) -> bool:
-        tally = self.by_technology.get(technology)
-        if tally is None or tally[0] <= 0:
-            return False
-        if technology in CLASSED:
-            classes = tally[1]
-            good = sum(classes[_FIRST_USABLE_CLASS:])
-            return good > 0 and 2 * good >= sum(classes)
-        return 2 * tally[2] >= tally[0]
-
-
-def _summed(mine: dict[str, int], theirs: dict[str, int]) -> dict[str, int]:
-    if not mine:  # the cell's first: freshly parsed for this cell, so adopted rather than copied
-        return theirs
-    for key, count in theirs.items():
-        mine[key] = mine.get(key, 0) + count
-    return mine
-
-
-def median_class(classes: list[int]) -> str | None:
-    """The best class that at least half of the classed measurements reach; None when unclassed."""
-    total = sum(classes)
-    if total <= 0:
-        return None
-    reached = 0
-    for index in range(len(CLASSES) - 1, -1, -1):
-        reached += classes[index]
-        if 2 * reached >= total:
-            return CLASSES[index]
-    return None
-
-
 def _rollups(session: Session, cells: Iterable[str], *, technology: str | None,
              operator: str | None, first_period: str | None, last_period: str | None
-             ) -> dict[str, _Cell]:
-    found: dict[str, _Cell] = {}
+             ) -> dict[str, Cell]:
+    found: dict[str, Cell] = {}
     wanted = sorted(cells)
     technologies = (technology,) if technology else MAP_TECHNOLOGIES
     # Without an operator or a period, the cells' totals (one row per cell and technology over
@@ -216,15 +193,15 @@ def _rollups(session: Session, cells: Iterable[str], *, technology: str | None,
         for cell, tech, *row in connection.execute(query):
             who = None if every else row.pop(0)
             n, estimated, classes, rsrp, down, up, operators = parsed_sums(row[0], row[1], row[2:])
-            names = [name for name, count in operators.items() if count > 0] if every else [who]
-            found.setdefault(cell, _Cell()).add(names, tech, n, estimated, classes, rsrp, down, up)
+            names = [name for name, count in operators.items() if count > 0] if every else [str(who)]
+            found.setdefault(cell, Cell()).add(names, tech, n, estimated, classes, rsrp, down, up)
     return found
 
 
 def _household_generations(households: Iterable[tuple[str, str | None]]
                            ) -> tuple[dict[str, int], dict[str, list[int]]]:
     """Per cell: the number of located households, and per generation how many report it or
-    a newer one as their best technology at home."""
+    a newer one as their best technology at home (from the households themselves)."""
     counts: dict[str, int] = {}
     reaching: dict[str, list[int]] = {}
     for cell, reported in households:
@@ -261,6 +238,21 @@ def rolled_household_generations(session: Session, commune_id: int, resolution: 
     return counts, reaching
 
 
+def _measured(session: Session, cells: set[str], blocks: set[str], resolution: int, *,
+              technology: str | None, operator: str | None, first_period: str | None,
+              last_period: str | None) -> dict[str, SummaryRow]:
+    """cell → what the map shows of its measurements (`cell_views.SummaryRow`)."""
+    if operator is None and not first_period and not last_period:
+        return cell_views.read(session, cells, technology or EVERY, blocks)
+    found = _rollups(session, cells, technology=technology, operator=operator,
+                     first_period=first_period, last_period=last_period)
+    result: dict[str, SummaryRow] = {}
+    for cell, data in found.items():
+        n, estimated, usable, signal_class, rsrp, down, up, names = data.summary()
+        result[cell] = (n, estimated, usable, signal_class, rsrp, down, up, ",".join(names))
+    return result
+
+
 def commune_hexes(session: Session, commune: Commune, *, resolution: int = 8,
                   technology: str | None = None, operator: str | None = None,
                   first_period: str | None = None, last_period: str | None = None,
@@ -269,40 +261,48 @@ def commune_hexes(session: Session, commune: Commune, *, resolution: int = 8,
     households (first_period/last_period: "YYYY-MM", inclusive). Cells with fewer located
     households than `min_households` are shown as if nobody had been surveyed there
     (`households` None, household reports unused): what readers outside the commune see."""
-    if resolution == HOUSEHOLD_ROLLUP_RESOLUTION:
-        counts, reaching = rolled_household_generations(session, commune.id, resolution,
-                                                        first_period, last_period)
-    else:
-        # Streamed: a list of 100,000 households costs more in garbage collection than in reading.
-        counts, reaching = _household_generations(
-            (h3.latlng_to_cell(lat, lon, resolution), reported) for lat, lon, reported in
-            located_households(session, commune.id, month_range(first_period, last_period)))
-    cells = commune_cells(session, commune, resolution) | set(counts)
-    measured = _rollups(session, cells, technology=technology, operator=operator,
-                        first_period=first_period, last_period=last_period)
+    return area_hexes(session, [commune], resolution=resolution, technology=technology,
+                      operator=operator, first_period=first_period, last_period=last_period,
+                      min_households=min_households)
+
+
+def area_hexes(session: Session, communes: Sequence[Commune], *, resolution: int = 7,
+               technology: str | None = None, operator: str | None = None,
+               first_period: str | None = None, last_period: str | None = None,
+               min_households: int = 1) -> list[dict[str, Any]]:
+    """`commune_hexes` over many communes at once (a province, a group): the same dicts, each
+    H3 cell once, its households summed over the communes (`min_households` applies to that sum)."""
+    counts, reaching = household_hexes.load(session, [c.id for c in communes], resolution,
+                                            first_period, last_period)
+    cells, blocks = _area_cells(session, communes, resolution)
+    fresh = [cell for cell in counts if cell not in cells]
+    cells.update(fresh)
+    blocks.update(cell_views.blocks_of(fresh, resolution))
+    measured = _measured(session, cells, blocks, resolution, technology=technology,
+                         operator=operator, first_period=first_period, last_period=last_period)
     wanted = GENERATIONS[GENERATIONS.index(technology):] if technology else GENERATIONS
+    threshold = max(1, min_households)
+    hidden = 0 if min_households <= 1 else None
     result = []
     for cell in sorted(set(measured) | set(counts)):
-        data = measured.get(cell) or _Cell()
+        n, estimated, usable, signal_class, rsrp, down, up, operators = measured.get(cell, _EMPTY)
         surveyed = counts.get(cell, 0)
-        disclosed = surveyed >= max(1, min_households)
+        disclosed = surveyed >= threshold
+        if not disclosed and n <= 0 and estimated <= 0:
+            continue
         best = None
         for generation in reversed(wanted):
-            by_households = (disclosed and operator is None and
-                             reaching[cell][GENERATIONS.index(generation)] > HOUSEHOLD_SHARE * surveyed)
-            if data.measured_usable(generation) or by_households:
+            index = GENERATIONS.index(generation)
+            if usable >> index & 1 or (disclosed and operator is None and
+                                       reaching[cell][index] > HOUSEHOLD_SHARE * surveyed):
                 best = technology or generation
                 break
-        if not disclosed and data.n <= 0 and data.estimated <= 0:
-            continue
         result.append({
-            "h3": cell, "n": data.n, "estimated": data.estimated,
-            "households": surveyed if disclosed else (0 if min_households <= 1 else None),
-            "best_technology": best, "signal_class": median_class(data.classes),
-            "median_rsrp_dbm": median_of(data.rsrp, "rsrp"),
-            "median_download_mbps": median_of(data.down, "speed"),
-            "median_upload_mbps": median_of(data.up, "speed"),
-            "operators": sorted(data.operators),
+            "h3": cell, "n": n, "estimated": estimated,
+            "households": surveyed if disclosed else hidden,
+            "best_technology": best, "signal_class": signal_class,
+            "median_rsrp_dbm": rsrp, "median_download_mbps": down, "median_upload_mbps": up,
+            "operators": operators.split(",") if operators else [],
             # The gap view: a populated cell with no usable 4G or 5G.
             "gap": disclosed and best not in ("4g", "5g"),
         })

@@ -18,7 +18,9 @@ from surveys.models import Commune, Village
 from surveys.places.geometries import FLAT_EARTH_MARGIN, KM_PER_DEGREE
 
 BASE_RESOLUTION = 10  # cells of about 0.015 km² (edge ≈ 66 m)
-ROLLUP_RESOLUTIONS = (7, 8, 9, 10)
+# From a province (6, cells of about 36 km²) to a street (10): the map's resolutions, each rolled up.
+MAP_RESOLUTIONS = (6, 7, 8, 9, 10)
+ROLLUP_RESOLUTIONS = MAP_RESOLUTIONS
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from sqlalchemy import delete, insert, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from surveys.db import driver_marker
+from surveys.indicators import household_hexes
 from surveys.indicators.estimators import (
     CATALOGUE,
     NO_CELL,
@@ -38,7 +39,7 @@ from surveys.indicators.estimators import (
     estimate_from_moments,
     estimate_villages_from_counts,
 )
-from surveys.models import HouseholdCell, IndicatorMoments, Submission
+from surveys.models import HouseholdCell, HouseholdHexCount, IndicatorMoments, Submission
 from surveys.places.months import month_of
 
 # Households are counted per H3 cell of resolution 8 (about 0.74 km²): a village's households fall
@@ -183,11 +184,15 @@ def apply(session: Session, *, removed: Iterable[Counted | None] = (),
     moments: dict[tuple[int, str, str], list[float]] = {}
     cells: dict[tuple[int, str, str], list[int]] = {}
     communes: dict[int, int] = {}
+    hexes: dict[household_hexes.HexKey, list[int]] = {}
     for sign, items in ((-1, removed), (1, added)):
         for item in items:
             if item is None:
                 continue
             village = item.household.village_id
+            household_hexes.contribution(
+                item.commune_id, item.period, item.household.lat, item.household.lon,
+                item.household.answers.get("mobile_best_technology"), sign, hexes)
             communes[village] = item.commune_id
             summary = summarize([item.household])
             for code, by_village in summary.moments.items():
@@ -202,6 +207,7 @@ def apply(session: Session, *, removed: Iterable[Counted | None] = (),
             moments, communes)
     _upsert(session, HouseholdCell, ("village_id", "period", "h3_cell"), CELL_COLUMNS,
             cells, communes)
+    household_hexes.upsert(session, hexes)  # the map's households per cell, after the cells
 
 
 def _upsert(session: Session, model: type[IndicatorMoments] | type[HouseholdCell],
@@ -217,12 +223,12 @@ def _upsert(session: Session, model: type[IndicatorMoments] | type[HouseholdCell
     for key in changed:
         parameters.extend((*key, communes[key[0]], *deltas[key]))
     connection.exec_driver_sql(
-        _upsert_sql(connection.dialect, table.name, key_names, value_names, len(changed)),
+        _upsert_sql(connection.dialect, model.__tablename__, key_names, value_names, len(changed)),
         tuple(parameters))
     emptied = [key for key in changed if deltas[key][0] < 0]
     if emptied:
         first = table.c[value_names[0]]
-        session.execute(delete(table).where(
+        session.execute(delete(model).where(
             tuple_(*(table.c[name] for name in key_names)).in_(emptied), first <= 0))
 
 
@@ -240,16 +246,20 @@ def _upsert_sql(dialect: Any, table: str, key_names: tuple[str, ...], value_name
             f"ON CONFLICT ({', '.join(key_names)}) DO UPDATE SET {updates}")
 
 
-def rebuild(session: Session, commune_id: int | None = None) -> int:
+def rebuild(session: Session, commune_id: int | None = None, *, map_hexes: bool = True) -> int:
     """Recompute every group (of one commune, or all); return the households counted.
+    (`map_hexes=False`, the map's households per cell left alone: only for the migration that
+    made the rollups, before that table existed.)
 
     On PostgreSQL the rollup tables are locked against writers (readers go on) until the caller
     commits: a household stored meanwhile waits and then adds its contribution to the rebuilt
     rows, instead of adding it to rows about to be replaced. SQLite's single writer does the same.
     """
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("LOCK TABLE indicator_moments, household_cells IN EXCLUSIVE MODE"))
-    for model in (IndicatorMoments, HouseholdCell):
+        tables = "indicator_moments, household_cells" + (", household_hex_counts" if map_hexes else "")
+        session.execute(text(f"LOCK TABLE {tables} IN EXCLUSIVE MODE"))
+    models = (IndicatorMoments, HouseholdCell, HouseholdHexCount)
+    for model in models if map_hexes else models[:2]:
         query = delete(model)
         if commune_id is not None:
             query = query.where(model.commune_id == commune_id)
@@ -259,6 +269,12 @@ def rebuild(session: Session, commune_id: int | None = None) -> int:
         groups[(commune, village, month_of(when))].append(household)
     for (commune, village, period), households in groups.items():
         _write(session, commune, village, period, summarize(households))
+    if map_hexes:
+        household_hexes.write_all(session, household_hexes.deltas_of(
+            (1, commune, period, household.lat, household.lon,
+             household.answers.get("mobile_best_technology"))
+            for (commune, _village, period), households in groups.items()
+            for household in households))
     return sum(len(h) for h in groups.values())
 
 

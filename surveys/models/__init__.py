@@ -16,6 +16,7 @@ from surveys.models.administration import (
 from surveys.models.audit import AuditEvent
 from surveys.models.collection import Attachment, ReviewNote, Submission
 from surveys.models.coverage import (
+    CoverageCellSummary,
     CoverageCellTotal,
     CoverageRollup,
     CoverageUpload,
@@ -24,7 +25,7 @@ from surveys.models.coverage import (
     ResumableUpload,
     UploadIssue,
 )
-from surveys.models.indicators import HouseholdCell, IndicatorMoments, Target
+from surveys.models.indicators import HouseholdCell, HouseholdHexCount, IndicatorMoments, Target
 from surveys.models.places import Commune, CommuneGroup, CommuneGroupMember, Province, Village
 from surveys.models.types import Role, UTCDateTime, utcnow
 from surveys.models.webhooks import Webhook, WebhookDelivery
@@ -36,10 +37,12 @@ __all__ = [
     "Commune",
     "CommuneGroup",
     "CommuneGroupMember",
+    "CoverageCellSummary",
     "CoverageCellTotal",
     "CoverageRollup",
     "CoverageUpload",
     "HouseholdCell",
+    "HouseholdHexCount",
     "ImportJob",
     "IndicatorMoments",
     "LoginThrottle",

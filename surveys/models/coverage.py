@@ -202,3 +202,25 @@ class CoverageCellTotal(Base):
     down: Mapped[dict[str, int]] = mapped_column(JSONType)
     up: Mapped[dict[str, int]] = mapped_column(JSONType)
     operators: Mapped[dict[str, int]] = mapped_column(JSONType)  # contributions per operator
+
+
+class CoverageCellSummary(Base):
+    """What the coverage map shows of one H3 cell's totals, for every mobile technology ("*") or
+    4G or 5G alone: rewritten with the cell's totals (surveys/coverage/cell_views.py), so a map
+    without operator or period filter reads one small row per cell at any resolution."""
+
+    __tablename__ = "coverage_cell_summaries"
+    __table_args__ = (Index("ix_coverage_cell_summaries_block", "block", "view"),)
+
+    h3_cell: Mapped[str] = mapped_column(String(16), primary_key=True)
+    view: Mapped[str] = mapped_column(String(8), primary_key=True)  # "*", "4g" or "5g"
+    resolution: Mapped[int] = mapped_column(Integer)
+    block: Mapped[str] = mapped_column(String(16))  # the cell's ancestor 3 resolutions up
+    n: Mapped[int] = mapped_column(Integer)
+    estimated: Mapped[int] = mapped_column(Integer)
+    usable: Mapped[int] = mapped_column(Integer)  # bit i: generation i (2g…5g) measured usable
+    signal_class: Mapped[str | None] = mapped_column(String(16))
+    median_rsrp_dbm: Mapped[float | None] = mapped_column(Float)
+    median_download_mbps: Mapped[float | None] = mapped_column(Float)
+    median_upload_mbps: Mapped[float | None] = mapped_column(Float)
+    operators: Mapped[str] = mapped_column(String(200))  # sorted, joined by commas

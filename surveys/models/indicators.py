@@ -9,6 +9,7 @@ from sqlalchemy import (
     CheckConstraint,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -95,6 +96,26 @@ class HouseholdCell(Base):
     h3_cell: Mapped[str] = mapped_column(String(16), primary_key=True)
     commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id", ondelete="CASCADE"),
                                             index=True)
+    households: Mapped[int] = mapped_column(Integer)
+    with_4g: Mapped[int] = mapped_column(Integer)  # 4G or 5G
+    with_5g: Mapped[int] = mapped_column(Integer)
+    with_3g: Mapped[int] = mapped_column(Integer)  # 3G or better
+    with_2g: Mapped[int] = mapped_column(Integer)  # any mobile signal
+
+
+class HouseholdHexCount(Base):
+    """Per commune, month and H3 cell of each map resolution (6–10): the located counted
+    households and how many report each generation or better at home — what the coverage map
+    needs of the households, kept in step with HouseholdCell (surveys/indicators/household_hexes.py)."""
+
+    __tablename__ = "household_hex_counts"
+    __table_args__ = (Index("ix_household_hex_counts_commune", "commune_id", "resolution"),)
+
+    commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    h3_cell: Mapped[str] = mapped_column(String(16), primary_key=True)
+    resolution: Mapped[int] = mapped_column(Integer)
     households: Mapped[int] = mapped_column(Integer)
     with_4g: Mapped[int] = mapped_column(Integer)  # 4G or 5G
     with_5g: Mapped[int] = mapped_column(Integer)

@@ -18,10 +18,9 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from surveys.administration.access import area_for, commune_for
-from surveys.coverage.hexes import commune_hexes
-from surveys.coverage.merged_hexes import merged_hexes
+from surveys.coverage.hexes import area_hexes, commune_hexes
 from surveys.coverage.operators import OPERATORS
-from surveys.coverage.spatial import ROLLUP_RESOLUTIONS
+from surveys.coverage.spatial import MAP_RESOLUTIONS
 from surveys.db import get_session
 from surveys.errors import Problem, Text
 from surveys.indicators import CATALOGUE
@@ -46,7 +45,7 @@ def geojson_response(document: dict[str, Any]) -> Response:
     response.set_etag(hashlib.sha256(body).hexdigest()[:32])
     response.headers["Cache-Control"] = CACHE_CONTROL
     response.vary.update(("Authorization", "Cookie"))
-    response.make_conditional(request)  # changes the response in place (a 304 keeps its ETag)
+    response.make_conditional(request)  # in place: a 304 without a body when it matches
     return response
 
 
@@ -68,9 +67,9 @@ def _hex_filters(default_resolution: int = 8) -> dict[str, Any]:
     errors: dict[str, Text] = {}
     resolution = parse_int(request.args.get("resolution", str(default_resolution)), minimum=0,
                            maximum=15)
-    if resolution not in ROLLUP_RESOLUTIONS:
-        errors["resolution"] = Text("Độ phân giải (resolution) phải từ 7 đến 10.",
-                                    "resolution must be an integer from 7 to 10.")
+    if resolution not in MAP_RESOLUTIONS:
+        errors["resolution"] = Text("Độ phân giải (resolution) phải từ 6 đến 10.",
+                                    "resolution must be an integer from 6 to 10.")
     technology = request.args.get("technology") or None
     if technology is not None and technology not in MAP_TECHNOLOGY_FILTERS:
         errors["technology"] = Text("Công nghệ (technology) phải là 4g hoặc 5g.",
@@ -103,7 +102,7 @@ def _area_hexes(user: User, slug: str | None) -> ResponseReturnValue:
     db = get_session()
     found = area_for(db, user, slug)
     filters = _hex_filters(7 if found.level == "province" else 8)
-    cells = merged_hexes(
+    cells = area_hexes(
         db, communes_of(db, found), resolution=filters["resolution"],
         technology=filters["technology"], operator=filters["operator"],
         first_period=filters["first_period"], last_period=filters["last_period"])

@@ -168,7 +168,7 @@ def openapi_document() -> dict[str, Any]:
                     {"name": "operator", "in": "query", "schema": {"type": "string",
                                                                    "examples": ["viettel"]}},
                     {"name": "resolution", "in": "query",
-                     "schema": {"type": "integer", "minimum": 7, "maximum": 10, "default": 8}},
+                     "schema": {"type": "integer", "minimum": 6, "maximum": 10, "default": 8}},
                     {"name": "period", "in": "query", "schema": {"type": "string",
                                                                  "examples": ["2026", "2026-Q4",
                                                                               "2026-11"]}}],

@@ -12,8 +12,9 @@ import h3
 import pytest
 from sqlalchemy import func, select
 
-from surveys.coverage import rollups
+from surveys.coverage import rollups, totals
 from surveys.coverage.classify import CLASSES
+from surveys.coverage.spatial import ROLLUP_RESOLUTIONS
 from surveys.models import Commune, CoverageCellTotal, CoverageRollup, Measurement
 from tests.factories import auth, make_partner, make_token, make_user
 
@@ -129,7 +130,7 @@ def expected_rollups(db) -> dict:  # type: ignore[no-untyped-def,type-arg]
     expected: dict = {}  # type: ignore[type-arg]
     for m in db.scalars(select(Measurement)):
         period = (m.measured_at + timedelta(hours=7)).strftime("%Y-%m")
-        for resolution in (7, 8, 9, 10):
+        for resolution in ROLLUP_RESOLUTIONS:
             key = (h3.cell_to_parent(m.h3_cell, resolution), m.operator, m.technology, period,
                    resolution)
             n, estimated, classes, rsrp, down, up = expected.get(
@@ -153,7 +154,7 @@ def test_rollups_are_exact_and_delete_restores_them(client, db, partners):  # ty
     assert rollup_state(db, every=True) == summed_over_operators_and_months(after_first)
     assert totals_state(db) == summed_over_operators_and_months(after_first)
     # Base resolution 10: one count per stored measurement; every resolution holds the same total.
-    for resolution in (7, 8, 9, 10):
+    for resolution in ROLLUP_RESOLUTIONS:
         assert sum(v[0] for k, v in after_first.items() if k[4] == resolution) == 7
     second = upload(client, partners["vnpt"], "kon-chieng-semicolon.csv").json
     assert second["accepted"] == 2
@@ -164,7 +165,7 @@ def test_rollups_are_exact_and_delete_restores_them(client, db, partners):  # ty
     assert only_second == expected_rollups(db)
     assert rollup_state(db, every=True) == summed_over_operators_and_months(only_second)
     assert totals_state(db) == summed_over_operators_and_months(only_second)
-    assert sum(v[0] for v in only_second.values()) == 2 * 4
+    assert sum(v[0] for v in only_second.values()) == 2 * len(ROLLUP_RESOLUTIONS)
     db.expire_all()
     assert db.scalar(select(func.count()).select_from(Measurement)) == 2
     assert client.delete(f"/api/v1/coverage/uploads/{second['id']}",
@@ -181,7 +182,7 @@ def test_rollups_written_in_many_flushes_are_still_exact(client, db, partners, m
     monkeypatch.setattr(uploads, "BATCH", 2)
     monkeypatch.setattr(rollups, "FLUSH_KEYS", 3)
     monkeypatch.setattr(rollups, "KEPT_KEYS", 2)
-    monkeypatch.setattr(rollups, "_TOTALS_CHUNK", 2)  # the totals summed in many chunks too
+    monkeypatch.setattr(totals, "_TOTALS_CHUNK", 2)  # the totals summed in many chunks too
     first = upload(client, partners["viettel"], "cam-lo-drive.csv").json
     assert first["accepted"] == 7
     db.expire_all()

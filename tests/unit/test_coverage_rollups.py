@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 
 import h3
 
-from surveys.coverage import rollups
-from surveys.coverage.spatial import BASE_RESOLUTION
+from surveys.coverage import rollups, totals
+from surveys.coverage.spatial import BASE_RESOLUTION, ROLLUP_RESOLUTIONS
 
 WHEN = datetime(2026, 10, 5, tzinfo=UTC)
 
@@ -66,7 +66,7 @@ def _reference(items: list[tuple]) -> dict[rollups.Key, rollups.Tally]:  # type:
                 result.setdefault((disc_cell, operator, technology, "2026-10"),
                                   rollups.Tally()).estimated += 1
             continue
-        for resolution in range(BASE_RESOLUTION, 6, -1):
+        for resolution in range(BASE_RESOLUTION, ROLLUP_RESOLUTIONS[0] - 1, -1):
             tally = result.setdefault((h3.cell_to_parent(cell, resolution), operator, technology,
                                        "2026-10"), rollups.Tally())
             tally.n += 1
@@ -122,14 +122,14 @@ def test_a_probe_that_stays_in_one_cell_is_counted_the_same() -> None:
 def test_sums_of_totals_add_and_subtract_exactly() -> None:
     """What a delete subtracts leaves no empty bin or operator behind, so the totals after a
     delete equal those never added to (the integration tests compare whole tables)."""
-    base = rollups.parsed_sums(3, 1, ['[0,0,1,2,0]', '{"-50":2,"-45":1}', '{"20":3}', '{}',
+    base = totals.parsed_sums(3, 1, ['[0,0,1,2,0]', '{"-50":2,"-45":1}', '{"20":3}', '{}',
                                        '{"viettel":4}'])
-    upload = rollups.parsed_sums(2, 0, ['[0,0,0,2,0]', '{"-45":2}', '{"20":1,"21":1}', None,
+    upload = totals.parsed_sums(2, 0, ['[0,0,0,2,0]', '{"-45":2}', '{"20":1,"21":1}', None,
                                          '{"mobifone":2}'])
-    total = rollups._empty_sums()
-    rollups._add_sums(total, base, 1)
-    rollups._add_sums(total, upload, 1)
+    total = totals._empty_sums()
+    totals._add_sums(total, base, 1)
+    totals._add_sums(total, upload, 1)
     assert total == [5, 1, [0, 0, 1, 4, 0], {"-50": 2, "-45": 3}, {"20": 4, "21": 1}, {},
                      {"viettel": 4, "mobifone": 2}]
-    rollups._add_sums(total, upload, -1)
+    totals._add_sums(total, upload, -1)
     assert total == base

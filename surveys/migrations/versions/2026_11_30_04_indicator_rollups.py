@@ -62,7 +62,7 @@ def upgrade() -> None:
     from surveys.indicators.rollups import rebuild
 
     session = Session(bind=op.get_bind())
-    rebuild(session)
+    rebuild(session, map_hexes=False)  # the map's households per cell: 20261204_31
     session.flush()
 
 

@@ -47,7 +47,7 @@ def upgrade() -> None:
     from surveys.coverage.rollups import refill_totals
 
     session = Session(bind=op.get_bind())
-    refill_totals(session)
+    refill_totals(session, summaries=False)  # the map's summaries: 20261204_31
     session.flush()
 
 

@@ -1,0 +1,337 @@
+"""A whole province on PostgreSQL: Hà Tĩnh's 69 communes (real boundaries), ~2,000 villages,
+households and drive-test measurements loaded through the real import paths, then the maps timed
+against a plain SQL aggregate over the same rows, in the same run.
+
+    BENCH_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:55432/phusong_bench \\
+        python -m bench province [--full] [--keep]
+
+Without BENCH_POSTGRES_URL it says so and skips. The database named there is emptied (schema
+`public` dropped and re-created) and must have "bench" in its name; `--keep` leaves the data.
+
+Loading: communes from /work/shared/data/provinces/ha-tinh/communes/*.geojson (or
+BENCH_PROVINCE_DIR) with the ORM, 29 villages each inside the boundary; households through the
+submission service (`parse_submission` + `record_submission`, commit per batch of 500: quality
+flags, indicator rollups and the map's households per cell as a surveyor's phone would cause);
+measurements through the upload service (`import_upload` of CSV files: placement
+by boundary and village, rollups, totals, map summaries).
+
+Sizes: the default is 1/400 and 1/500 of the province — 1,000 households and 40,000 measurements
+in 10 uploads, drive tests within ~400 m of the villages — in about 3 minutes; --full is 400,000
+households and 20,000,000 measurements in 20 uploads (BENCH_PROVINCE_HOUSEHOLDS / BENCH_PROVINCE_MEASUREMENTS
+override either). Half is loaded and timed, then the other half (households and measurements
+double) and timed again.
+
+Timed (p50 of REPEAT runs after one warm-up; the warm-up, which fills the boundary-cell cache,
+is printed as "cold"): the province's hexagons at resolution 7 (`area_hexes` over the 69
+communes), one commune's hexagons at resolutions 6–10 (`commune_hexes`), the hexes API for that
+commune at resolution 10 (HTTP through the test client: access, GeoJSON, ETag), and the ceiling:
+one `SELECT h3_cell, COUNT(*), AVG(...) … GROUP BY h3_cell` over the raw measurements of the
+province and of the commune. HOOKS are URL templates of the province pages other work adds
+(dashboard, ranking): each is timed when it answers, "not available" when it is a 404.
+Pass: every map ≤ CEILING_MS p50 (commune maps ≤ COMMUNE_MS), and each grows at most FLAT× when
+the data doubles.
+"""
+
+from __future__ import annotations
+
+import functools
+import glob
+import io
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+PROVINCE_DIR = os.environ.get("BENCH_PROVINCE_DIR", "/work/shared/data/provinces/ha-tinh/communes")
+PROVINCE_SLUG = "ha-tinh"
+VILLAGES_PER_COMMUNE = 29  # 69 × 29 = 2,001
+FULL = {"households": 400_000, "measurements": 20_000_000}
+SMALL = {"households": 1_000, "measurements": 40_000}
+UPLOADS = {"small": 10, "full": 20}  # measurements arrive in this many files (half per half)
+BATCH = 500  # households per commit
+REPEAT = 7
+CEILING_MS = 300.0
+COMMUNE_MS = 50.0
+FLAT = 1.5
+COMMUNE_CODE = "18673"  # Cẩm Xuyên
+HOOKS = ("/areas/{area}", "/api/v1/indicators/communes?area={area}&code=hh_4g_home")
+TECHNOLOGIES = ("4g", "4g", "4g", "5g", "3g", "2g")
+OPERATORS = ("viettel", "vinaphone", "mobifone")
+CEILING_SQL = """
+SELECT h3_cell, COUNT(*), AVG(rsrp_dbm), AVG(download_mbps), AVG(upload_mbps)
+FROM measurements WHERE commune_id = ANY(:ids) GROUP BY h3_cell
+"""
+
+
+CPU: dict[str, float] = {}  # label → p50 of this process's CPU seconds (less sensitive to a
+# loaded machine than wall time; the database's own work is not in it)
+
+
+def _p50(action: Callable[[], Any], repeat: int = REPEAT, label: str = "") -> tuple[float, float, Any]:
+    """(cold seconds, p50 wall seconds, last result); the p50 CPU seconds go to CPU[label]."""
+    started = time.perf_counter()
+    result = action()
+    cold = time.perf_counter() - started
+    times, cpu = [], []
+    for _ in range(repeat):
+        started, cpu_started = time.perf_counter(), time.process_time()
+        result = action()
+        times.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - cpu_started)
+    CPU[label] = statistics.median(cpu)
+    return cold, statistics.median(times), result
+
+
+def _reset(url: str) -> None:
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def _communes(session: Any, rng: random.Random) -> list[Any]:
+    """The province's communes from their GeoJSON files, each with villages inside it."""
+    from shapely.geometry import Point, shape
+
+    from surveys.models import Commune, Village
+
+    communes = []
+    for path in sorted(glob.glob(os.path.join(PROVINCE_DIR, "*.geojson"))):
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+        feature = document["features"][0]
+        properties, geometry = feature["properties"], feature["geometry"]
+        code = str(properties.get("code") or Path(path).stem.split("_")[0])
+        slug = Path(path).stem.replace("_", "-")
+        commune = Commune(slug=slug, name=str(properties.get("fullName") or properties["name"]),
+                          province="Hà Tĩnh", admin_code=code, boundary=geometry)
+        session.add(commune)
+        polygon = shape(geometry)
+        west, south, east, north = polygon.bounds
+        placed = 0
+        while placed < VILLAGES_PER_COMMUNE:
+            lon, lat = rng.uniform(west, east), rng.uniform(south, north)
+            if polygon.contains(Point(lon, lat)):
+                placed += 1
+                session.add(Village(commune=commune, slug=f"thon-{placed}", name=f"Thôn {placed}",
+                                    lat=lat, lon=lon, household_count=200))
+        communes.append(commune)
+    session.flush()
+    return communes
+
+
+def _households(app: Any, surveyors: dict[int, int], sites: list[tuple[int, str, float, float]],
+                count: int, start: int, rng: random.Random) -> float:
+    """`count` households through the submission service, committed per BATCH; seconds."""
+    from surveys.collection.submissions import parse_submission, record_submission
+    from surveys.models import User
+    from tests.factories import household_answers, submission_payload
+
+    started = time.perf_counter()
+    now = datetime.now(UTC)
+    done = 0
+    while done < count:
+        with app.extensions["phusong.sessionmaker"]() as session:
+            users: dict[int, Any] = {}
+            for index in range(start + done, start + min(count, done + BATCH)):
+                commune_id, village, lat, lon = sites[index % len(sites)]
+                user = users.get(commune_id) or session.get(User, surveyors[commune_id])
+                users[commune_id] = user
+                answers = household_answers(
+                    household_code=f"HT-{index:07d}",
+                    mobile_best_technology=rng.choice(("4g", "4g", "5g", "3g", "2g", "none")),
+                    members_total=rng.randint(4, 7))
+                payload = submission_payload(
+                    village=village, answers=answers,
+                    collected_at=now - timedelta(days=rng.uniform(1, 150)),
+                    location={"lat": lat + rng.gauss(0, 0.004), "lon": lon + rng.gauss(0, 0.004),
+                              "accuracy_m": 10.0})
+                record_submission(session, user, parse_submission(payload, now=now), now=now)
+            session.commit()
+        done = min(count, done + BATCH)
+    return time.perf_counter() - started
+
+
+def _uploads(app: Any, sites: list[tuple[int, str, float, float]], count: int, first: int,
+             files: int, rng: random.Random) -> float:
+    """`count` measurements in `files` CSV uploads through the upload service; seconds."""
+    from surveys.coverage.uploads import import_upload
+    from surveys.models import Partner
+
+    started = time.perf_counter()
+    per_file = count // files
+    for number in range(first, first + files):
+        month = 1 + number % 12
+        lines = ["measured_at,lat,lon,operator,technology,rsrp_dbm,download_mbps,upload_mbps\n"]
+        for i in range(per_file):
+            _commune, _village, lat, lon = sites[rng.randrange(len(sites))]
+            technology = rng.choice(TECHNOLOGIES)
+            rsrp = "" if technology in ("2g", "3g") else str(rng.randint(-125, -70))
+            lines.append(f"2026-{month:02d}-{1 + i % 28:02d} {i % 24:02d}:{i % 60:02d}:{i % 59:02d},"
+                         f"{lat + rng.gauss(0, 0.004):.6f},{lon + rng.gauss(0, 0.004):.6f},"
+                         f"{rng.choice(OPERATORS)},{technology},{rsrp},"
+                         f"{rng.uniform(0.05, 300):.1f},{rng.uniform(0.02, 60):.1f}\n")
+        body = "".join(lines).encode()
+        del lines
+        with app.extensions["phusong.sessionmaker"]() as session:
+            partner = session.query(Partner).filter_by(slug="viettel").one()
+            result = import_upload(session, partner, None, f"drive-{number:02d}.csv",
+                                   io.BytesIO(body), format_name=None,
+                                   now=datetime(2027, 1, 1, tzinfo=UTC))
+            session.commit()
+            assert result.upload.accepted > 0.99 * per_file, result.upload.accepted
+        print(f"    upload {number + 1}: {per_file:,} rows, {time.perf_counter() - started:.0f} s "
+              "so far", flush=True)
+    return time.perf_counter() - started
+
+
+def _measure(app: Any, client: Any, token: str, label: str) -> dict[str, float]:
+    from sqlalchemy import select
+
+    from surveys.coverage.hexes import area_hexes, commune_hexes
+    from surveys.models import Commune
+
+    result: dict[str, float] = {}
+    with app.extensions["phusong.sessionmaker"]() as session:
+        communes = list(session.scalars(select(Commune).order_by(Commune.id)))
+        commune = next(c for c in communes if c.admin_code == COMMUNE_CODE)
+        ids = [c.id for c in communes]
+        counts = session.execute(text(
+            "SELECT (SELECT COUNT(*) FROM measurements), (SELECT COUNT(*) FROM submissions), "
+            "(SELECT COUNT(*) FROM villages), (SELECT COUNT(*) FROM measurements "
+            "WHERE commune_id = :c)"), {"c": commune.id}).one()
+        size = session.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
+        tables = session.execute(text(
+            "SELECT relname, pg_total_relation_size(oid) FROM pg_class WHERE relkind = 'r' "
+            "AND relnamespace = 'public'::regnamespace ORDER BY 2 DESC LIMIT 6")).all()
+        print(f"  {label}: {counts[0]:,} measurements ({counts[3]:,} in {commune.name}), "
+              f"{counts[1]:,} households, {len(communes)} communes, {counts[2]:,} villages; "
+              f"database {size / 2**20:,.0f} MiB (" + ", ".join(
+                  f"{name} {n / 2**20:,.0f}" for name, n in tables) + ")")
+        cold, result["province7"], cells = _p50(lambda: area_hexes(session, communes,
+                                                                   resolution=7), label="province7")
+        print(f"    province hexes, resolution 7 (area_hexes):  p50 {result['province7'] * 1e3:7.1f} ms"
+              f"  (CPU {CPU['province7'] * 1e3:5.1f})  cold {cold * 1e3:7.0f} ms  {len(cells):,} cells")
+        for resolution in (6, 7, 8, 9, 10):
+            name = f"commune{resolution}"
+            cold, result[name], cells = _p50(
+                functools.partial(commune_hexes, session, commune, resolution=resolution),
+                label=name)
+            print(f"    commune hexes, resolution {resolution:2d}:          "
+                  f"p50 {result[name] * 1e3:7.1f} ms  (CPU {CPU[name] * 1e3:5.1f})  "
+                  f"cold {cold * 1e3:7.0f} ms  {len(cells):,} cells")
+        result.update({f"cpu_{name}": seconds for name, seconds in CPU.items()})
+        connection = session.connection()
+        _, result["ceiling_province"], groups = _p50(
+            lambda: connection.execute(text(CEILING_SQL), {"ids": ids}).all(), 3)
+        print(f"    ceiling, SQL GROUP BY h3_cell, province:   p50 "
+              f"{result['ceiling_province'] * 1e3:7.1f} ms  {len(groups):,} groups")
+        _, result["ceiling_commune"], groups = _p50(
+            lambda: connection.execute(text(CEILING_SQL), {"ids": [commune.id]}).all(), 3)
+        print(f"    ceiling, SQL GROUP BY h3_cell, commune:    p50 "
+              f"{result['ceiling_commune'] * 1e3:7.1f} ms  {len(groups):,} groups")
+        slug = commune.slug
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def get(url: str) -> Callable[[], Any]:
+        return lambda: client.get(url, headers=headers)
+
+    cold, result["api10"], response = _p50(get(
+        f"/api/v1/coverage/hexes?commune={slug}&resolution=10"))
+    print(f"    hexes API, commune, resolution 10 (HTTP):  p50 {result['api10'] * 1e3:7.1f} ms  "
+          f"cold {cold * 1e3:7.0f} ms  {len(response.get_data()) / 1e6:.1f} MB")
+    for template in HOOKS:
+        url = template.format(area=PROVINCE_SLUG)
+        if client.get(url, headers=headers).status_code == 404:
+            print(f"    {url}: not available")
+            continue
+        _cold, seconds, response = _p50(get(url), 3)
+        result[url] = seconds
+        print(f"    {url}: p50 {seconds * 1e3:7.1f} ms (status {response.status_code})")
+    print(f"    ratios to the province ceiling: province r7 "
+          f"{result['province7'] / result['ceiling_province']:.3f}x; to the commune ceiling: "
+          + ", ".join(f"r{r} {result[f'commune{r}'] / result['ceiling_commune']:.2f}x"
+                      for r in (6, 7, 8, 9, 10)), flush=True)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[2:] if argv is None else argv
+    url = os.environ.get("BENCH_POSTGRES_URL")
+    if not url:
+        print("province: skipped — set BENCH_POSTGRES_URL to a PostgreSQL database it may empty "
+              "(its name containing 'bench')")
+        return 0
+    if "bench" not in url.rsplit("/", 1)[-1]:
+        print("province: refused — the database in BENCH_POSTGRES_URL must have 'bench' in its name")
+        return 2
+    sizes = dict(FULL if "--full" in argv else SMALL)
+    sizes["households"] = int(os.environ.get("BENCH_PROVINCE_HOUSEHOLDS", sizes["households"]))
+    sizes["measurements"] = int(os.environ.get("BENCH_PROVINCE_MEASUREMENTS",
+                                               sizes["measurements"]))
+    from app import create_app
+    from surveys import migrate
+    from surveys.models import Partner
+    from tests.factories import make_token, make_user
+
+    _reset(url)
+    rng = random.Random(16)
+    with tempfile.TemporaryDirectory() as tmpdir:
+        app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": url,
+                          "UPLOAD_DIR": str(Path(tmpdir) / "uploads")})
+        migrate.upgrade(app.extensions["phusong.engine"])
+        with app.extensions["phusong.sessionmaker"]() as session:
+            communes = _communes(session, rng)
+            session.add(Partner(slug="viettel", name="Viettel"))
+            surveyors = {c.id: make_user(session, f"surveyor-{c.admin_code}", commune=c).id
+                         for c in communes}
+            token = make_token(session, make_user(session, "bench-admin", role="admin"))
+            sites = [(v.commune_id, v.slug, v.lat, v.lon) for c in communes for v in c.villages]
+            session.commit()
+        print(f"province: {len(communes)} communes, {len(sites):,} villages; target "
+              f"{sizes['households']:,} households, {sizes['measurements']:,} measurements "
+              f"({'--full' if '--full' in argv else 'small'}), half now, half later", flush=True)
+        client = app.test_client()
+        results = []
+        half_h, half_m = sizes["households"] // 2, sizes["measurements"] // 2
+        for phase in (0, 1):
+            seconds = _households(app, surveyors, sites, half_h, phase * half_h, rng)
+            print(f"  {half_h:,} households via the submission service in {seconds:.0f} s "
+                  f"({half_h / seconds:,.0f}/s)", flush=True)
+            files = UPLOADS["full" if "--full" in argv else "small"] // 2
+            seconds = _uploads(app, sites, half_m, phase * files, files, rng)
+            print(f"  {half_m:,} measurements via the upload service in {seconds:.0f} s "
+                  f"({half_m / seconds:,.0f}/s)", flush=True)
+            with app.extensions["phusong.engine"].begin() as connection:
+                connection.execute(text("ANALYZE"))
+            results.append(_measure(app, client, token, "half" if phase == 0 else "all"))
+        app.extensions["phusong.engine"].dispose()
+    if "--keep" not in argv:
+        _reset(url)
+    half, full = results
+    maps = ["province7", *(f"commune{r}" for r in (6, 7, 8, 9, 10)), "api10"]
+    print("  growth of this process's CPU time when the data doubles: " + ", ".join(
+        f"{name} {full[f'cpu_{name}'] / half[f'cpu_{name}']:.2f}x" for name in maps[:6]))
+    print("  growth of wall time when the data doubles: " + ", ".join(
+        f"{name} {full[name] / half[name]:.2f}x" for name in maps)
+        + f"; SQL GROUP BY province {full['ceiling_province'] / half['ceiling_province']:.2f}x, "
+          f"commune {full['ceiling_commune'] / half['ceiling_commune']:.2f}x")
+    failures = [name for name in maps if full[name] * 1e3 > CEILING_MS]
+    failures += [name for name in maps[1:6] if full[name] * 1e3 > COMMUNE_MS]
+    failures += [f"{name} grows" for name in maps
+                 if full[name] / half[name] > FLAT and full[name] * 1e3 > 5]
+    print(f"  {'PASS' if not failures else 'FAIL: ' + ', '.join(failures)} "
+          f"(≤ {CEILING_MS:.0f} ms p50 each, commune maps ≤ {COMMUNE_MS:.0f} ms, "
+          f"growth ≤ {FLAT}× when doubled)")
+    return 1 if failures else 0

@@ -1,0 +1,192 @@
+"""What the coverage map shows of a cell, worked out once when the cell's totals change.
+
+A map without an operator or period filter used to merge, on every request, each cell's totals of
+every technology (histograms as JSON) into its summary: at resolution 10 a commune has tens of
+thousands of rows, and that merging was most of a second. The summary depends only on the cell's
+totals, so it is kept beside them (CoverageCellSummary): one row per cell and view — every mobile
+technology ("*", the map without a technology filter), or 4G or 5G alone — holding exactly what
+the map's rules (surveys/coverage/hexes.py, docs/maps.md) make of the totals: counts, the median
+class and medians, the operators, and which generations the measurements make usable. The totals'
+writer (`totals._apply_totals`) rewrites the summaries of the cells it changes, on import and on
+delete. Rows are read by `block`, the cell's ancestor three resolutions up (343 cells of the map's
+resolution at most), so a commune's or a province's map is a handful of index ranges.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, cast
+
+import h3
+from sqlalchemy import delete, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from surveys.coverage.classify import CLASSES, USABLE
+from surveys.coverage.histograms import median_of, speed_bin
+from surveys.db import driver_insert_sql
+from surveys.models import CoverageCellSummary
+
+GENERATIONS = ("2g", "3g", "4g", "5g")  # oldest first
+MAP_TECHNOLOGIES = ("2g", "3g", "4g", "5g", "mobile")  # "fixed" tiles are not mobile coverage
+CLASSED = frozenset({"4g", "5g"})
+MIN_USABLE_MBPS = 0.1  # a 2G/3G measurement "with a speed": a page (slowly) loads
+EVERY = "*"  # the view of every mobile technology
+VIEWS = {EVERY: MAP_TECHNOLOGIES, "4g": ("4g",), "5g": ("5g",)}
+BLOCK_LEVELS = 3  # a block is the cell's ancestor this many resolutions up (343 cells)
+_FIRST_USABLE_CLASS = min(CLASSES.index(c) for c in USABLE)
+_USABLE_SPEED_BIN = speed_bin(MIN_USABLE_MBPS)
+_COLUMNS = ("h3_cell", "view", "resolution", "block", "n", "estimated", "usable", "signal_class",
+            "median_rsrp_dbm", "median_download_mbps", "median_upload_mbps", "operators")
+_READ_CHUNK = 200
+
+
+class Cell:
+    """A cell's measurements summed over rows (totals of technologies, or detailed rollups)."""
+
+    __slots__ = ("n", "estimated", "classes", "rsrp", "down", "up", "operators", "by_technology")
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.estimated = 0
+        self.classes = [0] * len(CLASSES)
+        self.rsrp: dict[str, int] = {}
+        self.down: dict[str, int] = {}
+        self.up: dict[str, int] = {}
+        self.operators: set[str] = set()
+        # technology → [measurements, classes, measurements with a usable speed]
+        self.by_technology: dict[str, list[Any]] = {}
+
+    def add(self, operators: Iterable[str], technology: str, n: int, estimated: int,
+            classes: list[int], rsrp: dict[str, int], down: dict[str, int],
+            up: dict[str, int]) -> None:
+        self.n += n
+        self.estimated += estimated
+        self.operators.update(operators)
+        if any(classes):
+            for i, count in enumerate(classes):
+                self.classes[i] += count
+        if technology in CLASSED:  # RSRP exists on LTE and NR; a 2G/3G tool's value is not one
+            self.rsrp = _summed(self.rsrp, rsrp)
+        self.down = _summed(self.down, down)
+        self.up = _summed(self.up, up)
+        tally = self.by_technology.setdefault(technology, [0, [0] * len(CLASSES), 0])
+        tally[0] += n
+        if technology in CLASSED:
+            for i, count in enumerate(classes):
+                tally[1][i] += count
+        elif technology in GENERATIONS:
+            tally[2] += sum(count for key, count in down.items() if int(key) >= _USABLE_SPEED_BIN)
+
+    def measured_usable(self, technology: str) -> bool:
+        tally = self.by_technology.get(technology)
+        if tally is None or tally[0] <= 0:
+            return False
+        if technology in CLASSED:
+            classes = tally[1]
+            good = sum(classes[_FIRST_USABLE_CLASS:])
+            return good > 0 and 2 * good >= sum(classes)
+        return 2 * tally[2] >= tally[0]
+
+    def usable_bits(self) -> int:
+        """Bit i set: GENERATIONS[i] is usable by the measurements."""
+        return sum(1 << i for i, g in enumerate(GENERATIONS) if self.measured_usable(g))
+
+    def summary(self) -> tuple[int, int, int, str | None, float | None, float | None,
+                               float | None, list[str]]:
+        """n, estimated, usable bits, signal class, medians of RSRP, download and upload, operators:
+        what the map shows of the cell's measurements."""
+        return (self.n, self.estimated, self.usable_bits(), median_class(self.classes),
+                median_of(self.rsrp, "rsrp"), median_of(self.down, "speed"),
+                median_of(self.up, "speed"), sorted(self.operators))
+
+
+def _summed(mine: dict[str, int], theirs: dict[str, int]) -> dict[str, int]:
+    if not mine:  # the cell's first: freshly parsed for this cell, so adopted rather than copied
+        return theirs
+    for key, count in theirs.items():
+        mine[key] = mine.get(key, 0) + count
+    return mine
+
+
+def median_class(classes: list[int]) -> str | None:
+    """The best class that at least half of the classed measurements reach; None when unclassed."""
+    total = sum(classes)
+    if total <= 0:
+        return None
+    reached = 0
+    for index in range(len(CLASSES) - 1, -1, -1):
+        reached += classes[index]
+        if 2 * reached >= total:
+            return CLASSES[index]
+    return None
+
+
+def block_of(cell: str) -> str:
+    resolution = h3.get_resolution(cell)
+    return h3.cell_to_parent(cell, max(0, resolution - BLOCK_LEVELS))
+
+
+def summary_rows(cell: str, totals: Mapping[str, Sequence[Any]]) -> list[tuple[Any, ...]]:
+    """The summary rows of one cell from its totals (technology → n, estimated, classes, rsrp,
+    down, up, operators as `totals.parsed_sums` gives them; none for a view without data)."""
+    rows = []
+    resolution, block = h3.get_resolution(cell), block_of(cell)
+    for view, technologies in VIEWS.items():
+        found = Cell()
+        seen = False
+        for technology in technologies:
+            sums = totals.get(technology)
+            if sums is None:
+                continue
+            seen = True
+            n, estimated, classes, rsrp, down, up, operators = sums
+            found.add([name for name, count in operators.items() if count > 0], technology, n,
+                      estimated, list(classes), dict(rsrp), dict(down), dict(up))
+        if not seen:
+            continue
+        n, estimated, usable, signal_class, rsrp_median, down_median, up_median, names = \
+            found.summary()
+        rows.append((cell, view, resolution, block, n, estimated, usable, signal_class,
+                     rsrp_median, down_median, up_median, ",".join(names)))
+    return rows
+
+
+def rewrite(connection: Connection, cells: Iterable[str], rows: list[tuple[Any, ...]]) -> None:
+    """Replace the summaries of `cells` by `rows`."""
+    gone = list(cells)
+    if gone:  # one statement: a chunk of cells is at most a few hundred
+        connection.execute(delete(CoverageCellSummary).where(CoverageCellSummary.h3_cell.in_(gone)))
+    if rows:
+        connection.exec_driver_sql(
+            driver_insert_sql(connection.dialect, CoverageCellSummary.__tablename__, _COLUMNS), rows)
+
+
+SummaryRow = tuple[int, int, int, str | None, float | None, float | None, float | None, str]
+
+
+def blocks_of(cells: Iterable[str], resolution: int) -> set[str]:
+    """The blocks of cells of one resolution."""
+    level = max(0, resolution - BLOCK_LEVELS)
+    return {h3.cell_to_parent(c, level) for c in cells}
+
+
+def read(session: Session, cells: set[str], view: str, blocks: Iterable[str]
+         ) -> dict[str, SummaryRow]:
+    """cell → (n, estimated, usable bits, signal class, medians ×3, operators joined by commas)
+    for those of `cells` (all of one resolution, in `blocks`: `blocks_of` them) that have
+    measurements or discs."""
+    table = CoverageCellSummary.__table__
+    blocks = sorted(blocks)
+    found: dict[str, SummaryRow] = {}
+    connection = session.connection()
+    for start in range(0, len(blocks), _READ_CHUNK):
+        query = select(table.c.h3_cell, table.c.n, table.c.estimated, table.c.usable,
+                       table.c.signal_class, table.c.median_rsrp_dbm,
+                       table.c.median_download_mbps, table.c.median_upload_mbps,
+                       table.c.operators).where(
+            table.c.block.in_(blocks[start:start + _READ_CHUNK]), table.c.view == view)
+        for cell, *row in connection.execute(query).fetchall():  # fetchall: no per-row round
+            if cell in cells:
+                found[cell] = cast(SummaryRow, tuple(row))
+    return found

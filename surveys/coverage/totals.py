@@ -1,0 +1,187 @@
+"""The cells' totals (CoverageCellTotal) and what the map makes of them (CoverageCellSummary).
+
+One row per cell and technology over every upload, so an unfiltered map reads the same number of
+rows whether one upload covers a cell or a hundred. Unlike the upload's own rows they are read,
+merged and written back, once per import at its end (the rows of all operators are a small share
+of an upload's rows), and on delete the upload's own rows of all operators say exactly what to
+subtract. Whenever a cell's totals change, its summaries for the map are worked out again from all
+of its totals (surveys/coverage/cell_views.py).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import h3
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    Text,
+    cast,
+    delete,
+    literal_column,
+    select,
+    text,
+    tuple_,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from surveys.coverage import cell_views
+from surveys.coverage.classify import CLASSES
+from surveys.coverage.histograms import _DUMPS, ANY, CLASS_INDEX, _classes_json
+from surveys.db import driver_insert_sql
+from surveys.models import CoverageCellSummary, CoverageCellTotal, CoverageRollup, CoverageUpload
+
+_TOTALS_LOCK = 0x7068_7573  # pg_advisory_xact_lock key: concurrent imports take turns there
+_TOTALS_CHUNK = 500
+_TOTAL_COLUMNS = ("h3_cell", "technology", "resolution", "n", "estimated", "classes", "rsrp",
+                  "down", "up", "operators")
+# n, estimated, classes, rsrp, down, up, operators; histograms keyed by the bins' JSON text
+_Sums = list
+
+
+def add_to_totals(session: Session, upload_id: int, *, sign: int = 1,
+                  summaries: bool = True) -> None:
+    """Add (sign 1) or subtract (sign -1) an upload's rows of all operators and months to the
+    cells' totals, and rewrite those cells' map summaries (`summaries=False`: only for the
+    migration that made the totals, before the summaries' table existed). Call it once per
+    upload, after its last `write` (an import at its end, within its transaction:
+    `finish_upload`)."""
+    connection = session.connection()
+    _lock_totals(connection)
+    table = CoverageRollup.__table__
+    rows = connection.execute(
+        select(table.c.h3_cell, table.c.technology, *sums_columns(table))
+        # ANY as a literal, so that SQLite sees the partial index `ix_coverage_rollups_every`
+        # serves the query: in that index's order, without a sort of the rows.
+        .where(table.c.upload_id == upload_id, table.c.operator == literal_column(f"'{ANY}'"))
+        .order_by(table.c.h3_cell, table.c.technology)
+        .execution_options(yield_per=_TOTALS_CHUNK))
+    changes: dict[tuple[str, str], _Sums] = {}
+    for cell, technology, n, estimated, *texts in rows:
+        key = (cell, technology)
+        if len(changes) >= _TOTALS_CHUNK and key not in changes:
+            _apply_totals(connection, changes, sign, summaries)
+            changes = {}
+        _add_sums(changes.setdefault(key, _empty_sums()), parsed_sums(n, estimated, texts), 1)
+    if changes:
+        _apply_totals(connection, changes, sign, summaries)
+
+
+def refill_totals(session: Session, *, summaries: bool = True) -> None:
+    """The cells' totals (and their map summaries) summed again from every upload's rows."""
+    _lock_totals(session.connection())  # no import may add to what is being emptied
+    session.execute(delete(CoverageCellTotal))
+    if summaries:
+        session.execute(delete(CoverageCellSummary))
+    uploads = session.scalars(select(CoverageUpload.id).order_by(CoverageUpload.id)).all()
+    for upload_id in uploads:
+        add_to_totals(session, upload_id, summaries=summaries)
+
+
+def _lock_totals(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        # Read-merge-write: two imports ending at once would each miss the other's sums. The
+        # lock lasts until the transaction ends, which for an import follows at once.
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _TOTALS_LOCK})
+
+
+def sums_columns(table: Table) -> list[ColumnElement[Any]]:
+    """What `parsed_sums` reads, the JSON as text: one json.loads per row costs less than the
+    JSON type's decoding of each column."""
+    return [table.c.n, table.c.estimated,
+            *(cast(table.c[name], Text) for name in ("classes", "rsrp", "down", "up", "operators"))]
+
+
+def _empty_sums() -> _Sums:
+    return [0, 0, [0] * len(CLASSES), {}, {}, {}, {}]
+
+
+def parsed_sums(n: int, estimated: int, texts: list[str | None]) -> _Sums:
+    """n, estimated, classes, rsrp, down, up, operators of a rollup or total row read with
+    `sums_columns` (operators empty on the detailed rows)."""
+    classes, rsrp, down, up, operators = json.loads(f"[{','.join(t or 'null' for t in texts)}]")
+    return [n, estimated, classes or [0] * len(CLASSES), rsrp or {}, down or {}, up or {},
+            operators or {}]
+
+
+def _add_sums(into: _Sums, other: _Sums, sign: int) -> None:
+    into[0] += sign * other[0]
+    into[1] += sign * other[1]
+    into[2] = [a + sign * b for a, b in zip(into[2], other[2], strict=True)]
+    for mine, theirs in zip(into[3:], other[3:], strict=True):
+        for key, count in theirs.items():
+            value = mine.get(key, 0) + sign * count
+            if value:
+                mine[key] = value
+            else:
+                del mine[key]  # a bin emptied by a delete leaves no trace
+
+
+def _apply_totals(connection: Connection, changes: dict[tuple[str, str], _Sums],
+                  sign: int, summaries: bool) -> None:
+    table = CoverageCellTotal.__table__
+    cells = {cell for cell, _ in changes}
+    current: dict[str, dict[str, _Sums]] = {cell: {} for cell in cells}
+    # At most _TOTALS_CHUNK cells: one query, every technology of them (their summaries need all).
+    for cell, technology, n, estimated, *texts in connection.execute(
+            select(table.c.h3_cell, table.c.technology, *sums_columns(table))
+            .where(table.c.h3_cell.in_(cells))):
+        current[cell][technology] = parsed_sums(n, estimated, texts)
+    stored = [key for key in changes if key[1] in current[key[0]]]
+    if stored:  # one statement for the chunk
+        connection.execute(delete(table).where(
+            tuple_(table.c.h3_cell, table.c.technology).in_(stored)))
+    inserts = []
+    for (cell, technology), change in changes.items():
+        sums = current[cell].get(technology) or _empty_sums()
+        _add_sums(sums, change, sign)
+        if sums[0] > 0 or sums[1] > 0:
+            current[cell][technology] = sums
+            n, estimated, classes, rsrp, down, up, operators = sums
+            inserts.append((cell, technology, h3.get_resolution(cell), n, estimated,
+                            _classes_json(classes), _DUMPS(rsrp), _DUMPS(down), _DUMPS(up),
+                            _DUMPS(operators)))
+        else:
+            current[cell].pop(technology, None)
+    if inserts:
+        connection.exec_driver_sql(
+            driver_insert_sql(connection.dialect, table.name, _TOTAL_COLUMNS), inserts)
+    if summaries:
+        rows = [row for cell in sorted(cells) for row in cell_views.summary_rows(cell, current[cell])]
+        cell_views.rewrite(connection, sorted(cells), rows)
+
+
+def usable_cells(session: Session, cells: Iterable[str], *, first_period: str | None = None,
+                 last_period: str | None = None) -> dict[str, frozenset[str]]:
+    """technology → those of `cells` where partners' measurements show usable coverage (most of
+    the classed measurements moderate or better, all operators and months in the range together).
+    Estimated discs of cell lists do not count: they say where a mast is, not what a phone gets."""
+    # Over all months the cells' totals hold the same classes in one row per cell and technology.
+    every = not first_period and not last_period
+    table = CoverageCellTotal.__table__ if every else CoverageRollup.__table__
+    wanted = list(dict.fromkeys(cells))
+    classes: dict[tuple[str, str], list[int]] = {}
+    for start in range(0, len(wanted), 500):
+        query = select(table.c.h3_cell, table.c.technology, table.c.classes).where(
+            table.c.h3_cell.in_(wanted[start:start + 500]), table.c.n > 0)
+        if not every:
+            query = query.where(table.c.operator != ANY)
+        if first_period:
+            query = query.where(table.c.period >= first_period)
+        if last_period:
+            query = query.where(table.c.period <= last_period)
+        for cell, technology, counts in session.execute(query):
+            total = classes.setdefault((cell, technology), [0] * len(CLASSES))
+            for i, n in enumerate(counts):
+                total[i] += n
+    usable: dict[str, set[str]] = {}
+    for (cell, technology), counts in classes.items():
+        good = sum(counts[CLASS_INDEX["moderate"]:])
+        if good and 2 * good >= sum(counts):
+            usable.setdefault(technology, set()).add(cell)
+    return {technology: frozenset(found) for technology, found in usable.items()}
+
