@@ -94,7 +94,7 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def runner(app: Flask):  # type: ignore[no-untyped-def]
+def runner(app: Flask):
     return app.test_cli_runner()
 
 

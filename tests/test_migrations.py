@@ -17,7 +17,7 @@ from surveys.db import Base, make_engine
 
 
 @pytest.fixture
-def empty_database_url(tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def empty_database_url(tmp_path) -> Iterator[str]:
     server_url = os.environ.get("TEST_DATABASE_URL")
     if not server_url:
         yield f"sqlite:///{tmp_path / 'migrations.db'}"
@@ -48,7 +48,7 @@ def test_upgrade_matches_models_and_round_trips(empty_database_url: str) -> None
     engine.dispose()
 
 
-def test_init_db_command_is_idempotent(runner) -> None:  # type: ignore[no-untyped-def]
+def test_init_db_command_is_idempotent(runner) -> None:
     first = runner.invoke(args=["init-db"])
     second = runner.invoke(args=["init-db"])
     assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output

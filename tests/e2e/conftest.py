@@ -38,7 +38,7 @@ def _missing_browser() -> str | None:
     return None
 
 
-def make_driver(profile: Path, *, javascript: bool = True):  # type: ignore[no-untyped-def]
+def make_driver(profile: Path, *, javascript: bool = True):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -63,7 +63,7 @@ def browser_factory(request: pytest.FixtureRequest) -> Iterator[Callable[..., An
         pytest.skip(reason)
     made: list[tuple[Any, Path]] = []
 
-    def factory(**kwargs: bool):  # type: ignore[no-untyped-def]
+    def factory(**kwargs: bool):
         profile = Path(tempfile.mkdtemp(prefix="phusong-chromium-"))
         try:
             driver = make_driver(profile, **kwargs)
@@ -100,13 +100,13 @@ class _Server(ThreadedWSGIServer):
         self.connections: set[socket.socket] = set()
         self.lock = threading.Lock()
 
-    def get_request(self):  # type: ignore[no-untyped-def]
+    def get_request(self):
         connection, address = super().get_request()
         with self.lock:
             self.connections.add(connection)
         return connection, address
 
-    def shutdown_request(self, request):  # type: ignore[no-untyped-def]
+    def shutdown_request(self, request):
         with self.lock:
             self.connections.discard(request)
         super().shutdown_request(request)
@@ -166,7 +166,7 @@ def server(app: Flask) -> Iterator[RestartableServer]:
         server.stop()
 
 
-def screenshot(driver, name: str) -> None:  # type: ignore[no-untyped-def]
+def screenshot(driver, name: str) -> None:
     """A test artefact (tests/e2e/artifacts/, not in git): what the surveyor saw."""
     ARTIFACTS.mkdir(exist_ok=True)
     driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
@@ -186,7 +186,7 @@ def readme_image(name: str, images: Path = README_IMAGES) -> Path | None:
     return images / f"{name}.png"
 
 
-def log_in(driver, base: str, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
+def log_in(driver, base: str, username: str, password: str) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -201,7 +201,7 @@ CHOICE_QUESTIONS = {"consent", "mobile_best_technology", "fixed_broadband", "fix
                     "fiber_available", "online_shopping", "online_selling"}
 
 
-def fill_household(driver, answers: dict[str, object]) -> None:  # type: ignore[no-untyped-def]
+def fill_household(driver, answers: dict[str, object]) -> None:
     """Answer like a surveyor: tap choices, type numbers."""
     from selenium.webdriver.common.by import By
 

@@ -15,7 +15,7 @@ from tests.e2e.conftest import PHONE, log_in, screenshot
 pytestmark = pytest.mark.browser
 
 
-def test_the_province_user_sees_the_ranking_and_the_map(browser, server, runner) -> None:  # type: ignore[no-untyped-def]
+def test_the_province_user_sees_the_ranking_and_the_map(browser, server, runner) -> None:
     loaded = runner.invoke(args=["load-demo", "--with-data"])
     assert loaded.exit_code == 0, loaded.output
     driver = browser

@@ -26,14 +26,14 @@ pytestmark = pytest.mark.browser
 PIECE = 256 * 1024
 
 
-def throttle(driver, *, offline: bool) -> None:  # type: ignore[no-untyped-def]
+def throttle(driver, *, offline: bool) -> None:
     """A slow uplink (about 1 Mbit/s, a weak 3G link), or none at all."""
     driver.execute_cdp_cmd("Network.emulateNetworkConditions", {
         "offline": offline, "latency": 20, "downloadThroughput": 1_000_000,
         "uploadThroughput": 160_000})
 
 
-def test_a_big_file_resumes_after_the_network_is_cut_and_is_imported_once(  # type: ignore[no-untyped-def]
+def test_a_big_file_resumes_after_the_network_is_cut_and_is_imported_once(
         app, browser, server, db, tmp_path):
     app.config["MAX_CONTENT_LENGTH"] = PIECE  # one request carries at most this: the rest in pieces
     content = drive_test(36_000)

@@ -27,7 +27,7 @@ DROP = """
 """
 
 
-def open_page(driver, server, db):  # type: ignore[no-untyped-def]
+def open_page(driver, server, db):
     make_user(db, "viettel-up", role="partner", partner=make_partner(db, "viettel", "Viettel"))
     db.commit()
     log_in(driver, server.url, "viettel-up", PASSWORD)
@@ -37,17 +37,17 @@ def open_page(driver, server, db):  # type: ignore[no-untyped-def]
     return wait
 
 
-def shown(driver) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def shown(driver) -> dict[str, str]:
     return {e.get_attribute("data-count"): e.text
             for e in driver.find_elements(By.CSS_SELECTOR, "#upload-result [data-count]")}
 
 
-def stored(db) -> list[CoverageUpload]:  # type: ignore[no-untyped-def]
+def stored(db) -> list[CoverageUpload]:
     db.expire_all()
     return list(db.scalars(select(CoverageUpload)))
 
 
-def test_partner_uploads_through_the_file_input(browser, server, db):  # type: ignore[no-untyped-def]
+def test_partner_uploads_through_the_file_input(browser, server, db):
     driver = browser
     wait = open_page(driver, server, db)
     driver.find_element(By.ID, "file").send_keys(str(DATA / "cam-lo-drive.csv"))
@@ -77,7 +77,7 @@ def test_partner_uploads_through_the_file_input(browser, server, db):  # type: i
     screenshot(driver, "coverage-upload-detail-360")
 
 
-def test_a_dropped_file_is_uploaded_and_a_refused_one_says_why(browser, server, db):  # type: ignore[no-untyped-def]
+def test_a_dropped_file_is_uploaded_and_a_refused_one_says_why(browser, server, db):
     driver = browser
     wait = open_page(driver, server, db)
     driver.execute_script(DROP, (DATA / "cam-lo-drive.csv").read_text("utf-8"), "x.csv")

@@ -17,7 +17,7 @@ from tests.e2e.conftest import PHONE, log_in, readme_image, screenshot
 pytestmark = pytest.mark.browser
 
 
-def test_demo_dashboard_on_a_phone_and_the_report_in_print(browser, server, runner, db):  # type: ignore[no-untyped-def]
+def test_demo_dashboard_on_a_phone_and_the_report_in_print(browser, server, runner, db):
     loaded = runner.invoke(args=["load-demo", "--with-data"])
     assert loaded.exit_code == 0, loaded.output
     villages = db.scalar(select(func.count()).select_from(Village).join(Commune)

@@ -19,19 +19,19 @@ INSIDE_FAR = (16.715, 106.915)  # inside the commune, about 5 km from Thôn 1
 NEAR_THON_2 = (16.7612, 106.9631)
 
 
-def open_form(driver, server, where):  # type: ignore[no-untyped-def]
+def open_form(driver, server, where):
     driver.execute_cdp_cmd("Emulation.setGeolocationOverride",
                            {"latitude": where[0], "longitude": where[1], "accuracy": 10})
     driver.get(server.url + "/surveys/household")
     WebDriverWait(driver, 20).until(lambda d: d.find_element(By.NAME, "lat").get_attribute("value"))
 
 
-def warning(driver) -> str:  # type: ignore[no-untyped-def]
+def warning(driver) -> str:
     element = driver.find_element(By.ID, "gps-warning")
     return element.text if element.is_displayed() else ""
 
 
-def test_position_outside_the_commune_or_far_from_the_village_is_said_before_saving(  # type: ignore[no-untyped-def]
+def test_position_outside_the_commune_or_far_from_the_village_is_said_before_saving(
         browser, server, db):
     commune = make_commune(db)
     commune.boundary = BOUNDARY

@@ -23,7 +23,7 @@ UNREACHABLE_TILES = "http://127.0.0.1:9/{z}/{x}/{y}.png"  # the discard port: co
 
 
 @pytest.fixture
-def demo(runner, db):  # type: ignore[no-untyped-def]
+def demo(runner, db):
     result = runner.invoke(args=["load-demo", "--with-data"])
     assert result.exit_code == 0, result.output
     viettel = db.scalar(select(Partner).where(Partner.slug == "viettel"))
@@ -35,19 +35,19 @@ def demo(runner, db):  # type: ignore[no-untyped-def]
     return token
 
 
-def api_counts(client, token: str) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+def api_counts(client, token: str) -> tuple[int, int]:
     hexes = client.get("/api/v1/coverage/hexes?commune=cam-lo", headers=auth(token)).json
     villages = client.get("/api/v1/indicators/map?commune=cam-lo&code=hh_4g_home",
                           headers=auth(token)).json
     return len(hexes["features"]), sum(1 for f in villages["features"] if f["geometry"])
 
 
-def drawn(driver) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+def drawn(driver) -> tuple[int, int]:
     return (len(driver.find_elements(By.CSS_SELECTOR, "#map path.hex")),
             len(driver.find_elements(By.CSS_SELECTOR, "#map path.village")))
 
 
-def open_map(driver, url: str) -> None:  # type: ignore[no-untyped-def]
+def open_map(driver, url: str) -> None:
     driver.get(url)
     WebDriverWait(driver, 30).until(
         lambda d: d.find_element(By.ID, "map").get_attribute("data-ready") in ("true", "error"))
@@ -55,7 +55,7 @@ def open_map(driver, url: str) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("tiles", [UNREACHABLE_TILES, ""], ids=["tiles-unreachable", "no-tiles"])
-def test_map_draws_hexagons_and_villages(app, client, browser, server, demo, tiles):  # type: ignore[no-untyped-def]
+def test_map_draws_hexagons_and_villages(app, client, browser, server, demo, tiles):
     app.config["MAP_TILE_URL"] = tiles
     hexes, villages = api_counts(client, demo)
     assert hexes >= 10 and villages == 7  # the demo households' cells and Cam Lộ's seven thôn

@@ -32,7 +32,7 @@ LANDING = {"surveyor": "/surveys/household", "staff": "/communes/cam-lo/dashboar
 
 
 @pytest.fixture
-def people(db, client):  # type: ignore[no-untyped-def]
+def people(db, client):
     commune = make_commune(db)
     surveyor = make_user(db, "surveyor1", commune=commune)
     surveyor.display_name = "Điều tra viên mẫu Nguyễn Thị Hồng Nhung"
@@ -47,19 +47,19 @@ def people(db, client):  # type: ignore[no-untyped-def]
     return {"surveyor": "surveyor1", "staff": "staff1", "partner": "viettel1", "admin": "root"}
 
 
-def menu_keys(driver) -> list[str]:  # type: ignore[no-untyped-def]
+def menu_keys(driver) -> list[str]:
     return [a.get_attribute("data-nav") for a in driver.find_elements(By.CSS_SELECTOR, ".site-menu a")]
 
 
-def open_menu(driver) -> None:  # type: ignore[no-untyped-def]
+def open_menu(driver) -> None:
     driver.execute_script("document.querySelector('.site-menu details')?.setAttribute('open', '')")
 
 
-def fits(driver) -> bool:  # type: ignore[no-untyped-def]
+def fits(driver) -> bool:
     return driver.execute_script("return document.documentElement.scrollWidth") <= 360
 
 
-def tap_through(driver, base: str, keys: list[str]) -> None:  # type: ignore[no-untyped-def]
+def tap_through(driver, base: str, keys: list[str]) -> None:
     """Tap every item of the menu in turn: each page answers (no error page) and fits the phone."""
     for key in keys:
         open_menu(driver)
@@ -77,7 +77,7 @@ def tap_through(driver, base: str, keys: list[str]) -> None:  # type: ignore[no-
 
 
 @pytest.mark.parametrize("role", ["surveyor", "staff", "partner", "admin"])
-def test_each_role_lands_on_its_page_and_reaches_every_page_by_tapping(  # type: ignore[no-untyped-def]
+def test_each_role_lands_on_its_page_and_reaches_every_page_by_tapping(
         role, people, browser, server):
     driver = browser
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {**PHONE, "width": 360, "height": 780})

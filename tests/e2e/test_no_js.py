@@ -16,7 +16,7 @@ from tests.factories import PASSWORD, household_answers, make_commune, make_user
 pytestmark = pytest.mark.browser
 
 
-def test_plain_form_without_javascript(browser_factory, server, db):  # type: ignore[no-untyped-def]
+def test_plain_form_without_javascript(browser_factory, server, db):
     make_user(db, "surveyor1", commune=make_commune(db))
     db.commit()
     driver = browser_factory(javascript=False)

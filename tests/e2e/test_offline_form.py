@@ -25,28 +25,28 @@ PRECACHED = ["/surveys/household", "/static/css/app.css", "/static/js/xpath.js",
              "/static/img/icon.svg", "/static/manifest.webmanifest"]
 
 
-def rows(db) -> list[Submission]:  # type: ignore[no-untyped-def]
+def rows(db) -> list[Submission]:
     db.expire_all()
     return list(db.scalars(select(Submission).order_by(Submission.id)))
 
 
-def outbox(driver, key: str = "waiting") -> str | None:  # type: ignore[no-untyped-def]
+def outbox(driver, key: str = "waiting") -> str | None:
     return driver.find_element(By.ID, "outbox").get_attribute(f"data-{key}")
 
 
-def set_offline(driver, offline: bool) -> None:  # type: ignore[no-untyped-def]
+def set_offline(driver, offline: bool) -> None:
     driver.execute_cdp_cmd("Network.enable", {})
     driver.execute_cdp_cmd("Network.emulateNetworkConditions", {
         "offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
 
 
-def go_offline(driver, server) -> None:  # type: ignore[no-untyped-def]
+def go_offline(driver, server) -> None:
     set_offline(driver, True)
     server.stop()
     assert not server.reachable()
 
 
-def reassert_offline(driver) -> None:  # type: ignore[no-untyped-def]
+def reassert_offline(driver) -> None:
     """Chromium 150 does not carry the emulated offline state into a document loaded while
     offline (navigator.onLine is true there, so the network's return fires no `online` event,
     unlike a phone whose signal comes back): toggle it so the new page knows it is offline."""
@@ -54,12 +54,12 @@ def reassert_offline(driver) -> None:  # type: ignore[no-untyped-def]
     set_offline(driver, True)
 
 
-def come_back(driver, server) -> None:  # type: ignore[no-untyped-def]
+def come_back(driver, server) -> None:
     server.start()  # the same port, app and database
     set_offline(driver, False)
 
 
-def open_form(driver, server, db, username: str = "surveyor1"):  # type: ignore[no-untyped-def]
+def open_form(driver, server, db, username: str = "surveyor1"):
     make_user(db, username, commune=make_commune(db))
     db.commit()
     driver.execute_cdp_cmd("Browser.grantPermissions", {"origin": server.url, "permissions": ["geolocation"]})
@@ -76,7 +76,7 @@ def speedtest_photo(folder: Path) -> Path:
     return path
 
 
-def test_offline_household_is_queued_survives_reload_and_arrives_once(  # type: ignore[no-untyped-def]
+def test_offline_household_is_queued_survives_reload_and_arrives_once(
         browser, server, db, tmp_path):
     driver = browser
     wait = open_form(driver, server, db)
@@ -171,7 +171,7 @@ def test_offline_household_is_queued_survives_reload_and_arrives_once(  # type: 
     assert driver.current_url == f"{server.url}/surveys/household"  # no plain POST slipped through
 
 
-def test_a_refused_household_stays_visible_and_is_retried(  # type: ignore[no-untyped-def]
+def test_a_refused_household_stays_visible_and_is_retried(
         browser, server, db):
     driver = browser
     wait = open_form(driver, server, db)
@@ -202,7 +202,7 @@ def test_a_refused_household_stays_visible_and_is_retried(  # type: ignore[no-un
     assert [r.answers for r in rows(db)] == [{"consent": "no"}]
 
 
-def test_a_household_waits_for_its_surveyor_to_log_in_again(  # type: ignore[no-untyped-def]
+def test_a_household_waits_for_its_surveyor_to_log_in_again(
         browser, server, db):
     driver = browser
     wait = open_form(driver, server, db)
@@ -223,7 +223,7 @@ def test_a_household_waits_for_its_surveyor_to_log_in_again(  # type: ignore[no-
     assert [r.answers for r in rows(db)] == [{"consent": "no"}]
 
 
-def test_rules_show_as_you_type(browser, server, db):  # type: ignore[no-untyped-def]
+def test_rules_show_as_you_type(browser, server, db):
     driver = browser
     wait = open_form(driver, server, db)
     wait.until(lambda d: d.find_element(By.ID, "village").get_attribute("value"))  # from the GPS

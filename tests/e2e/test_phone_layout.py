@@ -31,7 +31,7 @@ for (const e of document.querySelectorAll(arguments[0])) {
 return out;"""
 
 
-def test_filters_and_tabs_fit_a_360px_phone(browser, server, db):  # type: ignore[no-untyped-def]
+def test_filters_and_tabs_fit_a_360px_phone(browser, server, db):
     commune = make_commune(db)
     make_user(db, "staff1", role="staff", commune=commune)
     db.commit()

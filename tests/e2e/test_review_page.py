@@ -15,12 +15,12 @@ from tests.e2e.conftest import PHONE, log_in, screenshot
 pytestmark = pytest.mark.browser
 
 
-def surveyed(driver, village: str) -> int:  # type: ignore[no-untyped-def]
+def surveyed(driver, village: str) -> int:
     cell = driver.find_element(By.CSS_SELECTOR, f".progress-table tr[data-village='{village}'] td.num")
     return int(cell.text.replace(".", "").replace(",", ""))
 
 
-def test_staff_reject_a_household_and_the_dashboard_changes(browser, server, runner, db):  # type: ignore[no-untyped-def]
+def test_staff_reject_a_household_and_the_dashboard_changes(browser, server, runner, db):
     loaded = runner.invoke(args=["load-demo", "--with-data"])
     assert loaded.exit_code == 0, loaded.output
     target = next(s for s in db.scalars(

@@ -14,7 +14,7 @@ CASES = ROOT / "tests" / "data" / "xpath_cases.json"
 SCRIPT = ROOT / "static" / "js" / "xpath.js"
 
 
-def test_browser_evaluator_matches_the_shared_cases(browser, server):  # type: ignore[no-untyped-def]
+def test_browser_evaluator_matches_the_shared_cases(browser, server):
     if not CASES.exists():
         pytest.skip(f"{CASES.relative_to(ROOT)} is missing (written with surveys/definitions/xpath.py)")
     cases = json.loads(CASES.read_text(encoding="utf-8"))

@@ -22,7 +22,7 @@ from tests.factories import (
 )
 
 
-def setup(db):  # type: ignore[no-untyped-def]
+def setup(db):
     commune = make_commune(db)  # thon-1 (120 households), thon-2 (80)
     other = make_commune(db, "kon-chieng", name="Xã Kon Chiêng", province="Gia Lai",
                          villages=(("lang-1", "Làng 1", 60),))
@@ -36,22 +36,22 @@ def setup(db):  # type: ignore[no-untyped-def]
     return commune, other
 
 
-def _csrf(client, path: str) -> str:  # type: ignore[no-untyped-def]
+def _csrf(client, path: str) -> str:
     return csrf_from(client.get(path).get_data(as_text=True))
 
 
-def _user(db, username: str) -> User:  # type: ignore[no-untyped-def]
+def _user(db, username: str) -> User:
     db.expire_all()
     return db.scalar(select(User).where(User.username == username))
 
 
-def _events(db, action: str) -> list[AuditEvent]:  # type: ignore[no-untyped-def]
+def _events(db, action: str) -> list[AuditEvent]:
     db.expire_all()
     return list(db.scalars(select(AuditEvent).where(AuditEvent.action == action)
                            .order_by(AuditEvent.id)))
 
 
-def _login_fails(app, username: str, password: str) -> bool:  # type: ignore[no-untyped-def]
+def _login_fails(app, username: str, password: str) -> bool:
     fresh = app.test_client()
     page = fresh.get("/login").get_data(as_text=True)
     response = fresh.post("/login", data={"username": username, "password": password,
@@ -61,7 +61,7 @@ def _login_fails(app, username: str, password: str) -> bool:  # type: ignore[no-
 
 # -- users ----------------------------------------------------------------------------------------
 
-def test_staff_manage_the_communes_accounts(app, client, db) -> None:  # type: ignore[no-untyped-def]
+def test_staff_manage_the_communes_accounts(app, client, db) -> None:
     setup(db)
     login(client, "staff1", PASSWORD)
     token = _csrf(client, "/communes/cam-lo/admin/users")
@@ -123,7 +123,7 @@ def test_staff_manage_the_communes_accounts(app, client, db) -> None:  # type: i
     assert _user(db, "sv-kc").active is True
 
 
-def test_admins_create_admins_without_a_commune(client, db) -> None:  # type: ignore[no-untyped-def]
+def test_admins_create_admins_without_a_commune(client, db) -> None:
     setup(db)
     login(client, "root", PASSWORD)
     token = _csrf(client, "/communes/cam-lo/admin/users")
@@ -136,13 +136,13 @@ def test_admins_create_admins_without_a_commune(client, db) -> None:  # type: ig
 
 # -- teams and what surveyors are offered ---------------------------------------------------------
 
-def _village_options(client) -> list[str]:  # type: ignore[no-untyped-def]
+def _village_options(client) -> list[str]:
     html = client.get("/surveys/household").get_data(as_text=True)
     select_html = html.split('id="village"')[1].split("</select>")[0]
     return [v for v in re.findall(r'<option[^>]*value="([^"]*)"', select_html) if v]
 
 
-def test_teams_set_the_villages_surveyors_are_offered(app, client, db) -> None:  # type: ignore[no-untyped-def]
+def test_teams_set_the_villages_surveyors_are_offered(app, client, db) -> None:
     commune, _other = setup(db)
     login(client, "staff1", PASSWORD)
     token = _csrf(client, "/communes/cam-lo/admin/teams")
@@ -186,14 +186,14 @@ def test_teams_set_the_villages_surveyors_are_offered(app, client, db) -> None: 
 
 # -- survey rounds --------------------------------------------------------------------------------
 
-def test_rounds_validate_and_show_progress_on_the_form(app, client, db) -> None:  # type: ignore[no-untyped-def]
+def test_rounds_validate_and_show_progress_on_the_form(app, client, db) -> None:
     commune, _other = setup(db)
     ids = {v.slug: v.id for v in commune.villages}
     today = today_in_vietnam()
     login(client, "staff1", PASSWORD)
     token = _csrf(client, "/communes/cam-lo/admin/rounds")
 
-    def post(path: str, **fields: str):  # type: ignore[no-untyped-def]
+    def post(path: str, **fields: str):
         return client.post(path, data={"csrf_token": token, **fields})
 
     backwards = post("/communes/cam-lo/admin/rounds", name="Đợt 1", starts_on="2026-12-10",
@@ -256,7 +256,7 @@ def test_rounds_validate_and_show_progress_on_the_form(app, client, db) -> None:
 
 # -- partner organisations ------------------------------------------------------------------------
 
-def test_admin_manages_partners_users_and_tokens(app, client, db) -> None:  # type: ignore[no-untyped-def]
+def test_admin_manages_partners_users_and_tokens(app, client, db) -> None:
     setup(db)
     login(client, "root", PASSWORD)
     token = _csrf(client, "/admin/partners")

@@ -16,14 +16,14 @@ from tests.factories import PASSWORD, make_commune, make_user
 DATA = Path(__file__).resolve().parents[1] / "data" / "admin"
 
 
-def setup(db):  # type: ignore[no-untyped-def]
+def setup(db):
     commune = make_commune(db)  # thon-1 (120 households), thon-2 (80)
     make_user(db, "staff1", role="staff", commune=commune)
     db.commit()
     return commune
 
 
-def _import(client, path: Path | None = None, *, content: bytes | None = None,  # type: ignore[no-untyped-def]
+def _import(client, path: Path | None = None, *, content: bytes | None = None,
             name: str | None = None, json_reply: bool = False):
     page = client.get("/communes/cam-lo/admin/villages").get_data(as_text=True)
     body = content if content is not None else path.read_bytes()  # type: ignore[union-attr]
@@ -34,17 +34,17 @@ def _import(client, path: Path | None = None, *, content: bytes | None = None,  
                        content_type="multipart/form-data")
 
 
-def _villages(db) -> dict[str, Village]:  # type: ignore[no-untyped-def]
+def _villages(db) -> dict[str, Village]:
     db.expire_all()
     return {v.slug: v for v in db.scalars(select(Village).options(undefer(Village.boundary)))}
 
 
-def _events(db, action: str) -> list[AuditEvent]:  # type: ignore[no-untyped-def]
+def _events(db, action: str) -> list[AuditEvent]:
     return list(db.scalars(select(AuditEvent).where(AuditEvent.action == action)
                            .order_by(AuditEvent.id)))
 
 
-def test_csv_import_with_bom_semicolons_and_decimal_commas(client, db) -> None:  # type: ignore[no-untyped-def]
+def test_csv_import_with_bom_semicolons_and_decimal_commas(client, db) -> None:
     setup(db)
     login(client, "staff1", PASSWORD)
     # English first: a flashed message is worded in the language of the request that made it.
@@ -70,7 +70,7 @@ def test_csv_import_with_bom_semicolons_and_decimal_commas(client, db) -> None: 
     assert summary["format"] == "csv" and summary["created"] == ["thon-3", "ban-ra-ly"]
 
 
-def test_csv_bad_rows_name_line_and_column_and_store_nothing(client, db) -> None:  # type: ignore[no-untyped-def]
+def test_csv_bad_rows_name_line_and_column_and_store_nothing(client, db) -> None:
     setup(db)
     login(client, "staff1", PASSWORD)
     response = _import(client, DATA / "villages_bad.csv")
@@ -92,7 +92,7 @@ def test_csv_bad_rows_name_line_and_column_and_store_nothing(client, db) -> None
     assert _events(db, "village.create") == [] and _events(db, "village.import") == []
 
 
-def test_csv_bad_rows_as_json(client, db) -> None:  # type: ignore[no-untyped-def]
+def test_csv_bad_rows_as_json(client, db) -> None:
     setup(db)
     login(client, "staff1", PASSWORD)
     response = _import(client, DATA / "villages_bad.csv", json_reply=True)
@@ -105,7 +105,7 @@ def test_csv_bad_rows_as_json(client, db) -> None:  # type: ignore[no-untyped-de
     assert set(_villages(db)) == {"thon-1", "thon-2"}
 
 
-def test_csv_header_without_required_column(client, db) -> None:  # type: ignore[no-untyped-def]
+def test_csv_header_without_required_column(client, db) -> None:
     setup(db)
     login(client, "staff1", PASSWORD)
     response = _import(client, content=b"slug,households\nthon-9,12\n", name="v.csv",
@@ -120,7 +120,7 @@ def test_csv_header_without_required_column(client, db) -> None:  # type: ignore
     assert set(_villages(db)) == {"thon-1", "thon-2"}
 
 
-def test_geojson_import_with_boundaries_and_centroids(client, db) -> None:  # type: ignore[no-untyped-def]
+def test_geojson_import_with_boundaries_and_centroids(client, db) -> None:
     setup(db)
     login(client, "staff1", PASSWORD)
     response = _import(client, DATA / "villages_ok.geojson", json_reply=True)
@@ -138,7 +138,7 @@ def test_geojson_import_with_boundaries_and_centroids(client, db) -> None:  # ty
     assert update["before"]["boundary_sha256"] is None and update["after"]["boundary_sha256"]
 
 
-def test_geojson_bad_features_store_nothing(client, db) -> None:  # type: ignore[no-untyped-def]
+def test_geojson_bad_features_store_nothing(client, db) -> None:
     setup(db)
     login(client, "staff1", PASSWORD)
     response = _import(client, DATA / "villages_bad.geojson", json_reply=True)
@@ -162,7 +162,7 @@ def test_geojson_bad_features_store_nothing(client, db) -> None:  # type: ignore
         not_geojson.get_json()["errors"])
 
 
-def test_create_and_edit_a_village(client, db) -> None:  # type: ignore[no-untyped-def]
+def test_create_and_edit_a_village(client, db) -> None:
     setup(db)
     login(client, "staff1", PASSWORD)
     page = client.get("/communes/cam-lo/admin/villages").get_data(as_text=True)
@@ -192,7 +192,7 @@ def test_create_and_edit_a_village(client, db) -> None:  # type: ignore[no-untyp
     assert db.scalar(select(func.count()).select_from(AuditEvent)) == 2
 
 
-def test_geojson_is_recognised_by_content(client, db) -> None:  # type: ignore[no-untyped-def]
+def test_geojson_is_recognised_by_content(client, db) -> None:
     setup(db)
     login(client, "staff1", PASSWORD)
     content = json.dumps({"type": "FeatureCollection", "features": [{

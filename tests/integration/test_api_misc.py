@@ -29,18 +29,18 @@ def jpeg_with_gps(lat: float = 16.7939, lon: float = 107.0028) -> bytes:
 
 
 @pytest.fixture
-def token(db):  # type: ignore[no-untyped-def]
+def token(db):
     commune = make_commune(db)
     token = make_token(db, make_user(db, "surveyor1", commune=commune))
     db.commit()
     return token
 
 
-def test_healthz(client) -> None:  # type: ignore[no-untyped-def]
+def test_healthz(client) -> None:
     assert client.get("/healthz").status_code == 200
 
 
-def test_communes_with_villages(client, db) -> None:  # type: ignore[no-untyped-def]
+def test_communes_with_villages(client, db) -> None:
     make_commune(db)
     db.commit()
     listing = client.get("/api/v1/communes").json["communes"]
@@ -53,7 +53,7 @@ def test_communes_with_villages(client, db) -> None:  # type: ignore[no-untyped-
     assert missing.status_code == 404 and missing.json["code"] == "404.1"
 
 
-def test_survey_definition_json_and_etag(client) -> None:  # type: ignore[no-untyped-def]
+def test_survey_definition_json_and_etag(client) -> None:
     response = client.get("/api/v1/surveys/household")
     assert response.status_code == 200
     questions = {q["name"]: q for q in response.json["questions"]}
@@ -66,14 +66,14 @@ def test_survey_definition_json_and_etag(client) -> None:  # type: ignore[no-unt
     assert client.get("/api/v1/surveys/nope").status_code == 404
 
 
-def test_photo_attachment_replay_conflict_and_exif_location(client, db, token):  # type: ignore[no-untyped-def]
+def test_photo_attachment_replay_conflict_and_exif_location(client, db, token):
     headers = {"Authorization": f"Bearer {token}"}
     created = client.post("/api/v1/submissions", json=submission_payload(location=None),
                           headers=headers).json
     url = f"/api/v1/submissions/{created['id']}/attachments"
     photo = jpeg_with_gps()
 
-    def upload(data: bytes, question: str = "photo"):  # type: ignore[no-untyped-def]
+    def upload(data: bytes, question: str = "photo"):
         return client.post(url, data={"question": question, "file": (io.BytesIO(data), "a.jpg")},
                            headers=headers, content_type="multipart/form-data")
 
@@ -95,7 +95,7 @@ def test_photo_attachment_replay_conflict_and_exif_location(client, db, token): 
     assert max(Image.open(io.BytesIO(thumb.data)).size) <= 320
 
 
-def test_attachment_errors_name_the_field(client, token) -> None:  # type: ignore[no-untyped-def]
+def test_attachment_errors_name_the_field(client, token) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     created = client.post("/api/v1/submissions", json=submission_payload(), headers=headers).json
     url = f"/api/v1/submissions/{created['id']}/attachments"
@@ -112,13 +112,13 @@ def test_attachment_errors_name_the_field(client, token) -> None:  # type: ignor
                        headers=headers).status_code == 404
 
 
-def test_openapi_document(client) -> None:  # type: ignore[no-untyped-def]
+def test_openapi_document(client) -> None:
     document = client.get("/api/v1/openapi.json").json
     assert document["openapi"].startswith("3.")
     assert "/api/v1/submissions" in document["paths"]
 
 
-def test_concurrent_uploads_of_one_photo_store_it_once(client, db, token, live_server):  # type: ignore[no-untyped-def]
+def test_concurrent_uploads_of_one_photo_store_it_once(client, db, token, live_server):
     import threading
     import urllib.request
     import uuid as uuidlib
@@ -151,7 +151,7 @@ def test_concurrent_uploads_of_one_photo_store_it_once(client, db, token, live_s
     assert len(db.scalars(select(Attachment)).all()) == 1
 
 
-def test_service_worker_is_stamped_with_the_precached_files(client, app) -> None:  # type: ignore[no-untyped-def]
+def test_service_worker_is_stamped_with_the_precached_files(client, app) -> None:
     import re
     from pathlib import Path
 

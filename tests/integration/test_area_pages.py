@@ -12,7 +12,7 @@ from surveys.demo import DEMO_PASSWORD
 from tests.conftest import csrf_from, login
 
 
-def test_the_province_user_lands_on_the_province_dashboard(runner, client) -> None:  # type: ignore[no-untyped-def]
+def test_the_province_user_lands_on_the_province_dashboard(runner, client) -> None:
     assert runner.invoke(args=["load-demo"]).exit_code == 0
     page = client.get("/login")
     landing = client.post("/login", data={"username": "demo-province", "password": DEMO_PASSWORD,
@@ -32,7 +32,7 @@ def test_the_province_user_lands_on_the_province_dashboard(runner, client) -> No
     assert "/areas/ha-tinh/map" in menu
 
 
-def test_the_group_report_map_and_spreadsheet(runner, client) -> None:  # type: ignore[no-untyped-def]
+def test_the_group_report_map_and_spreadsheet(runner, client) -> None:
     assert runner.invoke(args=["load-demo"]).exit_code == 0
     login(client, "demo-province", DEMO_PASSWORD)
     report = client.get("/areas/cam-xuyen-district/report?code=area_5g")
@@ -49,7 +49,7 @@ def test_the_group_report_map_and_spreadsheet(runner, client) -> None:  # type: 
     assert client.get("/areas/cam-due").location.endswith("/communes/cam-due/dashboard")
 
 
-def test_commune_staff_see_no_province(runner, client) -> None:  # type: ignore[no-untyped-def]
+def test_commune_staff_see_no_province(runner, client) -> None:
     assert runner.invoke(args=["load-demo"]).exit_code == 0
     login(client, "demo-staff", DEMO_PASSWORD)
     assert client.get("/areas/ha-tinh").status_code == 403

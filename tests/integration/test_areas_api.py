@@ -26,12 +26,12 @@ from tests.factories import (
 )
 
 
-def _staff(db, username: str, area: str) -> str:  # type: ignore[no-untyped-def]
+def _staff(db, username: str, area: str) -> str:
     return make_token(db, accounts.create_user(db, username, PASSWORD, "staff", area_slug=area))
 
 
 @pytest.fixture
-def world(app, client, db) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def world(app, client, db) -> dict[str, Any]:
     """Hà Tĩnh with three communes (Thạch Hà has no data), the Cẩm Xuyên group of two, a commune
     outside any province, and tokens of every level; nine households surveyed."""
     app.config["INDICATOR_MIN_HOUSEHOLDS"] = 5
@@ -71,13 +71,13 @@ def world(app, client, db) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     return tokens
 
 
-def _get(client, token: str, url: str, status: int = 200) -> Any:  # type: ignore[no-untyped-def]
+def _get(client, token: str, url: str, status: int = 200) -> Any:
     response = client.get(url, headers=auth(token))
     assert response.status_code == status, response.get_data(as_text=True)[:300]
     return response.get_json()
 
 
-def test_each_level_reads_its_tree(client, world) -> None:  # type: ignore[no-untyped-def]
+def test_each_level_reads_its_tree(client, world) -> None:
     tree = _get(client, world["province"], "/api/v1/areas")["areas"]
     assert [a["slug"] for a in tree] == ["ha-tinh"]
     assert [c["slug"] for c in tree[0]["communes"]] == ["cam-due", "cam-xuyen", "thach-ha"]
@@ -95,7 +95,7 @@ def test_each_level_reads_its_tree(client, world) -> None:  # type: ignore[no-un
     assert client.get("/api/v1/areas").status_code == 401
 
 
-def test_one_area_of_each_level(client, world) -> None:  # type: ignore[no-untyped-def]
+def test_one_area_of_each_level(client, world) -> None:
     province = _get(client, world["province"], "/api/v1/areas/ha-tinh")
     assert {k: province[k] for k in ("slug", "name", "level", "code", "parent")} == {
         "slug": "ha-tinh", "name": "Tỉnh Hà Tĩnh", "level": "province", "code": "42",
@@ -123,7 +123,7 @@ def _row(table: dict[str, Any], code: str) -> dict[str, Any]:
     return next(r for r in table["indicators"] if r["code"] == code)
 
 
-def test_area_indicators_are_stratified_over_every_village(client, world) -> None:  # type: ignore[no-untyped-def]
+def test_area_indicators_are_stratified_over_every_village(client, world) -> None:
     group = _get(client, world["group"], "/api/v1/indicators?area=cam-xuyen-district")
     assert (group["area"], group["level"], group["households"]) == (
         "cam-xuyen-district", "group", 9)
@@ -144,7 +144,7 @@ def test_area_indicators_are_stratified_over_every_village(client, world) -> Non
     _get(client, world["province"], "/api/v1/indicators?area=", 422)
 
 
-def test_area_indicators_as_csv(client, world) -> None:  # type: ignore[no-untyped-def]
+def test_area_indicators_as_csv(client, world) -> None:
     response = client.get("/api/v1/indicators?area=ha-tinh&format=csv",
                           headers=auth(world["province"]))
     assert response.status_code == 200
@@ -153,7 +153,7 @@ def test_area_indicators_as_csv(client, world) -> None:  # type: ignore[no-untyp
     assert len(rows) > 10
 
 
-def test_the_ranking_has_one_row_per_commune(client, world) -> None:  # type: ignore[no-untyped-def]
+def test_the_ranking_has_one_row_per_commune(client, world) -> None:
     ranking = _get(client, world["province"],
                    "/api/v1/indicators/communes?area=ha-tinh&code=hh_4g_home")["communes"]
     assert [r["slug"] for r in ranking] == ["cam-xuyen", "cam-due", "thach-ha"]
@@ -168,7 +168,7 @@ def test_the_ranking_has_one_row_per_commune(client, world) -> None:  # type: ig
     assert [r["slug"] for r in by_commune["communes"]] == ["cam-due"]
 
 
-def test_targets_at_the_area_level(client, world) -> None:  # type: ignore[no-untyped-def]
+def test_targets_at_the_area_level(client, world) -> None:
     body = {"area": "cam-xuyen-district", "indicator": "hh_4g_home", "comparator": ">=",
             "value": 90, "target_year": 2025, "source_document": "Chương trình 003"}
     assert client.post("/api/v1/targets", json=body,
@@ -199,7 +199,7 @@ def test_targets_at_the_area_level(client, world) -> None:  # type: ignore[no-un
                          headers=auth(world["group"])).status_code == 204
 
 
-def test_area_staff_read_below_but_review_nothing(client, world, db) -> None:  # type: ignore[no-untyped-def]
+def test_area_staff_read_below_but_review_nothing(client, world, db) -> None:
     assert _get(client, world["province"], "/api/v1/submissions")["total"] == 9
     assert _get(client, world["group"], "/api/v1/submissions")["total"] == 9
     assert client.post("/api/v1/submissions", headers=auth(world["province"]), json=submission_payload(
@@ -217,7 +217,7 @@ def test_area_staff_read_below_but_review_nothing(client, world, db) -> None:  #
             "target_year": 2030}, headers=auth(world[level])).status_code == 403
 
 
-def test_area_hexes_merge_the_communes_each_cell_once(client, world) -> None:  # type: ignore[no-untyped-def]
+def test_area_hexes_merge_the_communes_each_cell_once(client, world) -> None:
     response = client.get("/api/v1/coverage/hexes?area=ha-tinh", headers=auth(world["province"]))
     assert response.status_code == 200
     document = response.get_json()
@@ -230,7 +230,7 @@ def test_area_hexes_merge_the_communes_each_cell_once(client, world) -> None:  #
     _get(client, world["group"], "/api/v1/coverage/hexes?area=ha-tinh", 403)
 
 
-def test_create_user_for_an_area(runner, db) -> None:  # type: ignore[no-untyped-def]
+def test_create_user_for_an_area(runner, db) -> None:
     province = Province(slug="ha-tinh", name="Tỉnh Hà Tĩnh", code="42")
     db.add(province)
     make_commune(db, "cam-due").parent = province

@@ -15,7 +15,7 @@ TARGET = {"indicator": "adult_vneid", "comparator": ">=", "value": 85, "target_y
 
 
 @pytest.fixture
-def people(db):  # type: ignore[no-untyped-def]
+def people(db):
     commune = make_commune(db)
     other = make_commune(db, "kon-chieng", name="Xã Kon Chiêng", province="Gia Lai")
     staff = make_user(db, "staff1", role="staff", commune=commune)
@@ -28,13 +28,13 @@ def people(db):  # type: ignore[no-untyped-def]
     return {"commune": commune, "other": other, "staff": staff, "token": token}
 
 
-def events(db, action: str) -> list[AuditEvent]:  # type: ignore[no-untyped-def]
+def events(db, action: str) -> list[AuditEvent]:
     db.expire_all()
     return list(db.scalars(select(AuditEvent).where(AuditEvent.action == action)
                            .order_by(AuditEvent.id)))
 
 
-def test_cli_token_creation_is_recorded(runner, db, people) -> None:  # type: ignore[no-untyped-def]
+def test_cli_token_creation_is_recorded(runner, db, people) -> None:
     result = runner.invoke(args=["create-token", "staff1", "--label", "script"])
     assert result.exit_code == 0, result.output
     found = [e for e in events(db, "token.create") if e.actor == "cli"]
@@ -47,7 +47,7 @@ def test_cli_token_creation_is_recorded(runner, db, people) -> None:  # type: ig
     assert event.created_at.tzinfo is not None
 
 
-def test_api_target_changes_record_before_and_after(client, db, people) -> None:  # type: ignore[no-untyped-def]
+def test_api_target_changes_record_before_and_after(client, db, people) -> None:
     headers = auth(people["token"])
     created = client.post("/api/v1/targets", json={"commune": "cam-lo", **TARGET}, headers=headers)
     assert created.status_code == 201
@@ -68,14 +68,14 @@ def test_api_target_changes_record_before_and_after(client, db, people) -> None:
     assert delete.details == {"before": update.details["after"]} and delete.target_id == target_id
 
 
-def test_refused_change_records_nothing(client, db, people) -> None:  # type: ignore[no-untyped-def]
+def test_refused_change_records_nothing(client, db, people) -> None:
     response = client.post("/api/v1/targets", json={"commune": "cam-lo", "indicator": "nope"},
                            headers=auth(people["token"]))
     assert response.status_code == 422
     assert events(db, "target.create") == []
 
 
-def test_page_target_changes_are_recorded(client, db, people) -> None:  # type: ignore[no-untyped-def]
+def test_page_target_changes_are_recorded(client, db, people) -> None:
     login(client, "staff1", PASSWORD)
     page = client.get("/communes/cam-lo/targets").get_data(as_text=True)
     client.post("/communes/cam-lo/targets", data={
@@ -94,7 +94,7 @@ def test_page_target_changes_are_recorded(client, db, people) -> None:  # type: 
     assert delete.details["before"]["value"] == 90
 
 
-def test_login_failure_records_the_name_and_reason_never_the_password(client, db, people) -> None:  # type: ignore[no-untyped-def]
+def test_login_failure_records_the_name_and_reason_never_the_password(client, db, people) -> None:
     page = client.get("/login").get_data(as_text=True)
     response = client.post("/login", data={"username": "staff1", "password": "wrong-password-123",
                                            "csrf_token": csrf_from(page)})
@@ -113,7 +113,7 @@ def test_login_failure_records_the_name_and_reason_never_the_password(client, db
     assert len(events(db, "login.failure")) == 2
 
 
-def test_api_indicator_export_is_recorded(client, db, people) -> None:  # type: ignore[no-untyped-def]
+def test_api_indicator_export_is_recorded(client, db, people) -> None:
     response = client.get("/api/v1/indicators?commune=cam-lo&format=csv&period=2026",
                           headers=auth(people["token"]))
     assert response.status_code == 200
@@ -124,7 +124,7 @@ def test_api_indicator_export_is_recorded(client, db, people) -> None:  # type: 
     assert event.commune_id == people["commune"].id
 
 
-def test_events_cannot_be_changed_or_removed(db, people) -> None:  # type: ignore[no-untyped-def]
+def test_events_cannot_be_changed_or_removed(db, people) -> None:
     event = db.scalars(select(AuditEvent)).first()
     assert event is not None
     for statement in ("UPDATE audit_events SET actor = 'someone-else'", "DELETE FROM audit_events"):
@@ -136,7 +136,7 @@ def test_events_cannot_be_changed_or_removed(db, people) -> None:  # type: ignor
     assert db.get(AuditEvent, event.id).actor == event.actor
 
 
-def test_audit_page_for_staff_of_the_commune_only(client, db, people) -> None:  # type: ignore[no-untyped-def]
+def test_audit_page_for_staff_of_the_commune_only(client, db, people) -> None:
     client.post("/api/v1/targets", json={"commune": "cam-lo", **TARGET},
                 headers=auth(people["token"]))
     assert client.get("/communes/cam-lo/audit").status_code == 302  # to the login page

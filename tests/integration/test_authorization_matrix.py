@@ -213,13 +213,13 @@ def test_every_role_has_an_expected_cell() -> None:
     assert all(set(expected) == set(ROLES) for *_rest, expected in MATRIX)
 
 
-def _user(db, username: str, role: str, **where: Any) -> User:  # type: ignore[no-untyped-def]
+def _user(db, username: str, role: str, **where: Any) -> User:
     user = User(username=username, password_hash=PASSWORD_HASH, role=role, **where)
     db.add(user)
     return user
 
 
-def _submission(db, commune: Commune, village: Village, surveyor: User, n: int) -> Submission:  # type: ignore[no-untyped-def]
+def _submission(db, commune: Commune, village: Village, surveyor: User, n: int) -> Submission:
     submission = Submission(
         instance_id=f"00000000-0000-4000-8000-00000000000{n}", survey="household",
         survey_version="1", commune_id=commune.id, village=village, surveyor=surveyor,
@@ -229,7 +229,7 @@ def _submission(db, commune: Commune, village: Village, surveyor: User, n: int) 
     return submission
 
 
-def _world(db) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def _world(db) -> dict[str, int]:
     quang_tri = Province(slug="quang-tri", name="Tỉnh Quảng Trị", code="44")
     cam_lo = Commune(slug="cam-lo", name="Xã Cam Lộ", province="Quảng Trị", parent=quang_tri)
     group = CommuneGroup(slug="nhom-cam-lo", name="Nhóm Cam Lộ", province=quang_tri,
@@ -264,14 +264,14 @@ def _world(db) -> dict[str, int]:  # type: ignore[no-untyped-def]
             "kc_submission": kc_submission.id}
 
 
-def _token(client) -> str:  # type: ignore[no-untyped-def]
+def _token(client) -> str:
     """A CSRF token of this client's session: every page (error pages too) carries one."""
     return csrf_from(client.get("/communes/cam-lo/admin/villages", follow_redirects=True)
                      .get_data(as_text=True))
 
 
 @pytest.mark.parametrize(("method", "path", "body", "role", "expected"), CELLS)
-def test_cell(client, db, method: str, path: str, body: Any, role: str,  # type: ignore[no-untyped-def]
+def test_cell(client, db, method: str, path: str, body: Any, role: str,
               expected: int | str) -> None:
     ids = _world(db)
     if role != "anonymous":

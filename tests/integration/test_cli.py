@@ -5,7 +5,7 @@ from __future__ import annotations
 from tests.factories import make_commune, make_partner
 
 
-def test_create_user_then_token_then_use_it(runner, db, client) -> None:  # type: ignore[no-untyped-def]
+def test_create_user_then_token_then_use_it(runner, db, client) -> None:
     make_commune(db)
     db.commit()
     created = runner.invoke(args=["create-user", "nguyen.an", "--role", "staff", "--commune",
@@ -24,7 +24,7 @@ def test_create_user_then_token_then_use_it(runner, db, client) -> None:  # type
     assert runner.invoke(args=["revoke-token", prefix]).exit_code != 0
 
 
-def test_create_user_errors_name_the_option(runner, db) -> None:  # type: ignore[no-untyped-def]
+def test_create_user_errors_name_the_option(runner, db) -> None:
     make_partner(db)
     db.commit()
     no_commune = runner.invoke(args=["create-user", "an", "--role", "surveyor",

@@ -37,12 +37,12 @@ def counts(body: dict) -> tuple:  # type: ignore[type-arg]
     ("2026-07-01_performance_mobile_tiles.csv", "ookla"),
     ("ookla-fixed-tiles.geojson", "ookla-geojson"), ("gnettrack-cam-lo.txt", "gnettrack"),
     ("cam-lo-drive.csv", "phusong-csv"), ("nghia-hanh-points.geojson", "geojson")])
-def test_each_format_is_detected_from_its_start(name, expected):  # type: ignore[no-untyped-def]
+def test_each_format_is_detected_from_its_start(name, expected):
     found = detect(io.BytesIO((DATA / name).read_bytes()))
     assert found is not None and found.name == expected
 
 
-def test_opencellid_without_header(client, db, partners):  # type: ignore[no-untyped-def]
+def test_opencellid_without_header(client, db, partners):
     body = upload(client, partners["viettel"], "opencellid-452.csv").json
     assert body["format"] == "opencellid"
     assert counts(body) == (8, 4, 4, 0, 1)
@@ -64,7 +64,7 @@ def test_opencellid_without_header(client, db, partners):  # type: ignore[no-unt
     assert cells["opencellid 452-99-771-4401"].operator == "unknown"
 
 
-def test_opencellid_discs_in_rollups_and_delete(client, db, partners):  # type: ignore[no-untyped-def]
+def test_opencellid_discs_in_rollups_and_delete(client, db, partners):
     body = upload(client, partners["viettel"], "opencellid-452.csv").json
     state = rollup_state(db)
     assert all(v[0] == 0 for v in state.values())  # estimated discs are not measurements
@@ -91,14 +91,14 @@ def test_opencellid_discs_in_rollups_and_delete(client, db, partners):  # type: 
     assert rollup_state(db) == {} and totals_state(db) == {}
 
 
-def test_opencellid_with_header_and_crlf(client, db, partners):  # type: ignore[no-untyped-def]
+def test_opencellid_with_header_and_crlf(client, db, partners):
     body = upload(client, partners["vnpt"], "opencellid-header.csv").json
     assert counts(body) == (2, 2, 0, 0, 0)
     technologies = sorted((m.technology, m.operator) for m in db.scalars(select(Measurement)))
     assert technologies == [("4g", "vietnamobile"), ("5g", "viettel")]
 
 
-def test_ookla_tiles_csv(client, db, partners):  # type: ignore[no-untyped-def]
+def test_ookla_tiles_csv(client, db, partners):
     body = upload(client, partners["viettel"], "2026-07-01_performance_mobile_tiles.csv").json
     assert body["format"] == "ookla"
     assert counts(body) == (6, 3, 3, 0, 0)
@@ -116,7 +116,7 @@ def test_ookla_tiles_csv(client, db, partners):  # type: ignore[no-untyped-def]
     assert periods == {"2026-07"}
 
 
-def test_ookla_tiles_geojson_named_without_quarter(client, db, partners):  # type: ignore[no-untyped-def]
+def test_ookla_tiles_geojson_named_without_quarter(client, db, partners):
     body = upload(client, partners["viettel"], "ookla-fixed-tiles.geojson").json
     assert body["format"] == "ookla-geojson"
     assert counts(body) == (3, 2, 1, 0, 1)
@@ -126,7 +126,7 @@ def test_ookla_tiles_geojson_named_without_quarter(client, db, partners):  # typ
     assert {m.technology for m in db.scalars(select(Measurement))} == {"fixed"}
 
 
-def test_quadkeys():  # type: ignore[no-untyped-def]
+def test_quadkeys():
     assert tile_of("0000000000000000") == (0, 0)
     assert tile_of("3333333333333333") == (65535, 65535)
     lat, lon = tile_centre(*tile_of("1322112222201301"))
@@ -136,7 +136,7 @@ def test_quadkeys():  # type: ignore[no-untyped-def]
             tile_of(bad)
 
 
-def test_gnettrack_log(client, db, partners):  # type: ignore[no-untyped-def]
+def test_gnettrack_log(client, db, partners):
     body = upload(client, partners["viettel"], "gnettrack-cam-lo.txt").json
     assert body["format"] == "gnettrack"
     # 7 lines of data and a repeated header; the 5G NSA line is two measurements.
@@ -159,7 +159,7 @@ def test_gnettrack_log(client, db, partners):  # type: ignore[no-untyped-def]
     assert all(m.operator in ("viettel", "vinaphone") for m in rows)
 
 
-def test_cli_import_names_the_format(runner, db, partners, tmp_path):  # type: ignore[no-untyped-def]
+def test_cli_import_names_the_format(runner, db, partners, tmp_path):
     source = tmp_path / "tiles.csv"  # renamed: the quarter and layer are then assumed
     source.write_bytes((DATA / "2026-07-01_performance_mobile_tiles.csv").read_bytes())
     result = runner.invoke(args=["coverage", "import", str(source), "--partner", "viettel",

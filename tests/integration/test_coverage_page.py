@@ -18,7 +18,7 @@ ALL_BAD = "measured_at,lat,lon,technology,rsrp_dbm\n2026-11-18 08:00,95,106.9,LT
 
 
 @pytest.fixture
-def people(db):  # type: ignore[no-untyped-def]
+def people(db):
     viettel, vnpt = make_partner(db, "viettel", "Viettel"), make_partner(db, "vnpt", "VNPT")
     make_user(db, "viettel-up", role="partner", partner=viettel)
     make_user(db, "vnpt-up", role="partner", partner=vnpt)
@@ -27,7 +27,7 @@ def people(db):  # type: ignore[no-untyped-def]
     db.commit()
 
 
-def post_file(client, name: str, content: bytes | None = None, **form: str):  # type: ignore[no-untyped-def]
+def post_file(client, name: str, content: bytes | None = None, **form: str):
     page = client.get("/coverage/uploads")
     assert page.status_code == 200
     data = {"csrf_token": csrf_from(page.get_data(as_text=True)), "format": "",
@@ -40,12 +40,12 @@ def shown_counts(html: str) -> dict[str, int]:
     return {k: int(v.replace(".", "")) for k, v in re.findall(r'data-count="(\w+)">([\d.]+)<', html)}
 
 
-def uploads(db) -> list[CoverageUpload]:  # type: ignore[no-untyped-def]
+def uploads(db) -> list[CoverageUpload]:
     db.expire_all()
     return list(db.scalars(select(CoverageUpload).order_by(CoverageUpload.id)))
 
 
-def test_partner_uploads_without_javascript_and_sees_the_counts(client, db, people):  # type: ignore[no-untyped-def]
+def test_partner_uploads_without_javascript_and_sees_the_counts(client, db, people):
     login(client, "viettel-up", PASSWORD)
     response = post_file(client, "cam-lo-drive.csv")
     assert response.status_code == 302
@@ -67,7 +67,7 @@ def test_partner_uploads_without_javascript_and_sees_the_counts(client, db, peop
     assert "cam-lo-drive.csv" in listing and shown_counts(listing) == {"accepted": 7, "rejected": 6}
 
 
-def test_page_is_vietnamese_by_default_and_linked_from_home(client, people):  # type: ignore[no-untyped-def]
+def test_page_is_vietnamese_by_default_and_linked_from_home(client, people):
     login(client, "viettel-up", PASSWORD)
     html = client.get("/coverage/uploads").get_data(as_text=True)
     assert '<html lang="vi">' in html
@@ -80,7 +80,7 @@ def test_page_is_vietnamese_by_default_and_linked_from_home(client, people):  # 
     assert doc.status_code == 200 and "phusong-csv" in doc.get_data(as_text=True)
 
 
-def test_all_bad_file_shows_the_form_again_with_the_reason(client, db, people):  # type: ignore[no-untyped-def]
+def test_all_bad_file_shows_the_form_again_with_the_reason(client, db, people):
     login(client, "viettel-up", PASSWORD)
     response = post_file(client, "bad.csv", ALL_BAD.encode())
     html = response.get_data(as_text=True)
@@ -91,7 +91,7 @@ def test_all_bad_file_shows_the_form_again_with_the_reason(client, db, people): 
     assert uploads(db) == [] and db.scalar(select(func.count()).select_from(Measurement)) == 0
 
 
-def test_unknown_content_and_missing_file_are_422_not_500(client, db, people):  # type: ignore[no-untyped-def]
+def test_unknown_content_and_missing_file_are_422_not_500(client, db, people):
     login(client, "viettel-up", PASSWORD)
     junk = post_file(client, "notes.txt", b"hello, this is not a measurement file\n")
     assert junk.status_code == 422 and "Không nhận ra định dạng tệp" in junk.get_data(as_text=True)
@@ -104,7 +104,7 @@ def test_unknown_content_and_missing_file_are_422_not_500(client, db, people):  
     assert uploads(db) == []
 
 
-def test_same_file_twice_lands_on_the_first_upload(client, db, people):  # type: ignore[no-untyped-def]
+def test_same_file_twice_lands_on_the_first_upload(client, db, people):
     login(client, "viettel-up", PASSWORD)
     first = post_file(client, "cam-lo-drive.csv")
     second = post_file(client, "cam-lo-drive.csv")
@@ -114,7 +114,7 @@ def test_same_file_twice_lands_on_the_first_upload(client, db, people):  # type:
     assert len(uploads(db)) == 1 and db.scalar(select(func.count()).select_from(Measurement)) == 7
 
 
-def test_partners_cannot_see_or_delete_each_others_uploads(client, db, people):  # type: ignore[no-untyped-def]
+def test_partners_cannot_see_or_delete_each_others_uploads(client, db, people):
     login(client, "viettel-up", PASSWORD)
     url = post_file(client, "cam-lo-drive.csv").headers["Location"]
     client.post("/logout", data={"csrf_token": csrf_from(client.get("/").get_data(as_text=True))})
@@ -126,7 +126,7 @@ def test_partners_cannot_see_or_delete_each_others_uploads(client, db, people): 
     assert len(uploads(db)) == 1
 
 
-def test_surveyors_are_refused(client, people):  # type: ignore[no-untyped-def]
+def test_surveyors_are_refused(client, people):
     login(client, "surveyor1", PASSWORD)
     page = client.get("/coverage/uploads")
     assert page.status_code == 403
@@ -138,12 +138,12 @@ def test_surveyors_are_refused(client, people):  # type: ignore[no-untyped-def]
     assert refused.status_code == 403
 
 
-def test_login_is_required(client, people):  # type: ignore[no-untyped-def]
+def test_login_is_required(client, people):
     response = client.get("/coverage/uploads")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
-def test_delete_removes_the_upload_and_its_measurements(client, db, people):  # type: ignore[no-untyped-def]
+def test_delete_removes_the_upload_and_its_measurements(client, db, people):
     login(client, "viettel-up", PASSWORD)
     url = post_file(client, "cam-lo-drive.csv").headers["Location"]
     page = client.get(url).get_data(as_text=True)
@@ -156,7 +156,7 @@ def test_delete_removes_the_upload_and_its_measurements(client, db, people):  # 
     assert client.get(url).status_code == 404
 
 
-def test_admin_chooses_the_partner(client, db, people):  # type: ignore[no-untyped-def]
+def test_admin_chooses_the_partner(client, db, people):
     login(client, "admin1", PASSWORD)
     page = client.get("/coverage/uploads").get_data(as_text=True)
     assert '<option value="vnpt">VNPT</option>' in page
@@ -171,7 +171,7 @@ def test_admin_chooses_the_partner(client, db, people):  # type: ignore[no-untyp
     assert "VNPT" in client.get("/coverage/uploads").get_data(as_text=True)
 
 
-def test_format_names_in_the_page_language(client, db):  # type: ignore[no-untyped-def]
+def test_format_names_in_the_page_language(client, db):
     make_user(db, "vt-page", role="partner", partner=make_partner(db, "vt-page-org", "VT"))
     db.commit()
     login(client, "vt-page", PASSWORD)

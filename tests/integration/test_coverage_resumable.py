@@ -24,7 +24,7 @@ OCTETS = "application/offset+octet-stream"
 
 
 @pytest.fixture
-def tokens(runner, db):  # type: ignore[no-untyped-def]
+def tokens(runner, db):
     assert runner.invoke(args=["load-demo"]).exit_code == 0
     viettel = db.scalar(select(Partner).where(Partner.slug == "viettel"))
     result = {"viettel": make_token(db, make_user(db, "viettel-up", role="partner", partner=viettel)),
@@ -39,26 +39,26 @@ def metadata(**values: str) -> str:
     return ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in values.items())
 
 
-def create(client, token, length, **meta):  # type: ignore[no-untyped-def]
+def create(client, token, length, **meta):
     meta.setdefault("filename", "drive.csv")
     return client.post("/api/v1/coverage/resumable", headers={
         **auth(token), **TUS, "Upload-Length": str(length), "Upload-Metadata": metadata(**meta)})
 
 
-def patch(client, token, location, offset, body):  # type: ignore[no-untyped-def]
+def patch(client, token, location, offset, body):
     return client.patch(location, data=body, headers={
         **auth(token), **TUS, "Upload-Offset": str(offset), "Content-Type": OCTETS})
 
 
-def head(client, token, location):  # type: ignore[no-untyped-def]
+def head(client, token, location):
     return client.head(location, headers={**auth(token), **TUS})
 
 
-def worker(app) -> jobs.WorkerSettings:  # type: ignore[no-untyped-def]
+def worker(app) -> jobs.WorkerSettings:
     return jobs.WorkerSettings(upload_dir=Path(app.config["UPLOAD_DIR"]))
 
 
-def test_options_announce_the_protocol(client) -> None:  # type: ignore[no-untyped-def]
+def test_options_announce_the_protocol(client) -> None:
     response = client.options("/api/v1/coverage/resumable")
     assert response.status_code == 204
     assert response.headers["Tus-Version"] == "1.0.0"
@@ -66,7 +66,7 @@ def test_options_announce_the_protocol(client) -> None:  # type: ignore[no-untyp
     assert int(response.headers["Tus-Max-Size"]) == 2 * 1024 ** 3
 
 
-def test_upload_in_pieces_resumes_after_a_cut_and_is_imported_by_a_worker(app, client, db, tokens):  # type: ignore[no-untyped-def]
+def test_upload_in_pieces_resumes_after_a_cut_and_is_imported_by_a_worker(app, client, db, tokens):
     content = (DATA / "cam-lo-drive.csv").read_bytes()
     created = create(client, tokens["viettel"], len(content), format="phusong-csv")
     assert created.status_code == 201, created.json
@@ -113,7 +113,7 @@ def test_upload_in_pieces_resumes_after_a_cut_and_is_imported_by_a_worker(app, c
     assert db.scalar(select(func.count()).select_from(CoverageUpload)) == 1
 
 
-def test_a_chunk_at_the_wrong_offset_is_refused_with_409(client, tokens) -> None:  # type: ignore[no-untyped-def]
+def test_a_chunk_at_the_wrong_offset_is_refused_with_409(client, tokens) -> None:
     location = create(client, tokens["viettel"], 100).headers["Location"]
     assert patch(client, tokens["viettel"], location, 0, b"a" * 40).status_code == 204
     wrong = patch(client, tokens["viettel"], location, 10, b"b" * 10)
@@ -126,7 +126,7 @@ def test_a_chunk_at_the_wrong_offset_is_refused_with_409(client, tokens) -> None
     assert "does not match" in english.json["message"]
 
 
-def test_protocol_errors(client, tokens) -> None:  # type: ignore[no-untyped-def]
+def test_protocol_errors(client, tokens) -> None:
     location = create(client, tokens["viettel"], 10).headers["Location"]
     wrong_type = client.patch(location, data=b"x", headers={
         **auth(tokens["viettel"]), **TUS, "Upload-Offset": "0", "Content-Type": "text/csv"})
@@ -152,14 +152,14 @@ def test_protocol_errors(client, tokens) -> None:  # type: ignore[no-untyped-def
     assert patch(client, tokens["vnpt"], location, 0, b"x").status_code == 404
 
 
-def test_a_file_over_the_limit_is_refused_at_creation(app, client, tokens) -> None:  # type: ignore[no-untyped-def]
+def test_a_file_over_the_limit_is_refused_at_creation(app, client, tokens) -> None:
     app.config["COVERAGE_RESUMABLE_MAX_BYTES"] = 1000
     refused = create(client, tokens["viettel"], 1001)
     assert refused.status_code == 413 and "file" in refused.json["errors"]
     assert create(client, tokens["viettel"], 1000).status_code == 201
 
 
-def test_a_declared_hash_that_does_not_match_discards_the_file(client, db, tokens) -> None:  # type: ignore[no-untyped-def]
+def test_a_declared_hash_that_does_not_match_discards_the_file(client, db, tokens) -> None:
     content = (DATA / "cam-lo-drive.csv").read_bytes()
     location = create(client, tokens["viettel"], len(content), sha256="0" * 64).headers["Location"]
     mismatch = patch(client, tokens["viettel"], location, 0, content)
@@ -172,7 +172,7 @@ def test_a_declared_hash_that_does_not_match_discards_the_file(client, db, token
     assert client.get(good, headers=auth(tokens["viettel"])).json["status"] == "queued"
 
 
-def test_termination_removes_the_session_and_its_bytes(app, client, tokens) -> None:  # type: ignore[no-untyped-def]
+def test_termination_removes_the_session_and_its_bytes(app, client, tokens) -> None:
     location = create(client, tokens["viettel"], 100).headers["Location"]
     patch(client, tokens["viettel"], location, 0, b"x" * 30)
     key = location.rsplit("/", 1)[1]
@@ -182,7 +182,7 @@ def test_termination_removes_the_session_and_its_bytes(app, client, tokens) -> N
     assert not (Path(app.config["UPLOAD_DIR"]) / "coverage-resumable" / key).exists()
 
 
-def test_an_expired_session_answers_410_then_is_removed(app, client, db, tokens) -> None:  # type: ignore[no-untyped-def]
+def test_an_expired_session_answers_410_then_is_removed(app, client, db, tokens) -> None:
     location = create(client, tokens["viettel"], 100).headers["Location"]
     patch(client, tokens["viettel"], location, 0, b"x" * 30)
     key = location.rsplit("/", 1)[1]
@@ -200,12 +200,12 @@ def test_an_expired_session_answers_410_then_is_removed(app, client, db, tokens)
     assert head(client, tokens["viettel"], location).status_code == 404
 
 
-def test_an_admin_names_the_partner(client, tokens) -> None:  # type: ignore[no-untyped-def]
+def test_an_admin_names_the_partner(client, tokens) -> None:
     assert create(client, tokens["admin"], 10).status_code == 422
     assert create(client, tokens["admin"], 10, partner="vnpt-lab").status_code == 201
 
 
-def test_a_gzip_file_is_read_as_a_stream_and_a_bomb_is_refused(app, client, db, tokens) -> None:  # type: ignore[no-untyped-def]
+def test_a_gzip_file_is_read_as_a_stream_and_a_bomb_is_refused(app, client, db, tokens) -> None:
     packed = gzip.compress((DATA / "cam-lo-drive.csv").read_bytes())
     location = create(client, tokens["viettel"], len(packed), filename="drive.csv.gz").headers["Location"]
     assert patch(client, tokens["viettel"], location, 0, packed).status_code == 204
@@ -225,7 +225,7 @@ def test_a_gzip_file_is_read_as_a_stream_and_a_bomb_is_refused(app, client, db, 
     assert failed["status"] == "failed" and "inflates" in failed["error"]["message"]
 
 
-def test_a_file_without_valid_rows_fails_with_the_reason_by_line(app, client, tokens) -> None:  # type: ignore[no-untyped-def]
+def test_a_file_without_valid_rows_fails_with_the_reason_by_line(app, client, tokens) -> None:
     content = (DATA / "cam-lo-drive.csv").read_bytes().splitlines(keepends=True)[0] + \
         b"2026-11-18 08:01:10,99.0,106.9,8,Viettel,452,04,LTE,-84,-9,18,62.5,21.3,24,outdoor,x\n"
     location = create(client, tokens["viettel"], len(content)).headers["Location"]
@@ -238,7 +238,7 @@ def test_a_file_without_valid_rows_fails_with_the_reason_by_line(app, client, to
     assert failed["error"]["details"][0]["reason"]
 
 
-def test_a_browser_session_sends_pieces_larger_than_one_form_request(app, client, tokens) -> None:  # type: ignore[no-untyped-def]
+def test_a_browser_session_sends_pieces_larger_than_one_form_request(app, client, tokens) -> None:
     from tests.conftest import csrf_from, login
     from tests.factories import PASSWORD
 

@@ -22,7 +22,7 @@ DATA = Path(__file__).parents[1] / "data" / "coverage"
 
 
 @pytest.fixture
-def partners(runner, db):  # type: ignore[no-untyped-def]
+def partners(runner, db):
     assert runner.invoke(args=["load-demo"]).exit_code == 0  # real boundaries to assign to
     from surveys.models import Partner
 
@@ -37,7 +37,7 @@ def partners(runner, db):  # type: ignore[no-untyped-def]
     return tokens
 
 
-def upload(client, token, name, **form):  # type: ignore[no-untyped-def]
+def upload(client, token, name, **form):
     data = {"file": (io.BytesIO((DATA / name).read_bytes()), name), **form}
     return client.post("/api/v1/coverage/uploads", data=data, headers=auth(token),
                        content_type="multipart/form-data")
@@ -87,14 +87,14 @@ def totals_state(db) -> dict:  # type: ignore[no-untyped-def,type-arg]
             for t in db.scalars(select(CoverageCellTotal))}
 
 
-def error_rows(client, url, token, language=None):  # type: ignore[no-untyped-def]
+def error_rows(client, url, token, language=None):
     headers = {**auth(token), **({"Accept-Language": language} if language else {})}
     response = client.get(url, headers=headers)
     assert response.status_code == 200
     return list(csv.DictReader(io.StringIO(response.get_data().decode("utf-8-sig"))))
 
 
-def test_drive_test_counts_and_errors_by_line(client, db, partners):  # type: ignore[no-untyped-def]
+def test_drive_test_counts_and_errors_by_line(client, db, partners):
     response = upload(client, partners["viettel"], "cam-lo-drive.csv")
     assert response.status_code == 201, response.json
     body = response.json
@@ -146,7 +146,7 @@ def expected_rollups(db) -> dict:  # type: ignore[no-untyped-def,type-arg]
     return expected
 
 
-def test_rollups_are_exact_and_delete_restores_them(client, db, partners):  # type: ignore[no-untyped-def]
+def test_rollups_are_exact_and_delete_restores_them(client, db, partners):
     assert rollup_state(db) == {}
     first = upload(client, partners["viettel"], "cam-lo-drive.csv").json
     after_first = rollup_state(db)
@@ -174,7 +174,7 @@ def test_rollups_are_exact_and_delete_restores_them(client, db, partners):  # ty
     assert totals_state(db) == {}
 
 
-def test_rollups_written_in_many_flushes_are_still_exact(client, db, partners, monkeypatch):  # type: ignore[no-untyped-def]
+def test_rollups_written_in_many_flushes_are_still_exact(client, db, partners, monkeypatch):
     """A large import writes its tallies several times (FLUSH_KEYS): a key may then have several
     rows of one upload, and the sums must not change."""
     from surveys.coverage import uploads
@@ -198,7 +198,7 @@ def test_rollups_written_in_many_flushes_are_still_exact(client, db, partners, m
     assert totals_state(db) == {}
 
 
-def test_cell_totals_sum_uploads_that_cover_the_same_cells(client, db, partners):  # type: ignore[no-untyped-def]
+def test_cell_totals_sum_uploads_that_cover_the_same_cells(client, db, partners):
     """Two partners drive the same road: one total per cell and technology holds both uploads,
     and deleting either leaves exactly the other's."""
     original = (DATA / "cam-lo-drive.csv").read_text(encoding="utf-8")
@@ -222,7 +222,7 @@ def test_cell_totals_sum_uploads_that_cover_the_same_cells(client, db, partners)
     assert totals_state(db) == {} and rollup_state(db) == {}
 
 
-def test_rebuild_refills_the_cell_totals(client, db, partners, runner):  # type: ignore[no-untyped-def]
+def test_rebuild_refills_the_cell_totals(client, db, partners, runner):
     upload(client, partners["viettel"], "cam-lo-drive.csv")
     before = totals_state(db)
     db.execute(CoverageCellTotal.__table__.delete())
@@ -233,7 +233,7 @@ def test_rebuild_refills_the_cell_totals(client, db, partners, runner):  # type:
     assert totals_state(db) == before != {}
 
 
-def test_same_file_twice_stores_nothing_new(client, db, partners):  # type: ignore[no-untyped-def]
+def test_same_file_twice_stores_nothing_new(client, db, partners):
     first = upload(client, partners["viettel"], "cam-lo-drive.csv")
     again = upload(client, partners["viettel"], "cam-lo-drive.csv")
     assert (first.status_code, again.status_code) == (201, 200)
@@ -242,7 +242,7 @@ def test_same_file_twice_stores_nothing_new(client, db, partners):  # type: igno
     assert db.scalar(select(func.count()).select_from(Measurement)) == 7
 
 
-def test_semicolons_decimal_commas_bom_and_dashes(client, db, partners):  # type: ignore[no-untyped-def]
+def test_semicolons_decimal_commas_bom_and_dashes(client, db, partners):
     body = upload(client, partners["viettel"], "kon-chieng-semicolon.csv").json
     assert (body["rows"], body["accepted"], body["rejected"]) == (3, 2, 1)
     rows = sorted(db.scalars(select(Measurement)), key=lambda m: m.measured_at)
@@ -253,7 +253,7 @@ def test_semicolons_decimal_commas_bom_and_dashes(client, db, partners):  # type
     assert rows[1].technology == "3g" and rows[1].environment == "indoor"
 
 
-def test_geojson_points(client, db, partners):  # type: ignore[no-untyped-def]
+def test_geojson_points(client, db, partners):
     body = upload(client, partners["viettel"], "nghia-hanh-points.geojson").json
     assert (body["format"], body["rows"], body["accepted"], body["rejected"]) == (
         "geojson", 3, 2, 1)
@@ -261,7 +261,7 @@ def test_geojson_points(client, db, partners):  # type: ignore[no-untyped-def]
     assert operators == ["mobifone", "viettel"]
 
 
-def test_all_bad_stores_nothing_and_says_why(client, db, partners):  # type: ignore[no-untyped-def]
+def test_all_bad_stores_nothing_and_says_why(client, db, partners):
     bad = "measured_at,lat,lon,technology,rsrp_dbm\n2026-11-18 08:00,95,106.9,LTE,-90\n"
     response = client.post("/api/v1/coverage/uploads", headers=auth(partners["viettel"]),
                            content_type="multipart/form-data",
@@ -273,7 +273,7 @@ def test_all_bad_stores_nothing_and_says_why(client, db, partners):  # type: ign
                       ).json["uploads"] == []
 
 
-def test_unknown_files_and_formats(client, partners):  # type: ignore[no-untyped-def]
+def test_unknown_files_and_formats(client, partners):
     junk = client.post("/api/v1/coverage/uploads", headers=auth(partners["viettel"]),
                        content_type="multipart/form-data",
                        data={"file": (io.BytesIO(b"a,b,c\n1,2,3\n"), "x.csv")})
@@ -285,7 +285,7 @@ def test_unknown_files_and_formats(client, partners):  # type: ignore[no-untyped
     assert missing.status_code == 422 and "file" in missing.json["errors"]
 
 
-def test_partners_see_and_delete_only_their_own(client, partners):  # type: ignore[no-untyped-def]
+def test_partners_see_and_delete_only_their_own(client, partners):
     mine = upload(client, partners["viettel"], "cam-lo-drive.csv").json
     url = f"/api/v1/coverage/uploads/{mine['id']}"
     assert client.get(url, headers=auth(partners["vnpt"])).status_code == 404
@@ -298,7 +298,7 @@ def test_partners_see_and_delete_only_their_own(client, partners):  # type: igno
     assert client.get(url, headers=auth(partners["viettel"])).status_code == 200
 
 
-def test_cli_import(runner, db, partners):  # type: ignore[no-untyped-def]
+def test_cli_import(runner, db, partners):
     result = runner.invoke(args=["coverage", "import", str(DATA / "cam-lo-drive.csv"),
                                  "--partner", "viettel"])
     assert result.exit_code == 0, result.output
@@ -311,7 +311,7 @@ def test_cli_import(runner, db, partners):  # type: ignore[no-untyped-def]
     assert unknown.exit_code != 0 and "No partner nobody" in unknown.output
 
 
-def test_rebuild_rollups_recomputes_the_same(client, runner, db, partners):  # type: ignore[no-untyped-def]
+def test_rebuild_rollups_recomputes_the_same(client, runner, db, partners):
     upload(client, partners["viettel"], "cam-lo-drive.csv")
     upload(client, partners["viettel"], "opencellid-452.csv")
     before = rollup_state(db)
@@ -321,7 +321,7 @@ def test_rebuild_rollups_recomputes_the_same(client, runner, db, partners):  # t
     assert rollup_state(db) == before
 
 
-def test_concurrent_imports_of_the_same_cells_lose_no_count(client, db, partners, live_server):  # type: ignore[no-untyped-def]
+def test_concurrent_imports_of_the_same_cells_lose_no_count(client, db, partners, live_server):
     """Four uploads of the same road ending at once: every total holds all four (on PostgreSQL
     they take turns at the totals, whose read-merge-write would otherwise lose or clash)."""
     import json

@@ -29,7 +29,7 @@ from tests.unit.test_indicators import fiber_interval as unit_fiber_interval
 MAY = datetime(2026, 5, 10, 3, tzinfo=UTC)
 
 
-def submit(client, token, village, fiber, when=None):  # type: ignore[no-untyped-def]
+def submit(client, token, village, fiber, when=None):
     answers = household_answers(fixed_broadband="fiber" if fiber else "none",
                                 fixed_provider="vnpt" if fiber else None,
                                 fixed_speed_mbps=100 if fiber else None,
@@ -41,7 +41,7 @@ def submit(client, token, village, fiber, when=None):  # type: ignore[no-untyped
 
 
 @pytest.fixture
-def commune(client, db, app):  # type: ignore[no-untyped-def]
+def commune(client, db, app):
     """Thôn A (100 households): 4 surveyed in May 2026, 2 on fibre; Thôn B (300): 2 surveyed
     now, both on fibre. A rejected survey and a refusal do not count."""
     app.config["INDICATOR_MIN_HOUSEHOLDS"] = 5
@@ -85,7 +85,7 @@ def card(html: str, code: str) -> str:
     return match.group(0)
 
 
-def test_dashboard_cards_charts_and_progress(client, commune) -> None:  # type: ignore[no-untyped-def]
+def test_dashboard_cards_charts_and_progress(client, commune) -> None:
     login(client, "staff1", PASSWORD)
     response = client.get("/communes/cam-lo/dashboard?code=hh_fiber")
     assert response.status_code == 200
@@ -115,7 +115,7 @@ def test_dashboard_cards_charts_and_progress(client, commune) -> None:  # type: 
     assert re.findall(r'<td class="num">([\d.,]+)</td>', total) == ["6", "400", "1,5"]
 
 
-def test_period_filter_and_bad_period(client, commune) -> None:  # type: ignore[no-untyped-def]
+def test_period_filter_and_bad_period(client, commune) -> None:
     login(client, "staff1", PASSWORD)
     html = client.get("/communes/cam-lo/dashboard?period=2026-05&code=hh_fiber").get_data(
         as_text=True)
@@ -127,7 +127,7 @@ def test_period_filter_and_bad_period(client, commune) -> None:  # type: ignore[
     assert client.get("/communes/cam-lo/report.xlsx?period=2026-13").status_code == 422
 
 
-def test_access_follows_the_commune(client, commune) -> None:  # type: ignore[no-untyped-def]
+def test_access_follows_the_commune(client, commune) -> None:
     for path in ("/communes/cam-lo/dashboard", "/communes/cam-lo/report",
                  "/communes/cam-lo/report.xlsx"):
         assert client.get(path).status_code == 302  # to the login page
@@ -142,7 +142,7 @@ def test_access_follows_the_commune(client, commune) -> None:  # type: ignore[no
     assert client.get("/communes/cam-lo/report").status_code == 403
 
 
-def test_home_page_links_each_readable_commune(client, commune) -> None:  # type: ignore[no-untyped-def]
+def test_home_page_links_each_readable_commune(client, commune) -> None:
     login(client, "staff1", PASSWORD)
     html = client.get("/").get_data(as_text=True)
     for path in ("/communes/cam-lo/map", "/communes/cam-lo/dashboard", "/communes/cam-lo/report"):
@@ -150,7 +150,7 @@ def test_home_page_links_each_readable_commune(client, commune) -> None:  # type
     assert "/communes/kon-chieng/dashboard" not in html
 
 
-def test_report_lists_each_target_with_value_interval_and_status(client, commune, db) -> None:  # type: ignore[no-untyped-def]
+def test_report_lists_each_target_with_value_interval_and_status(client, commune, db) -> None:
     partner = make_partner(db, "vnpt", "VNPT")
     upload = CoverageUpload(partner=partner, filename="cam-lo.csv", format="phusong_csv",
                             content_sha256="a" * 64)
@@ -186,7 +186,7 @@ def test_report_lists_each_target_with_value_interval_and_status(client, commune
     assert 'id="print-report"' in html
 
 
-def test_report_xlsx_holds_the_same_values(client, commune) -> None:  # type: ignore[no-untyped-def]
+def test_report_xlsx_holds_the_same_values(client, commune) -> None:
     login(client, "staff1", PASSWORD)
     response = client.get("/communes/cam-lo/report.xlsx?code=hh_fiber")
     assert response.status_code == 200
@@ -214,7 +214,7 @@ def test_report_xlsx_holds_the_same_values(client, commune) -> None:  # type: ig
     assert sources["Khảo sát từ ngày"].date() == date(2026, 5, 10)
 
 
-def test_english_after_the_language_switch(client, commune) -> None:  # type: ignore[no-untyped-def]
+def test_english_after_the_language_switch(client, commune) -> None:
     login(client, "staff1", PASSWORD)
     page = client.get("/communes/cam-lo/dashboard").get_data(as_text=True)
     client.post("/lang/en", data={"csrf_token": csrf_from(page), "next": "/"})
@@ -231,7 +231,7 @@ def test_english_after_the_language_switch(client, commune) -> None:  # type: ig
     assert targets[1][11] == "Met"
 
 
-def test_an_unweighted_commune_value_is_not_the_reports_figure(client, db, commune) -> None:  # type: ignore[no-untyped-def]
+def test_an_unweighted_commune_value_is_not_the_reports_figure(client, db, commune) -> None:
     # Thôn B's household count is unknown: the commune's fibre share pools both villages unweighted.
     thon_b = next(v for v in commune.villages if v.slug == "thon-b")
     thon_b.household_count = None
@@ -250,7 +250,7 @@ def test_an_unweighted_commune_value_is_not_the_reports_figure(client, db, commu
     assert 'data-status="unweighted"' in dashboard and "có thể bị lệch" in dashboard
 
 
-def test_status_shows_the_gap_and_the_target_year(client, db, commune) -> None:  # type: ignore[no-untyped-def]
+def test_status_shows_the_gap_and_the_target_year(client, db, commune) -> None:
     # Nobody in the sample has a digital signature; the plan: > 50 % by 2030, no baseline.
     target_service.create_target(db, commune, {"indicator": "adult_digital_signature",
                                                "comparator": ">", "value": 50, "target_year": 2030})
@@ -276,7 +276,7 @@ def test_status_shows_the_gap_and_the_target_year(client, db, commune) -> None: 
     assert "không có khoảng tin cậy" in village_4g  # a census: no sampling interval
 
 
-def test_targets_page_shows_each_targets_status_and_gap(client, commune) -> None:  # type: ignore[no-untyped-def]
+def test_targets_page_shows_each_targets_status_and_gap(client, commune) -> None:
     login(client, "staff1", PASSWORD)
     html = client.get("/communes/cam-lo/targets").get_data(as_text=True)
     cards = html.split('<li class="card">')[1:]

@@ -23,7 +23,7 @@ from tests.conftest import login, make_test_app
 SLUGS = sorted(c.slug for c in demo.ALL_COMMUNES)
 
 
-def counts(db) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def counts(db) -> dict[str, int]:
     db.expire_all()
     return {model.__name__: db.scalar(select(func.count()).select_from(model))
             for model in (Commune, Village, Partner, User, Target, Submission)}
@@ -49,7 +49,7 @@ def payload_of(s: Submission) -> dict:  # type: ignore[type-arg]
             "answers": s.answers}
 
 
-def test_load_demo_is_idempotent_and_inside_the_boundaries(app, runner, db, client):  # type: ignore[no-untyped-def]
+def test_load_demo_is_idempotent_and_inside_the_boundaries(app, runner, db, client):
     first = runner.invoke(args=["load-demo"])
     assert first.exit_code == 0, first.output
     assert "Created: 72 communes, 52 villages, 3 partners, 14 users" in first.output
@@ -88,7 +88,7 @@ def test_load_demo_is_idempotent_and_inside_the_boundaries(app, runner, db, clie
         login(app.test_client(), user.username, user.password)
 
 
-def test_with_data_goes_through_the_service_once(runner, db):  # type: ignore[no-untyped-def]
+def test_with_data_goes_through_the_service_once(runner, db):
     assert runner.invoke(args=["load-demo"]).exit_code == 0
     before = counts(db)
     result = runner.invoke(args=["load-demo", "--with-data"])
@@ -137,7 +137,7 @@ def test_households_are_deterministic_and_villages_ignore_the_seed():
     assert demo.village_sites("cam-lo", 7) == demo.village_sites("cam-lo", 7)
 
 
-def test_refused_unless_allowed(database_url, tmp_path):  # type: ignore[no-untyped-def]
+def test_refused_unless_allowed(database_url, tmp_path):
     app = make_test_app(database_url, tmp_path, ALLOW_DEMO_DATA=False)
     try:
         result = app.test_cli_runner().invoke(args=["load-demo"])
@@ -147,7 +147,7 @@ def test_refused_unless_allowed(database_url, tmp_path):  # type: ignore[no-unty
         app.extensions["phusong.engine"].dispose()
 
 
-def test_the_province_its_group_and_the_district_targets(runner, db, client):  # type: ignore[no-untyped-def]
+def test_the_province_its_group_and_the_district_targets(runner, db, client):
     """Hà Tĩnh's 69 communes (the demo's Cẩm Duệ and Cẩm Xuyên among them, not duplicated), slugs
     from the files' code names, the former district's group holding seed 003's targets, and an
     older demo's seed-003 targets on the commune Cẩm Xuyên moved to the group."""

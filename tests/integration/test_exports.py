@@ -29,7 +29,7 @@ MAY = datetime(2026, 5, 10, 3, 30, tzinfo=UTC)  # 10:30 in Vietnam
 
 
 @pytest.fixture
-def setup(client, db):  # type: ignore[no-untyped-def]
+def setup(client, db):
     commune = make_commune(db)
     tokens = role_tokens(db, commune)
     db.commit()
@@ -43,7 +43,7 @@ def setup(client, db):  # type: ignore[no-untyped-def]
     return {"tokens": tokens, "first": first, "second": second}
 
 
-def test_csv_columns_and_values(app, client, db, setup) -> None:  # type: ignore[no-untyped-def]
+def test_csv_columns_and_values(app, client, db, setup) -> None:
     response = client.get("/communes/cam-lo/export/submissions.csv",
                           headers=auth(setup["tokens"]["staff"]))
     assert response.status_code == 200
@@ -72,7 +72,7 @@ def test_csv_columns_and_values(app, client, db, setup) -> None:  # type: ignore
     assert (second["consent"], second["lat"], second["members_total"]) == ("no", "", "")
 
 
-def test_filters_and_their_audit_event(client, db, setup) -> None:  # type: ignore[no-untyped-def]
+def test_filters_and_their_audit_event(client, db, setup) -> None:
     headers = auth(setup["tokens"]["staff"])
     def ids(query: str) -> list[str]:
         text = client.get(f"/communes/cam-lo/export/submissions.csv?{query}",
@@ -101,7 +101,7 @@ def test_filters_and_their_audit_event(client, db, setup) -> None:  # type: igno
     assert last.actor == f"token:{setup['tokens']['staff'][:10]}" and last.commune_id is not None
 
 
-def test_xlsx_opens_with_openpyxl(client, setup) -> None:  # type: ignore[no-untyped-def]
+def test_xlsx_opens_with_openpyxl(client, setup) -> None:
     response = client.get("/communes/cam-lo/export/submissions.xlsx",
                           headers=auth(setup["tokens"]["admin"]))
     assert response.status_code == 200 and response.is_streamed
@@ -118,7 +118,7 @@ def test_xlsx_opens_with_openpyxl(client, setup) -> None:  # type: ignore[no-unt
     assert sheet.max_row == 3
 
 
-def test_geojson_feature_collection(client, setup) -> None:  # type: ignore[no-untyped-def]
+def test_geojson_feature_collection(client, setup) -> None:
     response = client.get("/communes/cam-lo/export/submissions.geojson",
                           headers=auth(setup["tokens"]["staff"]))
     assert response.mimetype == "application/geo+json"
@@ -131,7 +131,7 @@ def test_geojson_feature_collection(client, setup) -> None:  # type: ignore[no-u
     assert second["geometry"] is None
 
 
-def test_indicator_exports(client, db, setup) -> None:  # type: ignore[no-untyped-def]
+def test_indicator_exports(client, db, setup) -> None:
     headers = auth(setup["tokens"]["staff"])
     response = client.get("/communes/cam-lo/export/indicators.csv?period=2026", headers=headers)
     assert response.status_code == 200
@@ -150,7 +150,7 @@ def test_indicator_exports(client, db, setup) -> None:  # type: ignore[no-untype
 
 @pytest.mark.parametrize("path", ["submissions.csv", "submissions.xlsx", "submissions.geojson",
                                   "indicators.csv", "indicators.xlsx"])
-def test_who_may_export(client, db, setup, path) -> None:  # type: ignore[no-untyped-def]
+def test_who_may_export(client, db, setup, path) -> None:
     url = f"/communes/cam-lo/export/{path}"
     tokens = setup["tokens"]
     for who in ("surveyor", "partner", "other_staff"):
@@ -166,7 +166,7 @@ def test_who_may_export(client, db, setup, path) -> None:  # type: ignore[no-unt
     assert len(db.scalars(select(AuditEvent).where(AuditEvent.action.startswith("export."))).all()) == 3
 
 
-def _bulk_submissions(db, count: int) -> None:  # type: ignore[no-untyped-def]
+def _bulk_submissions(db, count: int) -> None:
     village = db.scalar(select(Village).where(Village.slug == "thon-1"))
     surveyor = db.scalar(select(User).where(User.username == "surveyor1"))
     answers = household_answers()
@@ -180,7 +180,7 @@ def _bulk_submissions(db, count: int) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "geojson"])
-def test_exports_stream(client, db, setup, fmt) -> None:  # type: ignore[no-untyped-def]
+def test_exports_stream(client, db, setup, fmt) -> None:
     """The body is a generator; its first piece leaves before the query has even run (a row
     stored after the first piece still appears), and the rows arrive in many pieces."""
     _bulk_submissions(db, 1000)

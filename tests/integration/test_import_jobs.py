@@ -49,7 +49,7 @@ def drive_test(rows: int, *, seed: int = 0) -> bytes:
 
 
 @pytest.fixture
-def token(runner, db):  # type: ignore[no-untyped-def]
+def token(runner, db):
     assert runner.invoke(args=["load-demo"]).exit_code == 0
     viettel = db.scalar(select(Partner).where(Partner.slug == "viettel"))
     value = make_token(db, make_user(db, "viettel-up", role="partner", partner=viettel))
@@ -57,7 +57,7 @@ def token(runner, db):  # type: ignore[no-untyped-def]
     return value
 
 
-def send(client, token, content: bytes, name: str = "drive.csv") -> int:  # type: ignore[no-untyped-def]
+def send(client, token, content: bytes, name: str = "drive.csv") -> int:
     """Upload a file in two pieces; the queued coverage upload's id."""
     created = client.post("/api/v1/coverage/resumable", headers={
         **auth(token), **TUS, "Upload-Length": str(len(content)),
@@ -71,11 +71,11 @@ def send(client, token, content: bytes, name: str = "drive.csv") -> int:  # type
     return client.get(location, headers=auth(token)).json["upload"]
 
 
-def settings(app, **kw) -> jobs.WorkerSettings:  # type: ignore[no-untyped-def]
+def settings(app, **kw) -> jobs.WorkerSettings:
     return jobs.WorkerSettings(upload_dir=Path(app.config["UPLOAD_DIR"]), **kw)
 
 
-def status(client, token, upload_id):  # type: ignore[no-untyped-def]
+def status(client, token, upload_id):
     return client.get(f"/api/v1/coverage/uploads/{upload_id}", headers=auth(token)).json
 
 
@@ -97,7 +97,7 @@ CRASHING_WORKER = textwrap.dedent("""
 """)
 
 
-def test_a_crashed_workers_job_is_taken_up_again_and_imported_once(app, client, db, token):  # type: ignore[no-untyped-def]
+def test_a_crashed_workers_job_is_taken_up_again_and_imported_once(app, client, db, token):
     upload_id = send(client, token, drive_test(12_000))
     crashed = subprocess.run([sys.executable, "-c", CRASHING_WORKER, app.config["DATABASE_URL"],
                               app.config["UPLOAD_DIR"]], cwd=ROOT, capture_output=True, text=True,
@@ -130,7 +130,7 @@ def test_a_crashed_workers_job_is_taken_up_again_and_imported_once(app, client, 
     assert done["accepted"] + done["duplicates"] + done["rejected"] == 12_000
 
 
-def test_a_job_whose_workers_keep_dying_fails_with_a_reason(app, client, db, token):  # type: ignore[no-untyped-def]
+def test_a_job_whose_workers_keep_dying_fails_with_a_reason(app, client, db, token):
     upload_id = send(client, token, drive_test(20))
     job = db.scalar(select(ImportJob))
     job.status, job.attempts = "importing", 3
@@ -141,7 +141,7 @@ def test_a_job_whose_workers_keep_dying_fails_with_a_reason(app, client, db, tok
     assert failed["status"] == "failed" and "3" in failed["error"]["message"]
 
 
-def test_a_queued_job_can_be_cancelled(app, client, db, token):  # type: ignore[no-untyped-def]
+def test_a_queued_job_can_be_cancelled(app, client, db, token):
     upload_id = send(client, token, drive_test(20))
     cancelled = client.post(f"/api/v1/coverage/uploads/{upload_id}/cancel", headers=auth(token))
     assert cancelled.status_code == 202
@@ -154,7 +154,7 @@ def test_a_queued_job_can_be_cancelled(app, client, db, token):  # type: ignore[
     assert again.status_code == 409
 
 
-def test_an_importing_job_stops_at_its_next_batch_when_cancelled(app, client, db, token):  # type: ignore[no-untyped-def]
+def test_an_importing_job_stops_at_its_next_batch_when_cancelled(app, client, db, token):
     upload_id = send(client, token, drive_test(12_000))
     factory = app.extensions["phusong.sessionmaker"]
     with factory() as session:
@@ -162,7 +162,7 @@ def test_an_importing_job_stops_at_its_next_batch_when_cancelled(app, client, db
         job_id = job.id
     seen = []
 
-    def watch(done) -> None:  # type: ignore[no-untyped-def]
+    def watch(done) -> None:
         # The partner watches the page, then presses cancel while rows are being read.
         live = status(client, token, upload_id)
         seen.append((live["status"], live["progress"]["rows_read"]))
@@ -176,11 +176,11 @@ def test_an_importing_job_stops_at_its_next_batch_when_cancelled(app, client, db
     assert db.scalar(select(func.count()).select_from(Measurement)) == 0
 
 
-def test_progress_is_live_with_an_estimate_of_the_time_left(app, client, token):  # type: ignore[no-untyped-def]
+def test_progress_is_live_with_an_estimate_of_the_time_left(app, client, token):
     upload_id = send(client, token, drive_test(11_000))
     seen = []
 
-    def watch(_done) -> None:  # type: ignore[no-untyped-def]
+    def watch(_done) -> None:
         seen.append(status(client, token, upload_id))
 
     jobs.work_once(app.extensions["phusong.sessionmaker"], settings(app), on_progress=watch)
@@ -192,7 +192,7 @@ def test_progress_is_live_with_an_estimate_of_the_time_left(app, client, token):
     assert status(client, token, upload_id)["progress"]["rows_read"] == 11_000
 
 
-def test_two_workers_never_take_the_same_job(app, client, db, token):  # type: ignore[no-untyped-def]
+def test_two_workers_never_take_the_same_job(app, client, db, token):
     first = send(client, token, drive_test(20, seed=1))
     second = send(client, token, drive_test(20, seed=2))
     factory = app.extensions["phusong.sessionmaker"]
@@ -215,7 +215,7 @@ def test_two_workers_never_take_the_same_job(app, client, db, token):  # type: i
     assert [status(client, token, u)["status"] for u in (first, second)] == ["done", "done"]
 
 
-def test_the_end_of_an_import_is_told_to_the_communes_webhooks(app, client, db, token):  # type: ignore[no-untyped-def]
+def test_the_end_of_an_import_is_told_to_the_communes_webhooks(app, client, db, token):
     commune = db.scalar(select(Commune).where(Commune.slug == "cam-lo"))
     webhooks.create_webhook(db, commune, None, "https://example.org/hook", ["coverage.imported"])
     db.commit()
@@ -227,7 +227,7 @@ def test_the_end_of_an_import_is_told_to_the_communes_webhooks(app, client, db, 
     assert delivery.payload["accepted"] == db.get(CoverageUpload, upload_id).accepted
 
 
-def test_the_worker_command_imports_and_says_so(app, client, runner, token):  # type: ignore[no-untyped-def]
+def test_the_worker_command_imports_and_says_so(app, client, runner, token):
     upload_id = send(client, token, drive_test(20))
     result = runner.invoke(args=["jobs", "work", "--once"])
     assert result.exit_code == 0 and ": done." in result.output, result.output
@@ -238,7 +238,7 @@ def test_the_worker_command_imports_and_says_so(app, client, runner, token):  # 
 
 
 
-def test_the_upload_page_shows_the_import_and_cancels_it_without_javascript(app, client, db, token):  # type: ignore[no-untyped-def]
+def test_the_upload_page_shows_the_import_and_cancels_it_without_javascript(app, client, db, token):
     upload_id = send(client, token, drive_test(20))
     login(client, "viettel-up", PASSWORD)
     page = client.get(f"/coverage/uploads/{upload_id}").get_data(as_text=True)
@@ -253,7 +253,7 @@ def test_the_upload_page_shows_the_import_and_cancels_it_without_javascript(app,
     assert "tus.min.js" in listing and 'data-resumable="/api/v1/coverage/resumable"' in listing
 
 
-def test_an_upload_being_imported_cannot_be_deleted_but_a_queued_one_can(app, client, db, token):  # type: ignore[no-untyped-def]
+def test_an_upload_being_imported_cannot_be_deleted_but_a_queued_one_can(app, client, db, token):
     upload_id = send(client, token, drive_test(20))
     with app.extensions["phusong.sessionmaker"]() as session:
         jobs.claim(session, settings(app))

@@ -16,7 +16,7 @@ from tests.factories import auth, household_answers, make_commune, make_token, m
 
 
 @pytest.fixture
-def place(db):  # type: ignore[no-untyped-def]
+def place(db):
     commune = make_commune(db, villages=(("thon-1", "Thôn 1", 60), ("thon-2", "Thôn 2", None),
                                          ("thon-3", "Thôn 3", 40)))
     tokens = {"surveyor": make_token(db, make_user(db, "sv", commune=commune)),
@@ -25,7 +25,7 @@ def place(db):  # type: ignore[no-untyped-def]
     return commune, tokens
 
 
-def random_households(client, token, count, seed=5):  # type: ignore[no-untyped-def]
+def random_households(client, token, count, seed=5):
     rng = random.Random(seed)
     ids = []
     for _ in range(count):
@@ -52,7 +52,7 @@ def random_households(client, token, count, seed=5):  # type: ignore[no-untyped-
     return ids
 
 
-def both_ways(db, commune, **kwargs):  # type: ignore[no-untyped-def]
+def both_ways(db, commune, **kwargs):
     """(from the rollups, from the households) for the same place and time."""
     db.expire_all()
     commune = db.get(Commune, commune.id)
@@ -64,7 +64,7 @@ def both_ways(db, commune, **kwargs):  # type: ignore[no-untyped-def]
     return rolled, direct
 
 
-def test_rollups_equal_the_households_through_reviews_and_corrections(client, db, place):  # type: ignore[no-untyped-def]
+def test_rollups_equal_the_households_through_reviews_and_corrections(client, db, place):
     from surveys.indicators.report import parse_period
 
     commune, tokens = place
@@ -109,7 +109,7 @@ def test_rollups_equal_the_households_through_reviews_and_corrections(client, db
             rows=household_rows(db, commune.id))
 
     # A rebuild from scratch lands on the very same rows.
-    def rows():  # type: ignore[no-untyped-def]
+    def rows():
         db.expire_all()
         return (sorted((r.village_id, r.period, r.code, r.count, r.sum_y, r.sum_x, r.sum_yy,
                         r.sum_xx, r.sum_xy, r.positive) for r in db.scalars(select(IndicatorMoments))),
@@ -121,7 +121,7 @@ def test_rollups_equal_the_households_through_reviews_and_corrections(client, db
     assert rows() == before
 
 
-def test_finer_area_cells_fall_back_to_the_households(client, db, place):  # type: ignore[no-untyped-def]
+def test_finer_area_cells_fall_back_to_the_households(client, db, place):
     commune, tokens = place
     random_households(client, tokens["surveyor"], 30, seed=9)
     rolled, direct = both_ways(db, commune, h3_resolution=9)
@@ -131,7 +131,7 @@ def test_finer_area_cells_fall_back_to_the_households(client, db, place):  # typ
     assert by_code["area_4g"]["denominator"] >= coarse["area_4g"]["denominator"]
 
 
-def test_cli_rebuild(runner, client, db, place):  # type: ignore[no-untyped-def]
+def test_cli_rebuild(runner, client, db, place):
     _commune, tokens = place
     random_households(client, tokens["surveyor"], 8, seed=2)
     result = runner.invoke(args=["indicators", "rebuild", "--commune", "cam-lo"])
@@ -140,7 +140,7 @@ def test_cli_rebuild(runner, client, db, place):  # type: ignore[no-untyped-def]
 
 
 
-def test_map_hexagons_read_households_from_the_rollups(client, db, place):  # type: ignore[no-untyped-def]
+def test_map_hexagons_read_households_from_the_rollups(client, db, place):
     import h3
 
     from surveys.coverage.hexes import (

@@ -25,14 +25,14 @@ from tests.unit.test_indicators import fiber_interval
 
 
 @pytest.fixture
-def tokens(db):  # type: ignore[no-untyped-def]
+def tokens(db):
     commune = make_commune(db, villages=(("thon-a", "Thôn A", 100), ("thon-b", "Thôn B", 300)))
     result = role_tokens(db, commune)
     db.commit()
     return result
 
 
-def submit(client, token, village, fiber, when=None, **answers):  # type: ignore[no-untyped-def]
+def submit(client, token, village, fiber, when=None, **answers):
     overrides = {"fixed_broadband": "fiber" if fiber else "none", "fixed_provider": "vnpt"
                  if fiber else None, "fixed_speed_mbps": 100 if fiber else None,
                  "fiber_available": None if fiber else "no", **answers}
@@ -44,7 +44,7 @@ def submit(client, token, village, fiber, when=None, **answers):  # type: ignore
 
 
 @pytest.fixture
-def surveyed(client, db, tokens):  # type: ignore[no-untyped-def]
+def surveyed(client, db, tokens):
     t = tokens["surveyor"]
     may = datetime(2026, 5, 10, 3, tzinfo=UTC)
     for fiber, adults, smart in ((True, 2, 2), (True, 2, 1), (False, 1, 0), (False, 3, 3)):
@@ -63,14 +63,14 @@ def surveyed(client, db, tokens):  # type: ignore[no-untyped-def]
     assert refused.status_code == 201
 
 
-def rows(client, token, **params):  # type: ignore[no-untyped-def]
+def rows(client, token, **params):
     response = client.get("/api/v1/indicators", query_string={"commune": "cam-lo", **params},
                           headers=auth(token))
     assert response.status_code == 200, response.json
     return response.json, {r["code"]: r for r in response.json["indicators"]}
 
 
-def test_commune_estimates_match_the_hand_computation(client, surveyed, tokens):  # type: ignore[no-untyped-def]
+def test_commune_estimates_match_the_hand_computation(client, surveyed, tokens):
     table, by_code = rows(client, tokens["staff"])
     assert table["households"] == 6
     fiber = by_code["hh_fiber"]
@@ -91,7 +91,7 @@ def test_commune_estimates_match_the_hand_computation(client, surveyed, tokens):
                             "target_year", "status", "source"}
 
 
-def test_village_and_period_filters(client, surveyed, tokens):  # type: ignore[no-untyped-def]
+def test_village_and_period_filters(client, surveyed, tokens):
     _table, by_code = rows(client, tokens["staff"], village="thon-a")
     assert (by_code["hh_fiber"]["value"], by_code["hh_fiber"]["n"]) == (50.0, 4)
     _table, may = rows(client, tokens["staff"], period="2026-05")
@@ -103,7 +103,7 @@ def test_village_and_period_filters(client, surveyed, tokens):  # type: ignore[n
     assert bad.status_code == 422 and "period" in bad.json["errors"]
 
 
-def test_targets_crud_and_status(client, surveyed, tokens, app):  # type: ignore[no-untyped-def]
+def test_targets_crud_and_status(client, surveyed, tokens, app):
     app.config["INDICATOR_MIN_HOUSEHOLDS"] = 5
     staff = auth(tokens["staff"])
     created = client.post("/api/v1/targets", headers=staff, json={
@@ -129,7 +129,7 @@ def test_targets_crud_and_status(client, surveyed, tokens, app):  # type: ignore
     assert client.get("/api/v1/targets?commune=cam-lo", headers=staff).json["targets"] == []
 
 
-def test_an_equals_target_with_the_plan_start_year(client, surveyed, tokens, app):  # type: ignore[no-untyped-def]
+def test_an_equals_target_with_the_plan_start_year(client, surveyed, tokens, app):
     # "đạt 5 %" from a plan of 2021–2030 with a 2 % baseline measured in 2020.
     app.config["INDICATOR_MIN_HOUSEHOLDS"] = 5
     staff = auth(tokens["staff"])
@@ -172,13 +172,13 @@ def test_an_equals_target_with_the_plan_start_year(client, surveyed, tokens, app
     ({"indicator": "hh_fiber", "comparator": ">=", "value": 50, "target_year": 2030,
       "start_year": "2021"}, "start_year"),
 ])
-def test_target_validation_names_the_field(client, tokens, body, field):  # type: ignore[no-untyped-def]
+def test_target_validation_names_the_field(client, tokens, body, field):
     response = client.post("/api/v1/targets", headers=auth(tokens["staff"]),
                            json={"commune": "cam-lo", **body})
     assert response.status_code == 422 and field in response.json["errors"], response.json
 
 
-def test_who_may_see_and_change(client, surveyed, tokens):  # type: ignore[no-untyped-def]
+def test_who_may_see_and_change(client, surveyed, tokens):
     body = {"commune": "cam-lo", "indicator": "hh_fiber", "comparator": ">=", "value": 50,
             "target_year": 2030}
     assert client.get("/api/v1/indicators?commune=cam-lo").status_code == 401
@@ -203,7 +203,7 @@ def test_who_may_see_and_change(client, surveyed, tokens):  # type: ignore[no-un
                         headers=auth(tokens["staff"])).status_code == 422
 
 
-def test_csv_and_xlsx_in_vietnamese_by_default(client, surveyed, tokens):  # type: ignore[no-untyped-def]
+def test_csv_and_xlsx_in_vietnamese_by_default(client, surveyed, tokens):
     staff = auth(tokens["staff"])
     response = client.get("/api/v1/indicators?commune=cam-lo&format=csv", headers=staff)
     assert response.status_code == 200 and response.mimetype == "text/csv"
@@ -223,7 +223,7 @@ def test_csv_and_xlsx_in_vietnamese_by_default(client, surveyed, tokens):  # typ
                       headers=staff).status_code == 422
 
 
-def test_census_unweighted_and_gap_fields(client, db, surveyed, tokens, app):  # type: ignore[no-untyped-def]
+def test_census_unweighted_and_gap_fields(client, db, surveyed, tokens, app):
     app.config["INDICATOR_MIN_HOUSEHOLDS"] = 5
     staff = auth(tokens["staff"])
     assert client.post("/api/v1/targets", headers=staff, json={
@@ -253,7 +253,7 @@ def test_census_unweighted_and_gap_fields(client, db, surveyed, tokens, app):  #
     assert by_code["hh_fiber"]["weighted"] is False and by_code["hh_fiber"]["value"] == 66.67
 
 
-def test_demo_plan_targets_are_served(client, runner, db, tokens):  # type: ignore[no-untyped-def]
+def test_demo_plan_targets_are_served(client, runner, db, tokens):
     result = runner.invoke(args=["load-demo"])
     assert result.exit_code == 0, result.output
     admin = auth(tokens["admin"])
@@ -276,7 +276,7 @@ def test_demo_plan_targets_are_served(client, runner, db, tokens):  # type: igno
     assert rows_["hh_fiber"]["status"] == "baseline" and rows_["hh_fiber"]["baseline"] == 65
 
 
-def test_trend_by_period(client, surveyed, tokens):  # type: ignore[no-untyped-def]
+def test_trend_by_period(client, surveyed, tokens):
     response = client.get("/api/v1/indicators/trend?commune=cam-lo&code=hh_fiber&by=month",
                           headers=auth(tokens["staff"]))
     assert response.status_code == 200, response.json
@@ -308,7 +308,7 @@ PAPER = {
 
 
 @pytest.mark.parametrize("code", sorted(PAPER))
-def test_every_household_indicator_on_paper(client, surveyed, tokens, code):  # type: ignore[no-untyped-def]
+def test_every_household_indicator_on_paper(client, surveyed, tokens, code):
     (ya, yb), (xa, xb) = PAPER[code]
     # Weights N_v / n_v: A 100/4 = 25, B 300/2 = 150.
     expected = round(100 * (25 * ya + 150 * yb) / (25 * xa + 150 * xb), 2)
@@ -319,7 +319,7 @@ def test_every_household_indicator_on_paper(client, surveyed, tokens, code):  # 
     assert row["ci_low"] <= row["value"] <= row["ci_high"]
 
 
-def test_partner_measurements_cover_populated_cells(client, db, surveyed, tokens):  # type: ignore[no-untyped-def]
+def test_partner_measurements_cover_populated_cells(client, db, surveyed, tokens):
     """area_5g: the households (all at one place, all on 4G) say no; a partner's drive test with a
     usable 5G signal in their cell says yes, for the months it covers only."""
     _, before = rows(client, tokens["admin"])

@@ -16,7 +16,7 @@ DEEP = ("[" * 100_000 + "]" * 100_000).encode()
 
 
 @pytest.fixture
-def tokens(db):  # type: ignore[no-untyped-def]
+def tokens(db):
     commune = make_commune(db)
     result = {"staff": make_token(db, make_user(db, "staff1", role="staff", commune=commune)),
               "admin": make_token(db, make_user(db, "root", role="admin")),
@@ -38,13 +38,13 @@ def test_parse_int_takes_ascii_digits_in_range_only() -> None:
     "/api/v1/webhooks/{n}/deliveries", "/coverage/uploads/{n}",
     "/communes/cam-lo/admin/users/{n}", "/admin/partners/{n}"])
 @pytest.mark.parametrize("number", [str(2**31), str(2**63), "9" * 30, "%C2%B2"])
-def test_ids_beyond_the_database_are_not_found(client, tokens, path, number):  # type: ignore[no-untyped-def]
+def test_ids_beyond_the_database_are_not_found(client, tokens, path, number):
     response = client.get(path.format(n=number), headers=auth(tokens["admin"]))
     assert response.status_code == 404, response.get_data(as_text=True)[:300]
 
 
 @pytest.mark.parametrize("method", ["patch", "delete"])
-def test_writes_to_huge_ids_are_not_found(client, tokens, method):  # type: ignore[no-untyped-def]
+def test_writes_to_huge_ids_are_not_found(client, tokens, method):
     for path in (f"/api/v1/targets/{2**63}", f"/api/v1/submissions/{2**40}"):
         response = getattr(client, method)(path, json={}, headers=auth(tokens["staff"]))
         assert response.status_code in (404, 405), path
@@ -52,21 +52,21 @@ def test_writes_to_huge_ids_are_not_found(client, tokens, method):  # type: igno
 
 @pytest.mark.parametrize("query", ["page=%C2%B2", f"page={2**63}", "per_page=%C2%B2",
                                    f"per_page={2**40}", "page=0", "page=-1"])
-def test_bad_page_numbers_are_422(client, tokens, query):  # type: ignore[no-untyped-def]
+def test_bad_page_numbers_are_422(client, tokens, query):
     response = client.get(f"/api/v1/submissions?commune=cam-lo&{query}",
                           headers=auth(tokens["staff"]))
     assert response.status_code == 422
     assert set(response.get_json()["errors"]) <= {"page", "per_page"}
 
 
-def test_html_listings_show_page_one_for_a_bad_page(client, db, tokens):  # type: ignore[no-untyped-def]
+def test_html_listings_show_page_one_for_a_bad_page(client, db, tokens):
     login(client, "staff1", PASSWORD)
     for query in ("page=%C2%B2", f"page={2**63}"):
         assert client.get(f"/communes/cam-lo/audit?{query}").status_code == 200
     assert client.get("/api/v1/coverage/hexes?commune=cam-lo&resolution=%C2%B2").status_code == 422
 
 
-def test_json_nested_without_end_is_a_400(client, tokens) -> None:  # type: ignore[no-untyped-def]
+def test_json_nested_without_end_is_a_400(client, tokens) -> None:
     with pytest.raises(JsonTooDeep):
         load_json(DEEP)
     with pytest.raises(JsonTooDeep):
@@ -79,14 +79,14 @@ def test_json_nested_without_end_is_a_400(client, tokens) -> None:  # type: igno
         assert response.get_json()["code"] == "400.2"
 
 
-def test_a_list_as_commune_of_a_target_is_a_422(client, tokens) -> None:  # type: ignore[no-untyped-def]
+def test_a_list_as_commune_of_a_target_is_a_422(client, tokens) -> None:
     response = client.post("/api/v1/targets", json={"commune": ["cam-lo"], "indicator": "hh_fiber"},
                            headers=auth(tokens["staff"]))
     assert response.status_code == 422
     assert "commune" in response.get_json()["errors"]
 
 
-def _upload(client, token, content: bytes, name: str, **form):  # type: ignore[no-untyped-def]
+def _upload(client, token, content: bytes, name: str, **form):
     return client.post("/api/v1/coverage/uploads", headers=auth(token),
                        data={"file": (io.BytesIO(content), name), **form},
                        content_type="multipart/form-data")
@@ -98,14 +98,14 @@ def _upload(client, token, content: bytes, name: str, **form):  # type: ignore[n
     ("ookla", b"a,b,c\n1,2,3\n", "quadkey"),
     ("opencellid", b"a,b,c\n1,2,3\n", "radio"),
 ])
-def test_a_named_format_without_its_columns_is_a_422_naming_them(client, tokens, fmt, content,  # type: ignore[no-untyped-def]
+def test_a_named_format_without_its_columns_is_a_422_naming_them(client, tokens, fmt, content,
                                                                  named):
     response = _upload(client, tokens["partner"], content, "x.csv", format=fmt)
     assert response.status_code == 422, response.get_data(as_text=True)[:300]
     assert named in response.get_json()["errors"]["file"]
 
 
-def test_a_csv_field_without_end_is_that_rows_error(client, tokens) -> None:  # type: ignore[no-untyped-def]
+def test_a_csv_field_without_end_is_that_rows_error(client, tokens) -> None:
     good = b"2026-11-02T09:00:00+07:00,16.75,106.95,4g,-95\n"
     content = (b"measured_at,lat,lon,technology,rsrp_dbm\n" + good
                + b"2026-11-02T09:00:00+07:00,16.75," + b"9" * 200_000 + b",4g,-95\n"
@@ -120,7 +120,7 @@ def test_a_csv_field_without_end_is_that_rows_error(client, tokens) -> None:  # 
     assert "3" in errors.get_data(as_text=True)
 
 
-def test_geojson_features_that_are_not_objects_and_deep_files(client, tokens) -> None:  # type: ignore[no-untyped-def]
+def test_geojson_features_that_are_not_objects_and_deep_files(client, tokens) -> None:
     response = _upload(client, tokens["partner"],
                        b'{"type": "FeatureCollection", "features": [1, "x", null, []]}', "p.geojson",
                        format="geojson")
@@ -131,7 +131,7 @@ def test_geojson_features_that_are_not_objects_and_deep_files(client, tokens) ->
     assert response.status_code == 422
 
 
-def test_village_imports_refuse_deep_json_and_endless_fields(client, db, tokens) -> None:  # type: ignore[no-untyped-def]
+def test_village_imports_refuse_deep_json_and_endless_fields(client, db, tokens) -> None:
     login(client, "staff1", PASSWORD)
     for name, content in (("v.geojson", b'{"type": "FeatureCollection", "features": ' + DEEP + b"}"),
                           ("v.csv", b"slug,name\nthon-9," + b"x" * 200_000 + b"\n")):

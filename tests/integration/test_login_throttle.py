@@ -16,13 +16,13 @@ from tests.factories import PASSWORD, make_commune, make_user
 
 
 @pytest.fixture
-def surveyor(db):  # type: ignore[no-untyped-def]
+def surveyor(db):
     user = make_user(db, "sv1", commune=make_commune(db))
     db.commit()
     return user
 
 
-def _try(client, username: str, password: str, address: str = "127.0.0.1"):  # type: ignore[no-untyped-def]
+def _try(client, username: str, password: str, address: str = "127.0.0.1"):
     page = client.get("/login", environ_base={"REMOTE_ADDR": address}).get_data(as_text=True)
     return client.post("/login", data={"username": username, "password": password,
                                        "csrf_token": csrf_from(page)},
@@ -30,7 +30,7 @@ def _try(client, username: str, password: str, address: str = "127.0.0.1"):  # t
 
 
 @pytest.fixture
-def hashes(monkeypatch):  # type: ignore[no-untyped-def]
+def hashes(monkeypatch):
     """Counts password checks (scrypt): a refused attempt must not reach one."""
     counted = {"n": 0}
     real = accounts.check_password_hash
@@ -43,7 +43,7 @@ def hashes(monkeypatch):  # type: ignore[no-untyped-def]
     return counted
 
 
-def test_an_account_is_throttled_with_backoff_then_lets_the_right_password_in(  # type: ignore[no-untyped-def]
+def test_an_account_is_throttled_with_backoff_then_lets_the_right_password_in(
         app, client, db, surveyor, hashes) -> None:
     for _ in range(throttle.PAIR_THRESHOLD):
         assert _try(client, "sv1", "wrong-password").status_code == 401
@@ -67,7 +67,7 @@ def test_an_account_is_throttled_with_backoff_then_lets_the_right_password_in(  
     assert db.scalars(select(LoginThrottle.key)).all() == ["address:127.0.0.1"]  # it stays
 
 
-def test_many_addresses_guessing_one_account_are_throttled_too(client, db, surveyor) -> None:  # type: ignore[no-untyped-def]
+def test_many_addresses_guessing_one_account_are_throttled_too(client, db, surveyor) -> None:
     for n in range(throttle.ACCOUNT_THRESHOLD):
         assert _try(client, "sv1", "wrong-password", f"198.18.0.{n}").status_code == 401
     response = _try(client, "sv1", PASSWORD, "198.18.1.1")
@@ -83,7 +83,7 @@ def test_waits_double_and_never_exceed_minutes() -> None:
     assert throttle.wait_after(10_000, threshold) == throttle.MAX_WAIT <= timedelta(minutes=5)
 
 
-def test_the_count_is_forgotten_after_the_window(db, surveyor) -> None:  # type: ignore[no-untyped-def]
+def test_the_count_is_forgotten_after_the_window(db, surveyor) -> None:
     start = utcnow()
     for _ in range(throttle.PAIR_THRESHOLD + 3):
         throttle.record_failure(db, "sv1", "127.0.0.1", now=start)
@@ -95,14 +95,14 @@ def test_the_count_is_forgotten_after_the_window(db, surveyor) -> None:  # type:
     db.commit()
 
 
-def test_one_address_trying_many_accounts_is_throttled(client, db, surveyor) -> None:  # type: ignore[no-untyped-def]
+def test_one_address_trying_many_accounts_is_throttled(client, db, surveyor) -> None:
     for n in range(throttle.ADDRESS_THRESHOLD):
         assert _try(client, f"guess{n}", "x-password", "203.0.113.9").status_code == 401
     assert _try(client, "sv1", PASSWORD, "203.0.113.9").status_code == 429
     assert _try(client, "sv1", PASSWORD, "198.51.100.7").status_code == 302  # others are not
 
 
-def test_the_state_is_shared_by_every_worker(app, client, db, surveyor, database_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_state_is_shared_by_every_worker(app, client, db, surveyor, database_url, tmp_path) -> None:
     worker = make_test_app(database_url, tmp_path)
     try:
         for _ in range(throttle.PAIR_THRESHOLD):

@@ -38,7 +38,7 @@ def along_the_edge(inset_deg: float = 0.00012) -> list[tuple[float, float]]:
 
 
 @pytest.mark.parametrize("resolution", [7, 8, 9, 10])
-def test_every_point_along_the_boundary_falls_in_a_cell_of_the_commune(db, resolution) -> None:  # type: ignore[no-untyped-def]
+def test_every_point_along_the_boundary_falls_in_a_cell_of_the_commune(db, resolution) -> None:
     commune = make_commune(db)
     commune.boundary = BOUNDARY
     db.flush()
@@ -51,7 +51,7 @@ def test_every_point_along_the_boundary_falls_in_a_cell_of_the_commune(db, resol
     assert all(shape(h3.cells_to_geo([c])).distance(polygon) < edge for c in cells)
 
 
-def test_hexes_api_counts_every_measurement_and_household_near_the_boundary(client, db) -> None:  # type: ignore[no-untyped-def]
+def test_hexes_api_counts_every_measurement_and_household_near_the_boundary(client, db) -> None:
     commune = make_commune(db)
     commune.boundary = BOUNDARY
     partner = make_partner(db)

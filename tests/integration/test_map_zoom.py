@@ -53,7 +53,7 @@ def _drive(rng: random.Random, month: int, count: int) -> bytes:
 
 
 @pytest.fixture
-def zoom(client, db):  # type: ignore[no-untyped-def]
+def zoom(client, db):
     commune = make_commune(db)
     commune.boundary = BOUNDARY
     other = make_commune(db, "cam-thuy", name="Xã Cam Thủy", villages=(("thon-9", "Thôn 9", 40),))
@@ -81,7 +81,7 @@ def zoom(client, db):  # type: ignore[no-untyped-def]
     return {"tokens": tokens, "uploads": uploads, "communes": [commune.id, other.id]}
 
 
-def _reference(db, communes: list[Commune], resolution: int,  # type: ignore[no-untyped-def]
+def _reference(db, communes: list[Commune], resolution: int,
                technology: str | None = None) -> list[dict[str, Any]]:
     """The hexagons computed from the raw measurements and households with the rules of
     docs/maps.md, without any rollup."""
@@ -153,7 +153,7 @@ def _reference(db, communes: list[Commune], resolution: int,  # type: ignore[no-
     return result
 
 
-def _check_every_zoom(db, communes: list[Commune]) -> None:  # type: ignore[no-untyped-def]
+def _check_every_zoom(db, communes: list[Commune]) -> None:
     for resolution in (6, 7, 8, 9, 10):
         for technology in (None, "4g", "5g"):
             expected = _reference(db, communes, resolution, technology)
@@ -165,7 +165,7 @@ def _check_every_zoom(db, communes: list[Commune]) -> None:  # type: ignore[no-u
             assert len({c["h3"] for c in found}) == len(found)  # each cell once
 
 
-def test_every_resolution_equals_the_raw_rows_before_and_after_a_delete(zoom, db):  # type: ignore[no-untyped-def]
+def test_every_resolution_equals_the_raw_rows_before_and_after_a_delete(zoom, db):
     commune = db.scalar(select(Commune).where(Commune.slug == "cam-lo"))
     assert sum(c["n"] for c in commune_hexes(db, commune, resolution=6)) > 0
     _check_every_zoom(db, [commune])
@@ -178,7 +178,7 @@ def test_every_resolution_equals_the_raw_rows_before_and_after_a_delete(zoom, db
     _check_every_zoom(db, [commune])
 
 
-def test_many_communes_at_once_each_cell_once(zoom, db):  # type: ignore[no-untyped-def]
+def test_many_communes_at_once_each_cell_once(zoom, db):
     communes = list(db.scalars(select(Commune).where(Commune.id.in_(zoom["communes"]))
                                .order_by(Commune.id)))
     _check_every_zoom(db, communes)
@@ -187,7 +187,7 @@ def test_many_communes_at_once_each_cell_once(zoom, db):  # type: ignore[no-unty
     _check_every_zoom(db, communes)
 
 
-def test_a_rejected_household_leaves_every_zoom(client, zoom, db):  # type: ignore[no-untyped-def]
+def test_a_rejected_household_leaves_every_zoom(client, zoom, db):
     commune = db.scalar(select(Commune).where(Commune.slug == "cam-lo"))
     first = db.scalar(select(Submission.id).where(Submission.survey == "household")
                       .order_by(Submission.id))
@@ -197,7 +197,7 @@ def test_a_rejected_household_leaves_every_zoom(client, zoom, db):  # type: igno
     _check_every_zoom(db, [commune])
 
 
-def test_resolution_6_through_the_api(client, zoom):  # type: ignore[no-untyped-def]
+def test_resolution_6_through_the_api(client, zoom):
     response = client.get("/api/v1/coverage/hexes", headers=auth(zoom["tokens"]["staff"]),
                           query_string={"commune": "cam-lo", "resolution": "6"})
     assert response.status_code == 200 and response.json["resolution"] == 6

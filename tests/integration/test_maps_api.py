@@ -45,7 +45,7 @@ def cell(point: tuple[float, float], resolution: int = 8) -> str:
 
 
 @pytest.fixture
-def place(client, db):  # type: ignore[no-untyped-def]
+def place(client, db):
     commune = make_commune(db)
     commune.boundary = BOUNDARY
     other = make_commune(db, "kon-chieng", name="Xã Kon Chiêng", province="Gia Lai",
@@ -74,7 +74,7 @@ def place(client, db):  # type: ignore[no-untyped-def]
     return tokens
 
 
-def hexes(client, token, **params):  # type: ignore[no-untyped-def]
+def hexes(client, token, **params):
     response = client.get("/api/v1/coverage/hexes", query_string={"commune": "cam-lo", **params},
                           headers=auth(token))
     assert response.status_code == 200, response.json
@@ -82,7 +82,7 @@ def hexes(client, token, **params):  # type: ignore[no-untyped-def]
     return {f["properties"]["h3"]: f for f in response.json["features"]}
 
 
-def test_hexes_counts_medians_and_best_technology(client, place):  # type: ignore[no-untyped-def]
+def test_hexes_counts_medians_and_best_technology(client, place):
     found = hexes(client, place["staff"])
     assert set(found) == {cell(A), cell(B), cell(C)}
     a = found[cell(A)]["properties"]
@@ -105,7 +105,7 @@ def test_hexes_counts_medians_and_best_technology(client, place):  # type: ignor
         cell(A), *h3.grid_ring(cell(A), 1))
 
 
-def test_median_rsrp_is_of_4g_and_5g_only(client, db, place):  # type: ignore[no-untyped-def]
+def test_median_rsrp_is_of_4g_and_5g_only(client, db, place):
     """A 3G row's rsrp_dbm is not an RSRP (a tool may write RSCP there): it is stored as sent but
     stays out of the cell's median RSRP, which is of LTE RSRP and NR SS-RSRP."""
     partner = db.scalar(select(Partner))
@@ -121,7 +121,7 @@ def test_median_rsrp_is_of_4g_and_5g_only(client, db, place):  # type: ignore[no
         "median_rsrp_dbm"] == -97.0
 
 
-def test_hexes_filters(client, place):  # type: ignore[no-untyped-def]
+def test_hexes_filters(client, place):
     four = hexes(client, place["staff"], technology="4g")[cell(A)]["properties"]
     assert (four["n"], four["best_technology"], four["signal_class"], four["median_rsrp_dbm"],
             four["median_download_mbps"]) == (3, "4g", "moderate", -97.0, 29.34)
@@ -140,7 +140,7 @@ def test_hexes_filters(client, place):  # type: ignore[no-untyped-def]
     assert sum(f["properties"]["n"] for f in fine.values()) == 5
 
 
-def test_the_service_reads_rollups_not_rows(db, place):  # type: ignore[no-untyped-def]
+def test_the_service_reads_rollups_not_rows(db, place):
     from sqlalchemy import delete, select
 
     from surveys.models import Measurement
@@ -152,7 +152,7 @@ def test_the_service_reads_rollups_not_rows(db, place):  # type: ignore[no-untyp
     db.rollback()
 
 
-def test_readers_outside_the_commune_see_no_small_household_counts(client, place):  # type: ignore[no-untyped-def]
+def test_readers_outside_the_commune_see_no_small_household_counts(client, place):
     for who in ("partner", "other_staff"):
         found = hexes(client, place[who])
         assert set(found) == {cell(A), cell(C)}  # B holds one household and nothing measured
@@ -160,7 +160,7 @@ def test_readers_outside_the_commune_see_no_small_household_counts(client, place
         assert (a["households"], a["best_technology"], a["gap"]) == (None, "5g", False)
 
 
-def test_etag_and_cache_headers(client, place):  # type: ignore[no-untyped-def]
+def test_etag_and_cache_headers(client, place):
     for path, params in (("/api/v1/coverage/hexes", {"commune": "cam-lo"}),
                          ("/api/v1/indicators/map", {"commune": "cam-lo", "code": "hh_4g_home"})):
         first = client.get(path, query_string=params, headers=auth(place["staff"]))
@@ -174,7 +174,7 @@ def test_etag_and_cache_headers(client, place):  # type: ignore[no-untyped-def]
         assert stale.status_code == 200 and stale.get_data() == first.get_data()
 
 
-def test_etag_changes_with_the_data(client, place):  # type: ignore[no-untyped-def]
+def test_etag_changes_with_the_data(client, place):
     first = client.get("/api/v1/coverage/hexes?commune=cam-lo", headers=auth(place["staff"]))
     payload = submission_payload(village="thon-2", answers=household_answers(),
                                  location={"lat": B[0], "lon": B[1], "accuracy_m": 5.0})
@@ -191,14 +191,14 @@ def test_etag_changes_with_the_data(client, place):  # type: ignore[no-untyped-d
     ({"period": "2026-13"}, {"period"}),
     ({"resolution": "5", "technology": "6g", "period": "soon"}, {"resolution", "technology", "period"}),
 ])
-def test_hexes_validation_names_the_field(client, place, params, fields):  # type: ignore[no-untyped-def]
+def test_hexes_validation_names_the_field(client, place, params, fields):
     response = client.get("/api/v1/coverage/hexes", query_string={"commune": "cam-lo", **params},
                           headers={**auth(place["staff"]), "Accept-Language": "en"})
     assert response.status_code == 422
     assert set(response.json["errors"]) == fields
 
 
-def test_indicator_map_validation_and_access(client, place):  # type: ignore[no-untyped-def]
+def test_indicator_map_validation_and_access(client, place):
     url = "/api/v1/indicators/map"
     bad = client.get(url, query_string={"commune": "cam-lo", "code": "nope", "period": "2026-Q5"},
                      headers=auth(place["staff"]))
@@ -217,7 +217,7 @@ def test_indicator_map_validation_and_access(client, place):  # type: ignore[no-
     assert client.get("/api/v1/coverage/hexes?commune=cam-lo").status_code == 401
 
 
-def test_indicator_map_per_village(client, place):  # type: ignore[no-untyped-def]
+def test_indicator_map_per_village(client, place):
     response = client.get("/api/v1/indicators/map", query_string={
         "commune": "cam-lo", "code": "hh_4g_home"}, headers=auth(place["surveyor"]))
     assert response.status_code == 200 and response.mimetype == "application/geo+json"
@@ -249,7 +249,7 @@ def test_indicator_map_per_village(client, place):  # type: ignore[no-untyped-de
     assert october["period"] == "2026-10"
 
 
-def test_map_page(client, place):  # type: ignore[no-untyped-def]
+def test_map_page(client, place):
     from tests.conftest import login
     from tests.factories import PASSWORD
 
@@ -271,7 +271,7 @@ def test_map_page(client, place):  # type: ignore[no-untyped-def]
     assert client.get("/communes/nowhere/map").status_code == 404
 
 
-def test_survey_points_of_a_surveyor_are_their_own(client, db, place):  # type: ignore[no-untyped-def]
+def test_survey_points_of_a_surveyor_are_their_own(client, db, place):
     from sqlalchemy import select
 
     from tests.conftest import login

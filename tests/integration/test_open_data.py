@@ -41,7 +41,7 @@ def test_suppression_rule() -> None:
 
 
 @pytest.fixture
-def surveyed(app, client, db):  # type: ignore[no-untyped-def]
+def surveyed(app, client, db):
     app.config["OPEN_DATA_MIN_HOUSEHOLDS"] = MINIMUM
     commune = make_commune(db, villages=(("thon-1", "Thôn 1", 40), ("thon-2", "Thôn 2", 30),
                                          ("thon-3", "Thôn 3", 20)))
@@ -69,7 +69,7 @@ def surveyed(app, client, db):  # type: ignore[no-untyped-def]
     return ids
 
 
-def test_villages_at_the_threshold(client, surveyed) -> None:  # type: ignore[no-untyped-def]
+def test_villages_at_the_threshold(client, surveyed) -> None:
     response = client.get("/api/v1/open/cam-lo")
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "public, max-age=300"
@@ -86,7 +86,7 @@ def test_villages_at_the_threshold(client, surveyed) -> None:  # type: ignore[no
     assert commune["hh_fiber"]["n"] == 2 * MINIMUM and commune["hh_fiber"]["value"] == 100.0
 
 
-def test_hexes_below_the_minimum_keep_partner_fields_only(client, surveyed) -> None:  # type: ignore[no-untyped-def]
+def test_hexes_below_the_minimum_keep_partner_fields_only(client, surveyed) -> None:
     cells = {c["h3"]: c for c in client.get("/api/v1/open/cam-lo").json["hexes"]["cells"]}
     here, there = h3.latlng_to_cell(*HERE, 8), h3.latlng_to_cell(*THERE, 8)
     # No household count in any cell (a cell's count minus a village's would count the households
@@ -99,7 +99,7 @@ def test_hexes_below_the_minimum_keep_partner_fields_only(client, surveyed) -> N
     assert set(cells) == {here, there}
 
 
-def test_hex_with_only_a_few_households_is_left_out(app, client, surveyed) -> None:  # type: ignore[no-untyped-def]
+def test_hex_with_only_a_few_households_is_left_out(app, client, surveyed) -> None:
     app.config["OPEN_DATA_MIN_HOUSEHOLDS"] = MINIMUM + 2  # now HERE (4 households) is below too
     data = client.get("/api/v1/open/cam-lo").json
     assert [c["h3"] for c in data["hexes"]["cells"]] == [h3.latlng_to_cell(*THERE, 8)]
@@ -115,7 +115,7 @@ def _walk(value: Any, path: str = "") -> list[tuple[str, Any]]:
     return [(path, value)]
 
 
-def test_no_personal_data_anywhere(client, surveyed) -> None:  # type: ignore[no-untyped-def]
+def test_no_personal_data_anywhere(client, surveyed) -> None:
     data = client.get("/api/v1/open/cam-lo").json
     found = _walk(data)
     keys = {path.rsplit(".", 1)[-1] for path, _ in found}
@@ -128,7 +128,7 @@ def test_no_personal_data_anywhere(client, surveyed) -> None:  # type: ignore[no
         assert secret not in page
 
 
-def test_indicator_rows_carry_census_and_gap(client, surveyed) -> None:  # type: ignore[no-untyped-def]
+def test_indicator_rows_carry_census_and_gap(client, surveyed) -> None:
     data = client.get("/api/v1/open/cam-lo").json
     by_code = {row["code"]: row for row in data["indicators"]}
     assert set(by_code["hh_fiber"]) >= {"census", "unweighted", "gap", "points_per_year"}
@@ -136,7 +136,7 @@ def test_indicator_rows_carry_census_and_gap(client, surveyed) -> None:  # type:
     assert by_code["hh_fiber"]["census"] is False
 
 
-def test_page_in_vietnamese_without_login(client, surveyed) -> None:  # type: ignore[no-untyped-def]
+def test_page_in_vietnamese_without_login(client, surveyed) -> None:
     response = client.get("/open/cam-lo")
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "public, max-age=300"
@@ -153,7 +153,7 @@ def test_page_in_vietnamese_without_login(client, surveyed) -> None:  # type: ig
     assert client.get("/api/v1/open/cam-lo?period=soon").status_code == 422
 
 
-def test_commune_below_the_minimum_publishes_no_figures(app, client, db) -> None:  # type: ignore[no-untyped-def]
+def test_commune_below_the_minimum_publishes_no_figures(app, client, db) -> None:
     commune = make_commune(db)
     token = make_token(db, make_user(db, "surveyor1", commune=commune))
     db.commit()
@@ -166,13 +166,13 @@ def test_commune_below_the_minimum_publishes_no_figures(app, client, db) -> None
     assert data["hexes"]["cells"] == [] and all(v["suppressed"] for v in data["villages"])
 
 
-def _post(client, token, village: str, when: datetime, where=HERE) -> None:  # type: ignore[no-untyped-def]
+def _post(client, token, village: str, when: datetime, where=HERE) -> None:
     payload = submission_payload(village=village, collected_at=when,
                                  location={"lat": where[0], "lon": where[1], "accuracy_m": 8})
     assert client.post("/api/v1/submissions", json=payload, headers=auth(token)).status_code == 201
 
 
-def test_no_difference_of_published_figures_reveals_fewer_than_the_minimum(client, db, surveyed) -> None:  # type: ignore[no-untyped-def]
+def test_no_difference_of_published_figures_reveals_fewer_than_the_minimum(client, db, surveyed) -> None:
     """The subtraction attacks of issue 14: periods (all data minus October = November), village
     vs commune, cell vs village. Only whole ended quarters are published, villages with
     complementary suppression, cells without household counts."""

@@ -35,7 +35,7 @@ TOKENS: dict[str, str] = {}
 
 
 @pytest.fixture
-def tokens(app, client, db) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def tokens(app, client, db) -> dict[str, str]:
     commune = make_commune(db)
     TOKENS.clear()
     TOKENS["staff"] = make_token(db, make_user(db, "staff1", role="staff", commune=commune))
@@ -58,6 +58,6 @@ schema = schemathesis.openapi.from_dict(openapi_document())
 @schema.parametrize()
 @settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
           phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
-def test_the_api_answers_as_its_openapi_document_says(case, live_server, tokens) -> None:  # type: ignore[no-untyped-def]
+def test_the_api_answers_as_its_openapi_document_says(case, live_server, tokens) -> None:
     for role in ("staff", "surveyor"):
         case.call_and_validate(base_url=live_server, headers=auth(tokens[role]), checks=CHECKS)

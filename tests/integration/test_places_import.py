@@ -30,7 +30,7 @@ def _small_copy(tmp_path: Path, files: tuple[str, ...] = (
     return target
 
 
-def test_the_whole_province_imports_and_a_rerun_changes_nothing(runner, db) -> None:  # type: ignore[no-untyped-def]
+def test_the_whole_province_imports_and_a_rerun_changes_nothing(runner, db) -> None:
     first = runner.invoke(args=["places", "import-province", str(HA_TINH), "--slug", "ha-tinh"])
     assert first.exit_code == 0, first.output
     assert "69 communes created, 0 updated" in first.output
@@ -46,7 +46,7 @@ def test_the_whole_province_imports_and_a_rerun_changes_nothing(runner, db) -> N
     assert due.boundary["type"] == "MultiPolygon"
 
 
-def test_existing_communes_attach_by_code_or_slug_and_keep_their_data(db, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_existing_communes_attach_by_code_or_slug_and_keep_their_data(db, tmp_path) -> None:
     by_slug = make_commune(db, "cam-due", name="Xã Cẩm Duệ (demo)", province="Hà Tĩnh")
     by_code = make_commune(db, "cam-xuyen-cu", name="Cẩm Xuyên", province="Hà Tĩnh")
     by_code.admin_code = "18673"
@@ -65,7 +65,7 @@ def test_existing_communes_attach_by_code_or_slug_and_keep_their_data(db, tmp_pa
     assert db.scalar(select(func.count()).select_from(Village)) == 4
 
 
-def test_bad_files_refuse_the_whole_import_and_say_which_and_why(db, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_bad_files_refuse_the_whole_import_and_say_which_and_why(db, tmp_path) -> None:
     directory = _small_copy(tmp_path)
     (directory / "communes" / "99999_hong.geojson").write_text("{not json", encoding="utf-8")
     broken = json.loads((directory / "communes" / "18562_thach_ha.geojson").read_text())
@@ -82,14 +82,14 @@ def test_bad_files_refuse_the_whole_import_and_say_which_and_why(db, tmp_path) -
     assert db.scalar(select(func.count()).select_from(Commune)) == 0
 
 
-def test_the_command_reports_errors_by_file(runner, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_command_reports_errors_by_file(runner, tmp_path) -> None:
     directory = _small_copy(tmp_path)
     (directory / "province.geojson").unlink()
     result = runner.invoke(args=["places", "import-province", str(directory), "--slug", "ha-tinh"])
     assert result.exit_code != 0 and "province.geojson: province.geojson is missing" in result.output
 
 
-def test_a_group_of_communes_and_the_areas_it_resolves(db, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_group_of_communes_and_the_areas_it_resolves(db, tmp_path) -> None:
     import_province(db, _small_copy(tmp_path), "ha-tinh")
     province = db.scalar(select(Province))
     group = define_group(db, "cam-xuyen-district", "Huyện Cẩm Xuyên (cũ)", ["cam-xuyen", "cam-due"],

@@ -15,7 +15,7 @@ def test_plan_names_carry_no_internal_labels() -> None:
     assert not [t["source_document"] for t in PLAN_TARGETS if "seed" in t["source_document"]]
 
 
-def test_audit_log_names_actions_actors_and_records_in_words(client, db, runner) -> None:  # type: ignore[no-untyped-def]
+def test_audit_log_names_actions_actors_and_records_in_words(client, db, runner) -> None:
     commune = make_commune(db)
     make_user(db, "staff1", role="staff", commune=commune)
     make_user(db, "surveyor1", commune=commune)
@@ -30,7 +30,7 @@ def test_audit_log_names_actions_actors_and_records_in_words(client, db, runner)
         assert code not in entry, code
 
 
-def test_export_page_has_a_select_of_review_statuses_in_words(client, db) -> None:  # type: ignore[no-untyped-def]
+def test_export_page_has_a_select_of_review_statuses_in_words(client, db) -> None:
     make_user(db, "staff1", role="staff", commune=make_commune(db))
     db.commit()
     login(client, "staff1", PASSWORD)
@@ -41,7 +41,7 @@ def test_export_page_has_a_select_of_review_statuses_in_words(client, db) -> Non
     assert ">received<" not in select.group(1)
 
 
-def test_formats_page_is_a_page_in_both_languages(client, db) -> None:  # type: ignore[no-untyped-def]
+def test_formats_page_is_a_page_in_both_languages(client, db) -> None:
     make_user(db, "viettel1", role="partner", partner=make_partner(db))
     db.commit()
     login(client, "viettel1", PASSWORD)

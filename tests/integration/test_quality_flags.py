@@ -27,7 +27,7 @@ BOUNDARY = {"type": "Polygon", "coordinates": [[
 
 
 @pytest.fixture
-def surveyor(db):  # type: ignore[no-untyped-def]
+def surveyor(db):
     commune = make_commune(db)
     commune.boundary = BOUNDARY
     user = make_user(db, "surveyor1", commune=commune)
@@ -39,13 +39,13 @@ def surveyor(db):  # type: ignore[no-untyped-def]
 _numbers = itertools.count(100)
 
 
-def answers(**overrides):  # type: ignore[no-untyped-def]
+def answers(**overrides):
     """A household with a code of its own (unless given), so it is nobody's duplicate."""
     overrides.setdefault("household_code", f"CL-T1-{next(_numbers)}")
     return household_answers(**overrides)
 
 
-def send(client, token, **kwargs):  # type: ignore[no-untyped-def]
+def send(client, token, **kwargs):
     """Store a household; by default a new house 45 m north of the previous one."""
     kwargs.setdefault("answers", answers())
     kwargs.setdefault("location", at(16.7512 + 0.0004 * (next(_numbers) % 10), 106.9531))
@@ -59,20 +59,20 @@ def at(lat: float, lon: float, accuracy: float | None = 12.0) -> dict[str, float
     return {"lat": lat, "lon": lon, "accuracy_m": accuracy}
 
 
-def test_a_clean_household_has_no_flag(client, surveyor):  # type: ignore[no-untyped-def]
+def test_a_clean_household_has_no_flag(client, surveyor):
     body = send(client, surveyor)
     assert body["flags"] == [] and body["flag_details"] == {}
     assert client.get(f"/api/v1/submissions/{body['id']}", headers=auth(surveyor)).json["flags"] == []
 
 
-def test_gps_mock_on_an_accuracy_of_exactly_zero(client, surveyor):  # type: ignore[no-untyped-def]
+def test_gps_mock_on_an_accuracy_of_exactly_zero(client, surveyor):
     body = send(client, surveyor, location=at(16.7512, 106.9531, 0))
     assert body["flags"] == ["gps_mock"]
     assert body["flag_details"]["gps_mock"] == {"accuracy_m": 0}
     assert send(client, surveyor, location=at(16.7530, 106.9531, 3))["flags"] == []  # next door
 
 
-def test_gps_inaccurate_beyond_the_configured_limit(client, surveyor, app):  # type: ignore[no-untyped-def]
+def test_gps_inaccurate_beyond_the_configured_limit(client, surveyor, app):
     body = send(client, surveyor, location=at(16.7512, 106.9531, 250))
     assert body["flags"] == ["gps_inaccurate"]
     assert body["flag_details"]["gps_inaccurate"] == {"accuracy_m": 250, "limit_m": 100.0}
@@ -81,7 +81,7 @@ def test_gps_inaccurate_beyond_the_configured_limit(client, surveyor, app):  # t
     assert send(client, surveyor, location=at(16.7550, 106.9531, 250))["flags"] == []
 
 
-def test_outside_the_commune_boundary(client, surveyor, db):  # type: ignore[no-untyped-def]
+def test_outside_the_commune_boundary(client, surveyor, db):
     # 100 m inside the southern edge (16.74), then 200 m outside it: 1.3 km from Thôn 1's centre,
     # so only outside_commune.
     assert send(client, surveyor, location=at(16.7410, 106.9500))["flags"] == []
@@ -90,7 +90,7 @@ def test_outside_the_commune_boundary(client, surveyor, db):  # type: ignore[no-
     assert body["flag_details"]["outside_commune"] == {"lat": 16.738, "lon": 106.95}
 
 
-def test_far_from_the_chosen_village(client, surveyor, db):  # type: ignore[no-untyped-def]
+def test_far_from_the_chosen_village(client, surveyor, db):
     # Inside the commune, but 2.8 km north of Thôn 1's centre (limit 2 km).
     body = send(client, surveyor, location=at(16.7750, 106.9500), village="thon-1")
     assert body["flags"] == ["far_from_village"]
@@ -111,7 +111,7 @@ def test_far_from_the_chosen_village(client, surveyor, db):  # type: ignore[no-u
     assert 2.0 < body["flag_details"]["far_from_village"]["distance_km"] < 2.1  # to the east edge
 
 
-def test_duplicate_by_household_code_in_the_village(client, surveyor):  # type: ignore[no-untyped-def]
+def test_duplicate_by_household_code_in_the_village(client, surveyor):
     first = send(client, surveyor, answers=household_answers(household_code="CL-T1-017"))
     # Typed differently on another phone, at another spot of the village: the same house.
     second = send(client, surveyor, location=at(16.7530, 106.9550),
@@ -126,7 +126,7 @@ def test_duplicate_by_household_code_in_the_village(client, surveyor):  # type: 
                 answers=household_answers(household_code="CL-T1-018"))["flags"] == []
 
 
-def test_duplicate_by_place_and_near_identical_answers(client, surveyor):  # type: ignore[no-untyped-def]
+def test_duplicate_by_place_and_near_identical_answers(client, surveyor):
     same = household_answers(household_code=None)
     first = send(client, surveyor, location=at(16.752000, 106.953000), answers=same)
     # 5 m away, same answers but another speed test and note: the same visit entered twice.
@@ -147,14 +147,14 @@ def test_duplicate_by_place_and_near_identical_answers(client, surveyor):  # typ
                 answers=same)["flags"] == []
 
 
-def test_a_rejected_submission_is_nobody_s_twin(client, surveyor, db):  # type: ignore[no-untyped-def]
+def test_a_rejected_submission_is_nobody_s_twin(client, surveyor, db):
     first = send(client, surveyor, answers=household_answers(household_code="CL-T1-050"))
     db.get(Submission, first["id"]).review_status = "rejected"
     db.commit()
     assert send(client, surveyor, answers=household_answers(household_code="CL-T1-050"))["flags"] == []
 
 
-def test_implausible_answers(client, surveyor):  # type: ignore[no-untyped-def]
+def test_implausible_answers(client, surveyor):
     # 12 adults in one household, and 1,000 Mbps on ADSL: each allowed by the form's rules.
     household = answers(members_total=14, members_adult=12, fixed_broadband="adsl", fiber_available="no",
                                 fixed_speed_mbps=1000)
@@ -181,7 +181,7 @@ def test_implausible_answers(client, surveyor):  # type: ignore[no-untyped-def]
         speedtest_download_mbps=19.5))["flags"] == []
 
 
-def test_too_fast_needs_the_time_the_form_was_opened(client, surveyor):  # type: ignore[no-untyped-def]
+def test_too_fast_needs_the_time_the_form_was_opened(client, surveyor):
     collected = datetime.now(UTC) - timedelta(hours=1)
     body = send(client, surveyor, collected_at=collected,
                 started_at=(collected - timedelta(seconds=45)).isoformat())
@@ -195,13 +195,13 @@ def test_too_fast_needs_the_time_the_form_was_opened(client, surveyor):  # type:
     assert send(client, surveyor, collected_at=collected)["flags"] == []
 
 
-def test_started_at_is_checked(client, surveyor):  # type: ignore[no-untyped-def]
+def test_started_at_is_checked(client, surveyor):
     response = client.post("/api/v1/submissions", headers=auth(surveyor),
                            json=submission_payload(started_at="yesterday"))
     assert response.status_code == 422 and set(response.json["errors"]) == {"started_at"}
 
 
-def test_time_out_of_range_in_the_future_or_long_before_the_round(client, surveyor, db):  # type: ignore[no-untyped-def]
+def test_time_out_of_range_in_the_future_or_long_before_the_round(client, surveyor, db):
     body = send(client, surveyor, collected_at=datetime.now(UTC) + timedelta(minutes=5))
     assert body["flags"] == ["time_out_of_range"]
     assert body["flag_details"]["time_out_of_range"]["reason"] == "future"
@@ -220,7 +220,7 @@ def test_time_out_of_range_in_the_future_or_long_before_the_round(client, survey
                 collected_at=datetime.now(UTC) - timedelta(days=15))["flags"] == []
 
 
-def test_flags_are_computed_once_and_a_replay_keeps_them(client, surveyor, db):  # type: ignore[no-untyped-def]
+def test_flags_are_computed_once_and_a_replay_keeps_them(client, surveyor, db):
     payload = submission_payload(location=at(16.7512, 106.9531, 0))
     first = client.post("/api/v1/submissions", json=payload, headers=auth(surveyor))
     replay = client.post("/api/v1/submissions", json=payload, headers=auth(surveyor))
@@ -229,7 +229,7 @@ def test_flags_are_computed_once_and_a_replay_keeps_them(client, surveyor, db): 
     assert db.query(Submission).count() == 1
 
 
-def test_the_form_page_flags_too(client, surveyor, db):  # type: ignore[no-untyped-def]
+def test_the_form_page_flags_too(client, surveyor, db):
     login(client, "surveyor1", PASSWORD)
     page = client.get("/surveys/household").get_data(as_text=True)
     data = {"csrf_token": csrf_from(page), "instance_id": str(uuid.uuid4()),

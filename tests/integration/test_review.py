@@ -28,7 +28,7 @@ _numbers = itertools.count(1)
 
 
 @pytest.fixture
-def tokens(db):  # type: ignore[no-untyped-def]
+def tokens(db):
     commune = make_commune(db)
     result = {**role_tokens(db, commune),
               "surveyor2": make_token(db, make_user(db, "surveyor2", commune=commune))}
@@ -36,7 +36,7 @@ def tokens(db):  # type: ignore[no-untyped-def]
     return result
 
 
-def send(client, token, fiber=True, **extra):  # type: ignore[no-untyped-def]
+def send(client, token, fiber=True, **extra):
     """A household of its own (own code, own spot), with or without fibre."""
     n = next(_numbers)
     answers = household_answers(
@@ -50,17 +50,17 @@ def send(client, token, fiber=True, **extra):  # type: ignore[no-untyped-def]
     return response.json
 
 
-def patch(client, token, submission_id, **body):  # type: ignore[no-untyped-def]
+def patch(client, token, submission_id, **body):
     return client.patch(f"/api/v1/submissions/{submission_id}", json=body, headers=auth(token))
 
 
-def fiber(client, token):  # type: ignore[no-untyped-def]
+def fiber(client, token):
     table = client.get("/api/v1/indicators?commune=cam-lo", headers=auth(token)).json
     row = next(r for r in table["indicators"] if r["code"] == "hh_fiber")
     return table["households"], row["numerator"], row["value"]
 
 
-def reach(client, token, submission_id, status):  # type: ignore[no-untyped-def]
+def reach(client, token, submission_id, status):
     if status != "received":
         response = patch(client, token, submission_id, review_status=status, reason="Kiểm tra")
         assert response.status_code == 200, response.json
@@ -72,7 +72,7 @@ FORBIDDEN = [(a, b) for a in STATUSES if a != "superseded" for b in STATUSES
 
 
 @pytest.mark.parametrize(("start", "end"), ALLOWED)
-def test_each_allowed_transition(client, db, tokens, start, end):  # type: ignore[no-untyped-def]
+def test_each_allowed_transition(client, db, tokens, start, end):
     submission = send(client, tokens["surveyor"])
     reach(client, tokens["staff"], submission["id"], start)
     response = patch(client, tokens["staff"], submission["id"], review_status=end,
@@ -95,7 +95,7 @@ def test_each_allowed_transition(client, db, tokens, start, end):  # type: ignor
 
 
 @pytest.mark.parametrize(("start", "end"), FORBIDDEN)
-def test_forbidden_transitions_are_422_and_change_nothing(client, db, tokens, start, end):  # type: ignore[no-untyped-def]
+def test_forbidden_transitions_are_422_and_change_nothing(client, db, tokens, start, end):
     submission = send(client, tokens["surveyor"])
     reach(client, tokens["staff"], submission["id"], start)
     notes = db.query(ReviewNote).count()
@@ -107,7 +107,7 @@ def test_forbidden_transitions_are_422_and_change_nothing(client, db, tokens, st
     assert db.query(ReviewNote).count() == notes
 
 
-def test_a_superseded_submission_is_never_reviewed(client, tokens):  # type: ignore[no-untyped-def]
+def test_a_superseded_submission_is_never_reviewed(client, tokens):
     original = send(client, tokens["surveyor"])
     send(client, tokens["surveyor"], supersedes=original["instance_id"])
     for status in ("approved", "has_issues", "rejected", "received"):
@@ -116,7 +116,7 @@ def test_a_superseded_submission_is_never_reviewed(client, tokens):  # type: ign
 
 
 @pytest.mark.parametrize("status", ["has_issues", "rejected"])
-def test_issues_and_rejections_need_a_reason(client, tokens, status):  # type: ignore[no-untyped-def]
+def test_issues_and_rejections_need_a_reason(client, tokens, status):
     submission = send(client, tokens["surveyor"])
     response = patch(client, tokens["staff"], submission["id"], review_status=status)
     assert response.status_code == 422 and set(response.json["errors"]) == {"reason"}
@@ -124,7 +124,7 @@ def test_issues_and_rejections_need_a_reason(client, tokens, status):  # type: i
                  review_status="approved").status_code == 200  # approval needs none
 
 
-def test_bad_review_bodies(client, tokens):  # type: ignore[no-untyped-def]
+def test_bad_review_bodies(client, tokens):
     submission = send(client, tokens["surveyor"])
     for body, field in (({}, "review_status"), ({"review_status": "done"}, "review_status"),
                         ({"review_status": "approved", "colour": "red"}, "colour"),
@@ -134,7 +134,7 @@ def test_bad_review_bodies(client, tokens):  # type: ignore[no-untyped-def]
         assert response.status_code == 422 and field in response.json["errors"], body
 
 
-def test_a_comment_alone_keeps_the_status(client, db, tokens):  # type: ignore[no-untyped-def]
+def test_a_comment_alone_keeps_the_status(client, db, tokens):
     submission = send(client, tokens["surveyor"])
     response = patch(client, tokens["staff"], submission["id"], comment="Ảnh đo tốc độ bị mờ")
     assert response.status_code == 200 and response.json["review_status"] == "received"
@@ -142,7 +142,7 @@ def test_a_comment_alone_keeps_the_status(client, db, tokens):  # type: ignore[n
     assert (note.status, note.comment) == (None, "Ảnh đo tốc độ bị mờ")
 
 
-def test_rejection_drops_out_of_indicators_and_approval_brings_it_back(client, tokens):  # type: ignore[no-untyped-def]
+def test_rejection_drops_out_of_indicators_and_approval_brings_it_back(client, tokens):
     ids = [send(client, tokens["surveyor"], fiber=f)["id"] for f in (True, True, False, False)]
     assert fiber(client, tokens["staff"]) == (4, 2, 50.0)
     assert patch(client, tokens["staff"], ids[0], review_status="rejected",
@@ -160,7 +160,7 @@ def test_rejection_drops_out_of_indicators_and_approval_brings_it_back(client, t
 @pytest.mark.parametrize(("who", "expected"), [
     (None, 401), ("surveyor", 403), ("partner", 403), ("other_staff", 404), ("staff", 200),
     ("admin", 200)])
-def test_who_may_review(client, tokens, who, expected):  # type: ignore[no-untyped-def]
+def test_who_may_review(client, tokens, who, expected):
     submission = send(client, tokens["surveyor"])
     headers = auth(tokens[who]) if who else {}
     response = client.patch(f"/api/v1/submissions/{submission['id']}", headers=headers,
@@ -168,11 +168,11 @@ def test_who_may_review(client, tokens, who, expected):  # type: ignore[no-untyp
     assert response.status_code == expected, response.json
 
 
-def test_patch_of_a_missing_submission_is_404(client, tokens):  # type: ignore[no-untyped-def]
+def test_patch_of_a_missing_submission_is_404(client, tokens):
     assert patch(client, tokens["staff"], 999999, review_status="approved").status_code == 404
 
 
-def test_a_browser_session_needs_the_csrf_header(client, db, tokens):  # type: ignore[no-untyped-def]
+def test_a_browser_session_needs_the_csrf_header(client, db, tokens):
     submission = send(client, tokens["surveyor"])
     login(client, "staff1", PASSWORD)
     response = client.patch(f"/api/v1/submissions/{submission['id']}",
@@ -186,7 +186,7 @@ def test_a_browser_session_needs_the_csrf_header(client, db, tokens):  # type: i
     assert event.actor == "staff1"  # a session acts under the username, a token as token:…
 
 
-def test_listing_filters(client, db, tokens):  # type: ignore[no-untyped-def]
+def test_listing_filters(client, db, tokens):
     now = datetime.now(UTC)
     a = send(client, tokens["surveyor"], collected_at=now - timedelta(days=3))
     b = send(client, tokens["surveyor2"], village="thon-2", collected_at=now - timedelta(hours=2))
@@ -218,7 +218,7 @@ def test_listing_filters(client, db, tokens):  # type: ignore[no-untyped-def]
                           headers=auth(tokens["staff"])).status_code == 422
 
 
-def test_correction_supersedes_without_duplicating(client, db, tokens):  # type: ignore[no-untyped-def]
+def test_correction_supersedes_without_duplicating(client, db, tokens):
     original = send(client, tokens["surveyor"], fiber=False)
     send(client, tokens["surveyor"], fiber=True)
     assert fiber(client, tokens["staff"]) == (2, 1, 50.0)
@@ -262,7 +262,7 @@ def test_correction_supersedes_without_duplicating(client, db, tokens):  # type:
     assert [i["id"] for i in listed.json["items"]] == [original["id"]]
 
 
-def test_what_cannot_be_corrected(client, tokens):  # type: ignore[no-untyped-def]
+def test_what_cannot_be_corrected(client, tokens):
     original = send(client, tokens["surveyor"])
     # Someone else's submission, or an unknown one.
     response = client.post("/api/v1/submissions", headers=auth(tokens["surveyor2"]),
@@ -283,7 +283,7 @@ def test_what_cannot_be_corrected(client, tokens):  # type: ignore[no-untyped-de
 
 # ---- pages ----
 
-def test_staff_review_a_submission_on_the_pages(client, db, tokens):  # type: ignore[no-untyped-def]
+def test_staff_review_a_submission_on_the_pages(client, db, tokens):
     flagged = send(client, tokens["surveyor"], location={"lat": 16.7512, "lon": 106.9531,
                                                           "accuracy_m": 0})
     clean = send(client, tokens["surveyor2"])
@@ -317,25 +317,25 @@ def test_staff_review_a_submission_on_the_pages(client, db, tokens):  # type: ig
 
 @pytest.mark.parametrize(("who", "expected"), [
     ("surveyor1", 403), ("staff2", 403), ("root", 200)])
-def test_who_may_open_the_queue(client, tokens, db, who, expected):  # type: ignore[no-untyped-def]
+def test_who_may_open_the_queue(client, tokens, db, who, expected):
     submission = send(client, tokens["surveyor"])
     login(client, who, PASSWORD)
     assert client.get("/communes/cam-lo/review").status_code == expected
     assert client.get(f"/communes/cam-lo/review/{submission['id']}").status_code == expected
 
 
-def test_the_queue_needs_a_login(client, tokens):  # type: ignore[no-untyped-def]
+def test_the_queue_needs_a_login(client, tokens):
     response = client.get("/communes/cam-lo/review")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
-def test_a_submission_of_another_commune_is_not_found_through_this_one(client, db, tokens):  # type: ignore[no-untyped-def]
+def test_a_submission_of_another_commune_is_not_found_through_this_one(client, db, tokens):
     submission = send(client, tokens["surveyor"])
     login(client, "root", PASSWORD)
     assert client.get(f"/communes/kon-chieng/review/{submission['id']}").status_code == 404
 
 
-def test_surveyor_sees_feedback_and_sends_a_correction_from_the_form(client, db, tokens):  # type: ignore[no-untyped-def]
+def test_surveyor_sees_feedback_and_sends_a_correction_from_the_form(client, db, tokens):
     original = send(client, tokens["surveyor"], fiber=False)
     patch(client, tokens["staff"], original["id"], review_status="has_issues",
           reason="Kiểm tra lại internet cố định")
@@ -369,6 +369,6 @@ def test_surveyor_sees_feedback_and_sends_a_correction_from_the_form(client, db,
     assert 'name="supersedes" type="hidden" value=""' in form and 'id="correcting"' not in form
 
 
-def test_partners_have_no_submissions_page(client, tokens):  # type: ignore[no-untyped-def]
+def test_partners_have_no_submissions_page(client, tokens):
     login(client, "viettel1", PASSWORD)
     assert client.get("/my/submissions").status_code == 403

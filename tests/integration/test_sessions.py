@@ -17,7 +17,7 @@ from tests.factories import PASSWORD, make_commune, make_user
 PAGE = "/surveys/household"
 
 
-def _people(db):  # type: ignore[no-untyped-def]
+def _people(db):
     commune = make_commune(db)
     surveyor = make_user(db, "sv1", commune=commune)
     staff = make_user(db, "staff1", role="staff", commune=commune)
@@ -25,11 +25,11 @@ def _people(db):  # type: ignore[no-untyped-def]
     return surveyor, staff
 
 
-def _signed_in(client) -> bool:  # type: ignore[no-untyped-def]
+def _signed_in(client) -> bool:
     return client.get(PAGE).status_code == 200
 
 
-def _remember_only(app, client):  # type: ignore[no-untyped-def]
+def _remember_only(app, client):
     """A second client holding only the first one's remember cookie (a browser restarted)."""
     cookie = client.get_cookie("remember_token")
     assert cookie is not None
@@ -38,7 +38,7 @@ def _remember_only(app, client):  # type: ignore[no-untyped-def]
     return other
 
 
-def test_the_remember_cookie_lasts_as_long_as_a_login_may(app, client, db) -> None:  # type: ignore[no-untyped-def]
+def test_the_remember_cookie_lasts_as_long_as_a_login_may(app, client, db) -> None:
     _people(db)
     login(client, "sv1", PASSWORD)
     cookie = client.get_cookie("remember_token")
@@ -48,7 +48,7 @@ def test_the_remember_cookie_lasts_as_long_as_a_login_may(app, client, db) -> No
     assert _signed_in(_remember_only(app, client))  # a restarted browser stays signed in
 
 
-def test_a_login_older_than_the_setting_is_over_even_with_a_remember_cookie(app, client, db) -> None:  # type: ignore[no-untyped-def]
+def test_a_login_older_than_the_setting_is_over_even_with_a_remember_cookie(app, client, db) -> None:
     surveyor, _staff = _people(db)
     days = app.config["PERMANENT_SESSION_DAYS"]
     with app.test_request_context():
@@ -63,7 +63,7 @@ def test_a_login_older_than_the_setting_is_over_even_with_a_remember_cookie(app,
         assert _signed_in(other) is works, value
 
 
-def test_logout_ends_every_session_of_the_user(app, client, db) -> None:  # type: ignore[no-untyped-def]
+def test_logout_ends_every_session_of_the_user(app, client, db) -> None:
     _people(db)
     login(client, "sv1", PASSWORD)
     phone = app.test_client()
@@ -79,7 +79,7 @@ def test_logout_ends_every_session_of_the_user(app, client, db) -> None:  # type
     assert _signed_in(phone)
 
 
-def test_a_password_reset_ends_every_session(app, client, db) -> None:  # type: ignore[no-untyped-def]
+def test_a_password_reset_ends_every_session(app, client, db) -> None:
     surveyor, staff = _people(db)
     login(client, "sv1", PASSWORD)
     restarted = _remember_only(app, client)
@@ -101,7 +101,7 @@ def test_a_password_reset_ends_every_session(app, client, db) -> None:  # type: 
     assert not _signed_in(client)
 
 
-def test_deactivation_ends_every_session_and_reactivation_does_not_revive_them(app, client, db) -> None:  # type: ignore[no-untyped-def]
+def test_deactivation_ends_every_session_and_reactivation_does_not_revive_them(app, client, db) -> None:
     surveyor, staff = _people(db)
     login(client, "sv1", PASSWORD)
     restarted = _remember_only(app, client)

@@ -31,7 +31,7 @@ def test_the_helper() -> None:
         assert csv_cell(value) == value
 
 
-def _setup(client, db):  # type: ignore[no-untyped-def]
+def _setup(client, db):
     commune = make_commune(db, villages=(("thon-1", EVIL, 120), ("thon-2", "@Thôn 2", 80)))
     staff = make_token(db, make_user(db, "staff1", role="staff", commune=commune))
     surveyor = make_token(db, make_user(db, "sv1", commune=commune))
@@ -46,7 +46,7 @@ def _setup(client, db):  # type: ignore[no-untyped-def]
     return staff
 
 
-def _csv(response) -> list[list[str]]:  # type: ignore[no-untyped-def]
+def _csv(response) -> list[list[str]]:
     assert response.status_code == 200
     return list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
 
@@ -63,7 +63,7 @@ def _no_formula_cells(body: bytes) -> list[str]:
     return texts
 
 
-def test_csv_exports_write_formulas_as_text(client, db) -> None:  # type: ignore[no-untyped-def]
+def test_csv_exports_write_formulas_as_text(client, db) -> None:
     staff = _setup(client, db)
     indicators = _csv(client.get("/communes/cam-lo/export/indicators.csv", headers=auth(staff)))
     cells = [cell for row in indicators for cell in row]
@@ -75,7 +75,7 @@ def test_csv_exports_write_formulas_as_text(client, db) -> None:  # type: ignore
     assert not any(cell.startswith(("=", "+", "@")) for cell in cells)
 
 
-def test_xlsx_exports_have_no_formula_cells(client, db) -> None:  # type: ignore[no-untyped-def]
+def test_xlsx_exports_have_no_formula_cells(client, db) -> None:
     staff = _setup(client, db)
     texts = _no_formula_cells(client.get("/communes/cam-lo/export/indicators.xlsx",
                                          headers=auth(staff)).get_data())
@@ -90,7 +90,7 @@ def test_xlsx_exports_have_no_formula_cells(client, db) -> None:  # type: ignore
     assert f"{EVIL}, Điều 2" in texts and "@Thôn 2" in texts
 
 
-def test_the_upload_errors_report_escapes_partner_values_and_keeps_numbers(client, db) -> None:  # type: ignore[no-untyped-def]
+def test_the_upload_errors_report_escapes_partner_values_and_keeps_numbers(client, db) -> None:
     partner = make_token(db, make_user(db, "viettel1", role="partner", partner=make_partner(db)))
     db.commit()
     content = ("measured_at,lat,lon,technology,rsrp_dbm\n"

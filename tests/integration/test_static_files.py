@@ -12,7 +12,7 @@ import brotli
 import pytest
 
 
-def fetch(client, url, **kwargs):  # type: ignore[no-untyped-def]
+def fetch(client, url, **kwargs):
     """GET, read the body, close the file the server streamed from."""
     response = client.get(url, **kwargs)
     response.get_data()
@@ -20,7 +20,7 @@ def fetch(client, url, **kwargs):  # type: ignore[no-untyped-def]
     return response
 
 
-def test_pages_link_static_files_by_content_hash(client, app) -> None:  # type: ignore[no-untyped-def]
+def test_pages_link_static_files_by_content_hash(client, app) -> None:
     html = client.get("/login").get_data(as_text=True)
     found = re.search(r'href="/static/css/app\.css\?v=([0-9a-f]{10})"', html)
     content = Path(app.static_folder, "css/app.css").read_bytes()
@@ -34,7 +34,7 @@ def test_pages_link_static_files_by_content_hash(client, app) -> None:  # type: 
 
 @pytest.mark.parametrize("name", ["css/app.css", "js/form.js", "js/xpath.js"])
 @pytest.mark.parametrize("encoding", ["gzip", "br"])
-def test_scripts_and_styles_are_sent_compressed_and_revalidate(client, app, name, encoding) -> None:  # type: ignore[no-untyped-def]
+def test_scripts_and_styles_are_sent_compressed_and_revalidate(client, app, name, encoding) -> None:
     content = Path(app.static_folder, name).read_bytes()
     response = fetch(client, f"/static/{name}", headers={"Accept-Encoding": encoding})
     assert response.status_code == 200 and response.headers["Content-Encoding"] == encoding
@@ -49,7 +49,7 @@ def test_scripts_and_styles_are_sent_compressed_and_revalidate(client, app, name
     assert "Content-Encoding" not in identity.headers and identity.get_data() == content
 
 
-def test_service_worker_revalidates_with_a_304(client) -> None:  # type: ignore[no-untyped-def]
+def test_service_worker_revalidates_with_a_304(client) -> None:
     first = client.get("/sw.js", headers={"Accept-Encoding": "gzip"})
     assert first.status_code == 200 and first.headers["Cache-Control"] == "no-cache"
     assert first.headers.get("ETag")

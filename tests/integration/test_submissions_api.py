@@ -24,25 +24,25 @@ from tests.factories import (
 
 
 @pytest.fixture
-def commune(db):  # type: ignore[no-untyped-def]
+def commune(db):
     commune = make_commune(db)
     db.commit()
     return commune
 
 
 @pytest.fixture
-def surveyor_token(db, commune):  # type: ignore[no-untyped-def]
+def surveyor_token(db, commune):
     token = make_token(db, make_user(db, "surveyor1", commune=commune))
     db.commit()
     return token
 
 
-def count(db) -> int:  # type: ignore[no-untyped-def]
+def count(db) -> int:
     db.expire_all()
     return db.scalar(select(func.count()).select_from(Submission))
 
 
-def test_created_then_replay_then_conflict(client, db, surveyor_token):  # type: ignore[no-untyped-def]
+def test_created_then_replay_then_conflict(client, db, surveyor_token):
     payload = submission_payload()
     first = client.post("/api/v1/submissions", json=payload, headers=auth(surveyor_token))
     assert first.status_code == 201, first.json
@@ -65,7 +65,7 @@ def test_created_then_replay_then_conflict(client, db, surveyor_token):  # type:
     assert count(db) == 1
 
 
-def test_select_multiple_order_does_not_make_a_conflict(client, db, surveyor_token):  # type: ignore[no-untyped-def]
+def test_select_multiple_order_does_not_make_a_conflict(client, db, surveyor_token):
     payload = submission_payload()
     assert client.post("/api/v1/submissions", json=payload,
                        headers=auth(surveyor_token)).status_code == 201
@@ -74,7 +74,7 @@ def test_select_multiple_order_does_not_make_a_conflict(client, db, surveyor_tok
                        headers=auth(surveyor_token)).status_code == 200
 
 
-def test_eight_concurrent_sends_store_one_record(app, db, surveyor_token, live_server):  # type: ignore[no-untyped-def]
+def test_eight_concurrent_sends_store_one_record(app, db, surveyor_token, live_server):
     import json
     import urllib.request
 
@@ -97,7 +97,7 @@ def test_eight_concurrent_sends_store_one_record(app, db, surveyor_token, live_s
     assert count(db) == 1
 
 
-def test_without_location_the_village_stands_in(client, db, surveyor_token):  # type: ignore[no-untyped-def]
+def test_without_location_the_village_stands_in(client, db, surveyor_token):
     response = client.post("/api/v1/submissions", json=submission_payload(location=None),
                            headers=auth(surveyor_token))
     assert response.status_code == 201
@@ -106,7 +106,7 @@ def test_without_location_the_village_stands_in(client, db, surveyor_token):  # 
     assert stored.location_source == "manual"
 
 
-def test_consent_no_ends_the_survey(client, surveyor_token):  # type: ignore[no-untyped-def]
+def test_consent_no_ends_the_survey(client, surveyor_token):
     ok = client.post("/api/v1/submissions", json=submission_payload(answers={"consent": "no"}),
                      headers=auth(surveyor_token))
     assert ok.status_code == 201
@@ -147,7 +147,7 @@ def test_consent_no_ends_the_survey(client, surveyor_token):  # type: ignore[no-
     ({"answers": household_answers(speedtest_download_mbps=math.inf)}, "speedtest_download_mbps"),
     ({"answers": []}, "answers"),
 ])
-def test_invalid_input_names_the_field(client, db, surveyor_token, change, field):  # type: ignore[no-untyped-def]
+def test_invalid_input_names_the_field(client, db, surveyor_token, change, field):
     payload = submission_payload()
     payload.update(change)
     response = client.post("/api/v1/submissions", json=payload, headers=auth(surveyor_token))
@@ -157,7 +157,7 @@ def test_invalid_input_names_the_field(client, db, surveyor_token, change, field
     assert count(db) == 0
 
 
-def test_nan_in_raw_json_is_a_422_not_a_500(client, surveyor_token):  # type: ignore[no-untyped-def]
+def test_nan_in_raw_json_is_a_422_not_a_500(client, surveyor_token):
     body = repr(submission_payload())  # not JSON at all
     response = client.post("/api/v1/submissions", data=body, content_type="application/json",
                            headers=auth(surveyor_token))
@@ -171,7 +171,7 @@ def test_nan_in_raw_json_is_a_422_not_a_500(client, surveyor_token):  # type: ig
     assert "location.lat" in response.json["errors"]
 
 
-def test_messages_follow_accept_language(client, surveyor_token):  # type: ignore[no-untyped-def]
+def test_messages_follow_accept_language(client, surveyor_token):
     payload = submission_payload(answers=household_answers(members_total=None))
     vi = client.post("/api/v1/submissions", json=payload, headers=auth(surveyor_token))
     assert vi.json["errors"]["members_total"] == "Câu hỏi này bắt buộc."
@@ -180,7 +180,7 @@ def test_messages_follow_accept_language(client, surveyor_token):  # type: ignor
     assert en.json["errors"]["members_total"] == "This question is required."
 
 
-def test_authentication_and_roles(client, db, commune):  # type: ignore[no-untyped-def]
+def test_authentication_and_roles(client, db, commune):
     partner_user = make_user(db, "viettel1", role="partner", partner=make_partner(db))
     partner_token = make_token(db, partner_user)
     db.commit()
@@ -194,14 +194,14 @@ def test_authentication_and_roles(client, db, commune):  # type: ignore[no-untyp
     assert client.get("/api/v1/submissions", headers=auth(partner_token)).status_code == 403
 
 
-def test_revoked_token_is_refused(client, db, runner, surveyor_token):  # type: ignore[no-untyped-def]
+def test_revoked_token_is_refused(client, db, runner, surveyor_token):
     assert client.get("/api/v1/submissions", headers=auth(surveyor_token)).status_code == 200
     result = runner.invoke(args=["revoke-token", surveyor_token])
     assert result.exit_code == 0, result.output
     assert client.get("/api/v1/submissions", headers=auth(surveyor_token)).status_code == 401
 
 
-def test_surveyor_cannot_submit_to_another_commune(client, db, surveyor_token):  # type: ignore[no-untyped-def]
+def test_surveyor_cannot_submit_to_another_commune(client, db, surveyor_token):
     make_commune(db, "kon-chieng", name="Xã Kon Chiêng", province="Gia Lai")
     db.commit()
     response = client.post("/api/v1/submissions", json=submission_payload(commune="kon-chieng"),
@@ -209,7 +209,7 @@ def test_surveyor_cannot_submit_to_another_commune(client, db, surveyor_token): 
     assert response.status_code == 403
 
 
-def test_listing_scopes_and_order(client, db, commune):  # type: ignore[no-untyped-def]
+def test_listing_scopes_and_order(client, db, commune):
     other = make_commune(db, "nghia-hanh", name="Xã Nghĩa Hành", province="Quảng Ngãi")
     a = make_token(db, make_user(db, "surveyor-a", commune=commune))
     b = make_token(db, make_user(db, "surveyor-b", commune=commune))
@@ -236,7 +236,7 @@ def test_listing_scopes_and_order(client, db, commune):  # type: ignore[no-untyp
     assert client.get("/api/v1/submissions?per_page=9999", headers=auth(a)).status_code == 422
 
 
-def test_session_calls_need_the_csrf_header(client, db, commune):  # type: ignore[no-untyped-def]
+def test_session_calls_need_the_csrf_header(client, db, commune):
     from tests.conftest import login
 
     make_user(db, "surveyor1", commune=commune, password="correct-horse-battery")
@@ -249,7 +249,7 @@ def test_session_calls_need_the_csrf_header(client, db, commune):  # type: ignor
     assert response.status_code == 201
 
 
-def test_listing_does_not_load_commune_boundaries(client, db, commune, surveyor_token):  # type: ignore[no-untyped-def]
+def test_listing_does_not_load_commune_boundaries(client, db, commune, surveyor_token):
     from sqlalchemy import event
 
     commune.boundary = {"type": "Polygon", "coordinates": [[[106.9, 16.7], [107.0, 16.7],
@@ -259,7 +259,7 @@ def test_listing_does_not_load_commune_boundaries(client, db, commune, surveyor_
     statements: list[str] = []
     engine = client.application.extensions["phusong.engine"]
 
-    def remember(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
+    def remember(_conn, _cursor, statement, *_args):
         statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", remember)
@@ -270,7 +270,7 @@ def test_listing_does_not_load_commune_boundaries(client, db, commune, surveyor_
     assert statements and not any("boundary" in s for s in statements)
 
 
-def test_households_saved_on_an_older_form_version_still_arrive(client, db):  # type: ignore[no-untyped-def]
+def test_households_saved_on_an_older_form_version_still_arrive(client, db):
     """A phone that saved a household offline before the form changed sends the old version: the
     answers are checked against the current form and stored; a version newer than the server's,
     or not a version at all, is refused by name."""

@@ -15,14 +15,14 @@ from tests.factories import PASSWORD, household_answers, make_commune, make_part
 
 
 @pytest.fixture
-def surveyor(db):  # type: ignore[no-untyped-def]
+def surveyor(db):
     commune = make_commune(db)
     user = make_user(db, "surveyor1", commune=commune)
     db.commit()
     return user
 
 
-def form_data(page_html: str, **answers_override):  # type: ignore[no-untyped-def]
+def form_data(page_html: str, **answers_override):
     # Every hidden input, as a browser posts them (instance_id, collected_at, csrf_token, ...).
     data: dict[str, object] = dict(re.findall(
         r'<input id="\w+" name="(\w+)" type="hidden" value="([^"]*)"', page_html))
@@ -33,17 +33,17 @@ def form_data(page_html: str, **answers_override):  # type: ignore[no-untyped-de
     return data
 
 
-def count(db) -> int:  # type: ignore[no-untyped-def]
+def count(db) -> int:
     db.expire_all()
     return db.scalar(select(func.count()).select_from(Submission))
 
 
-def test_login_required(client) -> None:  # type: ignore[no-untyped-def]
+def test_login_required(client) -> None:
     response = client.get("/surveys/household")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
-def test_page_is_vietnamese_by_default_and_lists_villages(client, surveyor):  # type: ignore[no-untyped-def]
+def test_page_is_vietnamese_by_default_and_lists_villages(client, surveyor):
     login(client, "surveyor1", PASSWORD)
     html = client.get("/surveys/household").get_data(as_text=True)
     assert '<html lang="vi">' in html
@@ -52,7 +52,7 @@ def test_page_is_vietnamese_by_default_and_lists_villages(client, surveyor):  # 
     assert 'data-relevant="${consent} = &#39;yes&#39;"' in html or "data-relevant" in html
 
 
-def test_switch_to_english(client, surveyor):  # type: ignore[no-untyped-def]
+def test_switch_to_english(client, surveyor):
     login(client, "surveyor1", PASSWORD)
     page = client.get("/surveys/household").get_data(as_text=True)
     client.post("/lang/en", data={"csrf_token": csrf_from(page), "next": "/surveys/household"})
@@ -61,7 +61,7 @@ def test_switch_to_english(client, surveyor):  # type: ignore[no-untyped-def]
     assert "Does the household agree to answer the survey?" in html
 
 
-def test_plain_post_saves_once_even_when_sent_twice(client, db, surveyor):  # type: ignore[no-untyped-def]
+def test_plain_post_saves_once_even_when_sent_twice(client, db, surveyor):
     login(client, "surveyor1", PASSWORD)
     data = form_data(client.get("/surveys/household").get_data(as_text=True))
     first = client.post("/surveys/household", data=data)
@@ -77,7 +77,7 @@ def test_plain_post_saves_once_even_when_sent_twice(client, db, surveyor):  # ty
     assert f"số {stored.id}" in saved_page
 
 
-def test_errors_are_shown_next_to_the_field(client, db, surveyor):  # type: ignore[no-untyped-def]
+def test_errors_are_shown_next_to_the_field(client, db, surveyor):
     login(client, "surveyor1", PASSWORD)
     data = form_data(client.get("/surveys/household").get_data(as_text=True), members_adult=7)
     response = client.post("/surveys/household", data=data)
@@ -89,7 +89,7 @@ def test_errors_are_shown_next_to_the_field(client, db, surveyor):  # type: igno
     assert count(db) == 0
 
 
-def test_non_relevant_fields_from_a_no_js_form_are_dropped(client, db, surveyor):  # type: ignore[no-untyped-def]
+def test_non_relevant_fields_from_a_no_js_form_are_dropped(client, db, surveyor):
     login(client, "surveyor1", PASSWORD)
     data = form_data(client.get("/surveys/household").get_data(as_text=True),
                      fixed_broadband="none", fixed_provider="vnpt", fiber_available="no")
@@ -98,7 +98,7 @@ def test_non_relevant_fields_from_a_no_js_form_are_dropped(client, db, surveyor)
     assert "fixed_provider" not in stored.answers
 
 
-def test_missing_csrf_is_refused(client, db, surveyor):  # type: ignore[no-untyped-def]
+def test_missing_csrf_is_refused(client, db, surveyor):
     login(client, "surveyor1", PASSWORD)
     data = form_data(client.get("/surveys/household").get_data(as_text=True))
     data.pop("csrf_token")
@@ -107,14 +107,14 @@ def test_missing_csrf_is_refused(client, db, surveyor):  # type: ignore[no-untyp
     assert count(db) == 0
 
 
-def test_partner_cannot_open_the_form(client, db) -> None:  # type: ignore[no-untyped-def]
+def test_partner_cannot_open_the_form(client, db) -> None:
     make_user(db, "viettel1", role="partner", partner=make_partner(db))
     db.commit()
     login(client, "viettel1", PASSWORD)
     assert client.get("/surveys/household").status_code == 403
 
 
-def test_photo_posted_with_the_form_is_stripped(client, db, surveyor, app):  # type: ignore[no-untyped-def]
+def test_photo_posted_with_the_form_is_stripped(client, db, surveyor, app):
     from PIL import Image
 
     login(client, "surveyor1", PASSWORD)
@@ -131,7 +131,7 @@ def test_photo_posted_with_the_form_is_stripped(client, db, surveyor, app):  # t
     assert [a.question for a in stored.attachments] == ["photo"]
 
 
-def test_wrong_password_is_a_clear_401(client, surveyor) -> None:  # type: ignore[no-untyped-def]
+def test_wrong_password_is_a_clear_401(client, surveyor) -> None:
     page = client.get("/login").get_data(as_text=True)
     response = client.post("/login", data={"username": "surveyor1", "password": "nope-nope",
                                            "csrf_token": csrf_from(page)})
@@ -139,7 +139,7 @@ def test_wrong_password_is_a_clear_401(client, surveyor) -> None:  # type: ignor
     assert "Sai tên đăng nhập hoặc mật khẩu" in response.get_data(as_text=True)
 
 
-def test_open_redirect_is_refused(client, surveyor) -> None:  # type: ignore[no-untyped-def]
+def test_open_redirect_is_refused(client, surveyor) -> None:
     page = client.get("/login").get_data(as_text=True)
     response = client.post("/login?next=https://evil.example/", data={
         "username": "surveyor1", "password": PASSWORD, "csrf_token": csrf_from(page)})
@@ -147,7 +147,7 @@ def test_open_redirect_is_refused(client, surveyor) -> None:  # type: ignore[no-
     assert response.headers["Location"].startswith("/")
 
 
-def test_instance_id_is_fresh_on_each_page(client, surveyor):  # type: ignore[no-untyped-def]
+def test_instance_id_is_fresh_on_each_page(client, surveyor):
     login(client, "surveyor1", PASSWORD)
     ids = {form_data(client.get("/surveys/household").get_data(as_text=True))["instance_id"]
            for _ in range(3)}

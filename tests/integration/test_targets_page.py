@@ -9,7 +9,7 @@ from tests.conftest import csrf_from, login
 from tests.factories import PASSWORD, make_commune, make_user
 
 
-def setup(db):  # type: ignore[no-untyped-def]
+def setup(db):
     commune = make_commune(db)
     other = make_commune(db, "kon-chieng", name="Xã Kon Chiêng", province="Gia Lai")
     make_user(db, "staff1", role="staff", commune=commune)
@@ -18,7 +18,7 @@ def setup(db):  # type: ignore[no-untyped-def]
     db.commit()
 
 
-def test_staff_add_edit_remove(client, db) -> None:  # type: ignore[no-untyped-def]
+def test_staff_add_edit_remove(client, db) -> None:
     setup(db)
     login(client, "staff1", PASSWORD)
     page = client.get("/communes/cam-lo/targets").get_data(as_text=True)
@@ -49,7 +49,7 @@ def test_staff_add_edit_remove(client, db) -> None:  # type: ignore[no-untyped-d
     assert db.scalar(select(Target)) is None
 
 
-def test_an_equals_target_with_a_plan_start_year(client, db) -> None:  # type: ignore[no-untyped-def]
+def test_an_equals_target_with_a_plan_start_year(client, db) -> None:
     setup(db)
     login(client, "staff1", PASSWORD)
     page = client.get("/communes/cam-lo/targets").get_data(as_text=True)
@@ -73,7 +73,7 @@ def test_an_equals_target_with_a_plan_start_year(client, db) -> None:  # type: i
     assert target.start_year == 2021
 
 
-def test_errors_are_shown_by_the_field(client, db) -> None:  # type: ignore[no-untyped-def]
+def test_errors_are_shown_by_the_field(client, db) -> None:
     setup(db)
     login(client, "staff1", PASSWORD)
     page = client.get("/communes/cam-lo/targets").get_data(as_text=True)
@@ -85,7 +85,7 @@ def test_errors_are_shown_by_the_field(client, db) -> None:  # type: ignore[no-u
     assert db.scalar(select(Target)) is None
 
 
-def test_others_cannot_change(client, db) -> None:  # type: ignore[no-untyped-def]
+def test_others_cannot_change(client, db) -> None:
     setup(db)
     login(client, "surveyor1", PASSWORD)
     page = client.get("/communes/cam-lo/targets")
@@ -95,7 +95,7 @@ def test_others_cannot_change(client, db) -> None:  # type: ignore[no-untyped-de
     assert client.get("/communes/cam-lo/targets").status_code == 403
 
 
-def test_typing_mistakes_get_vietnamese_messages(client, db) -> None:  # type: ignore[no-untyped-def]
+def test_typing_mistakes_get_vietnamese_messages(client, db) -> None:
     setup(db)
     login(client, "staff1", PASSWORD)
     page = client.get("/communes/cam-lo/targets").get_data(as_text=True)
@@ -111,13 +111,13 @@ def test_typing_mistakes_get_vietnamese_messages(client, db) -> None:  # type: i
     assert db.scalar(select(Target)).value == 85.5
 
 
-def test_empty_login_says_what_is_missing(client) -> None:  # type: ignore[no-untyped-def]
+def test_empty_login_says_what_is_missing(client) -> None:
     page = client.get("/login").get_data(as_text=True)
     html = client.post("/login", data={"csrf_token": csrf_from(page)}).get_data(as_text=True)
     assert "Hãy nhập tên đăng nhập." in html and "Hãy nhập mật khẩu." in html
 
 
-def test_a_target_of_another_commune_is_not_found_under_yours(client, db) -> None:  # type: ignore[no-untyped-def]
+def test_a_target_of_another_commune_is_not_found_under_yours(client, db) -> None:
     setup(db)
     cam_lo = db.scalar(select(Commune).where(Commune.slug == "cam-lo"))
     target = Target(commune=cam_lo, indicator="adult_vneid", comparator=">=", value=85,

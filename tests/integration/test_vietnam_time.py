@@ -27,7 +27,7 @@ def test_the_helper_shows_vietnam_wall_time_in_both_languages() -> None:
     assert vntime.format_period("2026") == "Năm 2026"
 
 
-def test_review_queue_my_submissions_and_audit_log_show_vietnam_time(client, db) -> None:  # type: ignore[no-untyped-def]
+def test_review_queue_my_submissions_and_audit_log_show_vietnam_time(client, db) -> None:
     commune = make_commune(db)
     surveyor = make_user(db, "surveyor1", commune=commune)
     make_user(db, "staff1", role="staff", commune=commune)

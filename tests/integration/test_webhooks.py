@@ -48,7 +48,7 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver():  # type: ignore[no-untyped-def]
+def receiver():
     made: list[Receiver] = []
 
     def make(statuses: list[int] | None = None) -> Receiver:
@@ -61,7 +61,7 @@ def receiver():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def people(app, db):  # type: ignore[no-untyped-def]
+def people(app, db):
     app.config["WEBHOOK_ALLOW_LOOPBACK_HTTP"] = True
     commune = make_commune(db)
     other = make_commune(db, "kon-chieng", name="Xã Kon Chiêng", province="Gia Lai")
@@ -73,12 +73,12 @@ def people(app, db):  # type: ignore[no-untyped-def]
     return result
 
 
-def register(client, token, url, **body):  # type: ignore[no-untyped-def]
+def register(client, token, url, **body):
     return client.post("/api/v1/communes/cam-lo/webhooks", json={"url": url, **body},
                        headers=auth(token))
 
 
-def test_signed_delivery_to_a_real_receiver(client, runner, db, people, receiver):  # type: ignore[no-untyped-def]
+def test_signed_delivery_to_a_real_receiver(client, runner, db, people, receiver):
     hook = receiver()
     created = register(client, people["staff"], hook.url)
     assert created.status_code == 201, created.json
@@ -105,7 +105,7 @@ def test_signed_delivery_to_a_real_receiver(client, runner, db, people, receiver
     assert db.scalar(select(AuditEvent).where(AuditEvent.action == "webhook.create")) is not None
 
 
-def test_retries_with_backoff_then_fails(db, people, receiver, client):  # type: ignore[no-untyped-def]
+def test_retries_with_backoff_then_fails(db, people, receiver, client):
     hook, dead = receiver([500, 503]), receiver([500] * 10)
     register(client, people["staff"], hook.url, events=["submission.reviewed"])
     register(client, people["staff"], dead.url, events=["submission.accepted"])
@@ -132,7 +132,7 @@ def test_retries_with_backoff_then_fails(db, people, receiver, client):  # type:
     db.commit()
 
 
-def test_only_subscribed_events_and_unreachable_receivers(db, people, client):  # type: ignore[no-untyped-def]
+def test_only_subscribed_events_and_unreachable_receivers(db, people, client):
     register(client, people["staff"], "http://127.0.0.1:9/closed", events=["submission.reviewed"])
     assert webhooks.enqueue(db, people["commune"].id, "submission.accepted", {"id": 1}) == []
     (delivery,) = webhooks.enqueue(db, people["commune"].id, "submission.reviewed", {"id": 1})
@@ -145,13 +145,13 @@ def test_only_subscribed_events_and_unreachable_receivers(db, people, client):  
 @pytest.mark.parametrize(("url", "events"), [
     ("http://example.org/hook", None), ("ftp://127.0.0.1/x", None), ("not a url", None),
     ("https://example.org/hook", ["submission.deleted"])])
-def test_bad_registrations_name_the_field(client, people, url, events):  # type: ignore[no-untyped-def]
+def test_bad_registrations_name_the_field(client, people, url, events):
     response = register(client, people["staff"], url, **({"events": events} if events else {}))
     assert response.status_code == 422
     assert set(response.json["errors"]) == ({"events"} if events else {"url"})
 
 
-def test_who_may_manage_webhooks(client, people, receiver):  # type: ignore[no-untyped-def]
+def test_who_may_manage_webhooks(client, people, receiver):
     hook_id = register(client, people["staff"], "https://example.org/hook").json["id"]
     assert register(client, people["other_staff"], "https://example.org/x").status_code == 403
     assert register(client, people["surveyor"], "https://example.org/x").status_code == 403
@@ -164,7 +164,7 @@ def test_who_may_manage_webhooks(client, people, receiver):  # type: ignore[no-u
     assert client.delete(f"/api/v1/webhooks/{hook_id}", headers=auth(people["staff"])).status_code == 204
 
 
-def test_a_real_submission_and_its_review_reach_the_receiver(client, runner, db, people, receiver):  # type: ignore[no-untyped-def]
+def test_a_real_submission_and_its_review_reach_the_receiver(client, runner, db, people, receiver):
     from tests.factories import submission_payload
 
     hook = receiver()
@@ -187,7 +187,7 @@ def test_a_real_submission_and_its_review_reach_the_receiver(client, runner, db,
     assert "answers" not in accepted  # personal data stays behind the API's access rules
 
 
-def test_webhooks_cannot_reach_the_servers_own_network(client, db, people):  # type: ignore[no-untyped-def]
+def test_webhooks_cannot_reach_the_servers_own_network(client, db, people):
     # (Loopback itself is allowed in these tests: WEBHOOK_ALLOW_LOOPBACK_HTTP, for the receiver.)
     for url in ("https://10.0.0.5/hook", "https://169.254.169.254/latest", "https://192.168.1.1/",
                 "https://[fd00::1]/x"):
@@ -235,7 +235,7 @@ class _Recorder(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def redirector():  # type: ignore[no-untyped-def]
+def redirector():
     _Recorder.seen = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
     port = server.server_address[1]
@@ -246,7 +246,7 @@ def redirector():  # type: ignore[no-untyped-def]
     server.server_close()
 
 
-def test_a_redirect_is_not_followed(client, db, people, redirector):  # type: ignore[no-untyped-def]
+def test_a_redirect_is_not_followed(client, db, people, redirector):
     register(client, people["staff"], f"http://127.0.0.1:{redirector}/hook")
     (delivery,) = webhooks.enqueue(db, people["commune"].id, "submission.accepted", {"id": 1})
     webhooks.deliver_due(db, allow_loopback_http=True)
@@ -256,7 +256,7 @@ def test_a_redirect_is_not_followed(client, db, people, redirector):  # type: ig
     db.commit()
 
 
-def test_the_post_goes_to_the_checked_address_not_a_second_lookup(redirector):  # type: ignore[no-untyped-def]
+def test_the_post_goes_to_the_checked_address_not_a_second_lookup(redirector):
     # The name does not resolve at all: only the checked address can have been used.
     result = webhooks.post(f"http://receiver.invalid:{redirector}/other", b"{}",
                            {"Content-Type": "application/json"}, 5, "127.0.0.1")

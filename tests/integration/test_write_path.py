@@ -44,7 +44,7 @@ STATEMENTS_PER_SUBMISSION = 9
 
 
 @pytest.fixture
-def team(db):  # type: ignore[no-untyped-def]
+def team(db):
     commune = make_commune(db, villages=(("thon-1", "Thôn 1", 60), ("thon-2", "Thôn 2", None),
                                          ("thon-3", "Thôn 3", 40)))
     tokens = {f"sv{i}": make_token(db, make_user(db, f"sv{i}", commune=commune)) for i in range(8)}
@@ -53,7 +53,7 @@ def team(db):  # type: ignore[no-untyped-def]
     return commune, tokens
 
 
-def rollup_rows(db):  # type: ignore[no-untyped-def]
+def rollup_rows(db):
     db.expire_all()
     return (sorted((r.village_id, r.period, r.code, r.commune_id, r.count, r.sum_y, r.sum_x,
                     r.sum_yy, r.sum_xx, r.sum_xy, r.positive)
@@ -62,7 +62,7 @@ def rollup_rows(db):  # type: ignore[no-untyped-def]
                     r.with_5g, r.with_3g, r.with_2g) for r in db.scalars(select(HouseholdCell))))
 
 
-def assert_rollups_equal_a_rebuild(db) -> None:  # type: ignore[no-untyped-def]
+def assert_rollups_equal_a_rebuild(db) -> None:
     incremental = rollup_rows(db)
     rebuild(db)
     db.commit()
@@ -89,7 +89,7 @@ def random_answers(rng: random.Random) -> dict:  # type: ignore[type-arg]
         **({} if shops == "yes" else {"online_platforms": None}))
 
 
-def random_payload(rng: random.Random, **extra):  # type: ignore[no-untyped-def]
+def random_payload(rng: random.Random, **extra):
     location = None if rng.random() < 0.15 else {
         "lat": 16.75 + rng.gauss(0, 0.01), "lon": 106.95 + rng.gauss(0, 0.01), "accuracy_m": 10.0}
     return submission_payload(
@@ -100,7 +100,7 @@ def random_payload(rng: random.Random, **extra):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_incremental_rollups_equal_a_rebuild_after_random_events(client, db, team, seed):  # type: ignore[no-untyped-def]
+def test_incremental_rollups_equal_a_rebuild_after_random_events(client, db, team, seed):
     """Submissions, replays, reviews (reject, approve, has issues, back), corrections (also of a
     rejected one, and in another month or village), photos that place an unlocated household."""
     _commune, tokens = team
@@ -144,7 +144,7 @@ def test_incremental_rollups_equal_a_rebuild_after_random_events(client, db, tea
     assert_rollups_equal_a_rebuild(db)
 
 
-def test_a_rejection_that_empties_a_group_leaves_no_row(client, db, team):  # type: ignore[no-untyped-def]
+def test_a_rejection_that_empties_a_group_leaves_no_row(client, db, team):
     _commune, tokens = team
     created = client.post("/api/v1/submissions", json=submission_payload(),
                           headers=auth(tokens["sv0"])).json
@@ -158,11 +158,11 @@ def test_a_rejection_that_empties_a_group_leaves_no_row(client, db, team):  # ty
     assert_rollups_equal_a_rebuild(db)
 
 
-def statements_of(app, send):  # type: ignore[no-untyped-def]
+def statements_of(app, send):
     found: list[str] = []
     engine = app.extensions["phusong.engine"]
 
-    def remember(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
+    def remember(_conn, _cursor, statement, *_args):
         found.append(statement)
 
     event.listen(engine, "before_cursor_execute", remember)
@@ -173,7 +173,7 @@ def statements_of(app, send):  # type: ignore[no-untyped-def]
     return found
 
 
-def test_one_household_costs_the_same_statements_however_many_are_stored(app, client, db, team):  # type: ignore[no-untyped-def]
+def test_one_household_costs_the_same_statements_however_many_are_stored(app, client, db, team):
     commune, tokens = team
     commune.boundary = {"type": "Polygon", "coordinates": [[[106.9, 16.7], [107.0, 16.7],
                                                            [107.0, 16.8], [106.9, 16.8],
@@ -209,7 +209,7 @@ def test_one_household_costs_the_same_statements_however_many_are_stored(app, cl
     assert not any("communes.boundary," in s or "communes.boundary \n" in s for s in later)
 
 
-def test_an_edited_boundary_is_used_at_once(client, db, team):  # type: ignore[no-untyped-def]
+def test_an_edited_boundary_is_used_at_once(client, db, team):
     commune, tokens = team
     square = [[106.9, 16.7], [107.0, 16.7], [107.0, 16.8], [106.9, 16.8], [106.9, 16.7]]
     commune.boundary = {"type": "Polygon", "coordinates": [square]}
@@ -224,7 +224,7 @@ def test_an_edited_boundary_is_used_at_once(client, db, team):  # type: ignore[n
     assert "outside_commune" in moved["flags"]
 
 
-def test_duplicates_are_found_through_the_index(client, db, team):  # type: ignore[no-untyped-def]
+def test_duplicates_are_found_through_the_index(client, db, team):
     _commune, tokens = team
     headers = auth(tokens["sv0"])
     first = client.post("/api/v1/submissions", json=submission_payload(
@@ -248,7 +248,7 @@ def test_duplicates_are_found_through_the_index(client, db, team):  # type: igno
     assert "duplicate_household" not in c["flags"]
 
 
-def test_a_stuck_gps_does_not_make_each_household_read_all_the_others(client, db, team):  # type: ignore[no-untyped-def]
+def test_a_stuck_gps_does_not_make_each_household_read_all_the_others(client, db, team):
     """Forty households sent from one spot with the same answers (a phone whose GPS is stuck): the
     forty-first is flagged with at most MAX_NEIGHBOURS examples of each kind, not all forty."""
     from surveys.collection.quality import MAX_NEIGHBOURS
@@ -267,7 +267,7 @@ def test_a_stuck_gps_does_not_make_each_household_read_all_the_others(client, db
     assert len(moved["flag_details"]["duplicate_household"]["nearby"]) == MAX_NEIGHBOURS
 
 
-def test_eight_senders_into_one_village_all_succeed(app, db, team, live_server):  # type: ignore[no-untyped-def]
+def test_eight_senders_into_one_village_all_succeed(app, db, team, live_server):
     """A team in one village at once: every answer a 2xx (no deadlock, no key violation), every
     household stored once, the rollups equal to a rebuild. On PostgreSQL this is real row locking
     between eight connections; on SQLite, its single writer."""
@@ -298,7 +298,7 @@ def test_eight_senders_into_one_village_all_succeed(app, db, team, live_server):
     assert_rollups_equal_a_rebuild(db)
 
 
-def test_a_transaction_aborted_by_the_database_is_run_again(app, db, tmp_path):  # type: ignore[no-untyped-def]
+def test_a_transaction_aborted_by_the_database_is_run_again(app, db, tmp_path):
     """A deadlock or serialization failure (PostgreSQL), or SQLite still locked after its busy
     timeout: real errors from the database, rolled back and run again until the work succeeds."""
     from surveys.models import Partner
@@ -347,7 +347,7 @@ def test_a_transaction_aborted_by_the_database_is_run_again(app, db, tmp_path): 
     assert [p.slug for p in db.scalars(select(Partner))] == ["p3"]
 
 
-def test_other_database_errors_are_not_retried(app, db):  # type: ignore[no-untyped-def]
+def test_other_database_errors_are_not_retried(app, db):
     from sqlalchemy.exc import IntegrityError
 
     from surveys.models import Partner
@@ -368,7 +368,7 @@ def test_other_database_errors_are_not_retried(app, db):  # type: ignore[no-unty
     assert attempts == [1]
 
 
-def test_geometry_cache_is_keyed_by_content(db) -> None:  # type: ignore[no-untyped-def]
+def test_geometry_cache_is_keyed_by_content(db) -> None:
     commune = make_commune(db, "cache-test")
     commune.boundary = {"type": "Polygon", "coordinates": [[[1, 1], [2, 1], [2, 2], [1, 1]]]}
     db.commit()
@@ -382,7 +382,7 @@ def test_geometry_cache_is_keyed_by_content(db) -> None:  # type: ignore[no-unty
     assert commune.boundary_hash is None
 
 
-def test_the_neighbour_look_up_walks_its_two_indexes(db, team) -> None:  # type: ignore[no-untyped-def]
+def test_the_neighbour_look_up_walks_its_two_indexes(db, team) -> None:
     """Whatever the village holds, the duplicate look-up reads through (village, household_key)
     and (village, location_square), never the whole village (docs/quality.md): checked on a
     village of 3,000 households with the database's statistics, as a planner would see it."""

@@ -82,7 +82,7 @@ def _reference(items: list[tuple]) -> dict[rollups.Key, rollups.Tally]:  # type:
     return result | every
 
 
-def test_drains_of_any_size_sum_to_the_plain_rollups(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_drains_of_any_size_sum_to_the_plain_rollups(monkeypatch) -> None:
     rng = random.Random(5)
     items = []
     for _ in range(400):

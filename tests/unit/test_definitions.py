@@ -26,20 +26,20 @@ OPTIONAL = {"household_code", "fixed_speed_mbps", "speedtest_download_mbps",
 
 
 @pytest.fixture(scope="module")
-def household():  # type: ignore[no-untyped-def]
+def household():
     definition = get_definition("household")
     assert definition is not None
     return definition
 
 
-def test_contract_names_and_types(household):  # type: ignore[no-untyped-def]
+def test_contract_names_and_types(household):
     assert {q.name: q.type for q in household.questions} == CONTRACT
     for q in household.questions:
         assert q.required == (q.name not in OPTIONAL), q.name
         assert q.label.vi and q.label.en and q.label.vi != q.label.en or q.name == "photo"
 
 
-def test_choices_are_the_contract(household):  # type: ignore[no-untyped-def]
+def test_choices_are_the_contract(household):
     def names(question: str) -> list[str]:
         return [c.name for c in household.by_name[question].choices]
 
@@ -54,18 +54,18 @@ def test_choices_are_the_contract(household):  # type: ignore[no-untyped-def]
                                          "facebook_zalo", "other"]
 
 
-def test_everything_after_consent_depends_on_it(household):  # type: ignore[no-untyped-def]
+def test_everything_after_consent_depends_on_it(household):
     for q in household.questions[1:]:
         assert "${consent} = 'yes'" in (q.relevant_source or ""), q.name
 
 
-def test_valid_household_passes(household):  # type: ignore[no-untyped-def]
+def test_valid_household_passes(household):
     answers, errors = validate_answers(household, household_answers())
     assert errors == {}
     assert answers["members_total"] == 4
 
 
-def test_form_strings_are_coerced_as_the_browser_posts_them(household):  # type: ignore[no-untyped-def]
+def test_form_strings_are_coerced_as_the_browser_posts_them(household):
     posted = {k: (str(v) if not isinstance(v, list) else v) for k, v in household_answers(
         speedtest_download_mbps="87,5").items()}
     answers, errors = validate_answers(household, posted)
@@ -73,7 +73,7 @@ def test_form_strings_are_coerced_as_the_browser_posts_them(household):  # type:
     assert answers["members_total"] == 4 and answers["speedtest_download_mbps"] == 87.5
 
 
-def test_html_path_drops_answers_that_do_not_apply(household):  # type: ignore[no-untyped-def]
+def test_html_path_drops_answers_that_do_not_apply(household):
     raw = household_answers(fixed_broadband="none", fixed_provider="vnpt", fixed_speed_mbps=100,
                             fiber_available="no")
     strict_answers, strict_errors = validate_answers(household, raw)
@@ -83,13 +83,13 @@ def test_html_path_drops_answers_that_do_not_apply(household):  # type: ignore[n
     assert "fixed_provider" not in answers and "fixed_speed_mbps" not in answers
 
 
-def test_constraint_messages_are_bilingual(household):  # type: ignore[no-untyped-def]
+def test_constraint_messages_are_bilingual(household):
     _answers, errors = validate_answers(household, household_answers(members_adult=9))
     assert errors["members_adult"].vi.startswith("Không được lớn hơn")
     assert errors["members_adult"].en == "Cannot exceed the people in the household."
 
 
-def test_an_error_upstream_does_not_cascade(household):  # type: ignore[no-untyped-def]
+def test_an_error_upstream_does_not_cascade(household):
     _answers, errors = validate_answers(household, household_answers(members_total="bốn"))
     assert set(errors) == {"members_total"}
 
@@ -121,7 +121,7 @@ def test_unsupported_question_type_fails_at_load_time() -> None:
         parse_definition(text, "simple.md")
 
 
-def test_definition_json_has_both_languages(household):  # type: ignore[no-untyped-def]
+def test_definition_json_has_both_languages(household):
     data = household.to_json()
     assert data["name"] == "household" and data["version"] == household.version
     consent = data["questions"][0]

@@ -11,7 +11,7 @@ from tests.e2e import conftest as e2e
 ROOT = Path(__file__).parents[2]
 
 
-def test_screenshots_reach_the_readme_only_under_make_screenshots(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_screenshots_reach_the_readme_only_under_make_screenshots(tmp_path, monkeypatch) -> None:
     artefacts = tmp_path / "artifacts"
     artefacts.mkdir()
     (artefacts / "form-phone.png").write_bytes(b"\x89PNG fake")

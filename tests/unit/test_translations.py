@@ -32,6 +32,6 @@ def test_every_message_has_a_vietnamese_translation() -> None:
     assert missing == [], "run `make extract-messages` and translate:\n" + "\n".join(missing)
 
 
-def test_compiled_catalogue_is_used(client) -> None:  # type: ignore[no-untyped-def]
+def test_compiled_catalogue_is_used(client) -> None:
     html = client.get("/login").get_data(as_text=True)
     assert "Tên đăng nhập" in html and "Mật khẩu" in html
