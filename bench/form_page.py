@@ -14,7 +14,12 @@ from __future__ import annotations
 import shutil
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 # Chrome DevTools' "Regular 3G" preset.
 LATENCY_MS = 100
@@ -25,16 +30,17 @@ SECONDS_BUDGET = 1.0
 
 
 class ByteCounter:
-    def __init__(self, app) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, app: WSGIApplication) -> None:
         self.app = app
         self.bytes = 0
         self.requests: list[tuple[str, int]] = []
         self.lock = threading.Lock()
 
-    def __call__(self, environ, start_response):  # type: ignore[no-untyped-def]
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
         headers_size = 0
 
-        def counting_start(status, headers, exc_info=None):  # type: ignore[no-untyped-def]
+        def counting_start(status: str, headers: list[tuple[str, str]],
+                           exc_info: Any = None) -> Callable[[bytes], object]:
             nonlocal headers_size
             headers_size = len(status) + sum(len(k) + len(v) + 4 for k, v in headers) + 17
             return start_response(status, headers, exc_info)

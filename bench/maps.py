@@ -25,10 +25,16 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import insert, text
 from werkzeug.test import TestResponse
+
+if TYPE_CHECKING:
+    from flask import Flask
+    from flask.testing import FlaskClient
+
+    from surveys.models import Commune
 
 T = TypeVar("T")
 MEASUREMENTS = int(os.environ.get("BENCH_MAP_MEASUREMENTS", "1000000"))
@@ -62,7 +68,7 @@ def _timed(action: Callable[[], T], repeat: int = REPEAT) -> tuple[float, T]:
     return _best(times), result
 
 
-def _measurements(app, rng: random.Random, start: int, count: int, commune_id: int,  # type: ignore[no-untyped-def]
+def _measurements(app: Flask, rng: random.Random, start: int, count: int, commune_id: int,
                   partner_id: int, sites: list[tuple[float, float]]) -> None:
     """One upload of `count` drive-test measurements around the villages, with its rollups."""
     import h3
@@ -106,7 +112,7 @@ def _measurements(app, rng: random.Random, start: int, count: int, commune_id: i
             session.commit()
 
 
-def _households(app, rng: random.Random, commune, surveyor_id: int) -> None:  # type: ignore[no-untyped-def]
+def _households(app: Flask, rng: random.Random, commune: Commune, surveyor_id: int) -> None:
     from surveys.demo import COMMUNES, _answers
     from surveys.models import Submission
 
@@ -121,8 +127,8 @@ def _households(app, rng: random.Random, commune, surveyor_id: int) -> None:  # 
                          "survey_version": "2026112301", "commune_id": commune.id,
                          "village_id": village.id, "surveyor_id": surveyor_id,
                          "collected_at": now - timedelta(days=rng.uniform(0, 150)),
-                         "received_at": now, "lat": village.lat + rng.gauss(0, 0.003),
-                         "lon": village.lon + rng.gauss(0, 0.003), "accuracy_m": 10.0,
+                         "received_at": now, "lat": (village.lat or 0.0) + rng.gauss(0, 0.003),
+                         "lon": (village.lon or 0.0) + rng.gauss(0, 0.003), "accuracy_m": 10.0,
                          "location_source": "gps",
                          "answers": _answers(rng, COMMUNES[0], village, index, rng.uniform(0.6, 1.1)),
                          "content_hash": "0" * 64, "review_status": "received"})
@@ -137,7 +143,8 @@ def _households(app, rng: random.Random, commune, surveyor_id: int) -> None:  # 
         session.commit()
 
 
-def _measure(app, client, token: str, commune_id: int, label: str) -> dict[str, float]:  # type: ignore[no-untyped-def]
+def _measure(app: Flask, client: FlaskClient, token: str, commune_id: int,
+             label: str) -> dict[str, float]:
     from surveys.coverage.hexes import commune_hexes
     from surveys.models import Commune
 

@@ -18,16 +18,20 @@ import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, insert, select
 
 from bench import submissions_http
 
+if TYPE_CHECKING:
+    from flask import Flask
+
 N = int(os.environ.get("BENCH_SUBMISSIONS", "2000"))
 CONCURRENT_SENDERS = 8
 
 
-def _setup(tmp: Path):  # type: ignore[no-untyped-def]
+def _setup(tmp: Path) -> tuple[Flask, str]:
     from app import create_app
     from surveys import migrate
     from tests.factories import make_commune, make_token, make_user
@@ -101,7 +105,7 @@ def main() -> int:
     return submissions_http.main()
 
 
-def _concurrent(app, headers) -> float:  # type: ignore[no-untyped-def]
+def _concurrent(app: Flask, headers: dict[str, str]) -> float:
     import logging
 
     from werkzeug.serving import make_server

@@ -158,9 +158,9 @@ def indicators_map() -> ResponseReturnValue:
         period = _period()
     except Problem as problem:
         errors.update(problem.errors)
-    if errors:
+    if errors or code is None:
         raise Problem("422.1", errors=errors)
     return geojson_response(village_indicator_map(
-        db, commune, code, period=period, today=vntime.today(),  # type: ignore[arg-type]
+        db, commune, code, period=period, today=vntime.today(),
         minimum=current_app.config["INDICATOR_MIN_HOUSEHOLDS"],
         h3_resolution=current_app.config["INDICATOR_H3_RESOLUTION"]))
