@@ -8,8 +8,9 @@ against a plain SQL aggregate over the same rows, in the same run.
 Without BENCH_POSTGRES_URL it says so and skips. The database named there is emptied (schema
 `public` dropped and re-created) and must have "bench" in its name; `--keep` leaves the data.
 
-Loading: communes from /work/shared/data/provinces/ha-tinh/communes/*.geojson (or
-BENCH_PROVINCE_DIR) with the ORM, 29 villages each inside the boundary; households through the
+Loading: the province and its communes from /work/shared/data/provinces/ha-tinh (or
+BENCH_PROVINCE_DIR: province.geojson and communes/*.geojson) through `places import-province`'s
+service, 29 villages each inside the boundary; households through the
 submission service (`parse_submission` + `record_submission`, commit per batch of 500: quality
 flags, indicator rollups and the map's households per cell as a surveyor's phone would cause);
 measurements through the upload service (`import_upload` of CSV files: placement
@@ -26,8 +27,9 @@ is printed as "cold"): the province's hexagons at resolution 7 (`area_hexes` ove
 communes), one commune's hexagons at resolutions 6–10 (`commune_hexes`), the hexes API for that
 commune at resolution 10 (HTTP through the test client: access, GeoJSON, ETag), and the ceiling:
 one `SELECT h3_cell, COUNT(*), AVG(...) … GROUP BY h3_cell` over the raw measurements of the
-province and of the commune. HOOKS are URL templates of the province pages other work adds
-(dashboard, ranking): each is timed when it answers, "not available" when it is a 404.
+province and of the commune. Also timed, beside them: the province's indicator table and the
+ranking of its communes through the API (HOOKS), and the numbers of the province's dashboard page
+(`area_dashboard`).
 Pass: every map ≤ CEILING_MS p50 (commune maps ≤ COMMUNE_MS), and each grows at most FLAT× when
 the data doubles.
 """
@@ -35,9 +37,7 @@ the data doubles.
 from __future__ import annotations
 
 import functools
-import glob
 import io
-import json
 import os
 import random
 import statistics
@@ -51,7 +51,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-PROVINCE_DIR = os.environ.get("BENCH_PROVINCE_DIR", "/work/shared/data/provinces/ha-tinh/communes")
+PROVINCE_DIR = os.environ.get("BENCH_PROVINCE_DIR", "/work/shared/data/provinces/ha-tinh")
 PROVINCE_SLUG = "ha-tinh"
 VILLAGES_PER_COMMUNE = 29  # 69 × 29 = 2,001
 FULL = {"households": 400_000, "measurements": 20_000_000}
@@ -63,7 +63,8 @@ CEILING_MS = 300.0
 COMMUNE_MS = 50.0
 FLAT = 1.5
 COMMUNE_CODE = "18673"  # Cẩm Xuyên
-HOOKS = ("/areas/{area}", "/api/v1/indicators/communes?area={area}&code=hh_4g_home")
+# The province's indicator table and the ranking of its communes (the dashboard's two queries).
+HOOKS = ("/api/v1/indicators?area={area}", "/api/v1/indicators/communes?area={area}&code=hh_4g_home")
 TECHNOLOGIES = ("4g", "4g", "4g", "5g", "3g", "2g")
 OPERATORS = ("viettel", "vinaphone", "mobifone")
 CEILING_SQL = """
@@ -102,22 +103,19 @@ def _reset(url: str) -> None:
 
 
 def _communes(session: Any, rng: random.Random) -> list[Any]:
-    """The province's communes from their GeoJSON files, each with villages inside it."""
+    """The province and its communes through the real import (`places import-province`), each
+    commune with villages inside its boundary."""
     from shapely.geometry import Point, shape
+    from sqlalchemy import select
 
     from surveys.models import Commune, Village
+    from surveys.places.province_import import import_province
 
+    result = import_province(session, Path(PROVINCE_DIR), PROVINCE_SLUG)
     communes = []
-    for path in sorted(glob.glob(os.path.join(PROVINCE_DIR, "*.geojson"))):
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
-        feature = document["features"][0]
-        properties, geometry = feature["properties"], feature["geometry"]
-        code = str(properties.get("code") or Path(path).stem.split("_")[0])
-        slug = Path(path).stem.replace("_", "-")
-        commune = Commune(slug=slug, name=str(properties.get("fullName") or properties["name"]),
-                          province="Hà Tĩnh", admin_code=code, boundary=geometry)
-        session.add(commune)
-        polygon = shape(geometry)
+    for commune in session.scalars(select(Commune).where(
+            Commune.province_id == result.province.id).order_by(Commune.admin_code)):
+        polygon = shape(commune.boundary)
         west, south, east, north = polygon.bounds
         placed = 0
         while placed < VILLAGES_PER_COMMUNE:
@@ -259,6 +257,18 @@ def _measure(app: Any, client: Any, token: str, label: str) -> dict[str, float]:
         _cold, seconds, response = _p50(get(url), 3)
         result[url] = seconds
         print(f"    {url}: p50 {seconds * 1e3:7.1f} ms (status {response.status_code})")
+    with app.extensions["phusong.sessionmaker"]() as session:
+        from datetime import date
+
+        from surveys.indicators.areas import area_dashboard
+        from surveys.places.areas import find_area
+
+        area = find_area(session, PROVINCE_SLUG)
+        assert area is not None
+        _cold, result["dashboard"], _ = _p50(lambda: area_dashboard(
+            session, area, code=None, period=None, today=date.today(), minimum=30,
+            h3_resolution=8), 3)
+        print(f"    province dashboard's numbers (area_dashboard): p50 {result['dashboard'] * 1e3:7.1f} ms")
     print(f"    ratios to the province ceiling: province r7 "
           f"{result['province7'] / result['ceiling_province']:.3f}x; to the commune ceiling: "
           + ", ".join(f"r{r} {result[f'commune{r}'] / result['ceiling_commune']:.2f}x"
