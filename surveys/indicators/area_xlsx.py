@@ -4,11 +4,12 @@ targets and statuses, and the table of its communes ranked for one indicator."""
 from __future__ import annotations
 
 import io
-from typing import Any, Literal
+from typing import Literal
 
 from openpyxl import Workbook
 
 from surveys.errors import Text
+from surveys.exports.spreadsheets import xlsx_append
 from surveys.indicators.results import AreaDashboard
 
 INDICATOR_HEADERS = (Text("Mã", "Code"), Text("Chỉ tiêu", "Indicator"), Text("Giá trị", "Value"),
@@ -22,13 +23,6 @@ COMMUNE_HEADERS = (Text("Hạng", "Rank"), Text("Xã", "Commune"), Text("Mã xã
                    Text("Số hộ", "Households"))
 
 
-def _safe(value: Any) -> Any:
-    """Text that a spreadsheet would read as a formula is kept as text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
-
-
 def render_area_xlsx(data: AreaDashboard, locale: str,
                      status_labels: dict[str | None, str]) -> bytes:
     lang: Literal["vi", "en"] = "en" if locale == "en" else "vi"
@@ -36,17 +30,17 @@ def render_area_xlsx(data: AreaDashboard, locale: str,
     sheet = book.active
     assert sheet is not None
     sheet.title = "Chi tieu" if lang == "vi" else "Indicators"
-    sheet.append([data["area"].name, data["period"].label if data["period"] else ""])
-    sheet.append([h.get(lang) for h in INDICATOR_HEADERS])
+    xlsx_append(sheet, [data["area"].name, data["period"].label if data["period"] else ""])
+    xlsx_append(sheet, [h.get(lang) for h in INDICATOR_HEADERS])
     for row in data["table"]["indicators"]:
-        sheet.append([row["code"], _safe(row["name"][lang]), row["value"], row["ci_low"],
+        xlsx_append(sheet, [row["code"], row["name"][lang], row["value"], row["ci_low"],
                       row["ci_high"], row["n"], row["target"], row["target_year"],
                       status_labels.get(row["status"], row["status"] or "")])
     communes = book.create_sheet("Xa" if lang == "vi" else "Communes")
-    communes.append([data["row"]["name"][lang]])
-    communes.append([h.get(lang) for h in COMMUNE_HEADERS])
+    xlsx_append(communes, [data["row"]["name"][lang]])
+    xlsx_append(communes, [h.get(lang) for h in COMMUNE_HEADERS])
     for rank, item in enumerate(data["ranking"], start=1):
-        communes.append([rank if item.value is not None else None, _safe(item.name), item.slug,
+        xlsx_append(communes, [rank if item.value is not None else None, item.name, item.slug,
                          item.value, item.ci_low, item.ci_high, item.n,
                          status_labels.get(item.status, item.status or ""), item.surveyed,
                          item.known])

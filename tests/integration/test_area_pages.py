@@ -57,3 +57,19 @@ def test_commune_staff_see_no_province(runner, client) -> None:
     assert client.get("/areas/nowhere").status_code == 404
     anonymous = client.application.test_client()
     assert anonymous.get("/areas/ha-tinh").status_code == 302
+
+
+def test_a_communes_name_never_becomes_a_formula_in_the_area_spreadsheet(runner, client, db) -> None:
+    from sqlalchemy import select
+
+    from surveys.models import Commune
+
+    assert runner.invoke(args=["load-demo"]).exit_code == 0
+    commune = db.scalar(select(Commune).where(Commune.slug == "cam-due"))
+    commune.name = '=HYPERLINK("http://example.com","x")'
+    db.commit()
+    login(client, "demo-province", DEMO_PASSWORD)
+    book = load_workbook(io.BytesIO(client.get("/areas/ha-tinh/report.xlsx").data))
+    cells = [cell for row in book.worksheets[1].iter_rows() for cell in row
+             if cell.value == commune.name]
+    assert cells and all(cell.data_type == "s" for cell in cells)
