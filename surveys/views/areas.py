@@ -23,7 +23,9 @@ from surveys.places.areas import Area, communes_of, parent_of
 from surveys.views.dashboard import (
     XLSX,
     _cards,
+    caveat_text,
     method_notes,
+    progress_text,
     sample_text,
     status_labels,
     target_text,
@@ -57,7 +59,8 @@ def level_labels() -> dict[str, str]:
 def _helpers() -> dict[str, Any]:
     return {"status_labels": status_labels(), "value_text": value_text,
             "sample_text": sample_text, "target_text": target_text, "catalogue": CATALOGUE,
-            "format_decimal": format_decimal}
+            "format_decimal": format_decimal, "caveat_text": caveat_text,
+            "progress_text": progress_text}
 
 
 @bp.route("/areas/<slug>")

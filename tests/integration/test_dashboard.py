@@ -285,3 +285,25 @@ def test_targets_page_shows_each_targets_status_and_gap(client, commune) -> None
     assert "status-met" in fiber and "hiện nay 87,5 %" in fiber and "đã đạt" in fiber
     # 100 % of adults in the sample, but six households cannot confirm ≥ 85 %: no trajectory.
     assert "status-no_trajectory" in vneid and "năm 2030" in vneid
+
+
+def test_an_unweighted_area_value_is_not_the_area_reports_figure(client, db, commune) -> None:
+    # The same rule on an area's report: a group of one commune whose villages' counts are not all
+    # known, with the group's own fibre target.
+    from surveys.models import CommuneGroup, CommuneGroupMember
+
+    group = CommuneGroup(slug="nhom-cam-lo", name="Nhóm Cam Lộ")
+    db.add(group)
+    db.flush()
+    db.add(CommuneGroupMember(group_id=group.id, commune_id=commune.id))
+    target_service.create_target(db, group, {"indicator": "hh_fiber", "comparator": ">=",
+                                             "value": 5, "target_year": 2030})
+    next(v for v in commune.villages if v.slug == "thon-b").household_count = None
+    make_user(db, "admin1", role="admin")
+    db.commit()
+    login(client, "admin1", PASSWORD)
+    html = client.get("/areas/nhom-cam-lo/report").get_data(as_text=True)
+    targets = html.split('id="targets"', 1)[1].split("</section>", 1)[0]
+    fiber = targets.split('data-code="hh_fiber"', 1)[1].split("</tr>", 1)[0]
+    assert "Không phải số liệu chính thức" in fiber and "có thể bị lệch" in fiber
+    assert "status-unweighted" in fiber and "status-met" not in fiber
