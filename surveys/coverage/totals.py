@@ -160,8 +160,9 @@ def usable_cells(session: Session, cells: Iterable[str], *, first_period: str | 
     """technology → those of `cells` where partners' measurements show usable coverage (most of
     the classed measurements moderate or better, all operators and months in the range together).
     Estimated discs of cell lists do not count: they say where a mast is, not what a phone gets."""
-    # Over all months the cells' totals hold the same classes in one row per cell and technology.
     every = not first_period and not last_period
+    if every:
+        return _usable_from_summaries(session, cells)
     table = CoverageCellTotal.__table__ if every else CoverageRollup.__table__
     wanted = list(dict.fromkeys(cells))
     classes: dict[tuple[str, str], list[int]] = {}
@@ -180,8 +181,29 @@ def usable_cells(session: Session, cells: Iterable[str], *, first_period: str | 
                 total[i] += n
     usable: dict[str, set[str]] = {}
     for (cell, technology), counts in classes.items():
+        if technology not in cell_views.CLASSED:
+            continue  # 2G/3G carry no class
         good = sum(counts[CLASS_INDEX["moderate"]:])
         if good and 2 * good >= sum(counts):
             usable.setdefault(technology, set()).add(cell)
     return {technology: frozenset(found) for technology, found in usable.items()}
 
+
+
+def _usable_from_summaries(session: Session, cells: Iterable[str]) -> dict[str, frozenset[str]]:
+    """`usable_cells` over all months, read from the map's summaries: one small row per cell,
+    whose usable bits for 4G and 5G follow the same rule from the same classes (a province's
+    populated cells are thousands; their totals would be several JSON rows each)."""
+    table = CoverageCellSummary.__table__
+    wanted = list(dict.fromkeys(cells))
+    bits = {technology: 1 << cell_views.GENERATIONS.index(technology)
+            for technology in sorted(cell_views.CLASSED)}
+    usable: dict[str, set[str]] = {}
+    for start in range(0, len(wanted), 500):
+        for cell, found in session.execute(select(table.c.h3_cell, table.c.usable).where(
+                table.c.h3_cell.in_(wanted[start:start + 500]), table.c.view == cell_views.EVERY,
+                table.c.usable > 0)):
+            for technology, bit in bits.items():
+                if found & bit:
+                    usable.setdefault(technology, set()).add(cell)
+    return {technology: frozenset(found) for technology, found in usable.items()}

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from functools import cached_property
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -38,33 +39,60 @@ from surveys.models import Commune, Target, Village
 from surveys.places.areas import Area, communes_of
 
 
+class VillageSize(NamedTuple):
+    """A village as the area's estimators need it (plain columns: an area holds thousands)."""
+
+    id: int
+    commune_id: int
+    household_count: int | None
+
+
 @dataclass(frozen=True)
 class AreaData:
-    """What every area computation starts from: the communes, their villages and the summary."""
+    """What every area computation starts from: the communes, their villages and the summary,
+    with what is derived from them worked out once (a province has ~2,000 villages)."""
 
     area: Area
     communes: list[Commune]
-    villages: list[Village]
+    villages: list[VillageSize]
     summary: Summary
 
-    @property
+    @cached_property
     def sizes(self) -> dict[int, int | None]:
         return {v.id: v.household_count for v in self.villages}
 
+    @cached_property
+    def surveyed_villages(self) -> frozenset[int]:
+        return frozenset(self.summary.villages)
+
+    @cached_property
+    def by_commune(self) -> dict[int, Summary]:
+        """Each commune's part of the summary, split in one pass (village ids are unique)."""
+        commune_of = {v.id: v.commune_id for v in self.villages}
+        parts: dict[int, Summary] = {c.id: Summary() for c in self.communes}
+        for code, by_village in self.summary.moments.items():
+            for village, moments in by_village.items():
+                part = parts.get(commune_of.get(village, -1))
+                if part is not None:
+                    part.moments.setdefault(code, {})[village] = moments
+        for key, counts in self.summary.cells.items():
+            part = parts.get(commune_of.get(key[0], -1))
+            if part is not None:
+                part.cells[key] = counts
+        return parts
+
     def commune_summary(self, commune_id: int) -> Summary:
-        ids = {v.id for v in self.villages if v.commune_id == commune_id}
-        return Summary({code: {v: m for v, m in by_village.items() if v in ids}
-                        for code, by_village in self.summary.moments.items()},
-                       {k: c for k, c in self.summary.cells.items() if k[0] in ids})
+        return self.by_commune.get(commune_id) or Summary()
 
 
 def area_data(session: Session, area: Area, *, period: Period | None,
               h3_resolution: int) -> AreaData:
     communes = communes_of(session, area)
     ids = [c.id for c in communes]
-    villages = list(session.scalars(select(Village).where(Village.commune_id.in_(ids))
-                                    .order_by(Village.commune_id, Village.name, Village.id))) \
-        if ids else []
+    villages = [VillageSize(*row) for row in session.execute(
+        select(Village.id, Village.commune_id, Village.household_count)
+        .where(Village.commune_id.in_(ids))
+        .order_by(Village.commune_id, Village.name, Village.id))] if ids else []
     if not ids:
         summary = Summary()
     elif h3_resolution != BASE_RESOLUTION:
@@ -89,7 +117,7 @@ def households_share(data: AreaData) -> float | None:
     known = {v.id: v.household_count for v in data.villages if v.household_count}
     if not known:
         return None
-    surveyed = sum(n for v, n in known.items() if v in data.summary.villages)
+    surveyed = sum(n for v, n in known.items() if v in data.surveyed_villages)
     return round(100 * surveyed / sum(known.values()), 2) if surveyed else None
 
 
@@ -111,7 +139,7 @@ def area_indicator_table(session: Session, area: Area, *, period: Period | None,
         found = targets.get(indicator.code, [])
         rows.append(indicator_row(indicator.code, result, current_target(found, today), share, today,
                          minimum, found))
-    surveyed_communes = {v.commune_id for v in data.villages if v.id in data.summary.villages}
+    surveyed_communes = {v.commune_id for v in data.villages if v.id in data.surveyed_villages}
     return {
         "area": area.slug, "level": area.level, "name": area.name,
         "commune": area.slug if area.level == "commune" else None, "village": None,
@@ -166,10 +194,13 @@ def commune_ranking(session: Session, area: Area, code: str, *, period: Period |
             own.setdefault(target.commune_id or 0, []).append(target)
     measured = (measured_coverage(session, data.summary, period, h3_resolution)
                 if indicator.kind == "area" else None)
+    villages_of: dict[int, list[VillageSize]] = {}
+    for village in data.villages:
+        villages_of.setdefault(village.commune_id, []).append(village)
     rows = []
     for commune in data.communes:
         part = data.commune_summary(commune.id)
-        villages = [v for v in data.villages if v.commune_id == commune.id]
+        villages = villages_of.get(commune.id, [])
         found: Estimate = estimate_summary(indicator, part, data.sizes,
                                            h3_resolution=h3_resolution, measured=measured)
         in_force = area_target or current_target(own.get(commune.id, []), today)

@@ -21,7 +21,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete, insert, select, text, tuple_
+from sqlalchemy import delete, func, insert, literal, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from surveys.db import driver_marker
@@ -307,7 +307,14 @@ def _load(session: Session, commune_id: int | list[int], village_id: int | None,
     moments, cells = IndicatorMoments.__table__, HouseholdCell.__table__
     for table, columns in ((moments, (moments.c.code, *(moments.c[n] for n in MOMENT_COLUMNS))),
                            (cells, (cells.c.h3_cell, *(cells.c[n] for n in CELL_COLUMNS)))):
-        query = select(table.c.period, table.c.village_id, *columns).where(
+        if by is None:  # one row per village and key, summed by the database over the months
+            key_column, *value_columns = columns
+            query = select(literal("").label("period"), table.c.village_id, key_column,
+                           *(func.sum(c) for c in value_columns)).group_by(
+                table.c.village_id, key_column)
+        else:
+            query = select(table.c.period, table.c.village_id, *columns)
+        query = query.where(
             table.c.commune_id.in_(commune_id) if isinstance(commune_id, list)
             else table.c.commune_id == commune_id)  # a list: an area's communes
         if village_id is not None:
