@@ -155,3 +155,38 @@ def test_map_summaries_and_household_cells_are_filled_for_stored_rows(
             "SELECT DISTINCT resolution FROM coverage_rollups ORDER BY resolution")).scalars().all()
         assert rollups == [6, 7, 8, 9, 10]
     engine.dispose()
+
+
+def test_indicator_rollups_over_all_months_are_the_monthly_rows_summed(
+        empty_database_url: str) -> None:
+    """20261205_01 fills the all-time rows from the monthly rows already stored."""
+    engine = make_engine(empty_database_url)
+    migrate.upgrade(engine, "20261204_31")
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO communes (id, slug, name, province, is_demo, created_at) "
+            "VALUES (1, 'cam-lo', 'Cam Lộ', 'Quảng Trị', false, CURRENT_TIMESTAMP)"))
+        connection.execute(text(
+            "INSERT INTO villages (id, commune_id, slug, name, is_demo) "
+            "VALUES (1, 1, 'thon-1', 'Thôn 1', false), (2, 1, 'thon-2', 'Thôn 2', false)"))
+        for village, period, count in ((1, "2026-08", 3), (1, "2026-09", 2), (2, "2026-09", 4)):
+            connection.execute(text(
+                "INSERT INTO indicator_moments (village_id, period, code, commune_id, count, sum_y, "
+                "sum_x, sum_yy, sum_xx, sum_xy, positive) VALUES (:v, :p, 'hh_fiber', 1, :n, 1, "
+                ":n, 1, :n, 1, :n)"), {"v": village, "p": period, "n": count})
+            connection.execute(text(
+                "INSERT INTO household_cells (village_id, period, h3_cell, commune_id, households, "
+                "with_4g, with_5g, with_3g, with_2g) VALUES (:v, :p, '88xx', 1, :n, 1, 0, :n, :n)"),
+                {"v": village, "p": period, "n": count})
+    migrate.upgrade(engine)
+    with engine.connect() as connection:
+        moments = connection.execute(text(
+            "SELECT village_id, code, commune_id, count, sum_y, sum_x, positive "
+            "FROM indicator_moment_totals ORDER BY village_id")).all()
+        assert [tuple(r) for r in moments] == [(1, "hh_fiber", 1, 5.0, 2.0, 5.0, 5.0),
+                                               (2, "hh_fiber", 1, 4.0, 1.0, 4.0, 4.0)]
+        cells = connection.execute(text(
+            "SELECT village_id, h3_cell, commune_id, households, with_4g, with_5g, with_3g "
+            "FROM household_cell_totals ORDER BY village_id")).all()
+        assert [tuple(r) for r in cells] == [(1, "88xx", 1, 5, 2, 0, 5), (2, "88xx", 1, 4, 1, 0, 4)]
+    engine.dispose()

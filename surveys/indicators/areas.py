@@ -85,8 +85,9 @@ class AreaData:
         return self.by_commune.get(commune_id) or Summary()
 
 
-def area_data(session: Session, area: Area, *, period: Period | None,
-              h3_resolution: int) -> AreaData:
+def area_data(session: Session, area: Area, *, period: Period | None, h3_resolution: int,
+              codes: list[str] | None = None) -> AreaData:
+    """`codes`: only these indicators' moments (None: all); the cells are always read."""
     communes = communes_of(session, area)
     ids = [c.id for c in communes]
     villages = [VillageSize(*row) for row in session.execute(
@@ -100,7 +101,7 @@ def area_data(session: Session, area: Area, *, period: Period | None,
             [h for c in ids for h in load_households(session, c, period=period)], h3_resolution)
     else:
         first, last = period.months if period else (None, None)
-        summary = load_summary(session, ids, first_month=first, last_month=last)
+        summary = load_summary(session, ids, first_month=first, last_month=last, codes=codes)
     return AreaData(area, communes, villages, summary)
 
 
@@ -183,7 +184,8 @@ def commune_ranking(session: Session, area: Area, code: str, *, period: Period |
                     today: date, minimum: int, h3_resolution: int,
                     data: AreaData | None = None) -> list[CommuneValue]:
     """One row per commune of the area, best first (communes without data last, by name)."""
-    data = data or area_data(session, area, period=period, h3_resolution=h3_resolution)
+    data = data or area_data(session, area, period=period, h3_resolution=h3_resolution,
+                             codes=[code])
     indicator = CATALOGUE[code]
     least = {"village": MIN_VILLAGES, "area": MIN_CELLS}.get(indicator.unit, minimum)
     area_target = _target_in_force(area_targets(session, area), code, today)

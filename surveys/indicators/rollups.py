@@ -21,7 +21,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete, func, insert, literal, select, text, tuple_
+from sqlalchemy import delete, func, insert, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from surveys.db import driver_marker
@@ -39,7 +39,14 @@ from surveys.indicators.estimators import (
     estimate_from_moments,
     estimate_villages_from_counts,
 )
-from surveys.models import HouseholdCell, HouseholdHexCount, IndicatorMoments, Submission
+from surveys.models import (
+    HouseholdCell,
+    HouseholdCellTotal,
+    HouseholdHexCount,
+    IndicatorMoments,
+    IndicatorMomentTotal,
+    Submission,
+)
 from surveys.places.months import month_of
 
 # Households are counted per H3 cell of resolution 8 (about 0.74 km²): a village's households fall
@@ -137,19 +144,21 @@ def _counted(session: Session, commune_id: int | None = None, village_id: int | 
             yield commune, village, when, Household(village, answers, lat, lon)
 
 
-def _write(session: Session, commune_id: int, village_id: int, period: str,
+def _write(session: Session, commune_id: int, village_id: int, period: str | None,
            summary: Summary) -> None:
-    moments = [{"village_id": village_id, "period": period, "code": code,
+    """One group's rows: of a month, or over every month (`period` None: the totals)."""
+    when = {"period": period} if period is not None else {}
+    moments = [{"village_id": village_id, **when, "code": code,
                 "commune_id": commune_id, **dict(zip(MOMENT_COLUMNS, values, strict=True))}
                for code, by_village in summary.moments.items()
                for _v, values in by_village.items() if values[0] > 0]
-    cells = [{"village_id": village_id, "period": period, "h3_cell": cell, "commune_id": commune_id,
+    cells = [{"village_id": village_id, **when, "h3_cell": cell, "commune_id": commune_id,
               **dict(zip(CELL_COLUMNS, counts, strict=True))}
              for (_v, cell), counts in summary.cells.items()]
     if moments:
-        session.execute(insert(IndicatorMoments), moments)
+        session.execute(insert(IndicatorMoments if period else IndicatorMomentTotal), moments)
     if cells:
-        session.execute(insert(HouseholdCell), cells)
+        session.execute(insert(HouseholdCell if period else HouseholdCellTotal), cells)
 
 
 @dataclass(frozen=True)
@@ -205,14 +214,32 @@ def apply(session: Session, *, removed: Iterable[Counted | None] = (),
                     total_counts[i] += sign * value
     _upsert(session, IndicatorMoments, ("village_id", "period", "code"), MOMENT_COLUMNS,
             moments, communes)
+    _upsert(session, IndicatorMomentTotal, ("village_id", "code"), MOMENT_COLUMNS,
+            _over_months(moments), communes)
     _upsert(session, HouseholdCell, ("village_id", "period", "h3_cell"), CELL_COLUMNS,
             cells, communes)
+    _upsert(session, HouseholdCellTotal, ("village_id", "h3_cell"), CELL_COLUMNS,
+            _over_months(cells), communes)
     household_hexes.upsert(session, hexes)  # the map's households per cell, after the cells
 
 
-def _upsert(session: Session, model: type[IndicatorMoments] | type[HouseholdCell],
-            key_names: tuple[str, str, str], value_names: tuple[str, ...],
-            deltas: Mapping[tuple[int, str, str], list[float] | list[int]],
+def _over_months(deltas: Mapping[tuple[int, str, str], list[Any]]
+                 ) -> dict[tuple[int, str], list[Any]]:
+    """(village, month, key) → values summed to (village, key) → values, for the all-time rows."""
+    totals: dict[tuple[int, str], list[Any]] = {}
+    for (village, _period, key), values in deltas.items():
+        total = totals.setdefault((village, key), [0] * len(values))
+        for i, value in enumerate(values):
+            total[i] += value
+    return totals
+
+
+RollupModel = (type[IndicatorMoments] | type[HouseholdCell] | type[IndicatorMomentTotal]
+               | type[HouseholdCellTotal])
+
+
+def _upsert(session: Session, model: RollupModel, key_names: tuple[str, ...],
+            value_names: tuple[str, ...], deltas: Mapping[tuple[Any, ...], list[Any]],
             communes: Mapping[int, int]) -> None:
     changed = sorted(key for key, values in deltas.items() if any(values))
     if not changed:
@@ -246,20 +273,24 @@ def _upsert_sql(dialect: Any, table: str, key_names: tuple[str, ...], value_name
             f"ON CONFLICT ({', '.join(key_names)}) DO UPDATE SET {updates}")
 
 
-def rebuild(session: Session, commune_id: int | None = None, *, map_hexes: bool = True) -> int:
+def rebuild(session: Session, commune_id: int | None = None, *, monthly_only: bool = False) -> int:
     """Recompute every group (of one commune, or all); return the households counted.
-    (`map_hexes=False`, the map's households per cell left alone: only for the migration that
-    made the rollups, before that table existed.)
+    (`monthly_only`: only the monthly rows, the map's households per cell and the all-time rows
+    left alone: for the migration that made the rollups, before those tables existed.)
 
     On PostgreSQL the rollup tables are locked against writers (readers go on) until the caller
     commits: a household stored meanwhile waits and then adds its contribution to the rebuilt
     rows, instead of adding it to rows about to be replaced. SQLite's single writer does the same.
     """
     if session.get_bind().dialect.name == "postgresql":
-        tables = "indicator_moments, household_cells" + (", household_hex_counts" if map_hexes else "")
+        tables = ("indicator_moments, indicator_moment_totals, household_cells, "
+                  "household_cell_totals, household_hex_counts")
+        if monthly_only:
+            tables = "indicator_moments, household_cells"
         session.execute(text(f"LOCK TABLE {tables} IN EXCLUSIVE MODE"))
-    models = (IndicatorMoments, HouseholdCell, HouseholdHexCount)
-    for model in models if map_hexes else models[:2]:
+    models: tuple[RollupModel | type[HouseholdHexCount], ...] = (
+        IndicatorMoments, IndicatorMomentTotal, HouseholdCell, HouseholdCellTotal, HouseholdHexCount)
+    for model in models if not monthly_only else (IndicatorMoments, HouseholdCell):
         query = delete(model)
         if commune_id is not None:
             query = query.where(model.commune_id == commune_id)
@@ -267,31 +298,69 @@ def rebuild(session: Session, commune_id: int | None = None, *, map_hexes: bool 
     groups: dict[tuple[int, int, str], list[Household]] = defaultdict(list)
     for commune, village, when, household in _counted(session, commune_id):
         groups[(commune, village, month_of(when))].append(household)
+    villages: dict[tuple[int, int], list[Household]] = defaultdict(list)
     for (commune, village, period), households in groups.items():
         _write(session, commune, village, period, summarize(households))
-    if map_hexes:
-        household_hexes.write_all(session, household_hexes.deltas_of(
-            (1, commune, period, household.lat, household.lon,
-             household.answers.get("mobile_best_technology"))
-            for (commune, _village, period), households in groups.items()
-            for household in households))
+        villages[(commune, village)].extend(households)
+    if monthly_only:
+        return sum(len(h) for h in groups.values())
+    for (commune, village), households in villages.items():
+        _write(session, commune, village, None, summarize(households))
+    household_hexes.write_all(session, household_hexes.deltas_of(
+        (1, commune, period, household.lat, household.lon,
+         household.answers.get("mobile_best_technology"))
+        for (commune, _village, period), households in groups.items()
+        for household in households))
     return sum(len(h) for h in groups.values())
 
 
 def load_summary(session: Session, commune_id: int | list[int], *, village_id: int | None = None,
-                 first_month: str | None = None, last_month: str | None = None) -> Summary:
-    return _load(session, commune_id, village_id, first_month, last_month, by=None)[""]
+                 first_month: str | None = None, last_month: str | None = None,
+                 codes: Iterable[str] | None = None) -> Summary:
+    """The summary of a commune (or, given a list, of an area's communes), one village, months:
+    one row per village and indicator (or cell) read, over all months from the all-time rows,
+    over some months summed by the database. `codes`: only these indicators' moments (the
+    ranking of one indicator over a province's ~2,000 villages)."""
+    summary = Summary()
+    every = first_month is None and last_month is None
+    moments, cells = ((IndicatorMomentTotal.__table__, HouseholdCellTotal.__table__) if every
+                      else (IndicatorMoments.__table__, HouseholdCell.__table__))
+    wanted = None if codes is None else sorted(set(codes) & set(RATIO_CODES))
+    for table, key_column, names in ((moments, moments.c.code, MOMENT_COLUMNS),
+                                     (cells, cells.c.h3_cell, CELL_COLUMNS)):
+        if table is moments and wanted == []:
+            continue
+        values = [table.c[name] if every else func.sum(table.c[name]) for name in names]
+        query = select(table.c.village_id, key_column, *values).where(
+            table.c.commune_id.in_(commune_id) if isinstance(commune_id, list)
+            else table.c.commune_id == commune_id)
+        if not every:
+            query = query.group_by(table.c.village_id, key_column)
+        if village_id is not None:
+            query = query.where(table.c.village_id == village_id)
+        if first_month is not None:
+            query = query.where(table.c.period >= first_month)
+        if last_month is not None:
+            query = query.where(table.c.period <= last_month)
+        if table is moments and wanted is not None:
+            query = query.where(key_column.in_(wanted))
+        rows = session.execute(query).all()  # fetchall: a province's rows at once
+        if table is moments:
+            for village, code, *sums in rows:
+                summary.moments.setdefault(code, {})[village] = [float(v) for v in sums]
+        else:
+            summary.cells.update(((village, cell), [int(v) for v in counts])
+                                 for village, cell, *counts in rows)
+    return summary
 
 
 def load_by_period(session: Session, commune_id: int, *, village_id: int | None = None,
                    by: str = "quarter") -> dict[str, Summary]:
     """Summaries per month, quarter or year (Vietnam time), oldest first."""
-    return dict(sorted(_load(session, commune_id, village_id, None, None, by=by).items()))
+    return dict(sorted(_load(session, commune_id, village_id, by=by).items()))
 
 
-def _label(period: str, by: str | None) -> str:
-    if by is None:
-        return ""
+def _label(period: str, by: str) -> str:
     if by == "year":
         return period[:4]
     if by == "quarter":
@@ -299,30 +368,16 @@ def _label(period: str, by: str | None) -> str:
     return period
 
 
-def _load(session: Session, commune_id: int | list[int], village_id: int | None, first: str | None,
-          last: str | None, *, by: str | None) -> dict[str, Summary]:
+def _load(session: Session, commune_id: int, village_id: int | None, *, by: str
+          ) -> dict[str, Summary]:
     result: dict[str, Summary] = defaultdict(Summary)
-    if by is None:
-        result[""] = Summary()
     moments, cells = IndicatorMoments.__table__, HouseholdCell.__table__
     for table, columns in ((moments, (moments.c.code, *(moments.c[n] for n in MOMENT_COLUMNS))),
                            (cells, (cells.c.h3_cell, *(cells.c[n] for n in CELL_COLUMNS)))):
-        if by is None:  # one row per village and key, summed by the database over the months
-            key_column, *value_columns = columns
-            query = select(literal("").label("period"), table.c.village_id, key_column,
-                           *(func.sum(c) for c in value_columns)).group_by(
-                table.c.village_id, key_column)
-        else:
-            query = select(table.c.period, table.c.village_id, *columns)
-        query = query.where(
-            table.c.commune_id.in_(commune_id) if isinstance(commune_id, list)
-            else table.c.commune_id == commune_id)  # a list: an area's communes
+        query = select(table.c.period, table.c.village_id, *columns).where(
+            table.c.commune_id == commune_id)
         if village_id is not None:
             query = query.where(table.c.village_id == village_id)
-        if first is not None:
-            query = query.where(table.c.period >= first)
-        if last is not None:
-            query = query.where(table.c.period <= last)
         for period, village, key, *values in session.execute(query):
             summary = result[_label(period, by)]
             if table is moments:

@@ -25,7 +25,14 @@ from surveys.models.coverage import (
     ResumableUpload,
     UploadIssue,
 )
-from surveys.models.indicators import HouseholdCell, HouseholdHexCount, IndicatorMoments, Target
+from surveys.models.indicators import (
+    HouseholdCell,
+    HouseholdCellTotal,
+    HouseholdHexCount,
+    IndicatorMoments,
+    IndicatorMomentTotal,
+    Target,
+)
 from surveys.models.places import Commune, CommuneGroup, CommuneGroupMember, Province, Village
 from surveys.models.types import Role, UTCDateTime, utcnow
 from surveys.models.webhooks import Webhook, WebhookDelivery
@@ -42,9 +49,11 @@ __all__ = [
     "CoverageRollup",
     "CoverageUpload",
     "HouseholdCell",
+    "HouseholdCellTotal",
     "HouseholdHexCount",
     "ImportJob",
     "IndicatorMoments",
+    "IndicatorMomentTotal",
     "LoginThrottle",
     "Measurement",
     "Partner",

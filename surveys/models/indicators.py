@@ -103,6 +103,44 @@ class HouseholdCell(Base):
     with_2g: Mapped[int] = mapped_column(Integer)  # any mobile signal
 
 
+class IndicatorMomentTotal(Base):
+    """IndicatorMoments summed over every month: what an indicator over all time reads (a
+    province's dashboard: one row per village and indicator however many months the surveys
+    span), kept in step with the monthly rows by the same writes (surveys/indicators/rollups.py)."""
+
+    __tablename__ = "indicator_moment_totals"
+
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id", ondelete="CASCADE"),
+                                            index=True)
+    count: Mapped[float] = mapped_column(Float)
+    sum_y: Mapped[float] = mapped_column(Float)
+    sum_x: Mapped[float] = mapped_column(Float)
+    sum_yy: Mapped[float] = mapped_column(Float)
+    sum_xx: Mapped[float] = mapped_column(Float)
+    sum_xy: Mapped[float] = mapped_column(Float)
+    positive: Mapped[float] = mapped_column(Float)
+
+
+class HouseholdCellTotal(Base):
+    """HouseholdCell summed over every month, as IndicatorMomentTotal is IndicatorMoments."""
+
+    __tablename__ = "household_cell_totals"
+
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    h3_cell: Mapped[str] = mapped_column(String(16), primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id", ondelete="CASCADE"),
+                                            index=True)
+    households: Mapped[int] = mapped_column(Integer)
+    with_4g: Mapped[int] = mapped_column(Integer)  # 4G or 5G
+    with_5g: Mapped[int] = mapped_column(Integer)
+    with_3g: Mapped[int] = mapped_column(Integer)  # 3G or better
+    with_2g: Mapped[int] = mapped_column(Integer)  # any mobile signal
+
+
 class HouseholdHexCount(Base):
     """Per commune, month and H3 cell of each map resolution (6–10): the located counted
     households and how many report each generation or better at home — what the coverage map

@@ -23,7 +23,15 @@ from sqlalchemy import event, insert, select, text
 
 from surveys.db import run_in_transaction
 from surveys.indicators.rollups import rebuild
-from surveys.models import Commune, HouseholdCell, IndicatorMoments, Submission, User
+from surveys.models import (
+    Commune,
+    HouseholdCell,
+    HouseholdCellTotal,
+    IndicatorMoments,
+    IndicatorMomentTotal,
+    Submission,
+    User,
+)
 from surveys.places import geometries
 from tests.factories import (
     auth,
@@ -37,10 +45,11 @@ from tests.integration.test_api_misc import jpeg_with_gps
 
 # What one new household costs in statements through POST /api/v1/submissions, however many are
 # stored: the token's user; the village with its commune's fingerprint; the neighbours by indexed
-# look-up; the survey rounds; the INSERT .. RETURNING; the commune's webhooks; the three rollup
+# look-up; the survey rounds; the INSERT .. RETURNING; the commune's webhooks; the five rollup
 # upserts (moments, cells, and since issue 16 the map's households per cell of every resolution
-# 6–10). ODK Central issues about 24 for a submission.
-STATEMENTS_PER_SUBMISSION = 9
+# 6–10, and the moments and cells over all months, which an area's indicators read instead of
+# summing every month). ODK Central issues about 24 for a submission.
+STATEMENTS_PER_SUBMISSION = 11
 
 
 @pytest.fixture
@@ -59,16 +68,35 @@ def rollup_rows(db):
                     r.sum_yy, r.sum_xx, r.sum_xy, r.positive)
                    for r in db.scalars(select(IndicatorMoments))),
             sorted((r.village_id, r.period, r.h3_cell, r.commune_id, r.households, r.with_4g,
-                    r.with_5g, r.with_3g, r.with_2g) for r in db.scalars(select(HouseholdCell))))
+                    r.with_5g, r.with_3g, r.with_2g) for r in db.scalars(select(HouseholdCell))),
+            sorted((r.village_id, r.code, r.commune_id, r.count, r.sum_y, r.sum_x, r.sum_yy,
+                    r.sum_xx, r.sum_xy, r.positive)
+                   for r in db.scalars(select(IndicatorMomentTotal))),
+            sorted((r.village_id, r.h3_cell, r.commune_id, r.households, r.with_4g, r.with_5g,
+                    r.with_3g, r.with_2g) for r in db.scalars(select(HouseholdCellTotal))))
+
+
+def over_months(rows):
+    """Monthly rows (village, period, key, commune, values…) summed to the all-time rows' shape."""
+    totals: dict = {}  # type: ignore[type-arg]
+    for village, _period, key, commune, *values in rows:
+        total = totals.setdefault((village, key, commune), [0] * len(values))
+        for i, value in enumerate(values):
+            total[i] += value
+    return sorted((*key, *values) for key, values in totals.items())
 
 
 def assert_rollups_equal_a_rebuild(db) -> None:
     incremental = rollup_rows(db)
+    # The all-time rows are the monthly rows summed, kept so by the same writes.
+    assert incremental[2] == over_months(incremental[0])
+    assert incremental[3] == over_months(incremental[1])
     rebuild(db)
     db.commit()
     rebuilt = rollup_rows(db)
     assert incremental == rebuilt
     assert all(row[4] > 0 for row in rebuilt[0]) and all(row[4] > 0 for row in rebuilt[1])
+    assert all(row[3] > 0 for row in rebuilt[2]) and all(row[3] > 0 for row in rebuilt[3])
 
 
 def random_answers(rng: random.Random) -> dict:  # type: ignore[type-arg]
@@ -151,7 +179,7 @@ def test_a_rejection_that_empties_a_group_leaves_no_row(client, db, team):
     assert rollup_rows(db)[0] and rollup_rows(db)[1]
     assert client.patch(f"/api/v1/submissions/{created['id']}", headers=auth(tokens["staff"]),
                         json={"review_status": "rejected", "reason": "trùng"}).status_code == 200
-    assert rollup_rows(db) == ([], [])
+    assert rollup_rows(db) == ([], [], [], [])
     assert client.patch(f"/api/v1/submissions/{created['id']}", headers=auth(tokens["staff"]),
                         json={"review_status": "approved"}).status_code == 200
     assert len(rollup_rows(db)[1]) == 1

@@ -62,7 +62,7 @@ def upgrade() -> None:
     from surveys.indicators.rollups import rebuild
 
     session = Session(bind=op.get_bind())
-    rebuild(session, map_hexes=False)  # the map's households per cell: 20261204_31
+    rebuild(session, monthly_only=True)  # map hexes: 20261204_31; all-time rows: 20261205_01
     session.flush()
 
 
