@@ -5,7 +5,7 @@ commune's slug leads to the commune's own page."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -14,9 +14,12 @@ from flask_login import current_user, login_required
 from surveys.administration.access import area_for, editable_target, writes_area
 from surveys.db import get_session
 from surveys.indicators import CATALOGUE, target_changes
+from surveys.indicators.area_target_statuses import area_target_statuses
 from surveys.indicators.areas import area_targets
+from surveys.places import vntime
 from surveys.places.areas import Area
 from surveys.views.areas import level_labels
+from surveys.views.dashboard import progress_text, status_labels, target_percent
 from surveys.views.auditing import current_actor
 from surveys.views.targets import target_form
 from surveys.views.use_cases import run
@@ -43,11 +46,18 @@ def index(slug: str) -> ResponseReturnValue:
                {**form.payload(), "area": area.slug}, form=form).ok:
             flash(_("Target saved."))
             return redirect(url_for("area_targets.index", slug=area.slug))
+    statuses = area_target_statuses(get_session(), area, today=vntime.today(),
+                                    minimum=current_app.config["INDICATOR_MIN_HOUSEHOLDS"],
+                                    h3_resolution=current_app.config["INDICATOR_H3_RESOLUTION"])
     return render_template("targets/index.html", place=area, pages="area_targets", form=form,
                            can_edit=writes_area(current_user._get_current_object(), area),
                            level_label=level_labels()[area.level],
                            targets=area_targets(get_session(), area), catalogue=CATALOGUE,
-                           locale=locale, statuses={})
+                           locale=locale, statuses=statuses, status_labels=status_labels(),
+                           target_percent=target_percent,
+                           progress_text=lambda t, found: progress_text({
+                               **found, "target": t.value, "target_year": t.target_year,
+                               "ci_low": None, "ci_low_one_sided": None}))
 
 
 @bp.route("/areas/<slug>/targets/<int:target_id>", methods=["GET", "POST"])

@@ -122,3 +122,18 @@ def test_the_openapi_description_has_the_sessions_area(client) -> None:
     session = document["components"]["schemas"]["Session"]
     assert session["properties"]["area"]["properties"]["level"]["enum"] == ["province", "group"]
     assert set(session["required"]) == {"username", "role", "commune", "area", "csrf_token"}
+
+
+def test_the_targets_page_shows_each_area_targets_status_as_the_dashboard(app, client, db,
+                                                                         world) -> None:
+    app.config["INDICATOR_MIN_HOUSEHOLDS"] = 5
+    db.add(Target(province_id=world["province"], indicator="hh_4g_home", comparator=">=",
+                  value=99, target_year=2025, source_document="", source_article="",
+                  source_text=""))
+    db.commit()
+    api = client.get("/api/v1/indicators?area=ha-tinh", headers=auth(world["tokens"]["province"]))
+    row = next(r for r in api.get_json()["indicators"] if r["code"] == "hh_4g_home")
+    assert row["target"] == 99 and row["status"] not in (None, "insufficient_data")
+    login(client, "staff-ht", PASSWORD)
+    html = client.get("/areas/ha-tinh/targets").get_data(as_text=True)
+    assert re.findall(r'class="status status-(\w+)"', html) == [row["status"]]
