@@ -19,8 +19,8 @@ from surveys.indicators.areas import area_targets
 from surveys.places import vntime
 from surveys.places.areas import Area
 from surveys.views.areas import level_labels
-from surveys.views.dashboard import progress_text, status_labels, target_percent
 from surveys.views.auditing import current_actor
+from surveys.views.dashboard import progress_text, status_labels, target_percent
 from surveys.views.targets import target_form
 from surveys.views.use_cases import run
 
