@@ -76,6 +76,20 @@ class UserEditForm(BaseForm):
         self.role.choices = [SelectChoice(r, ROLE_LABELS[r]) for r in roles]
 
 
+class AreaUserForm(BaseForm):
+    """A province's or group's staff member: the role is always staff."""
+
+    username = StringField(_l("Username"), render_kw={"autocapitalize": "none",
+                                                     "autocomplete": "off", "spellcheck": "false"})
+    display_name = StringField(_l("Full name"))
+    password = PasswordField(_l("Password (at least 8 characters)"),
+                             render_kw={"autocomplete": "new-password"})
+
+
+class AreaUserEditForm(BaseForm):
+    display_name = StringField(_l("Full name"))
+
+
 class PasswordForm(BaseForm):
     password = PasswordField(_l("New password (at least 8 characters)"),
                              render_kw={"autocomplete": "new-password"})

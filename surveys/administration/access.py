@@ -115,14 +115,20 @@ def area_for(session: Session, user: User, slug: object, *, write: bool = False,
 
 
 def editable_target(session: Session, user: User, target_id: int, *,
-                    commune_slug: str | None = None) -> Target:
-    """A target the user may change. With the commune of the URL, permission is checked first
-    (403 before anything about the target is revealed) and the target must belong to it."""
+                    commune_slug: str | None = None, area_slug: str | None = None) -> Target:
+    """A target the user may change. With the commune (or the province or group: `area_slug`) of
+    the URL, permission is checked first (403 before anything about the target is revealed) and the
+    target must be stored at that place's own level (404 otherwise)."""
     commune = commune_for(session, user, commune_slug, write=True) if commune_slug else None
+    area = area_for(session, user, area_slug, write=True) if area_slug else None
     target = session.get(Target, target_id)
     if target is None or (commune is not None and target.commune_id != commune.id):
         raise Problem("404.1")
-    if commune is None:
+    if area is not None:
+        place = target.commune or target.group or target.province
+        if place is None or (as_area(place).level, place.id) != (area.level, area.id):
+            raise Problem("404.1")
+    elif commune is None:
         place = target.commune or target.group or target.province
         assert place is not None
         if not writes_area(user, as_area(place)):

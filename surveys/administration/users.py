@@ -55,7 +55,7 @@ def commune_user(session: Session, commune: Commune, user_id: int) -> User:
     return user
 
 
-def _display_name(text: object, errors: dict[str, Text]) -> str | None:
+def display_name_of(text: object, errors: dict[str, Text]) -> str | None:
     name = str(text or "").strip()
     if len(name) > MAX_DISPLAY_NAME:
         errors["display_name"] = Text(f"Tên hiển thị tối đa {MAX_DISPLAY_NAME} ký tự.",
@@ -79,7 +79,7 @@ def create_commune_user(session: Session, actor: User, commune: Commune, *, user
     """A surveyor or staff member of the commune; an admin (commune-less) when an admin asks."""
     errors: dict[str, Text] = {}
     role = _role(role, actor, errors)
-    name = _display_name(display_name, errors)
+    name = display_name_of(display_name, errors)
     if errors:
         raise Problem("422.1", errors=errors)
     user = accounts.create_user(session, username or "", password or "", role,
@@ -99,7 +99,7 @@ def update_user(session: Session, actor: User, user: User, *, role: str,
     elif role not in COMMUNE_ROLES:
         errors["role"] = Text("Vai trò phải là điều tra viên hoặc cán bộ xã.",
                               "role must be surveyor or staff.")
-    name = _display_name(display_name, errors)
+    name = display_name_of(display_name, errors)
     if errors:
         raise Problem("422.1", errors=errors)
     user.role, user.display_name = role, name

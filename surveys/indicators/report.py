@@ -191,6 +191,15 @@ def target_statuses(session: Session, commune: Commune, *, today: date, minimum:
     sizes = {v.id: v.household_count for v in session.scalars(
         select(Village).where(Village.commune_id == commune.id))}
     summary = place_summary(session, commune.id, period=None, h3_resolution=h3_resolution)
+    return statuses_of(session, targets, summary, sizes, today=today, minimum=minimum,
+                       h3_resolution=h3_resolution)
+
+
+def statuses_of(session: Session, targets: list[Target], summary: Summary,
+                sizes: dict[int, int | None], *, today: date, minimum: int,
+                h3_resolution: int) -> dict[int, TargetStatus]:
+    """Each of `targets` against the place's `summary` (village id → household count: `sizes`):
+    target id → status and progress. A commune's targets page and an area's share it."""
     codes = {t.indicator for t in targets if t.indicator in CATALOGUE}
     measured = (measured_coverage(session, summary, None, h3_resolution)
                 if any(CATALOGUE[c].kind == "area" for c in codes) else None)

@@ -50,10 +50,12 @@ def create_target(session: Session, actor: audit.Actor, commune_slug: object,
 
 
 def update_target(session: Session, actor: audit.Actor, target_id: int, raw: object,
-                  *, commune_slug: str | None = None) -> Target:
-    """Change some fields of a target (`raw`: a JSON object). With the commune of a page's URL,
-    that commune's permission is checked first and the target must belong to it (404 otherwise)."""
-    target = editable_target(session, actor.user, target_id, commune_slug=commune_slug)
+                  *, commune_slug: str | None = None, area_slug: str | None = None) -> Target:
+    """Change some fields of a target (`raw`: a JSON object). With the commune (or province or
+    group: `area_slug`) of a page's URL, that place's permission is checked first and the target
+    must belong to it (404 otherwise)."""
+    target = editable_target(session, actor.user, target_id, commune_slug=commune_slug,
+                             area_slug=area_slug)
     if not isinstance(raw, Mapping):
         raise Problem("422.1", errors={"body": Text("Cần một đối tượng JSON.", "Send a JSON object.")})
     if "commune" in raw or "area" in raw:
@@ -66,9 +68,10 @@ def update_target(session: Session, actor: audit.Actor, target_id: int, raw: obj
 
 
 def delete_target(session: Session, actor: audit.Actor, target_id: int, *,
-                  commune_slug: str | None = None) -> Target:
+                  commune_slug: str | None = None, area_slug: str | None = None) -> Target:
     """Remove a target; the audit event keeps its values. Returns the removed target."""
-    target = editable_target(session, actor.user, target_id, commune_slug=commune_slug)
+    target = editable_target(session, actor.user, target_id, commune_slug=commune_slug,
+                             area_slug=area_slug)
     record_change(session, actor, "target.delete", target, targets.target_json(target))
     session.delete(target)
     session.flush()

@@ -33,6 +33,7 @@ def init_app(app: Flask) -> None:
         api_indicators,
         api_maps,
         api_webhooks,
+        area_targets,
         areas,
         auth,
         coverage_pages,
@@ -62,6 +63,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(coverage_pages.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(areas.bp)
+    app.register_blueprint(area_targets.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(api_indicators.bp)
     app.register_blueprint(api_areas.bp)

@@ -122,10 +122,15 @@ def survey(name: str) -> ResponseReturnValue:
 
 @bp.get("/session")
 def session_info() -> ResponseReturnValue:
-    """Who is logged in, and a fresh CSRF token for the offline outbox to send with."""
+    """Who is logged in, and a fresh CSRF token for the offline outbox to send with; `area`: the
+    province or group of communes a staff member of one belongs to (null for everyone else)."""
     user = api_user()
+    place = user.province or user.group
     return {"username": user.username, "role": user.role,
             "commune": user.commune.slug if user.commune else None,
+            "area": None if place is None else {
+                "slug": place.slug, "name": place.name,
+                "level": "province" if user.province is not None else "group"},
             "csrf_token": generate_csrf()}
 
 

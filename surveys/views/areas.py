@@ -13,13 +13,14 @@ from flask_login import current_user, login_required
 
 from surveys.administration.access import area_for
 from surveys.db import get_session
-from surveys.indicators import CATALOGUE
+from surveys.indicators import CATALOGUE, charts
 from surveys.indicators.area_xlsx import render_area_xlsx
 from surveys.indicators.areas import area_dashboard
 from surveys.indicators.report import parse_period
 from surveys.indicators.results import AreaDashboard
 from surveys.places import vntime
 from surveys.places.areas import Area, communes_of, parent_of
+from surveys.views.area_charts import ranking_chart
 from surveys.views.dashboard import (
     XLSX,
     _cards,
@@ -70,7 +71,9 @@ def dashboard(slug: str) -> ResponseReturnValue:
     if found.level == "commune":
         return redirect(url_for("dashboard.dashboard", slug=found.slug))
     data = _context(found)
-    return render_template("areas/dashboard.html", **data, cards=_cards(data), **_helpers())
+    return render_template("areas/dashboard.html", **data, cards=_cards(data),
+                           ranking_chart=ranking_chart(data), status_colours=charts.STATUS_COLOURS,
+                           **_helpers())
 
 
 @bp.route("/areas/<slug>/map")

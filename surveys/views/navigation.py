@@ -2,7 +2,7 @@
 
 surveyor: the form, its outbox, my submissions · staff: dashboard, map, review (with the number
 waiting), targets, exports, administration, audit of their commune · staff of a province or group
-of communes: its dashboard, map and report · partner: uploads, formats ·
+of communes: its dashboard, map, report and targets · partner: uploads, formats ·
 administrator: communes, partners, users (and the staff menu of the commune being looked at).
 Every page of the site is one tap from this menu (docs/administration.md, "Finding your way").
 """
@@ -82,7 +82,9 @@ def menu(user: User) -> list[Item]:
     if area is not None:
         items += [Item(url_for("areas.dashboard", slug=area), _("Dashboard"), "area-dashboard"),
                   Item(url_for("areas.area_map", slug=area), _("Map"), "area-map"),
-                  Item(url_for("areas.report", slug=area), _("Report"), "area-report")]
+                  Item(url_for("areas.report", slug=area), _("Report"), "area-report"),
+                  Item(url_for("area_targets.index", slug=area), _("Plan targets"),
+                       "area-targets")]
     commune = _commune_in_view(user)
     if commune is None:
         return items

@@ -44,7 +44,8 @@ def openapi_document() -> dict[str, Any]:
                               "404": ERRORS["404"]}}},
             "/api/v1/session": {"get": {
                 "summary": "The logged-in user and a CSRF token for session writes",
-                "responses": {"200": {"description": "username, role, commune, csrf_token"},
+                "responses": {"200": json_body(ref("Session"), "The logged-in user and a CSRF "
+                                                               "token"),
                               "401": ERRORS["401"]}}},
             "/api/v1/submissions": {
                 "post": {

@@ -33,6 +33,22 @@ ERRORS = {
 }
 
 SCHEMAS: dict[str, Any] = {
+    "Session": {
+        "type": "object",
+        "required": ["username", "role", "commune", "area", "csrf_token"],
+        "properties": {
+            "username": {"type": "string"},
+            "role": {"type": "string", "enum": ["surveyor", "partner", "staff", "admin"]},
+            "commune": {"type": ["string", "null"], "description": "The slug of the user's commune."},
+            "area": {"type": ["object", "null"], "required": ["slug", "name", "level"],
+                     "description": "The province or group of communes a staff member of one "
+                                    "belongs to; null for everyone else (a commune's user: "
+                                    "`commune`).",
+                     "properties": {"slug": {"type": "string"}, "name": {"type": "string"},
+                                    "level": {"type": "string", "enum": ["province", "group"]}}},
+            "csrf_token": {"type": "string", "description": "Send it as X-CSRFToken on writes."},
+        },
+    },
     "Problem": {
         "type": "object",
         "required": ["code", "message"],

@@ -23,7 +23,7 @@ from surveys.views.use_cases import run
 bp = Blueprint("targets", __name__)
 
 
-def _form(locale: str, target: Target | None = None) -> TargetForm:
+def target_form(locale: str, target: Target | None = None) -> TargetForm:
     form = TargetForm(obj=target)
     if target is not None and not form.is_submitted():
         for name in ("value", "target_year", "baseline_value", "baseline_year", "start_year"):
@@ -46,7 +46,7 @@ def index(slug: str) -> ResponseReturnValue:
     commune = commune_for(db, user, slug)
     can_edit = user.role == "admin" or (user.role == "staff" and user.commune_id == commune.id)
     locale = str(get_locale())
-    form = _form(locale)
+    form = target_form(locale)
     if form.validate_on_submit():
         if run(target_changes.create_target, current_actor(), slug, form.payload(), form=form).ok:
             flash(_("Target saved."))
@@ -56,7 +56,8 @@ def index(slug: str) -> ResponseReturnValue:
     statuses = target_statuses(db, commune, today=date.today(),
                                minimum=current_app.config["INDICATOR_MIN_HOUSEHOLDS"],
                                h3_resolution=current_app.config["INDICATOR_H3_RESOLUTION"])
-    return render_template("targets/index.html", commune=commune, form=form, can_edit=can_edit,
+    return render_template("targets/index.html", place=commune, pages="targets", form=form,
+                           can_edit=can_edit, level_label=None,
                            targets=target_service.targets_for(db, commune.id),
                            catalogue=CATALOGUE, locale=locale, statuses=statuses,
                            status_labels=status_labels(), target_percent=target_percent,
@@ -71,13 +72,14 @@ def edit(slug: str, target_id: int) -> ResponseReturnValue:
     target = _editable_target(slug, target_id)
     commune = target.commune
     locale = str(get_locale())
-    form = _form(locale, target)
+    form = target_form(locale, target)
     if form.validate_on_submit():
         if run(target_changes.update_target, current_actor(), target_id, form.payload(),
                commune_slug=slug, form=form).ok:
             flash(_("Target saved."))
             return redirect(url_for("targets.index", slug=slug))
-    return render_template("targets/edit.html", commune=commune, form=form, target=target)
+    return render_template("targets/edit.html", place=commune, pages="targets", form=form,
+                           target=target)
 
 
 @bp.route("/communes/<slug>/targets/<int:target_id>/delete", methods=["POST"])

@@ -28,6 +28,7 @@ from surveys.models import (
     Province,
     Submission,
     SurveyRound,
+    Target,
     Team,
     User,
     Village,
@@ -205,6 +206,79 @@ MATRIX += [
           staff_province=403, staff_group=403)),
 ]
 
+TARGET_FORM = {"indicator": "hh_4g_home", "comparator": ">=", "value": "80", "target_year": "2030"}
+AREA_USER = {"username": "can-bo-moi", "display_name": "Cán bộ mới", "password": "long-enough-1"}
+# The pages of a province's or group's targets (its readers see them, those who may set targets at
+# that level change them) and of its staff accounts (administrators only).
+MATRIX += [
+    ("GET", "/areas/quang-tri/targets", None,
+     dict(anonymous=L, surveyor=403, partner=403, staff_own=403, staff_other=403, admin=200,
+          staff_province=200, staff_group=403)),
+    ("GET", "/areas/nhom-cam-lo/targets", None,
+     dict(anonymous=L, surveyor=403, partner=403, staff_own=403, staff_other=403, admin=200,
+          staff_province=200, staff_group=200)),
+    ("POST", "/areas/quang-tri/targets", TARGET_FORM,
+     dict(anonymous=L, surveyor=403, partner=403, staff_own=403, staff_other=403, admin=302,
+          staff_province=302, staff_group=403)),
+    ("POST", "/areas/nhom-cam-lo/targets", TARGET_FORM,
+     dict(anonymous=L, surveyor=403, partner=403, staff_own=403, staff_other=403, admin=302,
+          staff_province=403, staff_group=302)),
+    ("GET", "/areas/quang-tri/targets/{province_target}", None,
+     dict(anonymous=L, surveyor=403, partner=403, staff_own=403, staff_other=403, admin=200,
+          staff_province=200, staff_group=403)),
+    ("POST", "/areas/quang-tri/targets/{province_target}", TARGET_FORM,
+     dict(anonymous=L, surveyor=403, partner=403, staff_own=403, staff_other=403, admin=302,
+          staff_province=302, staff_group=403)),
+    ("POST", "/areas/nhom-cam-lo/targets/{group_target}", TARGET_FORM,
+     dict(anonymous=L, surveyor=403, partner=403, staff_own=403, staff_other=403, admin=302,
+          staff_province=403, staff_group=302)),
+    ("GET", "/areas/nhom-cam-lo/targets/{province_target}", None,
+     dict(anonymous=L, surveyor=403, partner=403, staff_own=403, staff_other=403, admin=404,
+          staff_province=403, staff_group=404)),
+    ("POST", "/areas/quang-tri/targets/{province_target}/delete", {},
+     dict(anonymous=L, surveyor=403, partner=403, staff_own=403, staff_other=403, admin=302,
+          staff_province=302, staff_group=403)),
+    ("POST", "/areas/nhom-cam-lo/targets/{group_target}/delete", {},
+     dict(anonymous=L, surveyor=403, partner=403, staff_own=403, staff_other=403, admin=302,
+          staff_province=403, staff_group=302)),
+    ("POST", "/areas/quang-tri/targets/{commune_target}/delete", {},
+     dict(anonymous=L, surveyor=403, partner=403, staff_own=403, staff_other=403, admin=404,
+          staff_province=404, staff_group=403)),
+    ("GET", "/areas/quang-tri/admin/users", None,
+     dict(anonymous=L, surveyor=403, partner=403, staff_own=403, staff_other=403, admin=200,
+          staff_province=403, staff_group=403)),
+    ("GET", "/areas/nhom-cam-lo/admin/users", None,
+     dict(anonymous=L, surveyor=403, partner=403, staff_own=403, staff_other=403, admin=200,
+          staff_province=403, staff_group=403)),
+    ("POST", "/areas/quang-tri/admin/users", AREA_USER,
+     dict(anonymous=L, surveyor=403, partner=403, staff_own=403, staff_other=403, admin=302,
+          staff_province=403, staff_group=403)),
+    ("POST", "/areas/nhom-cam-lo/admin/users", AREA_USER,
+     dict(anonymous=L, surveyor=403, partner=403, staff_own=403, staff_other=403, admin=302,
+          staff_province=403, staff_group=403)),
+    ("GET", "/areas/quang-tri/admin/users/{province_staff}", None,
+     dict(anonymous=L, surveyor=403, partner=403, staff_own=403, staff_other=403, admin=200,
+          staff_province=403, staff_group=403)),
+    ("GET", "/areas/quang-tri/admin/users/{group_staff}", None,
+     dict(anonymous=L, surveyor=403, partner=403, staff_own=403, staff_other=403, admin=404,
+          staff_province=403, staff_group=403)),
+    ("GET", "/areas/nhom-cam-lo/admin/users/{surveyor}", None,
+     dict(anonymous=L, surveyor=403, partner=403, staff_own=403, staff_other=403, admin=404,
+          staff_province=403, staff_group=403)),
+    ("POST", "/areas/nhom-cam-lo/admin/users/{group_staff}", {"display_name": "B"},
+     dict(anonymous=L, surveyor=403, partner=403, staff_own=403, staff_other=403, admin=302,
+          staff_province=403, staff_group=403)),
+    ("POST", "/areas/quang-tri/admin/users/{province_staff}/password", {"password": "long-enough-2"},
+     dict(anonymous=L, surveyor=403, partner=403, staff_own=403, staff_other=403, admin=302,
+          staff_province=403, staff_group=403)),
+    ("POST", "/areas/nhom-cam-lo/admin/users/{group_staff}/active", {"active": "0"},
+     dict(anonymous=L, surveyor=403, partner=403, staff_own=403, staff_other=403, admin=302,
+          staff_province=403, staff_group=403)),
+    ("POST", "/areas/quang-tri/admin/users/{group_staff}/active", {"active": "0"},
+     dict(anonymous=L, surveyor=403, partner=403, staff_own=403, staff_other=403, admin=404,
+          staff_province=403, staff_group=403)),
+]
+
 CELLS = [pytest.param(method, path, body, role, expected[role], id=f"{method} {path} {role}")
          for method, path, body, expected in MATRIX for role in ROLES]
 
@@ -246,14 +320,17 @@ def _world(db) -> dict[str, int]:
     _user(db, USERNAMES["staff_own"], "staff", commune=cam_lo)
     _user(db, USERNAMES["staff_other"], "staff", commune=kon_chieng)
     _user(db, USERNAMES["admin"], "admin")
-    _user(db, USERNAMES["staff_province"], "staff", province=quang_tri)
-    _user(db, USERNAMES["staff_group"], "staff", group=group)
+    province_staff = _user(db, USERNAMES["staff_province"], "staff", province=quang_tri)
+    group_staff = _user(db, USERNAMES["staff_group"], "staff", group=group)
     db.flush()
+    targets = [Target(indicator="hh_4g_home", comparator=">=", value=80, target_year=2030, **place)
+               for place in ({"province_id": quang_tri.id}, {"group_id": group.id},
+                             {"commune_id": cam_lo.id})]
     team, kc_team = Team(commune_id=cam_lo.id, name="Tổ 1"), Team(commune_id=kon_chieng.id, name="Tổ 1")
     rounds = [SurveyRound(commune_id=c.id, name="Đợt 1", starts_on=date(2026, 11, 1),
                           ends_on=date(2026, 11, 30)) for c in (cam_lo, kon_chieng)]
     token = ApiToken(user=partner_user, token_hash="0" * 64, prefix="ps_0000000", label="cũ")
-    db.add_all([team, kc_team, *rounds, token])
+    db.add_all([team, kc_team, *rounds, token, *targets])
     submission = _submission(db, cam_lo, village, surveyor, 1)
     kc_submission = _submission(db, kon_chieng, kc_village, kc_surveyor, 2)
     db.commit()
@@ -261,7 +338,9 @@ def _world(db) -> dict[str, int]:
             "kc_surveyor": kc_surveyor.id, "partner_user": partner_user.id, "team": team.id,
             "kc_team": kc_team.id, "round": rounds[0].id, "kc_round": rounds[1].id,
             "partner": partner.id, "token": token.id, "submission": submission.id,
-            "kc_submission": kc_submission.id}
+            "kc_submission": kc_submission.id, "province_staff": province_staff.id,
+            "group_staff": group_staff.id, "province_target": targets[0].id,
+            "group_target": targets[1].id, "commune_target": targets[2].id}
 
 
 def _token(client) -> str:
