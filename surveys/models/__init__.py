@@ -26,7 +26,14 @@ from surveys.models.coverage import (
     UploadIssue,
 )
 from surveys.models.indicators import HouseholdCell, HouseholdHexCount, IndicatorMoments, Target
-from surveys.models.places import Commune, CommuneGroup, CommuneGroupMember, Province, Village
+from surveys.models.places import (
+    BoundaryCells,
+    Commune,
+    CommuneGroup,
+    CommuneGroupMember,
+    Province,
+    Village,
+)
 from surveys.models.types import Role, UTCDateTime, utcnow
 from surveys.models.webhooks import Webhook, WebhookDelivery
 
@@ -34,6 +41,7 @@ __all__ = [
     "ApiToken",
     "Attachment",
     "AuditEvent",
+    "BoundaryCells",
     "Commune",
     "CommuneGroup",
     "CommuneGroupMember",
