@@ -22,14 +22,15 @@ households and 20,000,000 measurements in 20 uploads (BENCH_PROVINCE_HOUSEHOLDS 
 override either). Half is loaded and timed, then the other half (households and measurements
 double) and timed again.
 
-Timed (p50 of REPEAT runs after one warm-up; the warm-up, which fills the boundary-cell cache,
-is printed as "cold"): the province's hexagons at resolution 7 (`area_hexes` over the 69
-communes), one commune's hexagons at resolutions 6–10 (`commune_hexes`), the hexes API for that
-commune at resolution 10 (HTTP through the test client: access, GeoJSON, ETag), and the ceiling:
-one `SELECT h3_cell, COUNT(*), AVG(...) … GROUP BY h3_cell` over the raw measurements of the
-province and of the commune. Also timed, beside them: the province's indicator table and the
-ranking of its communes through the API (HOOKS), and the numbers of the province's dashboard page
-(`area_dashboard`).
+Cold start (first half only): a new process's first province map at resolutions 7 and 10, the
+boundaries' cells read from `boundary_cells` against computed as before they were stored.
+Timed (p50 of REPEAT runs after one warm-up; the warm-up is printed as "cold"): the province's
+hexagons at resolution 7 (`area_hexes` over the 69 communes), one commune's hexagons at resolutions
+6–10 (`commune_hexes`), the hexes API for that commune at resolution 10 (HTTP through the test
+client: access, GeoJSON, ETag), and the ceiling: one `SELECT h3_cell, COUNT(*), AVG(...) … GROUP BY
+h3_cell` over the raw measurements of the province and of the commune. Also timed, beside them: the
+province's indicator table and the ranking of its communes through the API (HOOKS), and the numbers
+of the province's dashboard page (`area_dashboard`).
 Pass: every map ≤ CEILING_MS p50 (commune maps ≤ COMMUNE_MS), and each grows at most FLAT× when
 the data doubles.
 """
@@ -111,7 +112,9 @@ def _communes(session: Any, rng: random.Random) -> list[Any]:
     from surveys.models import Commune, Village
     from surveys.places.province_import import import_province
 
+    started = time.perf_counter()
     result = import_province(session, Path(PROVINCE_DIR), PROVINCE_SLUG)
+    print(f"  import-province: {time.perf_counter() - started:.1f} s (with the boundaries' cells)")
     communes = []
     for commune in session.scalars(select(Commune).where(
             Commune.province_id == result.province.id).order_by(Commune.admin_code)):
@@ -192,6 +195,35 @@ def _uploads(app: Any, sites: list[tuple[int, str, float, float]], count: int, f
         print(f"    upload {number + 1}: {per_file:,} rows, {time.perf_counter() - started:.0f} s "
               "so far", flush=True)
     return time.perf_counter() - started
+
+
+def _cold_start(app: Any) -> None:
+    """A new process's first province map at resolutions 7 and 10 (the in-process cell cache
+    emptied): the boundaries' cells read from `boundary_cells`, and, in the same run, computed as
+    before they were stored (the rows deleted in a transaction rolled back afterwards)."""
+    from sqlalchemy import delete, select
+
+    from surveys.coverage import hexes
+    from surveys.models import BoundaryCells, Commune
+
+    with app.extensions["phusong.sessionmaker"]() as session:
+        for resolution in (7, 10):
+            figures = []
+            for stored in (True, False):
+                communes = list(session.scalars(select(Commune).order_by(Commune.id)))
+                if not stored:
+                    session.execute(delete(BoundaryCells))
+                hexes._boundary_cache.clear()
+                started, cpu = time.perf_counter(), time.process_time()
+                cells = hexes.area_hexes(session, communes, resolution=resolution)
+                figures.append((time.perf_counter() - started, time.process_time() - cpu))
+                session.rollback()
+            (read, read_cpu), (computed, computed_cpu) = figures
+            print(f"    cold start, province hexes at resolution {resolution:2d}: cells stored "
+                  f"{read * 1e3:7.0f} ms (CPU {read_cpu * 1e3:5.0f}), computed {computed * 1e3:7.0f} ms "
+                  f"(CPU {computed_cpu * 1e3:5.0f}): {computed / read:.1f}x; {len(cells):,} cells",
+                  flush=True)
+    hexes._boundary_cache.clear()
 
 
 def _measure(app: Any, client: Any, token: str, label: str) -> dict[str, float]:
@@ -325,6 +357,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"({half_m / seconds:,.0f}/s)", flush=True)
             with app.extensions["phusong.engine"].begin() as connection:
                 connection.execute(text("ANALYZE"))
+            if phase == 0:
+                _cold_start(app)
             results.append(_measure(app, client, token, "half" if phase == 0 else "all"))
         app.extensions["phusong.engine"].dispose()
     if "--keep" not in argv:

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -87,24 +87,27 @@ class _Cells:
                 blocks.update(h3.cell_to_children(cell, level))
             else:
                 blocks.add(h3.cell_to_parent(cell, level))
-        return cls(frozenset(h3.uncompact_cells(compacted, resolution)), resolution,
-                   frozenset(blocks))
+        return cls(boundary_cells.uncompact(compacted, resolution), resolution, frozenset(blocks))
 
 
-def _commune_boundary_cells(session: Session, commune: Commune, resolution: int) -> _Cells:
+def _commune_boundary_cells(session: Session, commune: Commune, resolution: int,
+                            stored: Mapping[str, list[str]] | None = None) -> _Cells:
     """The cells of the commune's boundary (`boundary_cells.compute`: those that overlap it, and
     the parents of the finest rollup cells that overlap it). Read from `boundary_cells`, where they
     were stored with the boundary, or worked out here for a boundary not stored (about 60 ms for a
     250 km² commune at resolution 10); kept in this process by the boundary's fingerprint and
-    resolution either way."""
+    resolution either way. `stored`: what `boundary_cells.load_many` found for the communes
+    asked together (None: look this one up)."""
     fingerprint = commune.boundary_hash or json.dumps(commune.boundary, sort_keys=True)
     key = (fingerprint, resolution)
     found = _boundary_cache.get(key)
     if found is None:
-        stored = boundary_cells.load(session, commune.boundary_hash, resolution) \
-            if commune.boundary_hash is not None else None
-        if stored is not None:
-            found = _Cells.from_compacted(stored, resolution)
+        compacted = None
+        if commune.boundary_hash is not None:
+            compacted = stored.get(commune.boundary_hash) if stored is not None else \
+                boundary_cells.load(session, commune.boundary_hash, resolution)
+        if compacted is not None:
+            found = _Cells.from_compacted(compacted, resolution)
         else:
             finest = _commune_boundary_cells(session, commune, BASE_RESOLUTION).cells \
                 if resolution < BASE_RESOLUTION else None
@@ -129,9 +132,13 @@ def _area_cells(session: Session, communes: Sequence[Commune], resolution: int
     cells: set[str] = set()
     blocks: set[str] = set()
     bounded = set()
+    stored = boundary_cells.load_many(session, (
+        c.boundary_hash for c in communes
+        if c.boundary_hash is not None and (c.boundary_hash, resolution) not in _boundary_cache),
+        resolution)
     for commune in communes:
         if commune.boundary_hash is not None or commune.boundary:
-            found = _commune_boundary_cells(session, commune, resolution)
+            found = _commune_boundary_cells(session, commune, resolution, stored)
             if cells:
                 cells.update(found.cells)
                 blocks.update(found.blocks)

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import h3
+import h3.api.numpy_int as h3_numpy
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -60,12 +61,33 @@ def decode(text: str) -> list[str]:
     return text.split(",") if text else []
 
 
+def uncompact(compacted: list[str], resolution: int) -> frozenset[str]:
+    """The cells at `resolution` that compacted cells stand for. As H3's own `uncompact_cells`,
+    at half its cost: the cells are expanded as one array of integers and formatted at once (the
+    string API converts them one by one), 0.1 s for a province's 370,000 cells."""
+    expanded = h3_numpy.uncompact_cells([h3.str_to_int(c) for c in compacted], resolution)
+    return frozenset(map("{:x}".format, expanded.tolist()))
+
+
 def load(session: Session, boundary_hash: str, resolution: int) -> list[str] | None:
     """The stored cells of a boundary at `resolution` in compacted form; None when not stored."""
     text = session.scalar(select(BoundaryCells.cells).where(
         BoundaryCells.boundary_hash == boundary_hash, BoundaryCells.resolution == resolution,
         BoundaryCells.rule == RULE))
     return None if text is None else decode(text)
+
+
+def load_many(session: Session, boundary_hashes: Iterable[str], resolution: int
+              ) -> dict[str, list[str]]:
+    """`load` for many boundaries at once: fingerprint → compacted cells, for those stored."""
+    table = BoundaryCells.__table__
+    found: dict[str, list[str]] = {}
+    for chunk in _chunks(sorted(set(boundary_hashes)), 500):
+        for fingerprint, text in session.execute(select(table.c.boundary_hash, table.c.cells).where(
+                table.c.boundary_hash.in_(chunk), table.c.resolution == resolution,
+                table.c.rule == RULE)):
+            found[fingerprint] = decode(text)
+    return found
 
 
 def store(session: Session, boundaries: Iterable[tuple[str, Mapping[str, Any]]]) -> int:
