@@ -26,6 +26,7 @@ import h3.api.numpy_int as h3_numpy
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from surveys.db import conflict_insert
 from surveys.models import BoundaryCells, Commune
 
 FINEST = 10  # the finest map resolution, at which measurements are rolled up (coverage.spatial)
@@ -108,7 +109,8 @@ def store(session: Session, boundaries: Iterable[tuple[str, Mapping[str, Any]]])
         rows = [{"boundary_hash": fingerprint, "resolution": resolution, "rule": RULE,
                  "cells": encode(cells)}
                 for resolution, cells in compute_all(wanted[fingerprint]).items()]
-        session.execute(table.insert(), rows)
+        # A concurrent store of the same boundary wrote the same rows: keep theirs.
+        session.execute(conflict_insert(session, table).values(rows).on_conflict_do_nothing())
     used = select(Commune.boundary_hash).where(Commune.boundary_hash.is_not(None))
     session.execute(delete(BoundaryCells).where(BoundaryCells.boundary_hash.not_in(used)))
     return len(todo)
