@@ -4,7 +4,8 @@ once (a province, a group), at any resolution from 6 (province) to 10 (street), 
 Cost follows the area's cells, never the number of raw measurements nor of uploads: the cells come
 from each commune's boundary (H3's "overlap" containment: a cell belongs when any part of it lies
 inside, so nothing near the edge is lost; without a boundary, disks around the villages'
-centroids; cached per boundary and resolution). Without an operator or period filter each cell's
+centroids; stored with the boundary, surveys/places/boundary_cells.py, and kept in the process per
+boundary and resolution). Without an operator or period filter each cell's
 measurements are one row of the map's summaries (surveys/coverage/cell_views.py: what the rules
 below make of the cell's totals, worked out when an import or a delete changes them), read by
 blocks of cells; with an operator or period filter the uploads' detailed rollup rows are merged
