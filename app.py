@@ -37,7 +37,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "surveys" / "translations"),
         # Surveyors are on weak 3G: compress pages, scripts and JSON (gzip, br or zstd).
         COMPRESS_MIMETYPES=["text/html", "text/css", "text/javascript", "application/javascript",
-                            "application/json", "application/manifest+json", "image/svg+xml"],
+                            "application/json", "application/geo+json", "application/manifest+json",
+                            "image/svg+xml"],
         COMPRESS_MIN_SIZE=512,
         COMPRESS_STREAMS=False,
         # Static files revalidate cheaply (ETag); the service worker keeps them for offline use.

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from bench import (
     coverage_import,
+    filtered_maps,
     form_page,
     indicators,
     intervals,
@@ -24,7 +25,7 @@ BENCHMARKS: dict[str, Callable[..., int | None]] = {
     "submissions": submissions.main, "form_page": form_page.main,
     "indicators": indicators.main, "coverage_import": coverage_import.main,
     "maps": maps.main, "intervals": intervals.main, "resumable": resumable.main,
-    "province": province.main}
+    "province": province.main, "filtered_maps": filtered_maps.main}
 WITH_OPTIONS = {"intervals", "province"}
 
 

@@ -25,14 +25,15 @@ households and 20,000,000 measurements in 20 uploads (BENCH_PROVINCE_HOUSEHOLDS 
 override either). Half is loaded and timed, then the other half (households and measurements
 double) and timed again.
 
-Timed (p50 of REPEAT runs after one warm-up; the warm-up, which fills the boundary-cell cache,
-is printed as "cold"): the province's hexagons at resolution 7 (`area_hexes` over the 69
-communes), one commune's hexagons at resolutions 6–10 (`commune_hexes`), the hexes API for that
-commune at resolution 10 (HTTP through the test client: access, GeoJSON, ETag), and the ceiling:
-one `SELECT h3_cell, COUNT(*), AVG(...) … GROUP BY h3_cell` over the raw measurements of the
-province and of the commune. Also timed, beside them: the province's indicator table and the
-ranking of its communes through the API (HOOKS), and the numbers of the province's dashboard page
-(`area_dashboard`).
+Cold start (first half only): a new process's first province map at resolutions 7 and 10, the
+boundaries' cells read from `boundary_cells` against computed as before they were stored.
+Timed (p50 of REPEAT runs after one warm-up; the warm-up is printed as "cold"): the province's
+hexagons at resolution 7 (`area_hexes` over the 69 communes), one commune's hexagons at resolutions
+6–10 (`commune_hexes`), the hexes API for that commune at resolution 10 (HTTP through the test
+client: access, GeoJSON, ETag), and the ceiling: one `SELECT h3_cell, COUNT(*), AVG(...) … GROUP BY
+h3_cell` over the raw measurements of the province and of the commune. Also timed, beside them: the
+province's indicator table and the ranking of its communes through the API (HOOKS), and the numbers
+of the province's dashboard page (`area_dashboard`).
 Pass: every map ≤ CEILING_MS p50 (commune maps ≤ COMMUNE_MS), and each grows at most FLAT× when
 the data doubles.
 """
@@ -40,9 +41,6 @@ the data doubles.
 from __future__ import annotations
 
 import functools
-import io
-import itertools
-import math
 import os
 import random
 import statistics
@@ -50,21 +48,17 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
 
-PROVINCE_DIR = os.environ.get("BENCH_PROVINCE_DIR", "/work/shared/data/provinces/ha-tinh")
-PROVINCE_SLUG = "ha-tinh"
-VILLAGES_PER_COMMUNE = 29  # 69 × 29 = 2,001
+from bench import province_loading as loading
+from bench.province_loading import PROVINCE_SLUG, SERVICE_HOUSEHOLDS
+
 FULL = {"households": 400_000, "measurements": 20_000_000}
 SMALL = {"households": 1_000, "measurements": 40_000}
 UPLOADS = {"small": 10, "full": 20}  # measurements arrive in this many files (half per half)
-BATCH = 500  # households per commit
-BULK = 5_000  # households per bulk INSERT
-SERVICE_HOUSEHOLDS = 1_000  # of each half through the submission service; the rest in bulk
 REPEAT = 7
 CEILING_MS = 300.0
 COMMUNE_MS = 50.0
@@ -72,12 +66,6 @@ FLAT = 1.5
 COMMUNE_CODE = "18673"  # Cẩm Xuyên
 # The province's indicator table and the ranking of its communes (the dashboard's two queries).
 HOOKS = ("/api/v1/indicators?area={area}", "/api/v1/indicators/communes?area={area}&code=hh_4g_home")
-# Drive tests: a measurement every STEP_DEGREES (~10 m: one a second at 36 km/h) along a bending
-# road, DRIVE measurements from a village outward (~10 km), as partners' drive-test tools log them.
-STEP_DEGREES = 0.00009
-DRIVE = 1_000
-TECHNOLOGIES = ("4g", "4g", "4g", "5g", "3g", "2g")
-OPERATORS = ("viettel", "vinaphone", "mobifone")
 CEILING_SQL = """
 SELECT h3_cell, COUNT(*), AVG(rsrp_dbm), AVG(download_mbps), AVG(upload_mbps)
 FROM measurements WHERE commune_id = ANY(:ids) GROUP BY h3_cell
@@ -122,166 +110,37 @@ def _reset(url: str) -> None:
     engine.dispose()
 
 
-def _communes(session: Any, rng: random.Random) -> list[Any]:
-    """The province and its communes through the real import (`places import-province`), each
-    commune with villages inside its boundary."""
-    from shapely.geometry import Point, shape
-    from sqlalchemy import select
+def _cold_start(app: Any) -> None:
+    """A new process's first province map at resolutions 7 and 10 (the in-process cell cache
+    emptied): the boundaries' cells read from `boundary_cells`, and, in the same run, computed as
+    before they were stored (the rows deleted in a transaction rolled back afterwards)."""
+    from sqlalchemy import delete, select
 
-    from surveys.models import Commune, Village
-    from surveys.places.province_import import import_province
+    from surveys.coverage import hexes
+    from surveys.models import BoundaryCells, Commune
 
-    result = import_province(session, Path(PROVINCE_DIR), PROVINCE_SLUG)
-    communes = []
-    for commune in session.scalars(select(Commune).where(
-            Commune.province_id == result.province.id).order_by(Commune.admin_code)):
-        polygon = shape(commune.boundary)
-        west, south, east, north = polygon.bounds
-        placed = 0
-        while placed < VILLAGES_PER_COMMUNE:
-            lon, lat = rng.uniform(west, east), rng.uniform(south, north)
-            if polygon.contains(Point(lon, lat)):
-                placed += 1
-                session.add(Village(commune=commune, slug=f"thon-{placed}", name=f"Thôn {placed}",
-                                    lat=lat, lon=lon, household_count=200))
-        communes.append(commune)
-    session.flush()
-    return communes
-
-
-def _payloads(sites: list[tuple[int, str, float, float]], count: int, start: int,
-              rng: random.Random, now: datetime) -> Any:
-    """(commune id, village slug, payload) of households start … start + count."""
-    from tests.factories import household_answers, submission_payload
-
-    for index in range(start, start + count):
-        commune_id, village, lat, lon = sites[index % len(sites)]
-        answers = household_answers(
-            household_code=f"HT-{index:07d}",
-            mobile_best_technology=rng.choice(("4g", "4g", "5g", "3g", "2g", "none")),
-            members_total=rng.randint(4, 7))
-        yield commune_id, village, submission_payload(
-            village=village, answers=answers,
-            collected_at=now - timedelta(days=rng.uniform(1, 150)),
-            location={"lat": lat + rng.gauss(0, 0.004), "lon": lon + rng.gauss(0, 0.004),
-                      "accuracy_m": 10.0})
-
-
-def _households(app: Any, surveyors: dict[int, int], sites: list[tuple[int, str, float, float]],
-                count: int, start: int, rng: random.Random) -> float:
-    """`count` households through the submission service, committed per BATCH; seconds."""
-    from surveys.collection.submissions import parse_submission, record_submission
-    from surveys.models import User
-
-    started = time.perf_counter()
-    now = datetime.now(UTC)
-    payloads = _payloads(sites, count, start, rng, now)
-    done = 0
-    while done < count:
-        with app.extensions["phusong.sessionmaker"]() as session:
-            users: dict[int, Any] = {}
-            for commune_id, _village, payload in itertools.islice(payloads, BATCH):
-                user = users.get(commune_id) or session.get(User, surveyors[commune_id])
-                users[commune_id] = user
-                record_submission(session, user, parse_submission(payload, now=now), now=now)
-            session.commit()
-        done = min(count, done + BATCH)
-    return time.perf_counter() - started
-
-
-def _bulk_households(app: Any, surveyors: dict[int, int],
-                     sites: list[tuple[int, str, float, float]], count: int, start: int,
-                     rng: random.Random) -> float:
-    """`count` households parsed as the service parses them and inserted in bulk (the columns
-    `record_submission` writes; quality flags left empty: they change no indicator), as an
-    import of past surveys would; the caller then rebuilds the rollups. Seconds."""
-    from sqlalchemy import insert
-
-    from surveys.collection.submissions import parse_submission
-    from surveys.models import Submission, Village
-    from surveys.places.lookup_keys import grid_square, household_key
-
-    started = time.perf_counter()
-    now = datetime.now(UTC)
     with app.extensions["phusong.sessionmaker"]() as session:
-        village_ids = {(v.commune_id, v.slug): v.id for v in session.query(Village)}
-        rows: list[dict[str, Any]] = []
-        for commune_id, village, payload in _payloads(sites, count, start, rng, now):
-            item = parse_submission(payload, now=now)
-            location = item.location
-            assert location is not None
-            rows.append({
-                "instance_id": item.instance_id, "survey": item.definition.name,
-                "survey_version": item.definition.version, "commune_id": commune_id,
-                "village_id": village_ids[(commune_id, village)],
-                "surveyor_id": surveyors[commune_id], "collected_at": item.collected_at,
-                "received_at": now, "lat": location.lat, "lon": location.lon,
-                "accuracy_m": location.accuracy_m, "location_source": "gps",
-                "answers": item.answers, "content_hash": item.content_hash(),
-                "household_key": household_key(item.answers),
-                "location_square": grid_square(location.lat, location.lon),
-                "review_status": "received", "started_at": item.started_at,
-                "supersedes_id": None, "flags": [], "flag_details": {}})
-            if len(rows) >= BULK:
-                session.execute(insert(Submission), rows)
-                rows = []
-        if rows:
-            session.execute(insert(Submission), rows)
-        session.commit()
-    return time.perf_counter() - started
-
-
-def _rebuild(app: Any) -> float:
-    """The indicator rollups and the map's households per cell recomputed from every stored
-    household (`flask --app app indicators rebuild`); seconds."""
-    from surveys.indicators.rollups import rebuild
-
-    started = time.perf_counter()
-    with app.extensions["phusong.sessionmaker"]() as session:
-        rebuild(session)
-        session.commit()
-    return time.perf_counter() - started
-
-
-def _uploads(app: Any, sites: list[tuple[int, str, float, float]], count: int, first: int,
-             files: int, rng: random.Random) -> float:
-    """`count` measurements in `files` CSV uploads through the upload service; seconds."""
-    from surveys.coverage.uploads import import_upload
-    from surveys.models import Partner
-
-    started = time.perf_counter()
-    per_file = count // files
-    for number in range(first, first + files):
-        month = 1 + number % 12
-        lines = ["measured_at,lat,lon,operator,technology,rsrp_dbm,download_mbps,upload_mbps\n"]
-        lat = lon = heading = 0.0
-        operator, technology = OPERATORS[0], TECHNOLOGIES[0]
-        for i in range(per_file):
-            if i % DRIVE == 0:  # a new drive: from a village, one operator's phone
-                _commune, _village, lat, lon = sites[rng.randrange(len(sites))]
-                heading = rng.uniform(0, 2 * math.pi)
-                operator = rng.choice(OPERATORS)
-            if i % 60 == 0:  # the phone hands over between generations now and then
-                technology = rng.choice(TECHNOLOGIES)
-            heading += rng.gauss(0, 0.15)  # a road bends
-            lat += STEP_DEGREES * math.cos(heading)
-            lon += STEP_DEGREES * math.sin(heading)
-            rsrp = "" if technology in ("2g", "3g") else str(rng.randint(-125, -70))
-            lines.append(f"2026-{month:02d}-{1 + i % 28:02d} {i % 24:02d}:{i % 60:02d}:{i % 59:02d},"
-                         f"{lat:.6f},{lon:.6f},{operator},{technology},{rsrp},"
-                         f"{rng.uniform(0.05, 300):.1f},{rng.uniform(0.02, 60):.1f}\n")
-        body = "".join(lines).encode()
-        del lines
-        with app.extensions["phusong.sessionmaker"]() as session:
-            partner = session.query(Partner).filter_by(slug="viettel").one()
-            result = import_upload(session, partner, None, f"drive-{number:02d}.csv",
-                                   io.BytesIO(body), format_name=None,
-                                   now=datetime(2027, 1, 1, tzinfo=UTC))
-            session.commit()
-            assert result.upload.accepted > 0.99 * per_file, result.upload.accepted
-        print(f"    upload {number + 1}: {per_file:,} rows, {time.perf_counter() - started:.0f} s "
-              "so far", flush=True)
-    return time.perf_counter() - started
+        for resolution in (7, 10):
+            figures = []
+            for stored in (True, False):
+                communes = list(session.scalars(select(Commune).order_by(Commune.id)))
+                if not stored:
+                    session.execute(delete(BoundaryCells))
+                hexes._boundary_cache.clear()
+                started, cpu = time.perf_counter(), time.process_time()
+                cells = hexes.area_hexes(session, communes, resolution=resolution)
+                figures.append((time.perf_counter() - started, time.process_time() - cpu))
+                if stored:  # and once the cells are in this process's cache
+                    started = time.perf_counter()
+                    hexes.area_hexes(session, communes, resolution=resolution)
+                    warm = time.perf_counter() - started
+                session.rollback()
+            (read, read_cpu), (computed, computed_cpu) = figures
+            print(f"    cold start, province hexes at resolution {resolution:2d}: cells stored "
+                  f"{read * 1e3:6.0f} ms (CPU {read_cpu * 1e3:5.0f}), computed {computed * 1e3:6.0f} ms "
+                  f"(CPU {computed_cpu * 1e3:5.0f}): {computed / read:.1f}x; then cached "
+                  f"{warm * 1e3:5.0f} ms; {len(cells):,} cells", flush=True)
+    hexes._boundary_cache.clear()
 
 
 def _measure(app: Any, client: Any, token: str, label: str) -> dict[str, float]:
@@ -401,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
                           "UPLOAD_DIR": str(Path(tmpdir) / "uploads")})
         migrate.upgrade(app.extensions["phusong.engine"])
         with app.extensions["phusong.sessionmaker"]() as session:
-            communes = _communes(session, rng)
+            communes = loading.communes(session, rng)
             session.add(Partner(slug="viettel", name="Viettel"))
             surveyors = {c.id: make_user(session, f"surveyor-{c.admin_code}", commune=c).id
                          for c in communes}
@@ -416,23 +275,25 @@ def main(argv: list[str] | None = None) -> int:
         half_h, half_m = sizes["households"] // 2, sizes["measurements"] // 2
         for phase in (0, 1):
             served = min(half_h, SERVICE_HOUSEHOLDS)
-            seconds = _households(app, surveyors, sites, served, phase * half_h, rng)
+            seconds = loading.households(app, surveyors, sites, served, phase * half_h, rng)
             print(f"  {served:,} households via the submission service in {seconds:.0f} s "
                   f"({served / seconds:,.0f}/s)", flush=True)
             if half_h > served:
-                seconds = _bulk_households(app, surveyors, sites, half_h - served,
+                seconds = loading.bulk_households(app, surveyors, sites, half_h - served,
                                            phase * half_h + served, rng)
                 print(f"  {half_h - served:,} households in bulk (INSERT of what the service "
                       f"stores) in {seconds:.0f} s", flush=True)
-                seconds = _rebuild(app)
+                seconds = loading.rebuild(app)
                 print(f"  indicator rollups rebuilt from all {(phase + 1) * half_h:,} households "
                       f"in {seconds:.0f} s", flush=True)
             files = UPLOADS["full" if "--full" in argv else "small"] // 2
-            seconds = _uploads(app, sites, half_m, phase * files, files, rng)
+            seconds = loading.uploads(app, sites, half_m, phase * files, files, rng)
             print(f"  {half_m:,} measurements via the upload service in {seconds:.0f} s "
                   f"({half_m / seconds:,.0f}/s)", flush=True)
             with app.extensions["phusong.engine"].begin() as connection:
                 connection.execute(text("ANALYZE"))
+            if phase == 0:
+                _cold_start(app)
             results.append(_measure(app, client, token, "half" if phase == 0 else "all"))
         app.extensions["phusong.engine"].dispose()
     if "--keep" not in argv:

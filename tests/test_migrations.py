@@ -189,4 +189,35 @@ def test_indicator_rollups_over_all_months_are_the_monthly_rows_summed(
             "SELECT village_id, h3_cell, commune_id, households, with_4g, with_5g, with_3g "
             "FROM household_cell_totals ORDER BY village_id")).all()
         assert [tuple(r) for r in cells] == [(1, "88xx", 1, 5, 2, 0, 5), (2, "88xx", 1, 4, 1, 0, 4)]
+
+
+def test_boundary_cells_are_filled_for_stored_communes(empty_database_url: str) -> None:
+    """20261205_21 works out the cells of every stored commune boundary at resolutions 6–10."""
+    import json
+
+    from surveys.places import boundary_cells
+    from surveys.places.lookup_keys import boundary_fingerprint
+
+    engine = make_engine(empty_database_url)
+    migrate.upgrade(engine, "20261204_31")
+    boundary = {"type": "Polygon", "coordinates": [[
+        [106.930, 16.730], [106.985, 16.738], [106.992, 16.781], [106.930, 16.730]]]}
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO communes (id, slug, name, province, boundary, boundary_hash, is_demo, "
+            "created_at) VALUES (1, 'cam-lo', 'Cam Lộ', 'Quảng Trị', :b, :h, false, "
+            "CURRENT_TIMESTAMP), (2, 'no-boundary', 'X', 'Y', NULL, NULL, false, "
+            "CURRENT_TIMESTAMP)"), {"b": json.dumps(boundary), "h": boundary_fingerprint(boundary)})
+    migrate.upgrade(engine)
+    import h3
+
+    with engine.connect() as connection:
+        rows = connection.execute(text(
+            "SELECT boundary_hash, resolution, rule, cells FROM boundary_cells "
+            "ORDER BY resolution")).all()
+    expected = boundary_cells.compute_all(boundary)
+    assert [(h, r, rule) for h, r, rule, _ in rows] == [
+        (boundary_fingerprint(boundary), r, boundary_cells.RULE) for r in range(6, 11)]
+    assert {r: frozenset(h3.uncompact_cells(boundary_cells.decode(cells), r))
+            for _, r, _, cells in rows} == expected
     engine.dispose()

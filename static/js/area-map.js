@@ -1,4 +1,5 @@
-// The map of a province or group of communes: communes coloured by one indicator (from
+// The map of a province or group of communes: the communes' outlines (from
+// /api/v1/areas/SLUG/boundaries) coloured by one indicator (from
 // /api/v1/indicators/communes), coverage hexagons of the communes in view once zoomed in
 // (/api/v1/coverage/hexes?commune=),
 // a tap on a commune opens its dashboard. No framework; Leaflet is vendored in static/vendor.
@@ -39,37 +40,49 @@
   }
 
   var layers = {};
+  var names = [];  // [slug, name] in the order the route gives them
   var communes = L.featureGroup().addTo(map);
-  data.communes.forEach(function (c) {
-    if (!c.boundary) return;
-    var layer = L.geoJSON(c.boundary, {style: {color: "#ffffff", weight: 1, fillOpacity: 0.75,
-                                                fillColor: colour(null)}});
-    layer.on("click", function () { window.location.href = c.url; });
-    layer.bindTooltip(esc(c.name), {sticky: true});
-    layers[c.slug] = layer;
-    layer.addTo(communes);
-  });
-  if (communes.getLayers().length) {
-    map.fitBounds(communes.getBounds(), {padding: [8, 8]});
-  } else {
-    map.setView([18.3, 105.9], 8);
+  map.setView([18.3, 105.9], 8);
+
+  function getJSON(url, accept) {
+    return fetch(url, {credentials: "same-origin", headers: {"Accept": accept}})
+      .then(function (response) {
+        if (!response.ok) throw new Error(String(response.status));
+        return response.json();
+      });
   }
-  // Each commune's shapes name it (for tests and assistive tools), once drawn.
-  Object.keys(layers).forEach(function (slug) {
-    layers[slug].getLayers().forEach(function (part) {
-      var path = part.getElement && part.getElement();
-      if (path) path.setAttribute("data-commune", slug);
+
+  // The communes' outlines, from their own route (cached by the browser, revalidated by ETag).
+  function drawCommunes(collection) {
+    collection.features.forEach(function (feature) {
+      var c = feature.properties;
+      names.push([c.slug, c.name]);
+      if (!feature.geometry) return;
+      var layer = L.geoJSON(feature.geometry, {style: {color: "#ffffff", weight: 1, fillOpacity: 0.75,
+                                                       fillColor: colour(null)}});
+      layer.on("click", function () { window.location.href = c.dashboard_url; });
+      layer.bindTooltip(esc(c.name), {sticky: true});
+      layers[c.slug] = layer;
+      layer.addTo(communes);
     });
-  });
+    if (communes.getLayers().length) map.fitBounds(communes.getBounds(), {padding: [8, 8]});
+    // Each commune's shapes name it (for tests and assistive tools), once drawn.
+    Object.keys(layers).forEach(function (slug) {
+      layers[slug].getLayers().forEach(function (part) {
+        var path = part.getElement && part.getElement();
+        if (path) path.setAttribute("data-commune", slug);
+      });
+    });
+  }
 
   function restyle() {
-    data.communes.forEach(function (c) {
-      var layer = layers[c.slug];
+    names.forEach(function (pair) {
+      var layer = layers[pair[0]];
       if (!layer) return;
-      var row = values[c.slug];
+      var row = values[pair[0]];
       var value = row ? row.value : null;
       layer.setStyle({fillColor: colour(value)});
-      var text = esc(c.name) + ": " + (value === null || value === undefined
+      var text = esc(pair[1]) + ": " + (value === null || value === undefined
         ? esc(data.labels.noData) : esc(value.toFixed(1)) + " %");
       if (row && row.status) text += " · " + esc(data.statusLabels[row.status] || row.status);
       layer.setTooltipContent(text);
@@ -81,11 +94,7 @@
     status.textContent = data.labels.loading;
     var url = data.ranking_url + "?area=" + encodeURIComponent(data.area) +
       "&code=" + encodeURIComponent(code);
-    return fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
-      .then(function (response) {
-        if (!response.ok) throw new Error(String(response.status));
-        return response.json();
-      })
+    return getJSON(url, "application/json")
       .then(function (body) {
         values = {};
         body.communes.forEach(function (row) { values[row.slug] = row; });
@@ -110,11 +119,7 @@
       if (hexesLoaded[slug] || !view.intersects(layers[slug].getBounds())) return;
       hexesLoaded[slug] = true;
       var url = data.hexes_url + "?commune=" + encodeURIComponent(slug) + "&resolution=8";
-      fetch(url, {credentials: "same-origin", headers: {"Accept": "application/geo+json"}})
-        .then(function (response) {
-          if (!response.ok) throw new Error(String(response.status));
-          return response.json();
-        })
+      getJSON(url, "application/geo+json")
         .then(function (body) {
           L.geoJSON(body, {style: hexStyle, interactive: false}).addTo(hexes);
         })
@@ -131,7 +136,13 @@
       map.removeLayer(hexes);
     }
   }
-  map.on("moveend", zoomed);
-  form.addEventListener("change", loadValues);
-  loadValues();
+  status.textContent = data.labels.loading;
+  getJSON(data.boundaries_url, "application/geo+json")
+    .then(function (collection) {
+      drawCommunes(collection);
+      map.on("moveend", zoomed);
+      form.addEventListener("change", loadValues);
+      return loadValues();
+    })
+    .catch(function () { status.textContent = data.labels.failed; });
 })();

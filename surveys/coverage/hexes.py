@@ -4,7 +4,8 @@ once (a province, a group), at any resolution from 6 (province) to 10 (street), 
 Cost follows the area's cells, never the number of raw measurements nor of uploads: the cells come
 from each commune's boundary (H3's "overlap" containment: a cell belongs when any part of it lies
 inside, so nothing near the edge is lost; without a boundary, disks around the villages'
-centroids; cached per boundary and resolution). Without an operator or period filter each cell's
+centroids; stored with the boundary, surveys/places/boundary_cells.py, and kept in the process per
+boundary and resolution). Without an operator or period filter each cell's
 measurements are one row of the map's summaries (surveys/coverage/cell_views.py: what the rules
 below make of the cell's totals, worked out when an import or a delete changes them), read by
 blocks of cells; with an operator or period filter the uploads' detailed rollup rows are merged
@@ -36,7 +37,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,6 +55,7 @@ from surveys.indicators.estimators import NO_CELL
 from surveys.indicators.report import Period
 from surveys.indicators.rollups import COUNTED_OUT
 from surveys.models import Commune, CoverageCellTotal, CoverageRollup, HouseholdCell, Submission, Village
+from surveys.places import boundary_cells
 from surveys.places.months import month_bounds
 
 HOUSEHOLD_SHARE = 0.5  # more than half of the cell's households, as the area indicators
@@ -69,29 +71,52 @@ class _Cells:
 
     __slots__ = ("cells", "blocks")
 
-    def __init__(self, cells: frozenset[str], resolution: int) -> None:
+    def __init__(self, cells: frozenset[str], resolution: int,
+                 blocks: frozenset[str] | None = None) -> None:
         self.cells = cells
-        self.blocks = frozenset(cell_views.blocks_of(cells, resolution))
+        self.blocks = blocks if blocks is not None else \
+            frozenset(cell_views.blocks_of(cells, resolution))
+
+    @classmethod
+    def from_compacted(cls, compacted: list[str], resolution: int) -> _Cells:
+        """From H3's compacted form (as stored): the blocks straight from it, as a compacted
+        cell coarser than the blocks holds whole blocks (H3's index hierarchy is exact)."""
+        level = max(0, resolution - cell_views.BLOCK_LEVELS)
+        blocks: set[str] = set()
+        for cell in compacted:
+            if h3.get_resolution(cell) <= level:
+                blocks.update(h3.cell_to_children(cell, level))
+            else:
+                blocks.add(h3.cell_to_parent(cell, level))
+        return cls(boundary_cells.uncompact(compacted, resolution), resolution, frozenset(blocks))
 
 
-def _commune_boundary_cells(commune: Commune, resolution: int) -> _Cells:
-    """The cells that overlap the commune's boundary, and the parents of the finest rollup cells
-    that overlap it: a measurement is rolled up into its base cell's parent, which near the edge
-    may be the neighbour of the cell its point lies in (H3's children are not nested exactly).
-    Cached by the boundary's fingerprint and resolution; the resolution-10 cells are worked out
-    once per boundary and serve every coarser resolution (about 60 ms for a 250 km² commune)."""
+def _commune_boundary_cells(session: Session, commune: Commune, resolution: int,
+                            stored: Mapping[str, list[str]] | None = None) -> _Cells:
+    """The cells of the commune's boundary (`boundary_cells.compute`: those that overlap it, and
+    the parents of the finest rollup cells that overlap it). Read from `boundary_cells`, where they
+    were stored with the boundary, or worked out here for a boundary not stored (about 60 ms for a
+    250 km² commune at resolution 10); kept in this process by the boundary's fingerprint and
+    resolution either way. `stored`: what `boundary_cells.load_many` found for the communes
+    asked together (None: look this one up)."""
     fingerprint = commune.boundary_hash or json.dumps(commune.boundary, sort_keys=True)
     key = (fingerprint, resolution)
     found = _boundary_cache.get(key)
     if found is None:
-        shape = h3.geo_to_h3shape(commune.boundary)
-        cells = set(h3.h3shape_to_cells_experimental(shape, resolution, contain="overlap"))
-        if resolution < BASE_RESOLUTION:
-            base = _commune_boundary_cells(commune, BASE_RESOLUTION).cells
-            cells.update(h3.cell_to_parent(c, resolution) for c in base)
+        compacted = None
+        if commune.boundary_hash is not None:
+            compacted = stored.get(commune.boundary_hash) if stored is not None else \
+                boundary_cells.load(session, commune.boundary_hash, resolution)
+        if compacted is not None:
+            found = _Cells.from_compacted(compacted, resolution)
+        else:
+            finest = _commune_boundary_cells(session, commune, BASE_RESOLUTION).cells \
+                if resolution < BASE_RESOLUTION else None
+            found = _Cells(boundary_cells.compute(commune.boundary or {}, resolution, finest),
+                           resolution)
         while len(_boundary_cache) >= BOUNDARY_CACHE:
             _boundary_cache.pop(next(iter(_boundary_cache)), None)  # the oldest first
-        found = _boundary_cache[key] = _Cells(frozenset(cells), resolution)
+        _boundary_cache[key] = found
     return found
 
 
@@ -108,9 +133,13 @@ def _area_cells(session: Session, communes: Sequence[Commune], resolution: int
     cells: set[str] = set()
     blocks: set[str] = set()
     bounded = set()
+    stored = boundary_cells.load_many(session, (
+        c.boundary_hash for c in communes
+        if c.boundary_hash is not None and (c.boundary_hash, resolution) not in _boundary_cache),
+        resolution)
     for commune in communes:
         if commune.boundary_hash is not None or commune.boundary:
-            found = _commune_boundary_cells(commune, resolution)
+            found = _commune_boundary_cells(session, commune, resolution, stored)
             if cells:
                 cells.update(found.cells)
                 blocks.update(found.blocks)

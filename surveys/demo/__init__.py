@@ -46,6 +46,7 @@ from surveys.demo.places import (
 )
 from surveys.demo.tally import Tally
 from surveys.models import utcnow
+from surveys.places import boundary_cells
 
 __all__ = ["ALL_COMMUNES", "COMMUNES", "DEMO_PASSWORD", "DEMO_USERS", "HA_TINH_COMMUNES",
            "NAMESPACE", "PARTNERS", "DemoCommune", "DemoUser", "Profile", "_answers",
@@ -61,6 +62,7 @@ def load_demo(session: Session, *, with_data: bool = False, seed: int = 2026,
     in_province = load_province(session, tally)
     communes += [load_commune(session, demo, tally, counted=demo.slug not in in_province)
                  for demo in HA_TINH_COMMUNES]
+    boundary_cells.store_communes(session, communes)  # the province's import stored its own
     load_people(session, tally)
     load_targets(session, {c.slug: c for c in communes}, tally)
     if with_data:

@@ -33,7 +33,14 @@ from surveys.models.indicators import (
     IndicatorMomentTotal,
     Target,
 )
-from surveys.models.places import Commune, CommuneGroup, CommuneGroupMember, Province, Village
+from surveys.models.places import (
+    BoundaryCells,
+    Commune,
+    CommuneGroup,
+    CommuneGroupMember,
+    Province,
+    Village,
+)
 from surveys.models.types import Role, UTCDateTime, utcnow
 from surveys.models.webhooks import Webhook, WebhookDelivery
 
@@ -41,6 +48,7 @@ __all__ = [
     "ApiToken",
     "Attachment",
     "AuditEvent",
+    "BoundaryCells",
     "Commune",
     "CommuneGroup",
     "CommuneGroupMember",

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
@@ -127,3 +128,17 @@ class Village(Base):
     def _fingerprint(self, _key: str, boundary: dict[str, Any] | None) -> dict[str, Any] | None:
         self.boundary_hash = boundary_fingerprint(boundary)
         return boundary
+
+
+class BoundaryCells(Base):
+    """The H3 cells of a boundary at one map resolution (surveys/places/boundary_cells.py), worked
+    out when the boundary is stored so that no process pays for them on its first map. Keyed by
+    the boundary's fingerprint (`Commune.boundary_hash`): an edited boundary is a new key, so a
+    row never describes another boundary than the one it is read for."""
+
+    __tablename__ = "boundary_cells"
+
+    boundary_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    resolution: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule: Mapped[int] = mapped_column(Integer)  # boundary_cells.RULE when computed
+    cells: Mapped[str] = mapped_column(Text)  # H3's compacted form, comma-separated

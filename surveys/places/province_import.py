@@ -8,7 +8,8 @@ is written; any error (which file, why) refuses the whole import.
 A re-run updates by national code. An existing commune is matched by its code, else by its slug
 (the file's `codeName` with `-` for `_`), and keeps its data: slug, villages, submissions and
 boundary stay; it is attached to the province and takes the code and the province's name. A new
-commune gets that slug and the boundary simplified to about 20 m. Takes a Session; never commits.
+commune gets that slug and the boundary simplified to about 20 m. The boundaries' H3 cells are worked
+out and stored for the map (surveys/places/boundary_cells.py). Takes a Session; never commits.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from surveys.errors import Problem, Text
 from surveys.models import Commune, CommuneGroup, Province
+from surveys.places import boundary_cells
 from surveys.places.areas import find_area
 
 SIMPLIFY_DEGREES = 0.0002  # as the demo's stored boundaries: ~20 m, topology preserved
@@ -158,6 +160,7 @@ def import_province(session: Session, directory: Path, slug: str) -> ImportResul
     province.boundary = stored_boundary(feature.geometry)
     session.flush()
     result = ImportResult(province)
+    communes: list[Commune] = []
     for item, commune in plans:
         if commune is None:
             commune = Commune(slug=commune_slug(item), name=item.properties["fullName"],
@@ -171,7 +174,9 @@ def import_province(session: Session, directory: Path, slug: str) -> ImportResul
         commune.admin_code = item.properties["code"]
         commune.province = feature.properties["name"]
         commune.parent = province
+        communes.append(commune)
     session.flush()
+    boundary_cells.store_communes(session, communes)
     return result
 
 

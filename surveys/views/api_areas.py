@@ -1,11 +1,12 @@
-"""Areas of every level: /api/v1/areas, /api/v1/areas/SLUG, /api/v1/indicators/communes, and the
-`area=SLUG` answers of /api/v1/indicators (indicators of a province or group of communes)."""
+"""Areas of every level: /api/v1/areas, /api/v1/areas/SLUG, /api/v1/areas/SLUG/boundaries (its
+communes' outlines for the map), /api/v1/indicators/communes, and the `area=SLUG` answers of
+/api/v1/indicators (indicators of a province or group of communes)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app, request, url_for
 from flask.typing import ResponseReturnValue
 
 from surveys.administration.access import area_for, readable_areas
@@ -17,8 +18,10 @@ from surveys.indicators.report import Period, parse_period
 from surveys.indicators.results import AreaIndicatorTable
 from surveys.models import User
 from surveys.places import vntime
-from surveys.places.areas import Area, area_json, tree
+from surveys.places.areas import Area, area_json, communes_of, tree
+from surveys.places.map_outlines import outlines_collection
 from surveys.views.api import api_user
+from surveys.views.api_maps import geojson_response
 
 bp = Blueprint("api_areas", __name__, url_prefix="/api/v1")
 
@@ -47,6 +50,21 @@ def area(slug: str) -> ResponseReturnValue:
     user = _user()
     db = get_session()
     return area_json(db, area_for(db, user, slug))
+
+
+# Boundaries change rarely: a browser keeps them for an hour, then asks again with the ETag (304).
+BOUNDARIES_CACHE_CONTROL = "private, max-age=3600"
+
+
+@bp.get("/areas/<slug>/boundaries")
+def boundaries(slug: str) -> ResponseReturnValue:
+    """The outlines of the area's communes (GeoJSON) with slug, name and dashboard URL: what the
+    area's map draws, fetched once and cached instead of embedded in every page."""
+    db = get_session()
+    found = area_for(db, _user(), slug)
+    document = outlines_collection(found.slug, found.level, communes_of(db, found),
+                                   lambda commune: url_for("dashboard.dashboard", slug=commune))
+    return geojson_response(document, cache_control=BOUNDARIES_CACHE_CONTROL)
 
 
 def read_area(slug: object) -> Area:

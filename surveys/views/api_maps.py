@@ -38,12 +38,12 @@ MAP_TECHNOLOGY_FILTERS = ("4g", "5g")
 CACHE_CONTROL = "private, max-age=60"
 
 
-def geojson_response(document: dict[str, Any]) -> Response:
+def geojson_response(document: dict[str, Any], *, cache_control: str = CACHE_CONTROL) -> Response:
     """The document with a strong ETag of its bytes: a matching If-None-Match gets a 304."""
     body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
     response = current_app.response_class(body, mimetype="application/geo+json")
     response.set_etag(hashlib.sha256(body).hexdigest()[:32])
-    response.headers["Cache-Control"] = CACHE_CONTROL
+    response.headers["Cache-Control"] = cache_control
     response.vary.update(("Authorization", "Cookie"))
     response.make_conditional(request)  # in place: a 304 without a body when it matches
     return response

@@ -19,7 +19,7 @@ from surveys.indicators.areas import area_dashboard
 from surveys.indicators.report import parse_period
 from surveys.indicators.results import AreaDashboard
 from surveys.places import vntime
-from surveys.places.areas import Area, communes_of, parent_of
+from surveys.places.areas import Area, parent_of
 from surveys.views.area_charts import ranking_chart
 from surveys.views.dashboard import (
     XLSX,
@@ -83,10 +83,9 @@ def area_map(slug: str) -> ResponseReturnValue:
     if found.level == "commune":
         return redirect(url_for("maps.commune_map", slug=found.slug))
     lang = "en" if str(get_locale()) == "en" else "vi"
-    communes = [{"slug": c.slug, "name": c.name, "boundary": c.boundary,
-                 "url": url_for("dashboard.dashboard", slug=c.slug)}
-                for c in communes_of(get_session(), found)]
-    page = {"area": found.slug, "level": found.level, "communes": communes,
+    # The communes' outlines come from their own cacheable route, not inside every page.
+    page = {"area": found.slug, "level": found.level,
+            "boundaries_url": url_for("api_areas.boundaries", slug=found.slug),
             "ranking_url": url_for("api_areas.communes_ranking"),
             "hexes_url": url_for("api_maps.hexes"),
             "tile_url": current_app.config["MAP_TILE_URL"] or "",

@@ -27,6 +27,15 @@ AREA_SCHEMAS: dict[str, Any] = {
                 "slug": {"type": "string"}, "name": {"type": "string"},
                 "level": {"enum": ["group", "commune", "village"]}}}},
             "groups": {"type": "array", "items": {"type": "string"}}}},
+    "CommuneOutline": {
+        "type": "object", "required": ["type", "geometry", "properties"],
+        "properties": {
+            "type": {"const": "Feature"},
+            "geometry": {"type": ["object", "null"],
+                         "description": "GeoJSON Polygon or MultiPolygon, 5 decimals"},
+            "properties": {"type": "object", "required": ["slug", "name", "dashboard_url"],
+                           "properties": {"slug": {"type": "string"}, "name": {"type": "string"},
+                                          "dashboard_url": {"type": "string"}}}}},
     "CommuneValue": {
         "type": "object", "required": ["slug", "name", "value", "ci_low", "ci_high", "n", "status"],
         "properties": {
@@ -53,6 +62,23 @@ AREA_PATHS: dict[str, Any] = {
                         "schema": {"type": "string"}}],
         "responses": {"200": json_body(ref("Area"), "The area"), "401": ERRORS["401"],
                       "403": ERRORS["403"], "404": ERRORS["404"]}}},
+    "/api/v1/areas/{slug}/boundaries": {"get": {
+        "summary": "The outlines of the area's communes for its map: a GeoJSON FeatureCollection "
+                   "(`area`, `level`; per commune `slug`, `name`, `dashboard_url`, geometry "
+                   "simplified to ~55 m, null without a boundary). Cache-Control private, "
+                   "max-age=3600; ETag, If-None-Match gives 304; gzip or br when accepted",
+        "parameters": [{"name": "slug", "in": "path", "required": True,
+                        "schema": {"type": "string"}}],
+        "responses": {"200": {"description": "The communes' outlines",
+                              "content": {"application/geo+json": {"schema": {
+                                  "type": "object", "required": ["type", "features"],
+                                  "properties": {
+                                      "type": {"const": "FeatureCollection"},
+                                      "area": {"type": "string"}, "level": LEVEL,
+                                      "features": {"type": "array", "items": ref(
+                                          "CommuneOutline")}}}}}},
+                      "304": {"description": "Unchanged since the ETag sent"},
+                      "401": ERRORS["401"], "403": ERRORS["403"], "404": ERRORS["404"]}}},
     "/api/v1/indicators/communes": {"get": {
         "summary": "One indicator for every commune of an area, best first (the ranking); "
                    "value null without data",
