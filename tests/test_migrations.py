@@ -189,6 +189,7 @@ def test_indicator_rollups_over_all_months_are_the_monthly_rows_summed(
             "SELECT village_id, h3_cell, commune_id, households, with_4g, with_5g, with_3g "
             "FROM household_cell_totals ORDER BY village_id")).all()
         assert [tuple(r) for r in cells] == [(1, "88xx", 1, 5, 2, 0, 5), (2, "88xx", 1, 4, 1, 0, 4)]
+    engine.dispose()
 
 
 def test_boundary_cells_are_filled_for_stored_communes(empty_database_url: str) -> None:
