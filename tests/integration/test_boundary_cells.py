@@ -126,3 +126,19 @@ def test_the_province_import_stores_every_communes_cells(db, tmp_path) -> None:
     assert hexes._area_cells(db, communes, 7) == stored
     db.rollback()
     hexes._boundary_cache.clear()
+
+
+def test_storing_a_boundary_again_does_not_work_its_cells_out_again(db, monkeypatch) -> None:
+    """A province imported again (or into another database) reuses the cells this process already
+    worked out for the same boundary: the fingerprint is a hash of its content."""
+    commune = make_commune(db)
+    commune.boundary = BOUNDARY
+    db.flush()
+    boundary_cells.store_communes(db, [commune])
+    first = dict(db.execute(select(BoundaryCells.resolution, BoundaryCells.cells)).all())
+    db.execute(delete(BoundaryCells))
+    with monkeypatch.context() as patch:
+        _forbid_computing(patch)
+        assert boundary_cells.store_communes(db, [commune]) == 1
+    again = dict(db.execute(select(BoundaryCells.resolution, BoundaryCells.cells)).all())
+    assert again == first and sorted(again) == list(boundary_cells.RESOLUTIONS)
