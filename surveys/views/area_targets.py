@@ -5,7 +5,7 @@ commune's slug leads to the commune's own page."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -13,15 +13,14 @@ from flask_login import current_user, login_required
 
 from surveys.administration.access import area_for, editable_target, writes_area
 from surveys.db import get_session
-from surveys.indicators import CATALOGUE, target_changes
+from surveys.indicators import target_changes
 from surveys.indicators.area_target_statuses import area_target_statuses
 from surveys.indicators.areas import area_targets
 from surveys.places import vntime
 from surveys.places.areas import Area
 from surveys.views.areas import level_labels
 from surveys.views.auditing import current_actor
-from surveys.views.dashboard import progress_text, status_labels, target_percent
-from surveys.views.targets import target_form
+from surveys.views.targets import edit_page, target_form, targets_page
 from surveys.views.use_cases import run
 
 bp = Blueprint("area_targets", __name__)
@@ -49,15 +48,10 @@ def index(slug: str) -> ResponseReturnValue:
     statuses = area_target_statuses(get_session(), area, today=vntime.today(),
                                     minimum=current_app.config["INDICATOR_MIN_HOUSEHOLDS"],
                                     h3_resolution=current_app.config["INDICATOR_H3_RESOLUTION"])
-    return render_template("targets/index.html", place=area, pages="area_targets", form=form,
-                           can_edit=writes_area(current_user._get_current_object(), area),
-                           level_label=level_labels()[area.level],
-                           targets=area_targets(get_session(), area), catalogue=CATALOGUE,
-                           locale=locale, statuses=statuses, status_labels=status_labels(),
-                           target_percent=target_percent,
-                           progress_text=lambda t, found: progress_text({
-                               **found, "target": t.value, "target_year": t.target_year,
-                               "ci_low": None, "ci_low_one_sided": None}))
+    return targets_page(area, "area_targets", form,
+                        can_edit=writes_area(current_user._get_current_object(), area),
+                        level_label=level_labels()[area.level],
+                        targets=area_targets(get_session(), area), statuses=statuses)
 
 
 @bp.route("/areas/<slug>/targets/<int:target_id>", methods=["GET", "POST"])
@@ -65,16 +59,7 @@ def index(slug: str) -> ResponseReturnValue:
 def edit(slug: str, target_id: int) -> ResponseReturnValue:
     target = editable_target(get_session(), current_user._get_current_object(), target_id,
                              area_slug=slug)
-    area = _area(slug, write=True)
-    locale = str(get_locale())
-    form = target_form(locale, target)
-    if form.validate_on_submit():
-        if run(target_changes.update_target, current_actor(), target_id, form.payload(),
-               area_slug=slug, form=form).ok:
-            flash(_("Target saved."))
-            return redirect(url_for("area_targets.index", slug=slug))
-    return render_template("targets/edit.html", place=area, pages="area_targets", form=form,
-                           target=target)
+    return edit_page(_area(slug, write=True), "area_targets", target, slug, area=True)
 
 
 @bp.route("/areas/<slug>/targets/<int:target_id>/delete", methods=["POST"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
@@ -17,6 +17,7 @@ from surveys.indicators import CATALOGUE, target_changes
 from surveys.indicators import targets as target_service
 from surveys.indicators.report import target_statuses
 from surveys.models import Target
+from surveys.places import vntime
 from surveys.views.auditing import current_actor
 from surveys.views.use_cases import run
 
@@ -51,35 +52,47 @@ def index(slug: str) -> ResponseReturnValue:
         if run(target_changes.create_target, current_actor(), slug, form.payload(), form=form).ok:
             flash(_("Target saved."))
             return redirect(url_for("targets.index", slug=slug))
-    from surveys.views.dashboard import progress_text, status_labels, target_percent
-
-    statuses = target_statuses(db, commune, today=date.today(),
+    statuses = target_statuses(db, commune, today=vntime.today(),
                                minimum=current_app.config["INDICATOR_MIN_HOUSEHOLDS"],
                                h3_resolution=current_app.config["INDICATOR_H3_RESOLUTION"])
-    return render_template("targets/index.html", place=commune, pages="targets", form=form,
-                           can_edit=can_edit, level_label=None,
-                           targets=target_service.targets_for(db, commune.id),
-                           catalogue=CATALOGUE, locale=locale, statuses=statuses,
+    return targets_page(commune, "targets", form, can_edit=can_edit, level_label=None,
+                        targets=target_service.targets_for(db, commune.id), statuses=statuses)
+
+
+def targets_page(place: object, pages: str, form: TargetForm, *, can_edit: bool,
+                 level_label: str | None, targets: list[Target],
+                 statuses: dict[int, Any]) -> ResponseReturnValue:
+    """The targets page of a commune or an area (`pages`: the blueprint of its routes)."""
+    from surveys.views.dashboard import progress_text, status_labels, target_percent
+
+    return render_template("targets/index.html", place=place, pages=pages, form=form,
+                           can_edit=can_edit, level_label=level_label, targets=targets,
+                           catalogue=CATALOGUE, locale=str(get_locale()), statuses=statuses,
                            status_labels=status_labels(), target_percent=target_percent,
                            progress_text=lambda t, found: progress_text({
                                **found, "target": t.value, "target_year": t.target_year,
                                "ci_low": None, "ci_low_one_sided": None}))
 
 
+def edit_page(place: object, pages: str, target: Target, slug: str, *, area: bool = False
+              ) -> ResponseReturnValue:
+    """Edit one target of the commune (or, `area`, the province or group) named by `slug`."""
+    form = target_form(str(get_locale()), target)
+    if form.validate_on_submit():
+        if run(target_changes.update_target, current_actor(), target.id, form.payload(),
+               commune_slug=None if area else slug, area_slug=slug if area else None,
+               form=form).ok:
+            flash(_("Target saved."))
+            return redirect(url_for(f"{pages}.index", slug=slug))
+    return render_template("targets/edit.html", place=place, pages=pages, form=form,
+                           target=target)
+
+
 @bp.route("/communes/<slug>/targets/<int:target_id>", methods=["GET", "POST"])
 @login_required
 def edit(slug: str, target_id: int) -> ResponseReturnValue:
     target = _editable_target(slug, target_id)
-    commune = target.commune
-    locale = str(get_locale())
-    form = target_form(locale, target)
-    if form.validate_on_submit():
-        if run(target_changes.update_target, current_actor(), target_id, form.payload(),
-               commune_slug=slug, form=form).ok:
-            flash(_("Target saved."))
-            return redirect(url_for("targets.index", slug=slug))
-    return render_template("targets/edit.html", place=commune, pages="targets", form=form,
-                           target=target)
+    return edit_page(target.commune, "targets", target, slug)
 
 
 @bp.route("/communes/<slug>/targets/<int:target_id>/delete", methods=["POST"])
