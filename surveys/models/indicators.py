@@ -61,7 +61,29 @@ class Target(Base):
     province: Mapped[Province | None] = relationship()
 
 
-class IndicatorMoments(Base):
+class MomentSums:
+    """The moments of counted households (n, Σy, Σx, Σy², Σx², Σxy, households with x > 0)."""
+
+    count: Mapped[float] = mapped_column(Float)
+    sum_y: Mapped[float] = mapped_column(Float)
+    sum_x: Mapped[float] = mapped_column(Float)
+    sum_yy: Mapped[float] = mapped_column(Float)
+    sum_xx: Mapped[float] = mapped_column(Float)
+    sum_xy: Mapped[float] = mapped_column(Float)
+    positive: Mapped[float] = mapped_column(Float)
+
+
+class CellCounts:
+    """Counted households and how many report each generation or better at home."""
+
+    households: Mapped[int] = mapped_column(Integer)
+    with_4g: Mapped[int] = mapped_column(Integer)  # 4G or 5G
+    with_5g: Mapped[int] = mapped_column(Integer)
+    with_3g: Mapped[int] = mapped_column(Integer)  # 3G or better
+    with_2g: Mapped[int] = mapped_column(Integer)  # any mobile signal
+
+
+class IndicatorMoments(MomentSums, Base):
     """Per village, month (Vietnam time) and indicator: the moments of the counted households
     (n, Σy, Σx, Σy², Σx², Σxy, households with x > 0), from which the estimate and its interval
     follow (surveys/indicators/estimators.py). Kept up to date by surveys/indicators/rollups.py."""
@@ -74,16 +96,9 @@ class IndicatorMoments(Base):
     code: Mapped[str] = mapped_column(String(40), primary_key=True)
     commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id", ondelete="CASCADE"),
                                             index=True)
-    count: Mapped[float] = mapped_column(Float)
-    sum_y: Mapped[float] = mapped_column(Float)
-    sum_x: Mapped[float] = mapped_column(Float)
-    sum_yy: Mapped[float] = mapped_column(Float)
-    sum_xx: Mapped[float] = mapped_column(Float)
-    sum_xy: Mapped[float] = mapped_column(Float)
-    positive: Mapped[float] = mapped_column(Float)
 
 
-class HouseholdCell(Base):
+class HouseholdCell(CellCounts, Base):
     """Per village, month and H3 cell (resolution 8; "-" for no position): counted households and
     how many report each generation or better at home, for the village and area indicators and
     the map's hexagons."""
@@ -96,14 +111,9 @@ class HouseholdCell(Base):
     h3_cell: Mapped[str] = mapped_column(String(16), primary_key=True)
     commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id", ondelete="CASCADE"),
                                             index=True)
-    households: Mapped[int] = mapped_column(Integer)
-    with_4g: Mapped[int] = mapped_column(Integer)  # 4G or 5G
-    with_5g: Mapped[int] = mapped_column(Integer)
-    with_3g: Mapped[int] = mapped_column(Integer)  # 3G or better
-    with_2g: Mapped[int] = mapped_column(Integer)  # any mobile signal
 
 
-class IndicatorMomentTotal(Base):
+class IndicatorMomentTotal(MomentSums, Base):
     """IndicatorMoments summed over every month: what an indicator over all time reads (a
     province's dashboard: one row per village and indicator however many months the surveys
     span), kept in step with the monthly rows by the same writes (surveys/indicators/rollups.py)."""
@@ -115,16 +125,9 @@ class IndicatorMomentTotal(Base):
     code: Mapped[str] = mapped_column(String(40), primary_key=True)
     commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id", ondelete="CASCADE"),
                                             index=True)
-    count: Mapped[float] = mapped_column(Float)
-    sum_y: Mapped[float] = mapped_column(Float)
-    sum_x: Mapped[float] = mapped_column(Float)
-    sum_yy: Mapped[float] = mapped_column(Float)
-    sum_xx: Mapped[float] = mapped_column(Float)
-    sum_xy: Mapped[float] = mapped_column(Float)
-    positive: Mapped[float] = mapped_column(Float)
 
 
-class HouseholdCellTotal(Base):
+class HouseholdCellTotal(CellCounts, Base):
     """HouseholdCell summed over every month, as IndicatorMomentTotal is IndicatorMoments."""
 
     __tablename__ = "household_cell_totals"
@@ -134,14 +137,9 @@ class HouseholdCellTotal(Base):
     h3_cell: Mapped[str] = mapped_column(String(16), primary_key=True)
     commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id", ondelete="CASCADE"),
                                             index=True)
-    households: Mapped[int] = mapped_column(Integer)
-    with_4g: Mapped[int] = mapped_column(Integer)  # 4G or 5G
-    with_5g: Mapped[int] = mapped_column(Integer)
-    with_3g: Mapped[int] = mapped_column(Integer)  # 3G or better
-    with_2g: Mapped[int] = mapped_column(Integer)  # any mobile signal
 
 
-class HouseholdHexCount(Base):
+class HouseholdHexCount(CellCounts, Base):
     """Per commune, month and H3 cell of each map resolution (6–10): the located counted
     households and how many report each generation or better at home — what the coverage map
     needs of the households, kept in step with HouseholdCell (surveys/indicators/household_hexes.py)."""
@@ -154,8 +152,3 @@ class HouseholdHexCount(Base):
     period: Mapped[str] = mapped_column(String(7), primary_key=True)
     h3_cell: Mapped[str] = mapped_column(String(16), primary_key=True)
     resolution: Mapped[int] = mapped_column(Integer)
-    households: Mapped[int] = mapped_column(Integer)
-    with_4g: Mapped[int] = mapped_column(Integer)  # 4G or 5G
-    with_5g: Mapped[int] = mapped_column(Integer)
-    with_3g: Mapped[int] = mapped_column(Integer)  # 3G or better
-    with_2g: Mapped[int] = mapped_column(Integer)  # any mobile signal
