@@ -21,6 +21,7 @@ def area_target_statuses(session: Session, area: Area, *, today: date, minimum: 
     targets = area_targets(session, area)
     if not targets:
         return {}
-    data = area_data(session, area, period=None, h3_resolution=h3_resolution)
+    data = area_data(session, area, period=None, h3_resolution=h3_resolution,
+                     codes=sorted({t.indicator for t in targets}))
     return statuses_of(session, targets, data.summary, data.sizes, today=today, minimum=minimum,
                        h3_resolution=h3_resolution)

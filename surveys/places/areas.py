@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from surveys.models import Commune, CommuneGroup, CommuneGroupMember, Province, Village
 
@@ -76,7 +76,10 @@ def communes_of(session: Session, area: Area) -> list[Commune]:
             CommuneGroupMember.group_id == area.id)
     else:
         query = select(Commune).where(Commune.id == area.id)
-    return list(session.scalars(query.order_by(Commune.name, Commune.id)))
+    # The boundaries (~0.5 MB for a province) stay unread unless a caller asks for one: the
+    # maps read the stored boundary cells, the outlines their own cache.
+    return list(session.scalars(query.options(defer(Commune.boundary))
+                                .order_by(Commune.name, Commune.id)))
 
 
 def groups_of(session: Session, province_id: int) -> list[CommuneGroup]:

@@ -42,14 +42,17 @@ def outline(boundary: dict[str, Any]) -> dict[str, Any]:
 
 
 def commune_outline(commune: Commune) -> dict[str, Any] | None:
-    """The commune's outline, worked out once per boundary in this process."""
-    if not commune.boundary or commune.boundary_hash is None:
+    """The commune's outline, worked out once per boundary in this process (the boundary itself,
+    a deferred column, is read only then: not once per commune on every request)."""
+    if commune.boundary_hash is None:
         return None
     with _lock:
         found = _cache.get(commune.boundary_hash)
         if found is not None:
             _cache.move_to_end(commune.boundary_hash)
             return found
+    if not commune.boundary:
+        return None
     found = outline(commune.boundary)
     with _lock:
         _cache[commune.boundary_hash] = found

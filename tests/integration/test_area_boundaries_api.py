@@ -121,3 +121,26 @@ def test_the_map_page_fetches_them_instead_of_embedding_them(client, world) -> N
     assert "coordinates" not in page
     outlines = client.get(URL.format("ha-tinh"))  # the page's own session is enough
     assert outlines.status_code == 200 and len(outlines.get_json()["features"]) == 3
+
+
+def test_outlines_already_worked_out_do_not_read_the_boundaries_again(app, client, db, world):
+    """The stored boundaries (a deferred column, ~0.5 MB for a province) are read once per
+    boundary in a process, not once per commune on every request."""
+    from sqlalchemy import event
+
+    headers = auth(world["province"])
+    assert client.get(URL.format("ha-tinh"), headers=headers).status_code == 200
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    engine = app.extensions["phusong.engine"]
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        again = client.get(URL.format("ha-tinh"), headers=headers)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert again.status_code == 200 and again.json["features"]
+    assert statements and not any("communes.boundary AS" in s or "communes.boundary \n" in s
+                                  or "communes.boundary," in s for s in statements)
