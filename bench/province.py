@@ -36,6 +36,11 @@ province's indicator table and the ranking of its communes through the API (HOOK
 of the province's dashboard page (`area_dashboard`).
 Pass: every map ≤ CEILING_MS p50 (commune maps ≤ COMMUNE_MS), and each grows at most FLAT× when
 the data doubles.
+
+Loading the full size takes hours, so it can be measured again later without loading: `--keep`
+also copies the database as it was after the first half into `<name>_half` (PostgreSQL's CREATE
+DATABASE … TEMPLATE), and `--measure` times the kept database and its `_half` copy with the code
+of now, and prints the same comparison.
 """
 
 from __future__ import annotations
@@ -244,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     if "bench" not in url.rsplit("/", 1)[-1]:
         print("province: refused — the database in BENCH_POSTGRES_URL must have 'bench' in its name")
         return 2
+    if "--measure" in argv:
+        return _measure_kept(url)
     sizes = dict(FULL if "--full" in argv else SMALL)
     sizes["households"] = int(os.environ.get("BENCH_PROVINCE_HOUSEHOLDS", sizes["households"]))
     sizes["measurements"] = int(os.environ.get("BENCH_PROVINCE_MEASUREMENTS",
@@ -295,10 +302,59 @@ def main(argv: list[str] | None = None) -> int:
             if phase == 0:
                 _cold_start(app)
             results.append(_measure(app, client, token, "half" if phase == 0 else "all"))
+            if phase == 0 and "--keep" in argv:
+                _snapshot(app, url)
         app.extensions["phusong.engine"].dispose()
     if "--keep" not in argv:
         _reset(url)
-    half, full = results
+    return _report(*results)
+
+
+def _half_url(url: str) -> str:
+    return f"{url}_half"
+
+
+def _snapshot(app: Any, url: str) -> None:
+    """Copy the database as it is now into `<name>_half`, for `--measure` (CREATE DATABASE …
+    TEMPLATE needs the source without other connections: this process's pool is emptied first)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    app.extensions["phusong.engine"].dispose()
+    source = make_url(url).database
+    engine = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    started = time.perf_counter()
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{source}_half"'))
+        connection.execute(text(f'CREATE DATABASE "{source}_half" TEMPLATE "{source}"'))
+    engine.dispose()
+    print(f"  copied into {source}_half for --measure in {time.perf_counter() - started:.0f} s",
+          flush=True)
+
+
+def _measure_kept(url: str) -> int:
+    """`--measure`: time the kept database (all) and its `_half` copy with the code of now."""
+    from app import create_app
+    from surveys.models import User
+    from tests.factories import make_token
+
+    results = []
+    for label, database in (("half", _half_url(url)), ("all", url)):
+        with tempfile.TemporaryDirectory() as tmpdir:
+            app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": database,
+                              "UPLOAD_DIR": str(Path(tmpdir) / "uploads")})
+            with app.extensions["phusong.sessionmaker"]() as session:
+                from sqlalchemy import select
+
+                admin = session.scalars(select(User).where(User.username == "bench-admin")).one()
+                token = make_token(session, admin)
+                session.commit()
+            results.append(_measure(app, app.test_client(), token, label))
+            app.extensions["phusong.engine"].dispose()
+    return _report(*results)
+
+
+def _report(half: dict[str, float], full: dict[str, float]) -> int:
     maps = ["province7", *(f"commune{r}" for r in (6, 7, 8, 9, 10)), "api10"]
     print("  growth of this process's CPU time when the data doubles: " + ", ".join(
         f"{name} {full[f'cpu_{name}'] / half[f'cpu_{name}']:.2f}x" for name in maps[:6]))
