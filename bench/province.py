@@ -335,6 +335,7 @@ def _snapshot(app: Any, url: str) -> None:
 def _measure_kept(url: str) -> int:
     """`--measure`: time the kept database (all) and its `_half` copy with the code of now."""
     from app import create_app
+    from surveys import migrate
     from surveys.models import User
     from tests.factories import make_token
 
@@ -343,6 +344,7 @@ def _measure_kept(url: str) -> int:
         with tempfile.TemporaryDirectory() as tmpdir:
             app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": database,
                               "UPLOAD_DIR": str(Path(tmpdir) / "uploads")})
+            migrate.upgrade(app.extensions["phusong.engine"])  # kept under older code
             with app.extensions["phusong.sessionmaker"]() as session:
                 from sqlalchemy import select
 

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from surveys.coverage import cell_views
 from surveys.coverage.classify import CLASSES
 from surveys.coverage.histograms import _DUMPS, ANY, CLASS_INDEX, _classes_json
-from surveys.db import driver_insert_sql
+from surveys.db import among, driver_insert_sql
 from surveys.models import CoverageCellSummary, CoverageCellTotal, CoverageRollup, CoverageUpload
 
 _TOTALS_LOCK = 0x7068_7573  # pg_advisory_xact_lock key: concurrent imports take turns there
@@ -199,11 +199,11 @@ def _usable_from_summaries(session: Session, cells: Iterable[str]) -> dict[str, 
     bits = {technology: 1 << cell_views.GENERATIONS.index(technology)
             for technology in sorted(cell_views.CLASSED)}
     usable: dict[str, set[str]] = {}
-    for start in range(0, len(wanted), 500):
-        for cell, found in session.execute(select(table.c.h3_cell, table.c.usable).where(
-                table.c.h3_cell.in_(wanted[start:start + 500]), table.c.view == cell_views.EVERY,
-                table.c.usable > 0)):
-            for technology, bit in bits.items():
-                if found & bit:
-                    usable.setdefault(technology, set()).add(cell)
+    dialect = session.get_bind().dialect
+    for cell, found in session.execute(select(table.c.h3_cell, table.c.usable).where(
+            among(table.c.h3_cell, wanted, dialect), table.c.view == cell_views.EVERY,
+            table.c.usable > 0)):
+        for technology, bit in bits.items():
+            if found & bit:
+                usable.setdefault(technology, set()).add(cell)
     return {technology: frozenset(found) for technology, found in usable.items()}

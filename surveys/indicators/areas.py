@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from surveys.indicators import summary_cache
 from surveys.indicators.dashboard import default_code
 from surveys.indicators.estimators import CATALOGUE, MIN_CELLS, MIN_VILLAGES, Estimate
 from surveys.indicators.report import (
@@ -32,7 +33,7 @@ from surveys.indicators.report import (
     measured_coverage,
 )
 from surveys.indicators.results import AreaDashboard, AreaIndicatorTable, IndicatorRow
-from surveys.indicators.rollups import BASE_RESOLUTION, Summary, estimate_summary, load_summary
+from surveys.indicators.rollups import BASE_RESOLUTION, Summary, estimate_summary, merged
 from surveys.indicators.rollups import summarize as summarize_households
 from surveys.indicators.targets import status
 from surveys.models import Commune, Target, Village
@@ -49,13 +50,17 @@ class VillageSize(NamedTuple):
 
 @dataclass(frozen=True)
 class AreaData:
-    """What every area computation starts from: the communes, their villages and the summary,
-    with what is derived from them worked out once (a province has ~2,000 villages)."""
+    """What every area computation starts from: the communes, their villages and each commune's
+    summary, with what is derived from them worked out once (a province has ~2,000 villages)."""
 
     area: Area
     communes: list[Commune]
     villages: list[VillageSize]
-    summary: Summary
+    by_commune: dict[int, Summary]  # commune id → its villages' summary (kept ones: read-only)
+
+    @cached_property
+    def summary(self) -> Summary:
+        return merged(self.by_commune.values())
 
     @cached_property
     def sizes(self) -> dict[int, int | None]:
@@ -65,44 +70,29 @@ class AreaData:
     def surveyed_villages(self) -> frozenset[int]:
         return frozenset(self.summary.villages)
 
-    @cached_property
-    def by_commune(self) -> dict[int, Summary]:
-        """Each commune's part of the summary, split in one pass (village ids are unique)."""
-        commune_of = {v.id: v.commune_id for v in self.villages}
-        parts: dict[int, Summary] = {c.id: Summary() for c in self.communes}
-        for code, by_village in self.summary.moments.items():
-            for village, moments in by_village.items():
-                part = parts.get(commune_of.get(village, -1))
-                if part is not None:
-                    part.moments.setdefault(code, {})[village] = moments
-        for key, counts in self.summary.cells.items():
-            part = parts.get(commune_of.get(key[0], -1))
-            if part is not None:
-                part.cells[key] = counts
-        return parts
-
     def commune_summary(self, commune_id: int) -> Summary:
         return self.by_commune.get(commune_id) or Summary()
 
 
 def area_data(session: Session, area: Area, *, period: Period | None, h3_resolution: int,
               codes: list[str] | None = None) -> AreaData:
-    """`codes`: only these indicators' moments (None: all); the cells are always read."""
+    """`codes`: only these indicators' moments are needed (None: all); the cells are always
+    read. At the rollups' resolution each commune's summary comes from what this process kept
+    of it while its rollups are unchanged (surveys/indicators/summary_cache.py)."""
     communes = communes_of(session, area)
     ids = [c.id for c in communes]
     villages = [VillageSize(*row) for row in session.execute(
         select(Village.id, Village.commune_id, Village.household_count)
         .where(Village.commune_id.in_(ids))
         .order_by(Village.commune_id, Village.name, Village.id))] if ids else []
-    if not ids:
-        summary = Summary()
-    elif h3_resolution != BASE_RESOLUTION:
-        summary = summarize_households(
-            [h for c in ids for h in load_households(session, c, period=period)], h3_resolution)
+    if h3_resolution != BASE_RESOLUTION:
+        parts = {c: summarize_households(load_households(session, c, period=period), h3_resolution)
+                 for c in ids}
     else:
         first, last = period.months if period else (None, None)
-        summary = load_summary(session, ids, first_month=first, last_month=last, codes=codes)
-    return AreaData(area, communes, villages, summary)
+        parts = summary_cache.commune_summaries(session, ids, first_month=first, last_month=last,
+                                                codes=codes)
+    return AreaData(area, communes, villages, parts)
 
 
 def area_targets(session: Session, area: Area) -> list[Target]:

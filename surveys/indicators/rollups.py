@@ -14,6 +14,7 @@ in the same transaction), so the cost of one household is a few rows however man
 
 from __future__ import annotations
 
+import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ from surveys.indicators.estimators import (
     estimate_villages_from_counts,
 )
 from surveys.models import (
+    Commune,
     HouseholdCell,
     HouseholdCellTotal,
     HouseholdHexCount,
@@ -221,6 +223,28 @@ def apply(session: Session, *, removed: Iterable[Counted | None] = (),
     _upsert(session, HouseholdCellTotal, ("village_id", "h3_cell"), CELL_COLUMNS,
             _over_months(cells), communes)
     household_hexes.upsert(session, hexes)  # the map's households per cell, after the cells
+    bump_versions(session, sorted(set(communes.values())))  # last: see bump_versions
+
+
+def bump_versions(session: Session, commune_ids: list[int] | None) -> None:
+    """Give the communes (None: every commune) a new random rollup version, in the writer's
+    transaction, so that no process goes on using what it kept of their rollups
+    (surveys/indicators/summary_cache.py). Random rather than counted: a database emptied and
+    filled again never meets a version a process kept. One multi-row upsert in commune order, the
+    last rows `apply` locks, so concurrent writers still lock in one order."""
+    if commune_ids is not None and not commune_ids:
+        return
+    if commune_ids is None:
+        commune_ids = list(session.scalars(select(Commune.id).order_by(Commune.id)))
+    connection = session.connection()
+    marker = driver_marker(connection.dialect)
+    for start in range(0, len(commune_ids), 500):
+        chunk = commune_ids[start:start + 500]
+        connection.exec_driver_sql(
+            "INSERT INTO rollup_versions (commune_id, version) VALUES "
+            + ", ".join([f"({marker}, {marker})"] * len(chunk))
+            + " ON CONFLICT (commune_id) DO UPDATE SET version = excluded.version",
+            tuple(value for commune in chunk for value in (commune, secrets.randbits(62))))
 
 
 def _over_months(deltas: Mapping[tuple[int, str, str], list[Any]]
@@ -311,6 +335,7 @@ def rebuild(session: Session, commune_id: int | None = None, *, monthly_only: bo
          household.answers.get("mobile_best_technology"))
         for (commune, _village, period), households in groups.items()
         for household in households))
+    bump_versions(session, None if commune_id is None else [commune_id])
     return sum(len(h) for h in groups.values())
 
 
@@ -321,7 +346,28 @@ def load_summary(session: Session, commune_id: int | list[int], *, village_id: i
     one row per village and indicator (or cell) read, over all months from the all-time rows,
     over some months summed by the database. `codes`: only these indicators' moments (the
     ranking of one indicator over a province's ~2,000 villages)."""
+    ids = commune_id if isinstance(commune_id, list) else [commune_id]
+    return merged(load_parts(session, ids, village_id=village_id, first_month=first_month,
+                             last_month=last_month, codes=codes).values())
+
+
+def merged(parts: Iterable[Summary]) -> Summary:
+    """Summaries of different villages as one (their lists shared, not copied: read-only)."""
     summary = Summary()
+    for part in parts:
+        for code, by_village in part.moments.items():
+            summary.moments.setdefault(code, {}).update(by_village)
+        summary.cells.update(part.cells)
+    return summary
+
+
+def load_parts(session: Session, commune_ids: list[int], *, village_id: int | None = None,
+               first_month: str | None = None, last_month: str | None = None,
+               codes: Iterable[str] | None = None) -> dict[int, Summary]:
+    """`load_summary` of each commune (one read for all): commune id → its summary."""
+    parts: dict[int, Summary] = {commune: Summary() for commune in commune_ids}
+    if not commune_ids:
+        return parts
     every = first_month is None and last_month is None
     moments, cells = ((IndicatorMomentTotal.__table__, HouseholdCellTotal.__table__) if every
                       else (IndicatorMoments.__table__, HouseholdCell.__table__))
@@ -331,11 +377,11 @@ def load_summary(session: Session, commune_id: int | list[int], *, village_id: i
         if table is moments and wanted == []:
             continue
         values = [table.c[name] if every else func.sum(table.c[name]) for name in names]
-        query = select(table.c.village_id, key_column, *values).where(
-            table.c.commune_id.in_(commune_id) if isinstance(commune_id, list)
-            else table.c.commune_id == commune_id)
+        query = select(table.c.commune_id, table.c.village_id, key_column, *values).where(
+            table.c.commune_id.in_(commune_ids) if len(commune_ids) > 1
+            else table.c.commune_id == commune_ids[0])
         if not every:
-            query = query.group_by(table.c.village_id, key_column)
+            query = query.group_by(table.c.commune_id, table.c.village_id, key_column)
         if village_id is not None:
             query = query.where(table.c.village_id == village_id)
         if first_month is not None:
@@ -346,12 +392,12 @@ def load_summary(session: Session, commune_id: int | list[int], *, village_id: i
             query = query.where(key_column.in_(wanted))
         rows = session.execute(query).all()  # fetchall: a province's rows at once
         if table is moments:
-            for village, code, *sums in rows:
-                summary.moments.setdefault(code, {})[village] = [float(v) for v in sums]
+            for commune, village, code, *sums in rows:
+                parts[commune].moments.setdefault(code, {})[village] = [float(v) for v in sums]
         else:
-            summary.cells.update(((village, cell), [int(v) for v in counts])
-                                 for village, cell, *counts in rows)
-    return summary
+            for commune, village, cell, *counts in rows:
+                parts[commune].cells[(village, cell)] = [int(v) for v in counts]
+    return parts
 
 
 def load_by_period(session: Session, commune_id: int, *, village_id: int | None = None,

@@ -31,6 +31,7 @@ from surveys.models.indicators import (
     HouseholdHexCount,
     IndicatorMoments,
     IndicatorMomentTotal,
+    RollupVersion,
     Target,
 )
 from surveys.models.places import (
@@ -69,6 +70,7 @@ __all__ = [
     "ResumableUpload",
     "ReviewNote",
     "Role",
+    "RollupVersion",
     "RoundSample",
     "Submission",
     "SurveyRound",

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     Float,
     ForeignKey,
@@ -152,3 +153,15 @@ class HouseholdHexCount(CellCounts, Base):
     period: Mapped[str] = mapped_column(String(7), primary_key=True)
     h3_cell: Mapped[str] = mapped_column(String(16), primary_key=True)
     resolution: Mapped[int] = mapped_column(Integer)
+
+
+class RollupVersion(Base):
+    """A random number that changes, in the same transaction, with every write to a commune's
+    indicator rollups (`rollups.apply`, `rollups.rebuild`): a process may keep what it read of
+    them while the number is unchanged (surveys/indicators/summary_cache.py)."""
+
+    __tablename__ = "rollup_versions"
+
+    commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
