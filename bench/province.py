@@ -225,7 +225,33 @@ def _measure(app: Any, client: Any, token: str, label: str) -> dict[str, float]:
         _cold, result["dashboard"], _ = _p50(lambda: area_dashboard(
             session, area, code=None, period=None, today=date.today(), minimum=30,
             h3_resolution=8), 3)
-        print(f"    province dashboard's numbers (area_dashboard): p50 {result['dashboard'] * 1e3:7.1f} ms")
+        print(f"    province dashboard's numbers (area_dashboard): p50 {result['dashboard'] * 1e3:7.1f} ms"
+              " (no commune changed since the last view)")
+        from surveys.indicators import summary_cache
+        from surveys.indicators.rollups import bump_versions
+
+        some = session.scalars(select(Commune.id).order_by(Commune.id)).all()
+
+        def changed(count: int) -> Callable[[], None]:
+            def before() -> None:  # households stored in `count` communes since the last view
+                if count:
+                    bump_versions(session, some[:count])
+                    session.commit()
+                else:
+                    summary_cache.forget()
+            return before
+
+        for name, count, words in (("dashboard_one", 1, "one commune changed before each view"),
+                                   ("dashboard_cold", 0, "nothing kept: a new process's first view")):
+            times = []
+            for _ in range(REPEAT):
+                changed(count)()
+                started = time.perf_counter()
+                area_dashboard(session, area, code=None, period=None, today=date.today(),
+                               minimum=30, h3_resolution=8)
+                times.append(time.perf_counter() - started)
+            result[name] = statistics.median(times)
+            print(f"    province dashboard's numbers, {words}: p50 {result[name] * 1e3:7.1f} ms")
         connection = session.connection()
         ids = [c.id for c in session.scalars(select(Commune))]
         _, result["ceiling_households"], groups = _p50(
@@ -364,8 +390,12 @@ def _report(half: dict[str, float], full: dict[str, float]) -> int:
         f"{name} {full[name] / half[name]:.2f}x" for name in maps)
         + f"; SQL GROUP BY province {full['ceiling_province'] / half['ceiling_province']:.2f}x, "
           f"commune {full['ceiling_commune'] / half['ceiling_commune']:.2f}x")
-    numbers = ["dashboard", *(url for url in (t.format(area=PROVINCE_SLUG) for t in HOOKS)
+    numbers = ["dashboard", "dashboard_one", *(url for url in (t.format(area=PROVINCE_SLUG) for t in HOOKS)
                               if url in full)]
+    if "dashboard_cold" in full:
+        cold = full["dashboard_cold"]
+        print(f"  a new process's first province dashboard (nothing kept, not in PASS): "
+              f"{cold * 1e3:.0f} ms ({cold / half['dashboard_cold']:.2f}x when doubled)")
     print("  indicators: " + ", ".join(
         f"{name} {full[name] * 1e3:.0f} ms ({full[name] / full['ceiling_households']:.2f}x the "
         f"households' GROUP BY; {full[name] / half[name]:.2f}x when doubled)" for name in numbers))
