@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from operator import mul, sub
 from typing import NamedTuple
 
 from surveys.indicators.catalogue import CATALOGUE as CATALOGUE
@@ -112,44 +113,63 @@ def estimate_from_moments(indicator: Indicator, moments: Mapping[int, Moments],
     the cluster); the 95 % interval is Wilson's on the design's effective sample size with Student's
     t on households − strata degrees of freedom (docs/indicators.md, "Method")."""
     moments = {v: m for v, m in moments.items() if m[0] > 0}
-    n = int(sum(m[6] for m in moments.values()))
-    numerator = sum(m[1] for m in moments.values())
-    denominator = sum(m[2] for m in moments.values())
+    # The villages' moments as seven columns, in the villages' order: every sum below adds the
+    # same terms in the same order as a sum over the villages would (a province has 2,000).
+    columns = _Columns(list(moments.values()))
+    n = int(sum(columns.positive))
+    numerator = sum(columns.sum_y)
+    denominator = sum(columns.sum_x)
     weighted = bool(moments) and all(village_sizes.get(v) for v in moments)
     strata = len(moments)
     if denominator == 0:
         return Estimate(None, None, None, numerator, denominator, n, weighted, strata=strata)
-    households = int(sum(m[0] for m in moments.values()))
+    households = int(sum(columns.count))
     if not weighted:
         # One stratum of weight 1 and no finite-population correction: the plain pooled ratio.
-        moments = {0: [sum(m[i] for m in moments.values()) for i in range(7)]}
-    weights, corrections = {}, {}
-    for v, m in moments.items():
-        known = village_sizes.get(v) if weighted else None
-        size = max(float(known), m[0]) if known else m[0]
-        weights[v] = size / m[0]
-        corrections[v] = 1 - m[0] / size if weighted else 1.0
-    total_y = sum(weights[v] * m[1] for v, m in moments.items())
-    total_x = sum(weights[v] * m[2] for v, m in moments.items())
+        columns = _Columns([[sum(column) for column in columns.all]])
+        weights, corrections = [1.0], [1.0]
+    else:
+        weights, corrections = [], []
+        for v, count in zip(moments, columns.count, strict=True):
+            known = village_sizes.get(v)
+            size = max(float(known), count) if known else count
+            weights.append(size / count)
+            corrections.append(1 - count / size)
+    total_y = sum(map(mul, weights, columns.sum_y))
+    total_x = sum(map(mul, weights, columns.sum_x))
     ratio = total_y / total_x
     # Linearisation: Var(R) ≈ Var(Σ w·(y − R·x)) / X², the household (cluster) as the unit.
     variance = 0.0
-    for v, (count, sy, sx, syy, sxx, sxy, _positive) in moments.items():
-        variance += count * weights[v] ** 2 * corrections[v] * _spread(
+    for weight, correction, count, sy, sx, syy, sxx, sxy in zip(
+            weights, corrections, columns.count, columns.sum_y, columns.sum_x, columns.sum_yy,
+            columns.sum_xx, columns.sum_xy, strict=True):
+        variance += count * weight ** 2 * correction * _spread(
             count, sy - ratio * sx, syy - 2 * ratio * sxy + ratio * ratio * sxx,
             syy + ratio * ratio * sxx)
     variance /= total_x ** 2
-    effective_n = _effective_n(ratio, variance, moments, weights, corrections)
-    df = max(1, households - len(moments))
-    fraction = sum(m[0] for m in moments.values()) / sum(weights[v] * m[0]
-                                                         for v, m in moments.items())
-    minority = _minority_df(ratio, moments, fraction)
+    effective_n = _effective_n(ratio, variance, columns, weights, corrections)
+    df = max(1, households - columns.strata)
+    fraction = sum(columns.count) / sum(map(mul, weights, columns.count))
+    minority = _minority_df(ratio, columns, fraction)
     if minority is not None:
         df = min(df, minority)
     low, high, one_sided = interval(min(1.0, max(0.0, ratio)), effective_n, df)
     return Estimate(_percent(ratio), _percent(low), _percent(high), numerator, denominator, n,
                     weighted, strata=strata, effective_n=round(effective_n, 2), df=df,
                     ci_low_one_sided=_percent(one_sided))
+
+
+class _Columns:
+    """Moments of several villages as columns (n, Σy, Σx, Σy², Σx², Σxy, n with x > 0)."""
+
+    __slots__ = ("all", "count", "sum_y", "sum_x", "sum_yy", "sum_xx", "sum_xy", "positive",
+                 "strata")
+
+    def __init__(self, rows: list[Moments]) -> None:
+        self.all = [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * 7
+        (self.count, self.sum_y, self.sum_x, self.sum_yy, self.sum_xx, self.sum_xy,
+         self.positive) = self.all
+        self.strata = len(rows)
 
 
 # Below this (degrees-of-freedom adjusted) effective sample size the interval is Korn–Graubard's
@@ -196,7 +216,7 @@ def _spread(count: float, sum_z: float, sum_zz: float, scale: float) -> float:
     return spread / (count - 1)
 
 
-def _minority_df(ratio: float, moments: Mapping[int, Moments], fraction: float = 0.0) -> int | None:
+def _minority_df(ratio: float, columns: _Columns, fraction: float = 0.0) -> int | None:
     """Degrees of freedom of the design effect behind a share of people when the households that
     carry the rarer outcome (the trait below 50 %, its absence above) cluster it, or None.
 
@@ -213,17 +233,18 @@ def _minority_df(ratio: float, moments: Mapping[int, Moments], fraction: float =
     variance left by the finite-population correction rests on the k carriers: k degrees of
     freedom (still at least MINORITY_MIN_DF)."""
     if ratio < 0.5:
-        total = sum(m[1] for m in moments.values())
-        squares = sum(m[3] for m in moments.values())
+        total = sum(columns.sum_y)
+        squares = sum(columns.sum_yy)
     else:
-        total = sum(m[2] - m[1] for m in moments.values())
-        squares = sum(m[4] - 2 * m[5] + m[3] for m in moments.values())
-    people = sum(m[2] for m in moments.values())
+        total = sum(map(sub, columns.sum_x, columns.sum_y))
+        squares = sum([sxx - 2 * sxy + syy for sxx, sxy, syy in zip(
+            columns.sum_xx, columns.sum_xy, columns.sum_yy, strict=True)])
+    people = sum(columns.sum_x)
     if total <= 0 or squares <= 0 or people <= 0:
         return None
     # Independent people would give Σc²/Σc = 1 + (m − 1)·q (q = the rarer share, m = Σx²/Σx):
     # only the excess over it is clustering.
-    size = sum(m[4] for m in moments.values()) / people
+    size = sum(columns.sum_xx) / people
     clustering = squares / total - 1 - (size - 1) * total / people
     if clustering <= ROUND_OFF:
         if fraction >= NEAR_CENSUS and size > 1 + ROUND_OFF:
@@ -234,8 +255,8 @@ def _minority_df(ratio: float, moments: Mapping[int, Moments], fraction: float =
     return max(MINORITY_MIN_DF, int(total * total / squares / min(1.0, clustering)))
 
 
-def _effective_n(ratio: float, variance: float, moments: Mapping[int, Moments],
-                 weights: Mapping[int, float], corrections: Mapping[int, float]) -> float:
+def _effective_n(ratio: float, variance: float, columns: _Columns, weights: list[float],
+                 corrections: list[float]) -> float:
     """Kish's effective sample size p(1 − p)/Var, never above what the weights allow: the units
     (people for a share of people, households for a share of households) divided by Kish's
     weighting design effect, with the finite-population correction. When the sample shows no spread
@@ -244,23 +265,23 @@ def _effective_n(ratio: float, variance: float, moments: Mapping[int, Moments],
     the people-weighted household size) at NO_SPREAD_ICC = 0.3, between people independent (1) and
     people of one household all alike (m: the households as the sample). For a share of households
     m = 1: the households. An interval is never a point."""
-    sampled = sum(m[0] for m in moments.values())
-    population = sum(weights[v] * m[0] for v, m in moments.items())
+    sampled = sum(columns.count)
+    population = sum(map(mul, weights, columns.count))
     fpc = 1.0
-    if any(c < 1 for c in corrections.values()) and population > sampled:
+    if any(c < 1 for c in corrections) and population > sampled:
         fpc = max(0.05, 1 - sampled / population)
 
-    def kish(units: int) -> float:
-        """Units (2: Σx, people; 6: households with x > 0) over Kish's weighting effect."""
-        total = sum(weights[v] * m[units] for v, m in moments.items())
-        squares = sum(weights[v] ** 2 * m[units] for v, m in moments.items())
+    def kish(units: list[float]) -> float:
+        """Units (Σx, people; or households with x > 0) over Kish's weighting effect."""
+        total = sum(map(mul, weights, units))
+        squares = sum(map(mul, [w ** 2 for w in weights], units))
         return max(1.0, total * total / squares / fpc) if squares > 0 else 1.0
 
     if variance <= 0 or not 0 < ratio < 1:
-        people = sum(weights[v] * m[2] for v, m in moments.items())
-        size = sum(weights[v] * m[4] for v, m in moments.items()) / people if people > 0 else 1.0
-        return max(1.0, kish(2) / (1 + (max(1.0, size) - 1) * NO_SPREAD_ICC))
-    return max(1.0, min(kish(2), ratio * (1 - ratio) / variance))
+        people = sum(map(mul, weights, columns.sum_x))
+        size = sum(map(mul, weights, columns.sum_xx)) / people if people > 0 else 1.0
+        return max(1.0, kish(columns.sum_x) / (1 + (max(1.0, size) - 1) * NO_SPREAD_ICC))
+    return max(1.0, min(kish(columns.sum_x), ratio * (1 - ratio) / variance))
 
 
 def _share_estimate(covered: int, assessed: int) -> Estimate:
