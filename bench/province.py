@@ -329,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
                 _cold_start(app)
             results.append(_measure(app, client, token, "half" if phase == 0 else "all"))
             if phase == 0 and "--keep" in argv:
-                _snapshot(app, url)
+                loading.snapshot(app, url)
         app.extensions["phusong.engine"].dispose()
     if "--keep" not in argv:
         _reset(url)
@@ -338,24 +338,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def _half_url(url: str) -> str:
     return f"{url}_half"
-
-
-def _snapshot(app: Any, url: str) -> None:
-    """Copy the database as it is now into `<name>_half`, for `--measure` (CREATE DATABASE …
-    TEMPLATE needs the source without other connections: this process's pool is emptied first)."""
-    from sqlalchemy import create_engine
-    from sqlalchemy.engine import make_url
-
-    app.extensions["phusong.engine"].dispose()
-    source = make_url(url).database
-    engine = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    started = time.perf_counter()
-    with engine.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{source}_half"'))
-        connection.execute(text(f'CREATE DATABASE "{source}_half" TEMPLATE "{source}"'))
-    engine.dispose()
-    print(f"  copied into {source}_half for --measure in {time.perf_counter() - started:.0f} s",
-          flush=True)
 
 
 def _measure_kept(url: str) -> int:

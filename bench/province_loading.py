@@ -189,3 +189,21 @@ def uploads(app: Any, sites: list[tuple[int, str, float, float]], count: int, fi
         print(f"    upload {number + 1}: {per_file:,} rows, {time.perf_counter() - started:.0f} s "
               "so far", flush=True)
     return time.perf_counter() - started
+
+
+def snapshot(app: Any, url: str) -> None:
+    """Copy the database as it is now into `<name>_half`, for `--measure` (CREATE DATABASE …
+    TEMPLATE needs the source without other connections: this process's pool is emptied first)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    app.extensions["phusong.engine"].dispose()
+    source = make_url(url).database
+    engine = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    started = time.perf_counter()
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{source}_half"'))
+        connection.execute(text(f'CREATE DATABASE "{source}_half" TEMPLATE "{source}"'))
+    engine.dispose()
+    print(f"  copied into {source}_half for --measure in {time.perf_counter() - started:.0f} s",
+          flush=True)

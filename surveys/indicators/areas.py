@@ -33,7 +33,8 @@ from surveys.indicators.report import (
     measured_coverage,
 )
 from surveys.indicators.results import AreaDashboard, AreaIndicatorTable, IndicatorRow
-from surveys.indicators.rollups import BASE_RESOLUTION, Summary, estimate_summary, merged
+from surveys.indicators.rollup_reads import merged
+from surveys.indicators.rollups import BASE_RESOLUTION, Summary, estimate_summary
 from surveys.indicators.rollups import summarize as summarize_households
 from surveys.indicators.targets import status
 from surveys.models import Commune, Target, Village

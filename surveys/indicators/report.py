@@ -20,13 +20,12 @@ from surveys.indicators.estimators import (
     Household,
 )
 from surveys.indicators.results import IndicatorRow, IndicatorTable, TargetStatus, Trend, TrendPoint
+from surveys.indicators.rollup_reads import load_by_period, load_summary
 from surveys.indicators.rollups import BASE_RESOLUTION as ROLLUP_RESOLUTION
 from surveys.indicators.rollups import (
     COUNTED_OUT,
     Summary,
     estimate_summary,
-    load_by_period,
-    load_summary,
     summarize,
 )
 from surveys.indicators.targets import progress, status, targets_for

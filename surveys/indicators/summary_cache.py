@@ -30,7 +30,8 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveys.indicators.rollups import Summary, load_parts
+from surveys.indicators.rollup_reads import load_parts
+from surveys.indicators.rollups import Summary
 from surveys.models import RollupVersion
 
 LIMIT = 1024  # (commune, months) entries per database: 170 communes × 6 ranges of months
@@ -52,7 +53,7 @@ def versions(session: Session, commune_ids: list[int]) -> dict[int, int]:
 def commune_summaries(session: Session, commune_ids: list[int], *, first_month: str | None,
                       last_month: str | None, codes: Iterable[str] | None = None
                       ) -> dict[int, Summary]:
-    """`rollups.load_parts` of the communes (all their villages), from what this process kept
+    """`rollup_reads.load_parts` of the communes (all their villages), from what this process kept
     where the commune's version is unchanged. `codes`: only these indicators are needed; what is
     read for them is not kept (a kept summary holds every indicator)."""
     found = versions(session, commune_ids)
