@@ -282,23 +282,45 @@ def _measured(session: Session, cells: set[str], blocks: set[str], resolution: i
     return result
 
 
+Bbox = tuple[float, float, float, float]  # west, south, east, north, in degrees
+# The most cells a window may hold at its resolution (a phone's screen at street zoom holds a few
+# hundred at resolution 10; a whole commune ~30,000): beyond it the caller asks a coarser one.
+MAX_WINDOW_CELLS = 20_000
+
+
+def window_cells_estimate(bbox: Bbox, resolution: int) -> float:
+    """About how many cells of `resolution` the box holds (its area over a cell's)."""
+    west, south, east, north = bbox
+    middle = math.radians((south + north) / 2)
+    km2 = (east - west) * 111.32 * math.cos(middle) * (north - south) * 110.57
+    return km2 / h3.average_hexagon_area(resolution, unit="km^2")
+
+
+def window_cells(bbox: Bbox, resolution: int) -> set[str]:
+    """The cells of `resolution` whose centres lie in the box."""
+    west, south, east, north = bbox
+    shape = h3.LatLngPoly([(south, west), (south, east), (north, east), (north, west)])
+    return set(h3.h3shape_to_cells(shape, resolution))
+
+
 def commune_hexes(session: Session, commune: Commune, *, resolution: int = 8,
                   technology: str | None = None, operator: str | None = None,
                   first_period: str | None = None, last_period: str | None = None,
-                  min_households: int = 1) -> list[dict[str, Any]]:
+                  min_households: int = 1, bbox: Bbox | None = None) -> list[dict[str, Any]]:
     """One dict per cell of the commune that holds measurements, estimated discs or located
     households (first_period/last_period: "YYYY-MM", inclusive). Cells with fewer located
     households than `min_households` are shown as if nobody had been surveyed there
-    (`households` None, household reports unused): what readers outside the commune see."""
+    (`households` None, household reports unused): what readers outside the commune see.
+    `bbox`: only the cells whose centres lie in it (a map's window at street zoom), read alone."""
     return area_hexes(session, [commune], resolution=resolution, technology=technology,
                       operator=operator, first_period=first_period, last_period=last_period,
-                      min_households=min_households)
+                      min_households=min_households, bbox=bbox)
 
 
 def area_hexes(session: Session, communes: Sequence[Commune], *, resolution: int = 7,
                technology: str | None = None, operator: str | None = None,
                first_period: str | None = None, last_period: str | None = None,
-               min_households: int = 1) -> list[dict[str, Any]]:
+               min_households: int = 1, bbox: Bbox | None = None) -> list[dict[str, Any]]:
     """`commune_hexes` over many communes at once (a province, a group): the same dicts, each
     H3 cell once, its households summed over the communes (`min_households` applies to that sum)."""
     counts, reaching = household_hexes.load(session, [c.id for c in communes], resolution,
@@ -307,6 +329,10 @@ def area_hexes(session: Session, communes: Sequence[Commune], *, resolution: int
     fresh = [cell for cell in counts if cell not in cells]
     cells.update(fresh)
     blocks.update(cell_views.blocks_of(fresh, resolution))
+    if bbox is not None:
+        cells &= window_cells(bbox, resolution)
+        blocks = set(cell_views.blocks_of(cells, resolution))
+        counts = {cell: n for cell, n in counts.items() if cell in cells}
     measured = _measured(session, cells, blocks, resolution, technology=technology,
                          operator=operator, first_period=first_period, last_period=last_period)
     wanted = GENERATIONS[GENERATIONS.index(technology):] if technology else GENERATIONS

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from typing import Any
 
 import h3
@@ -18,7 +19,13 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from surveys.administration.access import area_for, commune_for
-from surveys.coverage.hexes import area_hexes, commune_hexes
+from surveys.coverage.hexes import (
+    MAX_WINDOW_CELLS,
+    Bbox,
+    area_hexes,
+    commune_hexes,
+    window_cells_estimate,
+)
 from surveys.coverage.operators import OPERATORS
 from surveys.coverage.spatial import MAP_RESOLUTIONS
 from surveys.db import get_session
@@ -83,12 +90,42 @@ def _hex_filters(default_resolution: int = 8) -> dict[str, Any]:
         period = _period()
     except Problem as problem:
         errors.update(problem.errors)
+    bbox = _bbox(request.args.get("bbox"), resolution, errors)
     if errors:
         raise Problem("422.1", errors=errors)
     return {"resolution": resolution, "technology": technology, "operator": operator,
             "first_period": period.months[0] if period else None,
             "last_period": period.months[1] if period else None,
-            "period": period.label if period else None}
+            "period": period.label if period else None, "bbox": bbox}
+
+
+def _bbox(text: str | None, resolution: int | None, errors: dict[str, Text]) -> Bbox | None:
+    """`bbox=west,south,east,north` (degrees, a map's window) or None; a problem goes to errors."""
+    if not text:
+        return None
+    parts = text.split(",")
+    try:
+        west, south, east, north = (float(part) for part in parts)
+    except ValueError:
+        errors["bbox"] = Text("Khung (bbox) phải là bốn số: tây,nam,đông,bắc (độ).",
+                              "bbox must be four numbers: west,south,east,north (degrees).")
+        return None
+    box = (west, south, east, north)
+    if not all(math.isfinite(v) for v in box) or not (
+            -180 <= west < east <= 180 and -90 <= south < north <= 90):
+        errors["bbox"] = Text("Khung (bbox) không hợp lệ: cần tây < đông trong −180…180 và "
+                              "nam < bắc trong −90…90.",
+                              "bbox is not valid: west < east within −180…180 and south < north "
+                              "within −90…90 are required.")
+        return None
+    if resolution in MAP_RESOLUTIONS and window_cells_estimate(box, resolution) > MAX_WINDOW_CELLS:
+        errors["bbox"] = Text(
+            "Khung (bbox) quá lớn cho độ phân giải {r}: tối đa khoảng {n} ô; hãy thu nhỏ khung "
+            "hoặc chọn độ phân giải thấp hơn.",
+            "bbox is too large for resolution {r}: at most about {n} cells; use a smaller box or a "
+            "coarser resolution.").format(r=resolution, n=f"{MAX_WINDOW_CELLS:,}")
+        return None
+    return box
 
 
 def hex_polygon(cell: str) -> dict[str, Any]:
@@ -105,12 +142,14 @@ def _area_hexes(user: User, slug: str | None) -> ResponseReturnValue:
     cells = area_hexes(
         db, communes_of(db, found), resolution=filters["resolution"],
         technology=filters["technology"], operator=filters["operator"],
-        first_period=filters["first_period"], last_period=filters["last_period"])
+        first_period=filters["first_period"], last_period=filters["last_period"],
+        bbox=filters["bbox"])
     return geojson_response({
         "type": "FeatureCollection", "area": found.slug, "level": found.level,
         "commune": found.slug if found.level == "commune" else None,
         "resolution": filters["resolution"], "technology": filters["technology"],
         "operator": filters["operator"], "period": filters["period"],
+        "bbox": list(filters["bbox"]) if filters["bbox"] else None,
         "features": [{"type": "Feature", "id": cell["h3"], "geometry": hex_polygon(cell["h3"]),
                       "properties": cell} for cell in cells]})
 
@@ -135,11 +174,13 @@ def hexes() -> ResponseReturnValue:
         db, commune, resolution=filters["resolution"], technology=filters["technology"],
         operator=filters["operator"], first_period=filters["first_period"],
         last_period=filters["last_period"],
-        min_households=1 if insider else current_app.config["OPEN_DATA_MIN_HOUSEHOLDS"])
+        min_households=1 if insider else current_app.config["OPEN_DATA_MIN_HOUSEHOLDS"],
+        bbox=filters["bbox"])
     return geojson_response({
         "type": "FeatureCollection", "commune": commune.slug,
         "resolution": filters["resolution"], "technology": filters["technology"],
         "operator": filters["operator"], "period": filters["period"],
+        "bbox": list(filters["bbox"]) if filters["bbox"] else None,
         "features": [{"type": "Feature", "id": cell["h3"], "geometry": hex_polygon(cell["h3"]),
                       "properties": cell} for cell in cells]})
 

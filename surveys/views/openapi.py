@@ -172,7 +172,12 @@ def openapi_document() -> dict[str, Any]:
                      "schema": {"type": "integer", "minimum": 6, "maximum": 10, "default": 8}},
                     {"name": "period", "in": "query", "schema": {"type": "string",
                                                                  "examples": ["2026", "2026-Q4",
-                                                                              "2026-11"]}}],
+                                                                              "2026-11"]}},
+                    {"name": "bbox", "in": "query",
+                     "description": "west,south,east,north in degrees: only the cells whose "
+                                    "centres lie in this window (a map at street zoom); at most "
+                                    "about 20,000 cells of the resolution asked",
+                     "schema": {"type": "string", "examples": ["106.40,18.20,106.43,18.23"]}}],
                 "responses": {"200": {"description": "FeatureCollection: one Polygon per cell with "
                                                      "h3, n, estimated, households, best_technology, "
                                                      "signal_class, median_rsrp_dbm, "

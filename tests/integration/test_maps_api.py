@@ -185,6 +185,39 @@ def test_etag_changes_with_the_data(client, place):
     assert second.status_code == 200 and second.headers["ETag"] != first.headers["ETag"]
 
 
+def test_a_window_answers_its_cells_alone(client, place):
+    """bbox: the cells whose centres lie in the window, each exactly as in the whole commune's
+    answer (a map at street zoom asks for what it shows)."""
+    for resolution in ("8", "10"):
+        whole = hexes(client, place["staff"], resolution=resolution)
+        lat, lon = A
+        box = f"{lon - 0.004},{lat - 0.004},{lon + 0.004},{lat + 0.004}"
+        window = hexes(client, place["staff"], resolution=resolution, bbox=box)
+        inside = {c for c in whole if abs(h3.cell_to_latlng(c)[0] - lat) < 0.004
+                  and abs(h3.cell_to_latlng(c)[1] - lon) < 0.004}
+        assert set(window) == inside and cell(A, int(resolution)) in window
+        assert all(window[c] == whole[c] for c in window)
+        far = hexes(client, place["staff"], resolution=resolution,
+                    bbox="106.0,17.0,106.01,17.01")
+        assert far == {}
+    area = client.get("/api/v1/coverage/hexes", query_string={
+        "area": "cam-lo", "resolution": "10", "bbox": box}, headers=auth(place["staff"]))
+    assert area.status_code == 200 and {f["id"] for f in area.json["features"]} == set(window)
+    assert area.json["bbox"] == [float(v) for v in box.split(",")]
+
+
+@pytest.mark.parametrize("box", ["1,2,3", "a,b,c,d", "106.9,16.7,106.8,16.8", "106.9,16.8,107.0,16.7",
+                                 "nan,16.7,107,16.8", "-200,16.7,107,16.8",
+                                 "106.0,16.0,107.0,17.0"])  # ~12,000 km²: too many cells at r10
+def test_a_window_is_checked(client, place, box):
+    response = client.get("/api/v1/coverage/hexes", query_string={
+        "commune": "cam-lo", "resolution": "10", "bbox": box},
+        headers={**auth(place["staff"]), "Accept-Language": "en"})
+    assert response.status_code == 422, response.json
+    assert set(response.json["errors"]) == {"bbox"}
+    assert "bbox" in response.json["errors"]["bbox"]
+
+
 @pytest.mark.parametrize(("params", "fields"), [
     ({"resolution": "11"}, {"resolution"}), ({"resolution": "x"}, {"resolution"}),
     ({"technology": "3g"}, {"technology"}), ({"operator": "telstra"}, {"operator"}),
