@@ -1,8 +1,9 @@
 // The map of a province or group of communes: the communes' outlines (from
 // /api/v1/areas/SLUG/boundaries) coloured by one indicator (from
 // /api/v1/indicators/communes), coverage hexagons of the communes in view once zoomed in
-// (/api/v1/coverage/hexes?commune=),
-// a tap on a commune opens its dashboard. No framework; Leaflet is vendored in static/vendor.
+// (/api/v1/coverage/hexes?commune=), at street zoom the finest hexagons of the window alone
+// (/api/v1/coverage/hexes?area=&resolution=10&bbox=), a tap on a commune opens its dashboard.
+// The view is kept in the address (#zoom/lat/lon), so a link opens the same place. No framework; Leaflet is vendored in static/vendor.
 (function () {
   "use strict";
   var container = document.getElementById("area-map");
@@ -12,6 +13,7 @@
   var form = document.getElementById("area-map-controls");
   var status = document.getElementById("area-map-status");
   var HEX_ZOOM = 11;
+  var STREET_ZOOM = 15;  // resolution 10 (~65 m cells) for the window on screen
   var TECHNOLOGY = {"5g": "#1e7b3a", "4g": "#8cc265", "3g": "#f2c94c", "2g": "#f08a4b"};
   var values = {};
 
@@ -127,20 +129,60 @@
     });
   }
 
+  // At street zoom, the window's cells at resolution 10, asked again as the window moves: the
+  // answer follows the screen, not the province's streets already driven.
+  var street = L.layerGroup();
+  var streetLoads = 0;
+  function loadStreet() {
+    var mine = ++streetLoads;
+    var view = map.getBounds().pad(0.1);
+    var box = [view.getWest(), view.getSouth(), view.getEast(), view.getNorth()]
+      .map(function (v) { return v.toFixed(5); }).join(",");
+    var url = data.hexes_url + "?area=" + encodeURIComponent(data.area) + "&resolution=10&bbox=" + box;
+    getJSON(url, "application/geo+json")
+      .then(function (body) {
+        if (mine !== streetLoads) return;
+        street.clearLayers();
+        L.geoJSON(body, {style: hexStyle, interactive: false}).addTo(street);
+        container.setAttribute("data-street-cells", String(body.features.length));
+      })
+      .catch(function () { if (mine === streetLoads) status.textContent = data.labels.failed; });
+  }
+
   function zoomed() {
-    if (map.getZoom() >= HEX_ZOOM) {
+    var zoom = map.getZoom();
+    if (zoom >= STREET_ZOOM) {
+      map.removeLayer(hexes);
+      street.addTo(map);
+      loadStreet();
+      status.textContent = "";
+    } else if (zoom >= HEX_ZOOM) {
+      map.removeLayer(street);
       loadHexes();
       hexes.addTo(map);
       status.textContent = "";
     } else {
       map.removeLayer(hexes);
+      map.removeLayer(street);
     }
+    var centre = map.getCenter();
+    history.replaceState(null, "", "#" + [zoom, centre.lat.toFixed(5), centre.lng.toFixed(5)].join("/"));
+  }
+
+  // #zoom/lat/lon in the address: open there instead of the whole area.
+  function viewFromAddress() {
+    var parts = window.location.hash.replace(/^#/, "").split("/").map(Number);
+    if (parts.length !== 3 || parts.some(function (v) { return !isFinite(v); })) return false;
+    if (parts[0] < 1 || parts[0] > 19 || Math.abs(parts[1]) > 90 || Math.abs(parts[2]) > 180) return false;
+    map.setView([parts[1], parts[2]], parts[0]);
+    return true;
   }
   status.textContent = data.labels.loading;
   getJSON(data.boundaries_url, "application/geo+json")
     .then(function (collection) {
       drawCommunes(collection);
       map.on("moveend", zoomed);
+      viewFromAddress();
       form.addEventListener("change", loadValues);
       return loadValues();
     })

@@ -7,9 +7,11 @@ from __future__ import annotations
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
+from sqlalchemy import select
 
 from surveys.demo import DEMO_PASSWORD, HA_TINH_COMMUNES
 from surveys.indicators import CATALOGUE
+from surveys.models import Commune, Submission
 from tests.e2e.conftest import PHONE, log_in, screenshot
 
 pytestmark = pytest.mark.browser
@@ -51,3 +53,18 @@ def test_the_province_user_sees_the_ranking_and_the_map(browser, server, runner)
     due = driver.find_element(By.CSS_SELECTOR, "#area-map path[data-commune='cam-due']")
     assert due.get_attribute("fill") != "#c9d1d6"  # coloured: it has data
     screenshot(driver, "province-map-phone")
+
+    # At street zoom the map asks for the finest hexagons of its window alone (bbox), and the
+    # view is kept in the address: a link to a village of Cẩm Duệ opens there.
+    with server.app.extensions["phusong.sessionmaker"]() as session:
+        lat, lon = session.execute(select(Submission.lat, Submission.lon).join(Commune).where(
+            Commune.slug == "cam-due", Submission.lat.is_not(None)).limit(1)).one()
+    driver.get(server.url + "/areas/ha-tinh")  # a new document, not a jump within the map's
+    driver.get(f"{server.url}/areas/ha-tinh/map#16/{lat:.5f}/{lon:.5f}")
+    wait.until(lambda d: d.find_element(By.ID, "area-map").get_attribute("data-street-cells"))
+    assert int(driver.find_element(By.ID, "area-map").get_attribute("data-street-cells")) >= 1
+    hexes = driver.execute_script(
+        "return performance.getEntriesByType('resource').map(function (e) { return e.name; })"
+        ".filter(function (n) { return n.indexOf('/coverage/hexes') >= 0; })")
+    assert any("resolution=10" in url and "bbox=" in url for url in hexes), hexes
+    assert driver.execute_script("return window.location.hash").startswith("#16/")
