@@ -21,11 +21,11 @@ from collections.abc import Iterable
 from typing import Any
 
 import h3
-from sqlalchemy import ColumnElement, Table, Text, cast, delete, select, tuple_
+from sqlalchemy import ColumnElement, Table, Text, bindparam, cast, delete, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from surveys.coverage.histograms import _DUMPS, ANY, _classes_json
+from surveys.coverage.histograms import ANY, _classes_json, _counts_json
 from surveys.coverage.totals import _add_sums, _empty_sums, _lock_totals, _Sums, parsed_sums
 from surveys.db import driver_insert_sql
 from surveys.models import CoverageCellMonthTotal, CoverageRollup, CoverageUpload
@@ -61,14 +61,20 @@ def add_to_month_totals(session: Session, upload_id: int, *, sign: int = 1) -> N
         .order_by(table.c.h3_cell, table.c.technology, table.c.operator, table.c.period)
         .execution_options(yield_per=CHUNK))
     changes: dict[MonthKey, _Sums] = {}
+    last_cell = None
     for cell, technology, operator, period, n, estimated, *texts in rows:
         keys = ((cell, technology, operator, period), (cell, technology, operator, ANY))
-        if len(changes) >= CHUNK and keys[0] not in changes:
+        if len(changes) >= CHUNK and cell != last_cell:  # a chunk holds whole cells
             _apply(connection, changes, sign)
             changes = {}
+        last_cell = cell
         sums = month_sums(n, estimated, texts)
-        for key in keys:
-            _add_sums(changes.setdefault(key, _empty_sums()), sums, 1)
+        month, every = keys
+        _add_sums(changes.setdefault(every, _empty_sums()), sums, 1)
+        if month in changes:
+            _add_sums(changes[month], sums, 1)
+        else:
+            changes[month] = sums  # parsed for this row alone: adopted, not copied
     if changes:
         _apply(connection, changes, sign)
 
@@ -82,25 +88,37 @@ def refill_month_totals(session: Session) -> None:
 
 
 def _apply(connection: Connection, changes: dict[MonthKey, _Sums], sign: int) -> None:
-    """Read the chunk's stored rows, add the changes, write them back in the keys' order."""
+    """Read the stored rows of the chunk's cells, add the changes, write them back in the keys'
+    order (by the cells: the primary key's first column serves both the read and the writes)."""
     table = CoverageCellMonthTotal.__table__
-    key_columns = tuple_(table.c.h3_cell, table.c.technology, table.c.operator, table.c.period)
     keys = sorted(changes)
     current: dict[MonthKey, _Sums] = {}
     for cell, technology, operator, period, n, estimated, *texts in connection.execute(
             select(table.c.h3_cell, table.c.technology, table.c.operator, table.c.period,
-                   *month_sums_columns(table)).where(key_columns.in_(keys))):
-        current[(cell, technology, operator, period)] = month_sums(n, estimated, texts)
+                   *month_sums_columns(table)).where(
+                table.c.h3_cell.in_(sorted({key[0] for key in keys})))):
+        key = (cell, technology, operator, period)
+        if key in changes:
+            current[key] = month_sums(n, estimated, texts)
     if current:
-        connection.execute(delete(table).where(key_columns.in_(sorted(current))))
+        connection.execute(delete(table).where(
+            table.c.h3_cell == bindparam("c"), table.c.technology == bindparam("t"),
+            table.c.operator == bindparam("o"), table.c.period == bindparam("p")),
+            [{"c": c, "t": t, "o": o, "p": p} for c, t, o, p in sorted(current)])
     inserts = []
     for key in keys:
-        sums = current.get(key) or _empty_sums()
-        _add_sums(sums, changes[key], sign)
+        sums = current.get(key)
+        if sums is not None:
+            _add_sums(sums, changes[key], sign)
+        elif sign > 0:
+            sums = changes[key]  # a new row: the change is its sums
+        else:  # subtracting what was never added (a caller's mistake): nothing is written
+            sums = _empty_sums()
+            _add_sums(sums, changes[key], sign)
         if sums[0] > 0 or sums[1] > 0:  # a row that reaches zero is gone
             n, estimated, classes, rsrp, down, up, _operators = sums
             inserts.append((*key, h3.get_resolution(key[0]), n, estimated, _classes_json(classes),
-                            _DUMPS(rsrp), _DUMPS(down), _DUMPS(up)))
+                            _counts_json(rsrp), _counts_json(down), _counts_json(up)))
     if inserts:
         connection.exec_driver_sql(
             driver_insert_sql(connection.dialect, table.name, _COLUMNS), inserts)

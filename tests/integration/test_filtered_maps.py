@@ -202,8 +202,8 @@ def test_filtered_maps_from_month_totals_equal_the_uploads_rows(db, monkeypatch,
 
 
 def test_month_totals_summed_in_many_chunks_are_still_exact(db, monkeypatch):
-    """An upload's rows added and subtracted a few keys at a time: a key may then be written in
-    two chunks (its month, then its row of all months), and the sums must not change."""
+    """An upload's rows added and subtracted a few cells at a time (each chunk reads and
+    rewrites its cells' rows): the sums must not change."""
     monkeypatch.setattr(month_totals, "CHUNK", 3)
     commune = make_commune(db)
     commune.boundary = BOUNDARY
