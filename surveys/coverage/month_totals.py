@@ -83,7 +83,7 @@ def refill_month_totals(session: Session) -> None:
     """The cells' month totals summed again from every upload's detailed rows."""
     _lock_totals(session.connection())
     session.execute(delete(CoverageCellMonthTotal))
-    for upload_id in session.scalars(select(CoverageUpload.id).order_by(CoverageUpload.id)):
+    for upload_id in session.scalars(select(CoverageUpload.id).order_by(CoverageUpload.id)).all():
         add_to_month_totals(session, upload_id)
 
 
