@@ -1,33 +1,55 @@
 """Maps filtered by operator or period as uploads accumulate: a commune's hexagons with
-`operator=` and `period=` read the uploads' detailed rollup rows (one per upload, cell, operator,
-technology and month) and merge them per request, while the map without filters reads one summary
-row per cell. This measures how the filtered maps grow when the same area is driven again and
-again (each upload covers the same villages in the same month), against the map without filters in
-the same run.
+`operator=` and `period=` read the cells' month totals (one row per cell, technology, operator and
+month, or all months of an operator, summed over the uploads: surveys/coverage/month_totals.py),
+while the map without filters reads one summary row per cell. This measures how the filtered maps
+grow when the same area is driven again and again (each upload covers the same villages in the
+same month), against the map without filters in the same run.
 
     python -m bench filtered_maps
 
 BENCH_FILTERED_UPLOADS (default 8) uploads of BENCH_FILTERED_MEASUREMENTS (default 20,000)
-measurements each, on SQLite, generated with their rollups as bench/maps.py does; timed after 1,
-2, 4 … uploads (best of 3). Prints the growth from one upload to all; a report, not a pass/fail:
-docs/maps.md keeps the figures.
+measurements each, on SQLite, generated with their rollups as bench/maps.py does. With
+BENCH_FILTERED_ROUTE=same (the default) every upload drives the same route again (the same
+positions, technologies and operators, new values), so the cells, operators, technologies and
+months with data stay the same and only the uploads grow: what "flat" is about. With
+BENCH_FILTERED_ROUTE=scattered each upload draws new positions around the villages, so the
+commune's cells with data (at resolution 10, their tails) and their combinations of technology and
+operator keep growing with the measurements, and the maps' cost with them. Timed at every map
+resolution 6–10 after 1, 2, 4 … uploads (p50 of 5), then once more on the same measurements
+imported as one upload into a database of their own (the answers must be the same). Prints the
+growth from one upload to all, then PASS or FAIL against "flat", in CPU time (on a shared machine
+the wall-clock of a few milliseconds is mostly the neighbours), each case at each resolution at most
+FLAT_GROWTH (or less than FLAT_FLOOR_MS more): from 1 upload to all (the data grows too: the
+histograms of a cell fill up as its measurements do, up to their number of bins), and with all the
+uploads against the same measurements in one upload (nothing differs but the uploads); and against
+the goal of issue 16 for a commune, each case at each resolution at most COMMUNE_GOAL_MS p50
+wall-clock with all the uploads. docs/maps.md keeps the figures.
 """
 
 from __future__ import annotations
 
 import os
 import random
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 
+if TYPE_CHECKING:
+    from flask import Flask
+
 UPLOADS = int(os.environ.get("BENCH_FILTERED_UPLOADS", "8"))
 PER_UPLOAD = int(os.environ.get("BENCH_FILTERED_MEASUREMENTS", "20000"))
-REPEAT = 3
+ROUTE = os.environ.get("BENCH_FILTERED_ROUTE", "same")  # or "scattered"
+REPEAT = 5
+RESOLUTIONS = (6, 7, 8, 9, 10)
+FLAT_GROWTH = 1.5  # from one upload to all, in CPU time (the machine may be shared)
+FLAT_FLOOR_MS = 5.0  # a case under this much more CPU time is flat whatever its ratio
+COMMUNE_GOAL_MS = 50.0  # p50, issue 16: "≤ 50 ms p50 for a commune" at every resolution
 PERIOD = "2026-06"  # bench/maps.py's measurements all fall in June 2026
 CASES: dict[str, dict[str, Any]] = {
     "no filter": {},
@@ -37,62 +59,137 @@ CASES: dict[str, dict[str, Any]] = {
 }
 
 
-def _best(action: Callable[[], Any]) -> tuple[float, Any]:
-    times, result = [], None
+def _p50(action: Callable[[], Any]) -> tuple[float, float, Any]:
+    """p50 of the wall-clock and of the CPU time (SQLite runs in this process), and the result."""
+    times, cpu, result = [], [], None
     for _ in range(REPEAT):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         result = action()
         times.append(time.perf_counter() - started)
-    return min(times), result
+        cpu.append(time.process_time() - started_cpu)
+    return statistics.median(times), statistics.median(cpu), result
+
+
+Figures = dict[tuple[str, int], list[float]]  # (case, resolution) → p50 at each checkpoint
 
 
 def main() -> int:
-    from app import create_app
     from bench.maps import _measurements
-    from surveys import migrate
-    from surveys.coverage.hexes import commune_hexes
-    from surveys.demo import commune_geometry, stored_boundary, village_sites
-    from surveys.models import Commune, Partner
-    from tests.factories import make_commune
 
-    figures: dict[tuple[str, int], list[float]] = {}
+    figures: Figures = {}  # wall-clock
+    cpu_figures: Figures = {}
+    route = 61 if ROUTE == "same" else None
+    print(f"filtered_maps: {UPLOADS} uploads of {PER_UPLOAD:,} measurements over the same "
+          f"villages and month ({'the same route' if route else 'scattered'}), SQLite")
     with tempfile.TemporaryDirectory() as tmpdir:
-        tmp = Path(tmpdir)
-        app = create_app({"TESTING": True, "SECRET_KEY": "bench",
-                          "DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}",
-                          "UPLOAD_DIR": str(tmp / "uploads")})
-        migrate.upgrade(app.extensions["phusong.engine"])
-        sites = [(p.y, p.x) for p in village_sites("cam-lo", 7)]
-        with app.extensions["phusong.sessionmaker"]() as session:
-            commune = make_commune(session)
-            commune.boundary = stored_boundary(commune_geometry("cam-lo")[0])
-            partner = Partner(slug="viettel", name="Viettel")
-            session.add(partner)
-            session.commit()
-            commune_id, partner_id = commune.id, partner.id
+        app, commune_id, partner_id, sites = _database(Path(tmpdir), "accumulated")
         rng = random.Random(16)
-        print(f"filtered_maps: {UPLOADS} uploads of {PER_UPLOAD:,} measurements over the same "
-              "villages and month, SQLite")
         checkpoints = {n for n in (1, 2, 4, 8, 16, 32) if n <= UPLOADS} | {UPLOADS}
+        answers: dict[tuple[str, int], Any] = {}
         for number in range(1, UPLOADS + 1):
             _measurements(app, rng, (number - 1) * PER_UPLOAD, PER_UPLOAD, commune_id,
-                          partner_id, sites)
-            if number not in checkpoints:
-                continue
-            with app.extensions["phusong.sessionmaker"]() as session:
-                rows = session.execute(text("SELECT COUNT(*) FROM coverage_rollups")).scalar_one()
-                found = session.get(Commune, commune_id)
-                assert found is not None
-                line = []
-                for resolution in (8, 10):
-                    for name, filters in CASES.items():
-                        seconds, cells = _best(lambda: commune_hexes(  # noqa: B023
-                            session, found, resolution=resolution, **filters))  # noqa: B023
-                        figures.setdefault((name, resolution), []).append(seconds)
-                        line.append(f"r{resolution} {name} {seconds * 1e3:.0f} ms")
-            print(f"  {number} upload(s), {rows:,} rollup rows: " + ", ".join(line), flush=True)
+                          partner_id, sites, route)
+            if number in checkpoints:
+                answers = _timed(app, commune_id, f"{number} upload(s)", figures, cpu_figures)
+        app.extensions["phusong.engine"].dispose()
+        # The same measurements again in a database of their own, as one upload: what the maps
+        # cost when nothing but the number of uploads differs.
+        app, commune_id, partner_id, sites = _database(Path(tmpdir), "single")
+        _measurements(app, random.Random(16), 0, UPLOADS * PER_UPLOAD, commune_id, partner_id,
+                      sites, route, PER_UPLOAD)
+        single_figures: Figures = {}
+        single_cpu: Figures = {}
+        single = _timed(app, commune_id, "the same measurements in 1 upload", single_figures,
+                        single_cpu)
         app.extensions["phusong.engine"].dispose()
     print(f"  growth from 1 to {UPLOADS} uploads: " + ", ".join(
         f"r{resolution} {name} {times[-1] / times[0]:.2f}x"
         for (name, resolution), times in figures.items()))
-    return 0
+    print(f"  CPU time from 1 to {UPLOADS} uploads: " + ", ".join(
+        f"r{resolution} {name} {times[0] * 1e3:.0f} → {times[-1] * 1e3:.0f} ms"
+        for (name, resolution), times in cpu_figures.items()))
+    print(f"  same answers from {UPLOADS} uploads and from 1 upload of the same measurements: "
+          f"{'yes' if answers == single else 'NO'}")
+    against_single = {key: [single_cpu[key][0], times[-1]] for key, times in cpu_figures.items()}
+    failed = _flat(cpu_figures, f"from 1 to {UPLOADS} uploads (the data growing with them)")
+    failed |= _flat(against_single, f"{UPLOADS} uploads against the same measurements in one")
+    return 1 if _goal(figures) or failed or answers != single else 0
+
+
+def _database(tmp: Path, name: str) -> tuple[Flask, int, int, list[tuple[float, float]]]:
+    """A migrated SQLite database with Cam Lộ's boundary and one partner."""
+    from app import create_app
+    from surveys import migrate
+    from surveys.demo import commune_geometry, stored_boundary, village_sites
+    from surveys.models import Partner
+    from tests.factories import make_commune
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "bench",
+                      "DATABASE_URL": f"sqlite:///{tmp / f'{name}.db'}",
+                      "UPLOAD_DIR": str(tmp / "uploads")})
+    migrate.upgrade(app.extensions["phusong.engine"])
+    with app.extensions["phusong.sessionmaker"]() as session:
+        commune = make_commune(session)
+        commune.boundary = stored_boundary(commune_geometry("cam-lo")[0])
+        partner = Partner(slug="viettel", name="Viettel")
+        session.add(partner)
+        session.commit()
+        commune_id, partner_id = commune.id, partner.id
+    return app, commune_id, partner_id, [(p.y, p.x) for p in village_sites("cam-lo", 7)]
+
+
+def _timed(app: Flask, commune_id: int, label: str, figures: Figures, cpu_figures: Figures
+           ) -> dict[tuple[str, int], Any]:
+    """Every case at every resolution timed and printed as one line; the answers."""
+    from surveys.coverage.hexes import commune_hexes
+    from surveys.models import Commune
+
+    answers = {}
+    with app.extensions["phusong.sessionmaker"]() as session:
+        rows = session.execute(text("SELECT COUNT(*) FROM coverage_rollups")).scalar_one()
+        totals, bins = session.execute(text(
+            "SELECT COUNT(*), AVG(LENGTH(rsrp) + LENGTH(down) + LENGTH(up)) "
+            "FROM coverage_cell_month_totals")).one()
+        found = session.get(Commune, commune_id)
+        assert found is not None
+        line, sizes = [], []
+        for resolution in RESOLUTIONS:
+            for name, filters in CASES.items():
+                seconds, cpu, cells = _p50(lambda: commune_hexes(  # noqa: B023
+                    session, found, resolution=resolution, **filters))  # noqa: B023
+                answers[(name, resolution)] = cells
+                figures.setdefault((name, resolution), []).append(seconds)
+                cpu_figures.setdefault((name, resolution), []).append(cpu)
+                line.append(f"r{resolution} {name} {seconds * 1e3:.0f} ms")
+                if name == "operator+period":
+                    sizes.append(f"r{resolution} {len(cells):,}")
+    print(f"  {label}, {rows:,} rollup rows, {totals:,} month-total rows (histograms "
+          f"{bins or 0:.0f} characters a row): " + ", ".join(line)
+          + "; cells with data (operator+period): " + ", ".join(sizes), flush=True)
+    return answers
+
+
+def _flat(cpu_figures: Figures, what: str) -> bool:
+    """PASS/FAIL against flat: the last CPU time at most FLAT_GROWTH times the first (or less
+    than FLAT_FLOOR_MS more); True when it fails."""
+    steep = [f"r{resolution} {name} {times[-1] / times[0]:.2f}x"
+             for (name, resolution), times in cpu_figures.items()
+             if times[-1] > FLAT_GROWTH * times[0]
+             and (times[-1] - times[0]) * 1e3 > FLAT_FLOOR_MS]
+    print(f"  {'PASS' if not steep else 'FAIL: ' + ', '.join(steep)} flat, {what}: every case "
+          f"at every resolution at most {FLAT_GROWTH}x in CPU time (or under "
+          f"{FLAT_FLOOR_MS:.0f} ms more)")
+    return bool(steep)
+
+
+def _goal(figures: Figures) -> bool:
+    """PASS/FAIL per resolution against the commune goal (wall-clock p50, all the uploads); True
+    when any fails."""
+    failed = False
+    for resolution in RESOLUTIONS:
+        slow = [f"{name} {times[-1] * 1e3:.0f} ms" for (name, level), times in figures.items()
+                if level == resolution and times[-1] * 1e3 > COMMUNE_GOAL_MS]
+        print(f"  {'PASS' if not slow else 'FAIL: ' + ', '.join(slow)} r{resolution}: every case "
+              f"within {COMMUNE_GOAL_MS:.0f} ms p50 for a commune with {UPLOADS} uploads")
+        failed = failed or bool(slow)
+    return failed

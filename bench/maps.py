@@ -69,8 +69,13 @@ def _timed(action: Callable[[], T], repeat: int = REPEAT) -> tuple[float, T]:
 
 
 def _measurements(app: Flask, rng: random.Random, start: int, count: int, commune_id: int,
-                  partner_id: int, sites: list[tuple[float, float]]) -> None:
-    """One upload of `count` drive-test measurements around the villages, with its rollups."""
+                  partner_id: int, sites: list[tuple[float, float]],
+                  route_seed: int | None = None, route_rows: int | None = None) -> None:
+    """One upload of `count` drive-test measurements around the villages, with its rollups.
+    `route_seed`: where, with which technology and operator each measurement is taken comes from
+    a generator of that seed, started again every `route_rows` rows (the same drive again, with
+    new values from `rng`); without it, from `rng`."""
+    where = rng if route_seed is None else random.Random(route_seed)
     import h3
 
     from surveys.coverage import rollups
@@ -88,10 +93,16 @@ def _measurements(app: Flask, rng: random.Random, start: int, count: int, commun
     for offset in range(start, start + count, BATCH):
         rows = []
         for i in range(offset, min(offset + BATCH, start + count)):
-            lat0, lon0 = sites[i % len(sites)]
-            lat, lon = lat0 + rng.gauss(0, 0.006), lon0 + rng.gauss(0, 0.006)
-            technology = rng.choice(("4g", "4g", "4g", "5g", "3g"))
-            operator = rng.choice(("viettel", "vinaphone", "mobifone"))
+            if route_seed is None:
+                lat0, lon0 = sites[i % len(sites)]
+            else:
+                step = (i - start) % route_rows if route_rows else i - start
+                if route_rows and step == 0:
+                    where = random.Random(route_seed)
+                lat0, lon0 = sites[step % len(sites)]
+            lat, lon = lat0 + where.gauss(0, 0.006), lon0 + where.gauss(0, 0.006)
+            technology = where.choice(("4g", "4g", "4g", "5g", "3g"))
+            operator = where.choice(("viettel", "vinaphone", "mobifone"))
             rsrp = round(rng.uniform(-125, -70), 1) if technology != "3g" else None
             down, up = round(rng.uniform(0.5, 300), 1), round(rng.uniform(0.2, 60), 1)
             when = first + timedelta(seconds=i * 13)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -221,4 +222,79 @@ def test_boundary_cells_are_filled_for_stored_communes(empty_database_url: str) 
         (boundary_fingerprint(boundary), r, boundary_cells.RULE) for r in range(6, 11)]
     assert {r: frozenset(h3.uncompact_cells(boundary_cells.decode(cells), r))
             for _, r, _, cells in rows} == expected
+    engine.dispose()
+
+
+def test_cell_month_totals_are_the_uploads_detailed_rows_summed(empty_database_url: str) -> None:
+    """20261206_11 fills the month totals from the detailed rollup rows already stored: each
+    operator's rows summed over the uploads per month and over all months, the rows of all
+    operators left out; the same rows as the application's own refill."""
+    from sqlalchemy.orm import Session
+
+    from surveys.coverage.month_totals import refill_month_totals
+
+    engine = make_engine(empty_database_url)
+    migrate.upgrade(engine, "20261205_21")
+
+    def as_json(parameter: str) -> str:
+        return parameter if engine.dialect.name == "sqlite" else f"CAST({parameter} AS jsonb)"
+
+    rows = (  # upload, cell, operator, technology, period, n, estimated, classes, rsrp, down
+        (1, "8a416154c0cffff", "viettel", "4g", "2026-09", 2, 0, "[0,1,0,1,0]",
+         '{"-50":1,"-45":1}', '{"20":2}'),
+        (2, "8a416154c0cffff", "viettel", "4g", "2026-09", 1, 0, "[0,0,0,1,0]", '{"-45":1}',
+         '{"21":1}'),
+        (1, "8a416154c0cffff", "viettel", "4g", "2026-10", 1, 0, "[1,0,0,0,0]", '{"-60":1}', "{}"),
+        (2, "8a416154c0cffff", "vinaphone", "3g", "2026-10", 0, 3, "[0,0,0,0,0]", "{}", "{}"),
+        (1, "8a416154c0cffff", "*", "4g", "*", 3, 0, "[1,1,0,1,0]", '{"-50":1,"-45":1,"-60":1}',
+         '{"20":2}'),
+    )
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO partners (id, slug, name, created_at) "
+            "VALUES (1, 'viettel', 'Viettel', CURRENT_TIMESTAMP)"))
+        for upload in (1, 2):
+            connection.execute(text(
+                "INSERT INTO coverage_uploads (id, partner_id, filename, format, content_sha256, "
+                "size_bytes, rows, accepted, rejected, duplicates, warnings, created_at, status) "
+                "VALUES (:id, 1, 'a.csv', 'phusong-csv', :sha, 1, 1, 1, 0, 0, 0, "
+                "CURRENT_TIMESTAMP, 'done')"), {"id": upload, "sha": str(upload)})
+        for upload, cell, operator, technology, period, n, estimated, classes, rsrp, down in rows:
+            connection.execute(text(
+                "INSERT INTO coverage_rollups (upload_id, h3_cell, operator, technology, period, "
+                f"resolution, n, estimated, classes, rsrp, down, up) VALUES (:u, :c, :o, :t, :p, "
+                f"10, :n, :e, {as_json(':classes')}, {as_json(':rsrp')}, {as_json(':down')}, "
+                f"{as_json(':up')})"),
+                {"u": upload, "c": cell, "o": operator, "t": technology, "p": period, "n": n,
+                 "e": estimated, "classes": classes, "rsrp": rsrp, "down": down, "up": "{}"})
+    migrate.upgrade(engine)
+
+    def stored() -> list[tuple[object, ...]]:
+        with engine.connect() as connection:
+            return [(cell, technology, operator, period, resolution, n, estimated,
+                     json.loads(classes) if isinstance(classes, str) else classes,
+                     json.loads(rsrp) if isinstance(rsrp, str) else rsrp,
+                     json.loads(down) if isinstance(down, str) else down,
+                     json.loads(up) if isinstance(up, str) else up)
+                    for cell, technology, operator, period, resolution, n, estimated, classes,
+                    rsrp, down, up in connection.execute(text(
+                        "SELECT h3_cell, technology, operator, period, resolution, n, estimated, "
+                        "classes, rsrp, down, up FROM coverage_cell_month_totals "
+                        "ORDER BY technology, operator, period"))]
+
+    cell = "8a416154c0cffff"
+    migrated = stored()
+    assert migrated == [
+        (cell, "3g", "vinaphone", "*", 10, 0, 3, [0] * 5, {}, {}, {}),
+        (cell, "3g", "vinaphone", "2026-10", 10, 0, 3, [0] * 5, {}, {}, {}),
+        (cell, "4g", "viettel", "*", 10, 4, 0, [1, 1, 0, 2, 0], {"-50": 1, "-45": 2, "-60": 1},
+         {"20": 2, "21": 1}, {}),
+        (cell, "4g", "viettel", "2026-09", 10, 3, 0, [0, 1, 0, 2, 0], {"-50": 1, "-45": 2},
+         {"20": 2, "21": 1}, {}),
+        (cell, "4g", "viettel", "2026-10", 10, 1, 0, [1, 0, 0, 0, 0], {"-60": 1}, {}, {}),
+    ]
+    with Session(engine) as session:
+        refill_month_totals(session)
+        session.commit()
+    assert stored() == migrated
     engine.dispose()

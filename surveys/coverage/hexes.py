@@ -8,10 +8,11 @@ centroids; stored with the boundary, surveys/places/boundary_cells.py, and kept 
 boundary and resolution). Without an operator or period filter each cell's
 measurements are one row of the map's summaries (surveys/coverage/cell_views.py: what the rules
 below make of the cell's totals, worked out when an import or a delete changes them), read by
-blocks of cells; with an operator or period filter the uploads' detailed rollup rows are merged
-here. Households are those `indicator_report.load_households` counts (accepted, consenting) with a
-GPS position, counted per cell of every map resolution as they are stored
-(surveys/indicators/household_hexes.py).
+blocks of cells; with an operator or period filter the cells' month totals (one row per cell,
+technology, operator and month, or all months of an operator, summed over the uploads:
+surveys/coverage/month_totals.py) are merged here. Households are those
+`indicator_report.load_households` counts (accepted, consenting) with a GPS position, counted per
+cell of every map resolution as they are stored (surveys/indicators/household_hexes.py).
 
 The rules (docs/maps.md):
 - `best_technology`: the highest generation with usable coverage in the cell. 4G/5G measurements
@@ -48,13 +49,19 @@ from sqlalchemy.orm import Session
 from surveys.coverage import cell_views
 from surveys.coverage.cell_views import EVERY, GENERATIONS, MAP_TECHNOLOGIES, Cell, SummaryRow
 from surveys.coverage.histograms import ANY
+from surveys.coverage.month_totals import month_sums, month_sums_columns
 from surveys.coverage.spatial import BASE_RESOLUTION
-from surveys.coverage.totals import parsed_sums, sums_columns
 from surveys.indicators import household_hexes
 from surveys.indicators.estimators import NO_CELL
 from surveys.indicators.report import Period
 from surveys.indicators.rollups import COUNTED_OUT
-from surveys.models import Commune, CoverageCellTotal, CoverageRollup, HouseholdCell, Submission, Village
+from surveys.models import (
+    Commune,
+    CoverageCellMonthTotal,
+    HouseholdCell,
+    Submission,
+    Village,
+)
 from surveys.places import boundary_cells
 from surveys.places.months import month_bounds
 
@@ -198,32 +205,32 @@ def month_range(first_period: str | None, last_period: str | None) -> Period | N
 def _rollups(session: Session, cells: Iterable[str], *, technology: str | None,
              operator: str | None, first_period: str | None, last_period: str | None
              ) -> dict[str, Cell]:
+    """cell → its measurements summed over operators, technologies and months as filtered (an
+    operator, a period or both: without either the map reads its summaries), from the cells' month
+    totals: one row per cell, technology, operator and month, or per cell, technology and operator
+    over all months, whatever the number of uploads."""
     found: dict[str, Cell] = {}
     wanted = sorted(cells)
     technologies = (technology,) if technology else MAP_TECHNOLOGIES
-    # Without an operator or a period, the cells' totals (one row per cell and technology over
-    # every upload) hold the same sums as the detailed rows, at a fraction of the reading.
-    every = operator is None and not first_period and not last_period
-    table = CoverageCellTotal.__table__ if every else CoverageRollup.__table__
-    # Which operators: the totals count each operator's contributions, a detailed row is one's.
-    which = [] if every else [table.c.operator]
     connection = session.connection()  # Core rows: the ORM's per-row work is not needed here
+    table = CoverageCellMonthTotal.__table__
     for start in range(0, len(wanted), CHUNK):
-        query = select(table.c.h3_cell, table.c.technology, *which, *sums_columns(table)).where(
+        query = select(table.c.h3_cell, table.c.technology, table.c.operator,
+                       *month_sums_columns(table)).where(
             table.c.h3_cell.in_(wanted[start:start + CHUNK]), table.c.technology.in_(technologies))
-        if not every:
-            query = query.where(table.c.operator != ANY)
         if operator:
             query = query.where(table.c.operator == operator)
-        if first_period:
-            query = query.where(table.c.period >= first_period)
-        if last_period:
-            query = query.where(table.c.period <= last_period)
-        for cell, tech, *row in connection.execute(query):
-            who = None if every else row.pop(0)
-            n, estimated, classes, rsrp, down, up, operators = parsed_sums(row[0], row[1], row[2:])
-            names = [name for name, count in operators.items() if count > 0] if every else [str(who)]
-            found.setdefault(cell, Cell()).add(names, tech, n, estimated, classes, rsrp, down, up)
+        if first_period or last_period:
+            query = query.where(table.c.period != ANY)  # "*" sorts before every month
+            if first_period:
+                query = query.where(table.c.period >= first_period)
+            if last_period:
+                query = query.where(table.c.period <= last_period)
+        else:  # an operator over all months: its one row per cell and technology
+            query = query.where(table.c.period == ANY)
+        for cell, tech, who, n, estimated, *texts in connection.execute(query):
+            sums = month_sums(n, estimated, texts)
+            found.setdefault(cell, Cell()).add([who], tech, *sums[:6])
     return found
 
 

@@ -41,6 +41,7 @@ from surveys.coverage.histograms import (
     speed_bin,
     speed_of_bin,
 )
+from surveys.coverage.month_totals import add_to_month_totals, refill_month_totals
 from surveys.coverage.spatial import BASE_RESOLUTION, ROLLUP_RESOLUTIONS
 from surveys.coverage.totals import add_to_totals, refill_totals, usable_cells
 from surveys.db import driver_insert_sql
@@ -349,23 +350,30 @@ def write(session: Session, upload_id: int, tallies: Iterable[tuple[Key, Tally]]
 
 def finish_upload(session: Session, upload_id: int, counter: ContributionCounter) -> int:
     """How an import ends: the counter's last tallies written, then the upload summed into the
-    cells' totals (without which an unfiltered map would not see it); return the rows written."""
+    cells' totals and month totals (without which a map would not see it; the totals first, then
+    the month totals, as a delete: one order); return the rows written."""
     written = write(session, upload_id, counter.drain(final=True))
     add_to_totals(session, upload_id)
+    add_to_month_totals(session, upload_id)
     return written
 
 
 def remove_upload(session: Session, upload_id: int) -> None:
-    """Take an upload's contribution out of the cells' totals, then delete its rows."""
+    """Take an upload's contribution out of the cells' totals and month totals, then delete its
+    rows."""
     add_to_totals(session, upload_id, sign=-1)
+    add_to_month_totals(session, upload_id, sign=-1)
     session.execute(delete(CoverageRollup).where(CoverageRollup.upload_id == upload_id))
 
 
-def rebuild(session: Session) -> tuple[int, int]:
+def rebuild(session: Session, *, month_totals: bool = True) -> tuple[int, int]:
     """Every upload's rollup rows recounted from its stored measurements, and the cells' totals
-    summed again from them: (uploads, rows)."""
+    and month totals summed again from them: (uploads, rows). `month_totals=False`: only for the
+    migration 20261204_31, which runs before their table exists (20261206_11)."""
     session.execute(delete(CoverageRollup))
     uploads = session.scalars(select(CoverageUpload.id).order_by(CoverageUpload.id)).all()
     rows = sum(recount_upload(session, upload_id) for upload_id in uploads)
     refill_totals(session)
+    if month_totals:
+        refill_month_totals(session)
     return len(uploads), rows

@@ -33,7 +33,13 @@ from surveys.coverage import cell_views
 from surveys.coverage.classify import CLASSES
 from surveys.coverage.histograms import _DUMPS, ANY, CLASS_INDEX, _classes_json
 from surveys.db import among, driver_insert_sql
-from surveys.models import CoverageCellSummary, CoverageCellTotal, CoverageRollup, CoverageUpload
+from surveys.models import (
+    CoverageCellMonthTotal,
+    CoverageCellSummary,
+    CoverageCellTotal,
+    CoverageRollup,
+    CoverageUpload,
+)
 
 _TOTALS_LOCK = 0x7068_7573  # pg_advisory_xact_lock key: concurrent imports take turns there
 _TOTALS_CHUNK = 500
@@ -160,17 +166,16 @@ def usable_cells(session: Session, cells: Iterable[str], *, first_period: str | 
     """technology → those of `cells` where partners' measurements show usable coverage (most of
     the classed measurements moderate or better, all operators and months in the range together).
     Estimated discs of cell lists do not count: they say where a mast is, not what a phone gets."""
-    every = not first_period and not last_period
-    if every:
+    if not first_period and not last_period:
         return _usable_from_summaries(session, cells)
-    table = CoverageCellTotal.__table__ if every else CoverageRollup.__table__
+    # A period: the cells' month totals (one row per operator and month, whatever the uploads).
+    table = CoverageCellMonthTotal.__table__
     wanted = list(dict.fromkeys(cells))
     classes: dict[tuple[str, str], list[int]] = {}
     for start in range(0, len(wanted), 500):
         query = select(table.c.h3_cell, table.c.technology, table.c.classes).where(
-            table.c.h3_cell.in_(wanted[start:start + 500]), table.c.n > 0)
-        if not every:
-            query = query.where(table.c.operator != ANY)
+            table.c.h3_cell.in_(wanted[start:start + 500]), table.c.n > 0,
+            table.c.period != ANY)
         if first_period:
             query = query.where(table.c.period >= first_period)
         if last_period:

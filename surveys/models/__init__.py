@@ -16,6 +16,7 @@ from surveys.models.administration import (
 from surveys.models.audit import AuditEvent
 from surveys.models.collection import Attachment, ReviewNote, Submission
 from surveys.models.coverage import (
+    CoverageCellMonthTotal,
     CoverageCellSummary,
     CoverageCellTotal,
     CoverageRollup,
@@ -53,6 +54,7 @@ __all__ = [
     "Commune",
     "CommuneGroup",
     "CommuneGroupMember",
+    "CoverageCellMonthTotal",
     "CoverageCellSummary",
     "CoverageCellTotal",
     "CoverageRollup",

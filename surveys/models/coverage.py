@@ -204,6 +204,28 @@ class CoverageCellTotal(Base):
     operators: Mapped[dict[str, int]] = mapped_column(JSONType)  # contributions per operator
 
 
+class CoverageCellMonthTotal(Base):
+    """One operator's measurements of one H3 cell, technology and month (period "YYYY-MM"), or of
+    all months (period "*"), summed over every upload: what a map filtered by operator or period
+    reads, one row per cell, technology, operator and month however many uploads cover it. An
+    import adds its upload's detailed rollup rows here at its end, a delete subtracts them
+    (surveys/coverage/month_totals.py)."""
+
+    __tablename__ = "coverage_cell_month_totals"
+
+    h3_cell: Mapped[str] = mapped_column(String(16), primary_key=True)
+    technology: Mapped[str] = mapped_column(String(8), primary_key=True)
+    operator: Mapped[str] = mapped_column(String(16), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM, or "*"
+    resolution: Mapped[int] = mapped_column(Integer)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+    estimated: Mapped[int] = mapped_column(Integer, default=0)
+    classes: Mapped[list[int]] = mapped_column(JSONType)
+    rsrp: Mapped[dict[str, int]] = mapped_column(JSONType)
+    down: Mapped[dict[str, int]] = mapped_column(JSONType)
+    up: Mapped[dict[str, int]] = mapped_column(JSONType)
+
+
 class CoverageCellSummary(Base):
     """What the coverage map shows of one H3 cell's totals, for every mobile technology ("*") or
     4G or 5G alone: rewritten with the cell's totals (surveys/coverage/cell_views.py), so a map

@@ -355,3 +355,7 @@ def test_concurrent_imports_of_the_same_cells_lose_no_count(client, db, partners
     assert totals == summed_over_operators_and_months(rollup_state(db))
     assert set(totals) == set(alone)
     assert all(totals[key][0] == 5 * alone[key][0] for key in alone)
+    # The month totals, written after the totals under the same lock, lose nothing either.
+    from tests.integration.test_filtered_maps import month_totals_state, summed_uploads
+
+    assert month_totals_state(db) == summed_uploads(db) != {}

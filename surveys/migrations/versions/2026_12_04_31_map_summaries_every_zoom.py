@@ -64,7 +64,9 @@ def upgrade() -> None:
     from surveys.places.months import month_of
 
     session = Session(bind=op.get_bind())
-    rebuild(session)  # rollups at 6–10 from the measurements, then totals and summaries
+    # Rollups at 6–10 from the measurements, then totals and summaries; the month totals'
+    # table comes later (20261206_11, which fills it).
+    rebuild(session, month_totals=False)
     household_hexes.write_all(session, household_hexes.deltas_of(
         (1, commune, month_of(when), household.lat, household.lon,
          household.answers.get("mobile_best_technology"))
