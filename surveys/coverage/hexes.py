@@ -330,16 +330,16 @@ def area_hexes(session: Session, communes: Sequence[Commune], *, resolution: int
                min_households: int = 1, bbox: Bbox | None = None) -> list[dict[str, Any]]:
     """`commune_hexes` over many communes at once (a province, a group): the same dicts, each
     H3 cell once, its households summed over the communes (`min_households` applies to that sum)."""
+    window = window_cells(bbox, resolution) if bbox is not None else None
     counts, reaching = household_hexes.load(session, [c.id for c in communes], resolution,
-                                            first_period, last_period)
+                                            first_period, last_period, cells=window)
     cells, blocks = _area_cells(session, communes, resolution)
+    if window is not None:  # the window's cells alone, whatever the communes hold beyond it
+        cells &= window
+        blocks = set(cell_views.blocks_of(cells, resolution))
     fresh = [cell for cell in counts if cell not in cells]
     cells.update(fresh)
     blocks.update(cell_views.blocks_of(fresh, resolution))
-    if bbox is not None:
-        cells &= window_cells(bbox, resolution)
-        blocks = set(cell_views.blocks_of(cells, resolution))
-        counts = {cell: n for cell, n in counts.items() if cell in cells}
     measured = _measured(session, cells, blocks, resolution, technology=technology,
                          operator=operator, first_period=first_period, last_period=last_period)
     wanted = GENERATIONS[GENERATIONS.index(technology):] if technology else GENERATIONS

@@ -11,7 +11,7 @@ households.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -19,7 +19,7 @@ import h3
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from surveys.db import driver_marker
+from surveys.db import among, driver_marker
 from surveys.models import HouseholdHexCount
 
 MAP_RESOLUTIONS = (6, 7, 8, 9, 10)  # surveys/coverage/spatial.py (no import: coverage reads us)
@@ -82,18 +82,23 @@ def write_all(session: Session, deltas: dict[HexKey, list[int]]) -> None:
 
 
 def load(session: Session, commune_ids: Sequence[int], resolution: int,
-         first_period: str | None, last_period: str | None
-         ) -> tuple[dict[str, int], dict[str, list[int]]]:
+         first_period: str | None, last_period: str | None, *,
+         cells: Collection[str] | None = None) -> tuple[dict[str, int], dict[str, list[int]]]:
     """Per cell of `resolution` over the communes and months: the located households, and per
-    generation (2g, 3g, 4g, 5g) how many report it or a newer one as their best at home."""
+    generation (2g, 3g, 4g, 5g) how many report it or a newer one as their best at home.
+    `cells`: only these (a map's window), read by cell rather than by commune."""
     table = HouseholdHexCount.__table__
     counts: dict[str, int] = {}
     reaching: dict[str, list[int]] = {}
+    if cells is not None and not cells:
+        return counts, reaching
     for start in range(0, len(commune_ids), 500):
         query = select(table.c.h3_cell, table.c.households, table.c.with_2g, table.c.with_3g,
                        table.c.with_4g, table.c.with_5g).where(
             table.c.commune_id.in_(list(commune_ids[start:start + 500])),
             table.c.resolution == resolution)
+        if cells is not None:
+            query = query.where(among(table.c.h3_cell, sorted(cells), session.get_bind().dialect))
         if first_period:
             query = query.where(table.c.period >= first_period)
         if last_period:
