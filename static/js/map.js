@@ -1,5 +1,7 @@
 /* The commune's coverage map (templates/maps/map.html): hexagons and villages from the API,
-   survey points and the boundary from the page. Works with no basemap tiles at all. */
+   survey points and the boundary from the page. Works with no basemap tiles at all. At street
+   zoom the hexagons are the window's at resolution 10 (bbox), asked again as the window moves;
+   the view is kept in the address (#zoom/lat/lon). */
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("map-data").textContent);
@@ -233,14 +235,30 @@
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); });
   }
 
+  var STREET_ZOOM = 15;
+  var street = false;  // the hexagons drawn are a window's at resolution 10
+  function hexParams() {
+    var f = form.elements;
+    var params = {commune: data.commune, technology: f.technology.value, operator: f.operator.value,
+                  period: f.period.value};
+    street = map.getZoom() >= STREET_ZOOM;
+    if (street) {
+      var view = map.getBounds().pad(0.1);
+      params.resolution = "10";
+      params.bbox = [view.getWest(), view.getSouth(), view.getEast(), view.getNorth()]
+        .map(function (v) { return v.toFixed(5); }).join(",");
+    }
+    container.setAttribute("data-resolution", street ? "10" : "8");
+    return params;
+  }
+
   var loads = 0;
   function load() {
     var mine = ++loads;
     var f = form.elements;
     container.removeAttribute("data-ready");
     statusLine.textContent = "";
-    var hexes = getJSON(data.hexes_url + "?" + query({commune: data.commune, technology: f.technology.value,
-                                                     operator: f.operator.value, period: f.period.value}));
+    var hexes = getJSON(data.hexes_url + "?" + query(hexParams()));
     var villages = getJSON(data.villages_url + "?" + query({commune: data.commune, code: f.code.value,
                                                            period: f.period.value}));
     Promise.all([hexes, villages]).then(function (results) {
@@ -275,5 +293,17 @@
     if (name === "colour" || name === "gap") restyle();
     else load();
   });
+
+  // #zoom/lat/lon in the address: open there; the address follows the view.
+  var parts = window.location.hash.replace(/^#/, "").split("/").map(Number);
+  if (parts.length === 3 && parts.every(isFinite) && parts[0] >= 1 && parts[0] <= 19 &&
+      Math.abs(parts[1]) <= 90 && Math.abs(parts[2]) <= 180) {
+    map.setView([parts[1], parts[2]], parts[0]);
+  }
   load();
+  map.on("moveend", function () {
+    var centre = map.getCenter();
+    history.replaceState(null, "", "#" + [map.getZoom(), centre.lat.toFixed(5), centre.lng.toFixed(5)].join("/"));
+    if (street || map.getZoom() >= STREET_ZOOM) load();
+  });
 })();

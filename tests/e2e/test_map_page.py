@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import h3
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -138,3 +139,26 @@ def test_map_draws_hexagons_and_villages(app, client, browser, server, demo, til
     open_map(driver, url)
     assert drawn(driver) == (hexes, villages)
     screenshot(driver, f"{name.replace('phone', 'desktop')}")
+
+
+def test_street_zoom_asks_for_the_window_alone(app, client, browser, server, demo):
+    """At zoom 15 and closer the map asks for the window's hexagons at resolution 10 (bbox), and
+    a link with #zoom/lat/lon opens that place."""
+    app.config["MAP_TILE_URL"] = ""
+    fine = client.get("/api/v1/coverage/hexes?commune=cam-lo&resolution=10", headers=auth(demo)).json
+    cell = next(f["properties"]["h3"] for f in fine["features"] if f["properties"]["n"])
+    lat, lon = h3.cell_to_latlng(cell)
+    driver = browser
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {**PHONE, "width": 360, "height": 780})
+    log_in(driver, server.url, "demo-staff", "phusong-demo")
+    open_map(driver, f"{server.url}/communes/cam-lo/map#16/{lat:.5f}/{lon:.5f}")
+    element = driver.find_element(By.ID, "map")
+    assert element.get_attribute("data-resolution") == "10"
+    shown = int(element.get_attribute("data-hexes"))
+    assert 1 <= shown < len(fine["features"])  # the window, not the commune
+    assert drawn(driver)[0] == shown
+    asked = driver.execute_script(
+        "return performance.getEntriesByType('resource').map(function (e) { return e.name; })"
+        ".filter(function (n) { return n.indexOf('/coverage/hexes') >= 0; })")
+    assert any("resolution=10" in url and "bbox=" in url for url in asked), asked
+    assert driver.execute_script("return window.location.hash").startswith("#16/")
