@@ -170,20 +170,18 @@ def usable_cells(session: Session, cells: Iterable[str], *, first_period: str | 
         return _usable_from_summaries(session, cells)
     # A period: the cells' month totals (one row per operator and month, whatever the uploads).
     table = CoverageCellMonthTotal.__table__
-    wanted = list(dict.fromkeys(cells))
     classes: dict[tuple[str, str], list[int]] = {}
-    for start in range(0, len(wanted), 500):
-        query = select(table.c.h3_cell, table.c.technology, table.c.classes).where(
-            table.c.h3_cell.in_(wanted[start:start + 500]), table.c.n > 0,
-            table.c.period != ANY)
-        if first_period:
-            query = query.where(table.c.period >= first_period)
-        if last_period:
-            query = query.where(table.c.period <= last_period)
-        for cell, technology, counts in session.execute(query):
-            total = classes.setdefault((cell, technology), [0] * len(CLASSES))
-            for i, n in enumerate(counts):
-                total[i] += n
+    query = select(table.c.h3_cell, table.c.technology, table.c.classes).where(
+        among(table.c.h3_cell, list(dict.fromkeys(cells)), session.get_bind().dialect),
+        table.c.n > 0, table.c.period != ANY)
+    if first_period:
+        query = query.where(table.c.period >= first_period)
+    if last_period:
+        query = query.where(table.c.period <= last_period)
+    for cell, technology, counts in session.execute(query):
+        total = classes.setdefault((cell, technology), [0] * len(CLASSES))
+        for i, n in enumerate(counts):
+            total[i] += n
     usable: dict[str, set[str]] = {}
     for (cell, technology), counts in classes.items():
         if technology not in cell_views.CLASSED:
@@ -192,7 +190,6 @@ def usable_cells(session: Session, cells: Iterable[str], *, first_period: str | 
         if good and 2 * good >= sum(counts):
             usable.setdefault(technology, set()).add(cell)
     return {technology: frozenset(found) for technology, found in usable.items()}
-
 
 
 def _usable_from_summaries(session: Session, cells: Iterable[str]) -> dict[str, frozenset[str]]:

@@ -237,14 +237,20 @@ def bump_versions(session: Session, commune_ids: list[int] | None) -> None:
     if commune_ids is None:
         commune_ids = list(session.scalars(select(Commune.id).order_by(Commune.id)))
     connection = session.connection()
-    marker = driver_marker(connection.dialect)
     for start in range(0, len(commune_ids), 500):
         chunk = commune_ids[start:start + 500]
         connection.exec_driver_sql(
-            "INSERT INTO rollup_versions (commune_id, version) VALUES "
-            + ", ".join([f"({marker}, {marker})"] * len(chunk))
-            + " ON CONFLICT (commune_id) DO UPDATE SET version = excluded.version",
+            _versions_sql(connection.dialect, len(chunk)),
             tuple(value for commune in chunk for value in (commune, secrets.randbits(62))))
+
+
+@lru_cache(maxsize=64)
+def _versions_sql(dialect: Any, rows: int) -> str:
+    """The versions' multi-row upsert, built once per size (as `_upsert_sql`)."""
+    marker = driver_marker(dialect)
+    return ("INSERT INTO rollup_versions (commune_id, version) VALUES "
+            + ", ".join([f"({marker}, {marker})"] * rows)
+            + " ON CONFLICT (commune_id) DO UPDATE SET version = excluded.version")
 
 
 def _over_months(deltas: Mapping[tuple[int, str, str], list[Any]]
