@@ -49,21 +49,38 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def _empty_tables(app: Flask) -> None:
+    """Empty every table a test may have written, and restart its ids. Only the tables that hold
+    rows or whose ids were drawn are emptied (one query finds them): a test writes a handful of
+    the ~50 tables, and emptying all of them cost ~100 ms per test on PostgreSQL (TRUNCATE gives
+    every table and index new files) — minutes over the suite."""
     engine = app.extensions["phusong.engine"]
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     with engine.begin() as connection:
+        holding = " UNION ALL ".join(
+            f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM {name})" for name in tables)
+        used = set(connection.execute(text(holding)).scalars())
         if engine.dialect.name == "postgresql":
-            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            used.update(connection.execute(text(
+                "SELECT t.relname FROM pg_class s JOIN pg_depend d ON d.objid = s.oid "
+                "AND d.deptype IN ('a', 'i') JOIN pg_class t ON t.oid = d.refobjid "
+                "WHERE CASE WHEN s.relkind = 'S' THEN pg_sequence_last_value(s.oid) END IS NOT NULL"
+            )).scalars())
+            used &= set(tables)
+            if used:
+                connection.execute(text(
+                    f"TRUNCATE {', '.join(sorted(used))} RESTART IDENTITY CASCADE"))
         else:
             # Append-only tables (audit_events) refuse DELETE through triggers: lift them for the
             # reset only, and put them back exactly as stored. (TRUNCATE bypasses them on PostgreSQL.)
             triggers = connection.execute(text(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")).all()
-            for name, _sql in triggers:
+                "SELECT name, sql, tbl_name FROM sqlite_master WHERE type = 'trigger'")).all()
+            triggers = [t for t in triggers if t.tbl_name in used]
+            for name, _sql, _table in triggers:
                 connection.execute(text(f'DROP TRIGGER "{name}"'))
             for table in tables:
-                connection.execute(text(f"DELETE FROM {table}"))
-            for _name, sql in triggers:
+                if table in used:
+                    connection.execute(text(f"DELETE FROM {table}"))
+            for _name, sql, _table in triggers:
                 connection.execute(text(sql))
 
 
