@@ -253,14 +253,25 @@
   }
 
   var loads = 0;
+  // The villages do not depend on the window: asked again only when the indicator or the period
+  // changes, not on every pan at street zoom (a phone on 3G pays for each answer).
+  var villagesUrl = null, villagesAnswer = null;
+  function villagesFor(f) {
+    var url = data.villages_url + "?" + query({commune: data.commune, code: f.code.value,
+                                               period: f.period.value});
+    if (url !== villagesUrl) {
+      villagesUrl = url;
+      villagesAnswer = getJSON(url).catch(function (error) { villagesUrl = null; throw error; });
+    }
+    return villagesAnswer;
+  }
   function load() {
     var mine = ++loads;
     var f = form.elements;
     container.removeAttribute("data-ready");
     statusLine.textContent = "";
     var hexes = getJSON(data.hexes_url + "?" + query(hexParams()));
-    var villages = getJSON(data.villages_url + "?" + query({commune: data.commune, code: f.code.value,
-                                                           period: f.period.value}));
+    var villages = villagesFor(f);
     Promise.all([hexes, villages]).then(function (results) {
       if (mine !== loads) return;
       hexLayer.clearLayers().addData(results[0]);

@@ -9,6 +9,7 @@ from pathlib import Path
 import h3
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 
@@ -162,3 +163,17 @@ def test_street_zoom_asks_for_the_window_alone(app, client, browser, server, dem
         ".filter(function (n) { return n.indexOf('/coverage/hexes') >= 0; })")
     assert any("resolution=10" in url and "bbox=" in url for url in asked), asked
     assert driver.execute_script("return window.location.hash").startswith("#16/")
+
+    # Panning asks for the new window's hexagons, not the villages again (they do not depend on it).
+    def requests(path: str) -> int:
+        return driver.execute_script(
+            "var path = arguments[0]; return performance.getEntriesByType('resource')"
+            ".filter(function (e) { return e.name.indexOf(path) >= 0; }).length;", path)
+    before = requests("/coverage/hexes"), requests("/indicators/map")
+    driver.find_element(By.ID, "map").click()
+    driver.find_element(By.ID, "map").send_keys(Keys.ARROW_RIGHT)
+    WebDriverWait(driver, 30).until(lambda d: requests("/coverage/hexes") > before[0]
+                                    and d.find_element(By.ID, "map").get_attribute("data-ready")
+                                    == "true")
+    assert requests("/indicators/map") == before[1] == 1
+    assert not driver.execute_script("return window.location.hash").endswith(f"/{lon:.5f}")
