@@ -76,9 +76,10 @@ def from_each_upload(session: Session, cells: Iterable[str], *, technology: str 
 
 def month_totals_state(session: Session) -> dict[tuple[str, ...], tuple[Any, ...]]:
     session.expire_all()
+    table = CoverageCellMonthTotal.__table__  # Core rows: the ORM's identity map costs seconds here
     return {(t.h3_cell, t.technology, t.operator, t.period, str(t.resolution)):
             (t.n, t.estimated, t.classes, t.rsrp, t.down, t.up)
-            for t in session.scalars(select(CoverageCellMonthTotal))}
+            for t in session.connection().execute(select(table))}
 
 
 def summed_uploads(session: Session) -> dict[tuple[str, ...], tuple[Any, ...]]:
@@ -86,7 +87,8 @@ def summed_uploads(session: Session) -> dict[tuple[str, ...], tuple[Any, ...]]:
     operator and month, and per cell, technology and operator over all months."""
     session.expire_all()
     state: dict[tuple[str, ...], list[Any]] = {}
-    for r in session.scalars(select(CoverageRollup).where(CoverageRollup.operator != ANY)):
+    table = CoverageRollup.__table__
+    for r in session.connection().execute(select(table).where(table.c.operator != ANY)):
         for period in (r.period, ANY):
             key = (r.h3_cell, r.technology, r.operator, period, str(r.resolution))
             into = state.setdefault(key, [0, 0, [0] * 5, {}, {}, {}])
