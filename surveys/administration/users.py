@@ -31,6 +31,9 @@ def user_json(user: User) -> dict[str, Any]:
 def record(session: Session, actor: User | None, action: str, user: User,
            before: dict[str, Any] | None = None, **extra: Any) -> None:
     details: dict[str, Any] = {"after": user_json(user), **extra}
+    place = user.province or user.group
+    if place is not None:  # an area's staff: the event belongs to the area's audit log
+        details.setdefault("area", place.slug)
     if before is not None:
         details["before"] = before
     audit.record(session, action, actor=actor, commune_id=user.commune_id, target_type="user",

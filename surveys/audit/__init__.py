@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from surveys.models import AuditEvent, User
@@ -93,10 +93,26 @@ def commune_log(session: Session, commune_id: int, *, action: str | None = None,
                 per_page: int = 50) -> LogPage:
     """A commune's events, newest first; `action` is a code (`target.update`) or a prefix
     (`target`, `export`) matching every code under it."""
-    condition = [AuditEvent.commune_id == commune_id]
+    return _page(session, [AuditEvent.commune_id == commune_id], action, page, per_page)
+
+
+def area_log(session: Session, slug: str, *, action: str | None = None, page: int = 1,
+             per_page: int = 50) -> LogPage:
+    """The events of a province or group of communes itself, newest first (`action` as for
+    `commune_log`): its exports and users (`area` in the details) and its own plan targets (`area`
+    in the values before or after). They have no commune; its communes' events stay on theirs."""
+    details = AuditEvent.details
+    about = (details["area"].as_string() == slug) \
+        | (details[("after", "area")].as_string() == slug) \
+        | (details[("before", "area")].as_string() == slug)
+    return _page(session, [AuditEvent.commune_id.is_(None), about], action, page, per_page)
+
+
+def _page(session: Session, condition: list[ColumnElement[bool]], action: str | None, page: int,
+          per_page: int) -> LogPage:
     if action:
-        condition.append((AuditEvent.action == action)
-                         | AuditEvent.action.startswith(action + ".", autoescape=True))
+        condition = [*condition, (AuditEvent.action == action)
+                     | AuditEvent.action.startswith(action + ".", autoescape=True)]
     total = session.scalar(select(func.count()).select_from(AuditEvent).where(*condition)) or 0
     events = list(session.scalars(select(AuditEvent).where(*condition)
                                   .order_by(AuditEvent.id.desc())

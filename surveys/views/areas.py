@@ -11,7 +11,7 @@ from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from surveys.administration.access import area_for
+from surveys.administration.access import area_for, writes_area
 from surveys.db import get_session
 from surveys.indicators import CATALOGUE, charts
 from surveys.indicators.area_xlsx import render_area_xlsx
@@ -72,6 +72,7 @@ def dashboard(slug: str) -> ResponseReturnValue:
         return redirect(url_for("dashboard.dashboard", slug=found.slug))
     data = _context(found)
     return render_template("areas/dashboard.html", **data, cards=_cards(data),
+                           can_edit=writes_area(current_user._get_current_object(), found),
                            ranking_chart=ranking_chart(data), status_colours=charts.STATUS_COLOURS,
                            **_helpers())
 

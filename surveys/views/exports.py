@@ -11,6 +11,7 @@ from flask import (
     Blueprint,
     Response,
     current_app,
+    redirect,
     render_template,
     request,
     stream_with_context,
@@ -24,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from surveys import audit
-from surveys.administration.access import commune_for
+from surveys.administration.access import area_for, commune_for
 from surveys.collection import exports as submission_exports
 from surveys.collection.review import STATUSES
 from surveys.db import get_session
@@ -242,21 +243,45 @@ def _facts(details: dict[str, Any]) -> list[tuple[str, Any]]:
 @bp.get("/communes/<slug>/audit")
 def audit_log(slug: str) -> ResponseReturnValue:
     commune = _staff_commune(slug)
+    action = _action_arg()
+    log = audit.commune_log(get_session(), commune.id, action=action, page=page_arg(),
+                            per_page=PER_PAGE)
+    return _audit_page(log, action, commune.name, commune=commune,
+                       page_url=lambda number: url_for("exports.audit_log", slug=commune.slug,
+                                                       action=action, page=number))
+
+
+@bp.get("/areas/<slug>/audit")
+def area_audit_log(slug: str) -> ResponseReturnValue:
+    """The province's or group's own events, for its staff and admins (those who may change it)."""
+    user = _caller()
+    if user is None:
+        raise _LoginNeeded
+    area = area_for(get_session(), user, slug, write=True)
+    if area.level == "commune":
+        return redirect(url_for("exports.audit_log", slug=area.slug))
+    action = _action_arg()
+    log = audit.area_log(get_session(), area.slug, action=action, page=page_arg(),
+                         per_page=PER_PAGE)
+    return _audit_page(log, action, area.name, area=area,
+                       page_url=lambda number: url_for("exports.area_audit_log", slug=area.slug,
+                                                       action=action, page=number))
+
+
+def _action_arg() -> str | None:
     action = request.args.get("action") or None
     if action is not None and action not in ACTION_LABELS and action.split(".")[0] not in {
             a.split(".")[0] for a in ACTION_LABELS}:
         raise Problem("422.1", errors={"action": Text("Không có loại thao tác này.",
                                                       "No such action.")})
-    page_number = page_arg()
-    log = audit.commune_log(get_session(), commune.id, action=action, page=page_number,
-                            per_page=PER_PAGE)
+    return action
+
+
+def _audit_page(log: audit.LogPage, action: str | None, place_name: str,
+                **context: Any) -> ResponseReturnValue:
     entries = [{"event": e, "label": ACTION_LABELS.get(e.action, e.action),
                 "changes": _changes(e.details or {}), "facts": _facts(e.details or {})}
                for e in log.events]
-
-    def page_url(number: int) -> str:
-        return url_for("exports.audit_log", slug=commune.slug, action=action, page=number)
-
-    return render_template("exports/audit.html", commune=commune, log=log, entries=entries,
-                           action=action, actions=ACTION_LABELS, page_url=page_url,
-                           actor_text=actor_text, field_text=field_text, target_text=target_text)
+    return render_template("exports/audit.html", log=log, entries=entries, action=action,
+                           actions=ACTION_LABELS, place_name=place_name, actor_text=actor_text,
+                           field_text=field_text, target_text=target_text, **context)

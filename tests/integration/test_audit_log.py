@@ -3,11 +3,13 @@ database refuses to change or remove events; staff see only their own commune's 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
 
-from surveys.models import AuditEvent, Target
+from surveys.models import AuditEvent, Target, User
 from tests.conftest import csrf_from, login
 from tests.factories import PASSWORD, auth, make_commune, make_partner, make_token, make_user
 
@@ -154,3 +156,47 @@ def test_audit_page_for_staff_of_the_commune_only(client, db, people) -> None:
     only = client.get("/communes/cam-lo/audit?action=target").get_data(as_text=True)
     assert "target.create" in only and "<code>token.create</code>" not in only
     assert client.get("/communes/cam-lo/audit?action=bogus").status_code == 422
+
+
+def test_an_areas_own_events_on_its_audit_page(client, db) -> None:
+    """A province's (or group's) plan targets, indicator exports and staff accounts have no
+    commune: /areas/SLUG/audit shows them to those who may change the area, each area its own."""
+    from tests.integration.area_world import area_world
+
+    ids = area_world(db)
+    province_staff = db.get(User, ids["province"])
+    group_staff = db.get(User, ids["group"])
+    province_token, group_token = make_token(db, province_staff), make_token(db, group_staff)
+    admin_token = make_token(db, db.get(User, ids["admin"]))
+    db.commit()
+    made = client.post("/api/v1/targets", json={"area": "quang-tri", **TARGET},
+                       headers=auth(province_token))
+    assert made.status_code == 201
+    assert client.patch(f"/api/v1/targets/{made.json['id']}", json={"value": 90},
+                        headers=auth(province_token)).status_code == 200
+    assert client.post("/api/v1/targets", json={"area": "nhom-cam-lo", **TARGET},
+                       headers=auth(group_token)).status_code == 201
+    assert client.get("/api/v1/indicators?area=quang-tri&format=csv",
+                      headers=auth(province_token)).status_code == 200
+    assert client.post("/api/v1/targets", json={"commune": "cam-lo", **TARGET},
+                       headers=auth(admin_token)).status_code == 201  # the commune's own
+
+    login(client, "can-bo-tinh", PASSWORD)
+    html = client.get("/areas/quang-tri/audit").get_data(as_text=True)
+    shown = re.findall(r'data-action="([^"]+)"', html)
+    assert shown == ["export.indicators", "target.update", "target.create"]  # newest first
+    assert "Tỉnh Quảng Trị" in html and "can-bo-tinh" in html
+    only = client.get("/areas/quang-tri/audit?action=export").get_data(as_text=True)
+    assert only.count('data-action="') == 1 and 'data-action="export.indicators"' in only
+    assert client.get("/areas/quang-tri/audit?action=bogus").status_code == 422
+    assert client.get("/areas/nhom-cam-lo/audit").status_code == 403  # not its level
+    assert 'href="/areas/quang-tri/audit"' in client.get("/areas/quang-tri").get_data(as_text=True)
+
+    client.post("/logout", data={"csrf_token": csrf_from(client.get("/login").get_data(as_text=True))})
+    login(client, "can-bo-nhom", PASSWORD)
+    group_page = client.get("/areas/nhom-cam-lo/audit").get_data(as_text=True)
+    assert group_page.count('data-action="') == 1 and 'data-action="target.create"' in group_page
+    commune_log = client.get("/communes/cam-lo/audit")
+    assert commune_log.status_code == 403
+    assert 'href="/areas/quang-tri/audit"' not in client.get("/areas/quang-tri").get_data(
+        as_text=True)

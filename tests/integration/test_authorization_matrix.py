@@ -244,6 +244,17 @@ MATRIX += [
     ("POST", "/areas/quang-tri/targets/{commune_target}/delete", {},
      dict(anonymous=L, surveyor=403, partner=403, staff_own=403, staff_other=403, admin=404,
           staff_province=404, staff_group=403)),
+    # An area's own audit log: those who may change it (its staff, admins); a commune's slug leads
+    # to the commune's log.
+    ("GET", "/areas/quang-tri/audit", None,
+     dict(anonymous=L, surveyor=403, partner=403, staff_own=403, staff_other=403, admin=200,
+          staff_province=200, staff_group=403)),
+    ("GET", "/areas/nhom-cam-lo/audit", None,
+     dict(anonymous=L, surveyor=403, partner=403, staff_own=403, staff_other=403, admin=200,
+          staff_province=403, staff_group=200)),
+    ("GET", "/areas/cam-lo/audit", None,
+     dict(anonymous=L, surveyor=403, partner=403, staff_own=302, staff_other=403, admin=302,
+          staff_province=403, staff_group=403)),
     ("GET", "/areas/quang-tri/admin/users", None,
      dict(anonymous=L, surveyor=403, partner=403, staff_own=403, staff_other=403, admin=200,
           staff_province=403, staff_group=403)),
