@@ -151,7 +151,21 @@ class Measurement(Base):
     dedupe_key: Mapped[str] = mapped_column(String(32))
 
 
-class CoverageRollup(Base):
+class CoverageSums:
+    """Measurements of one H3 cell summed: their number, the estimated coverage discs reaching the
+    cell, and histograms that add up (surveys/coverage/histograms.py documents the bins and their
+    precision). Declared after the key columns of each table that holds them (sort_order)."""
+
+    resolution: Mapped[int] = mapped_column(Integer, sort_order=1)
+    n: Mapped[int] = mapped_column(Integer, default=0, sort_order=1)
+    estimated: Mapped[int] = mapped_column(Integer, default=0, sort_order=1)
+    classes: Mapped[list[int]] = mapped_column(JSONType, sort_order=1)  # counts of none … great
+    rsrp: Mapped[dict[str, int]] = mapped_column(JSONType, sort_order=1)  # bin → count
+    down: Mapped[dict[str, int]] = mapped_column(JSONType, sort_order=1)
+    up: Mapped[dict[str, int]] = mapped_column(JSONType, sort_order=1)
+
+
+class CoverageRollup(CoverageSums, Base):
     """What one upload contributed to one H3 cell for one operator, technology and month: the
     number of measurements, of estimated coverage discs reaching it, and histograms that add up.
     A cell's figures are the sum of its rows; written on import, deleted with the upload, so maps
@@ -172,19 +186,12 @@ class CoverageRollup(Base):
     operator: Mapped[str] = mapped_column(String(16))
     technology: Mapped[str] = mapped_column(String(8))
     period: Mapped[str] = mapped_column(String(7))  # YYYY-MM, Vietnam time
-    resolution: Mapped[int] = mapped_column(Integer)
-    n: Mapped[int] = mapped_column(Integer, default=0)
-    estimated: Mapped[int] = mapped_column(Integer, default=0)
-    classes: Mapped[list[int]] = mapped_column(JSONType)  # counts of none … great
-    rsrp: Mapped[dict[str, int]] = mapped_column(JSONType)  # bin → count
-    down: Mapped[dict[str, int]] = mapped_column(JSONType)
-    up: Mapped[dict[str, int]] = mapped_column(JSONType)
     # Only on the rows of all operators and all months (operator and period "*"): how many
     # contributions each operator made, so a map without filters reads one row per technology.
-    operators: Mapped[dict[str, int] | None] = mapped_column(JSONType)
+    operators: Mapped[dict[str, int] | None] = mapped_column(JSONType, sort_order=2)
 
 
-class CoverageCellTotal(Base):
+class CoverageCellTotal(CoverageSums, Base):
     """All operators and months of one H3 cell and technology, summed over every upload: what a
     map without filters reads, one row per cell and technology however many uploads cover it.
     An import adds its upload's rows of all operators here at its end, a delete subtracts them
@@ -194,17 +201,10 @@ class CoverageCellTotal(Base):
 
     h3_cell: Mapped[str] = mapped_column(String(16), primary_key=True)
     technology: Mapped[str] = mapped_column(String(8), primary_key=True)
-    resolution: Mapped[int] = mapped_column(Integer)
-    n: Mapped[int] = mapped_column(Integer, default=0)
-    estimated: Mapped[int] = mapped_column(Integer, default=0)
-    classes: Mapped[list[int]] = mapped_column(JSONType)
-    rsrp: Mapped[dict[str, int]] = mapped_column(JSONType)
-    down: Mapped[dict[str, int]] = mapped_column(JSONType)
-    up: Mapped[dict[str, int]] = mapped_column(JSONType)
-    operators: Mapped[dict[str, int]] = mapped_column(JSONType)  # contributions per operator
+    operators: Mapped[dict[str, int]] = mapped_column(JSONType, sort_order=2)  # per operator
 
 
-class CoverageCellMonthTotal(Base):
+class CoverageCellMonthTotal(CoverageSums, Base):
     """One operator's measurements of one H3 cell, technology and month (period "YYYY-MM"), or of
     all months (period "*"), summed over every upload: what a map filtered by operator or period
     reads, one row per cell, technology, operator and month however many uploads cover it. An
@@ -217,13 +217,6 @@ class CoverageCellMonthTotal(Base):
     technology: Mapped[str] = mapped_column(String(8), primary_key=True)
     operator: Mapped[str] = mapped_column(String(16), primary_key=True)
     period: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM, or "*"
-    resolution: Mapped[int] = mapped_column(Integer)
-    n: Mapped[int] = mapped_column(Integer, default=0)
-    estimated: Mapped[int] = mapped_column(Integer, default=0)
-    classes: Mapped[list[int]] = mapped_column(JSONType)
-    rsrp: Mapped[dict[str, int]] = mapped_column(JSONType)
-    down: Mapped[dict[str, int]] = mapped_column(JSONType)
-    up: Mapped[dict[str, int]] = mapped_column(JSONType)
 
 
 class CoverageCellSummary(Base):
