@@ -32,9 +32,12 @@ def hash_token(token: str) -> str:
 
 def create_user(session: Session, username: str, password: str, role: str, *,
                 commune_slug: str | None = None, partner_slug: str | None = None,
-                display_name: str | None = None, area_slug: str | None = None) -> User:
+                display_name: str | None = None, area_slug: str | None = None,
+                password_hash: str | None = None) -> User:
     """A user with one role: surveyors and staff of a commune (`commune_slug`), staff of a
-    province or group of communes (`area_slug`; a commune's slug there works as --commune)."""
+    province or group of communes (`area_slug`; a commune's slug there works as --commune).
+    `password_hash`: `password`'s hash when the caller already has it (the demo's accounts share
+    one public password, hashed once per process: scrypt takes ~0.1 s on purpose)."""
     errors: dict[str, Text] = {}
     area = None
     if area_slug:
@@ -81,7 +84,8 @@ def create_user(session: Session, username: str, password: str, role: str, *,
                                      f"No partner organisation {partner_slug}.")
     if errors:
         raise Problem("422.1", errors=errors)
-    user = User(username=username, password_hash=generate_password_hash(password), role=role,
+    user = User(username=username, password_hash=password_hash or generate_password_hash(password),
+                role=role,
                 commune=commune, partner=partner, display_name=display_name)
     if area is not None:
         user.province_id = area.id if area.level == "province" else None

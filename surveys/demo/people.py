@@ -3,10 +3,12 @@ province's staff `demo-province`) and the plans' targets (surveys/indicators/pla
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from werkzeug.security import generate_password_hash
 
 from surveys.administration import accounts
 from surveys.demo.places import ALL_COMMUNES, PROVINCE_SLUG
@@ -58,7 +60,15 @@ def load_people(session: Session, tally: Tally) -> None:
         if user.username not in users:
             accounts.create_user(session, user.username, user.password, user.role,
                                  commune_slug=user.commune, partner_slug=user.partner,
-                                 display_name=user.display_name, area_slug=user.area)
+                                 display_name=user.display_name, area_slug=user.area,
+                                 password_hash=_hashed(user.password))
+
+
+@functools.cache
+def _hashed(password: str) -> str:
+    """The demo's public password hashed once per process, not once per account (14 scrypt
+    hashes were two thirds of a repeated `load-demo`)."""
+    return generate_password_hash(password)
 
 
 def load_targets(session: Session, communes: dict[str, Commune], tally: Tally) -> None:

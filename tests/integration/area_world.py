@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from surveys.administration import accounts
 from surveys.models import CommuneGroup, Province
-from tests.factories import PASSWORD, make_commune, make_user
+from tests.factories import PASSWORD, hashed, make_commune, make_user
 
 
 def area_world(db: Session) -> dict[str, int]:
@@ -23,9 +23,9 @@ def area_world(db: Session) -> dict[str, int]:
     db.flush()
     users = {
         "province": accounts.create_user(db, "can-bo-tinh", PASSWORD, "staff",
-                                         area_slug="quang-tri"),
+                                         area_slug="quang-tri", password_hash=hashed(PASSWORD)),
         "group": accounts.create_user(db, "can-bo-nhom", PASSWORD, "staff",
-                                      area_slug="nhom-cam-lo"),
+                                      area_slug="nhom-cam-lo", password_hash=hashed(PASSWORD)),
         "staff": make_user(db, "staff-cl", role="staff", commune=cam_lo),
         "surveyor": make_user(db, "sv-cl", commune=cam_lo),
         "admin": make_user(db, "root", role="admin"),
