@@ -347,21 +347,23 @@ def area_hexes(session: Session, communes: Sequence[Commune], *, resolution: int
     measured = _measured(session, cells, blocks, resolution, technology=technology,
                          operator=operator, first_period=first_period, last_period=last_period)
     wanted = GENERATIONS[GENERATIONS.index(technology):] if technology else GENERATIONS
+    newest_first = [(GENERATIONS.index(g), technology or g) for g in reversed(wanted)]
     threshold = max(1, min_households)
     hidden = 0 if min_households <= 1 else None
+    households_count = operator is None  # an answer does not say which operator gives it
     result = []
-    for cell in sorted(set(measured) | set(counts)):
+    for cell in sorted(measured.keys() | counts.keys()):
         n, estimated, usable, signal_class, rsrp, down, up, operators = measured.get(cell, _EMPTY)
         surveyed = counts.get(cell, 0)
         disclosed = surveyed >= threshold
         if not disclosed and n <= 0 and estimated <= 0:
             continue
+        tally = reaching[cell] if disclosed and households_count else None
+        half = HOUSEHOLD_SHARE * surveyed
         best = None
-        for generation in reversed(wanted):
-            index = GENERATIONS.index(generation)
-            if usable >> index & 1 or (disclosed and operator is None and
-                                       reaching[cell][index] > HOUSEHOLD_SHARE * surveyed):
-                best = technology or generation
+        for index, name in newest_first:
+            if usable >> index & 1 or (tally is not None and tally[index] > half):
+                best = name
                 break
         result.append({
             "h3": cell, "n": n, "estimated": estimated,
