@@ -124,7 +124,7 @@ def among_sql(dialect: Any, column: str) -> str:
     return f"{column} IN (SELECT value FROM json_each({driver_marker(dialect)}))"
 
 
-def among_parameter(dialect: Any, values: Sequence[str]) -> Any:
+def among_parameter(dialect: Any, values: Sequence[object]) -> Any:
     """The one parameter of `among_sql`: a list (an array) on PostgreSQL, a JSON list on SQLite."""
     return list(values) if dialect.name == "postgresql" else json.dumps(list(values))
 

@@ -62,20 +62,29 @@ class Cell:
         self.n += n
         self.estimated += estimated
         self.operators.update(operators)
-        if any(classes):
+        classed = any(classes)
+        if classed:
+            mine = self.classes
             for i, count in enumerate(classes):
-                self.classes[i] += count
+                mine[i] += count
         if technology in CLASSED:  # RSRP exists on LTE and NR; a 2G/3G tool's value is not one
             self.rsrp = _summed(self.rsrp, rsrp)
+        elif technology in GENERATIONS:  # before `down` may be merged into (adopted below)
+            usable_speed = sum([count for key, count in down.items()
+                                if int(key) >= _USABLE_SPEED_BIN])
         self.down = _summed(self.down, down)
         self.up = _summed(self.up, up)
-        tally = self.by_technology.setdefault(technology, [0, [0] * len(CLASSES), 0])
+        tally = self.by_technology.get(technology)
+        if tally is None:
+            tally = self.by_technology[technology] = [0, [0] * len(CLASSES), 0]
         tally[0] += n
         if technology in CLASSED:
-            for i, count in enumerate(classes):
-                tally[1][i] += count
+            if classed:
+                counts = tally[1]
+                for i, count in enumerate(classes):
+                    counts[i] += count
         elif technology in GENERATIONS:
-            tally[2] += sum(count for key, count in down.items() if int(key) >= _USABLE_SPEED_BIN)
+            tally[2] += usable_speed
 
     def measured_usable(self, technology: str) -> bool:
         tally = self.by_technology.get(technology)
@@ -101,8 +110,8 @@ class Cell:
 
 
 def _summed(mine: dict[str, int], theirs: dict[str, int]) -> dict[str, int]:
-    if not mine:  # the cell's first: freshly parsed for this cell, so adopted rather than copied
-        return theirs
+    if len(mine) < len(theirs):  # the cell's first, or the larger: freshly parsed for this
+        mine, theirs = theirs, mine  # cell, so adopted rather than copied, the smaller added in
     for key, count in theirs.items():
         mine[key] = mine.get(key, 0) + count
     return mine
