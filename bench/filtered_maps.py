@@ -23,7 +23,10 @@ FLAT_GROWTH (or less than FLAT_FLOOR_MS more): from 1 upload to all (the data gr
 histograms of a cell fill up as its measurements do, up to their number of bins), and with all the
 uploads against the same measurements in one upload (nothing differs but the uploads); and against
 the goal of issue 16 for a commune, each case at each resolution at most COMMUNE_GOAL_MS p50
-wall-clock with all the uploads. docs/maps.md keeps the figures.
+wall-clock with all the uploads. With all the uploads the same cases are also timed through the
+hexes API (the test client) at resolutions 9 and 10: p50, and the first answer of a process, which
+builds the cells' outlines (api_maps._polygon_json) that later answers reuse. docs/maps.md keeps
+the figures.
 """
 
 from __future__ import annotations
@@ -91,6 +94,7 @@ def main() -> int:
                           partner_id, sites, route)
             if number in checkpoints:
                 answers = _timed(app, commune_id, f"{number} upload(s)", figures, cpu_figures)
+        _api(app, commune_id)
         app.extensions["phusong.engine"].dispose()
         # The same measurements again in a database of their own, as one upload: what the maps
         # cost when nothing but the number of uploads differs.
@@ -167,6 +171,45 @@ def _timed(app: Flask, commune_id: int, label: str, figures: Figures, cpu_figure
           f"{bins or 0:.0f} characters a row): " + ", ".join(line)
           + "; cells with data (operator+period): " + ", ".join(sizes), flush=True)
     return answers
+
+
+def _api(app: Flask, commune_id: int) -> None:
+    """The same cases through the hexes API (the test client: parsing, access, the service,
+    GeoJSON, ETag) at resolutions 9 and 10, p50, and the first answer of a process (no cell's
+    outline built yet: api_maps._polygon_json), printed as one line."""
+    from surveys.models import Commune
+    from surveys.views.api_maps import _polygon_json
+    from tests.factories import make_token, make_user
+
+    with app.extensions["phusong.sessionmaker"]() as session:
+        commune = session.get(Commune, commune_id)
+        assert commune is not None
+        token = make_token(session, make_user(session, "bench-staff", role="staff",
+                                              commune=commune))
+        slug = commune.slug
+        session.commit()
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    query = {"no filter": "", "operator": "&operator=viettel", "period": f"&period={PERIOD}",
+             "operator+period": f"&operator=viettel&period={PERIOD}"}
+    line = []
+    for resolution in (9, 10):
+        for name in CASES:
+            url = f"/api/v1/coverage/hexes?commune={slug}&resolution={resolution}{query[name]}"
+
+            def get(url: str = url) -> Any:
+                response = client.get(url, headers=headers)
+                assert response.status_code == 200, response.get_data(as_text=True)[:300]
+                return response
+
+            _polygon_json.cache_clear()
+            started = time.perf_counter()
+            get()
+            first = time.perf_counter() - started
+            seconds, _cpu, _ = _p50(get)
+            line.append(f"r{resolution} {name} {seconds * 1e3:.0f} ms (first {first * 1e3:.0f})")
+    print("  hexes API with all the uploads, p50 (the first answer of a process): "
+          + ", ".join(line), flush=True)
 
 
 def _flat(cpu_figures: Figures, what: str) -> bool:

@@ -2,7 +2,8 @@
 SQL GROUP BY over the raw measurements.
 
 Ours: `GET /api/v1/coverage/hexes` (resolution 8 and 10) and `GET /api/v1/indicators/map` through
-the test client (parsing, access, the service, GeoJSON, ETag), and `commune_hexes` alone. Ceiling:
+the test client (parsing, access, the service, GeoJSON, ETag), and `commune_hexes` alone (r8, r10);
+at r10 also the first answer of a process, before any cell's outline is kept (api_maps). Ceiling:
 one `SELECT h3_cell, COUNT(*), AVG(rsrp), AVG(down), AVG(up) … GROUP BY h3_cell` over the commune's
 raw measurements (resolution 10 only: SQL cannot group by a parent cell, and averages are cheaper
 than the medians we serve). Measured twice, at a tenth of the measurements (one upload) and at all
@@ -168,7 +169,12 @@ def _measure(app: Flask, client: FlaskClient, token: str, commune_id: int,
             return response
         return call
 
+    from surveys.views.api_maps import _polygon_json
+
     result: dict[str, float] = {}
+    _polygon_json.cache_clear()  # a new process: no cell's outline built yet
+    result["hexes10_first"], _ = _timed(get("/api/v1/coverage/hexes?commune=cam-lo&resolution=10"),
+                                        repeat=1)
     result["hexes8"], r8 = _timed(get("/api/v1/coverage/hexes?commune=cam-lo&resolution=8"))
     result["hexes10"], r10 = _timed(get("/api/v1/coverage/hexes?commune=cam-lo&resolution=10"))
     result["map"], rmap = _timed(get("/api/v1/indicators/map?commune=cam-lo&code=hh_4g_home"))
@@ -176,6 +182,8 @@ def _measure(app: Flask, client: FlaskClient, token: str, commune_id: int,
     with app.extensions["phusong.sessionmaker"]() as session:
         commune = session.get(Commune, commune_id)
         result["service"], cells = _timed(lambda: commune_hexes(session, commune, resolution=8))
+        result["service10"], cells10 = _timed(lambda: commune_hexes(session, commune,
+                                                                    resolution=10))
     engine = app.extensions["phusong.engine"]
     with engine.connect() as connection:
         rows = connection.execute(text("SELECT COUNT(*) FROM measurements")).scalar_one()
@@ -189,7 +197,11 @@ def _measure(app: Flask, client: FlaskClient, token: str, commune_id: int,
           f"({len((r8.json or {})['features']):,} cells, {len(r8.get_data()) / 1e6:.1f} MB)")
     print(f"    hexes API, resolution 10: {result['hexes10'] * 1000:8.0f} ms "
           f"({len((r10.json or {})['features']):,} cells)")
+    print(f"    hexes API, resolution 10, the first answer of a process (no cell outline "
+          f"built yet): {result['hexes10_first'] * 1000:.0f} ms")
     print(f"    commune_hexes alone (r8): {result['service'] * 1000:8.0f} ms ({len(cells):,} cells)")
+    print(f"    commune_hexes alone (r10):{result['service10'] * 1000:8.0f} ms "
+          f"({len(cells10):,} cells)")
     print(f"    indicators map hh_4g_home:{result['map'] * 1000:8.0f} ms "
           f"({len((rmap.json or {})['features'])} villages); area_4g {result['area'] * 1000:.0f} ms")
     print(f"    ceiling, SQL GROUP BY h3_cell over the raw rows: {result['ceiling'] * 1000:8.0f} ms "

@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -114,6 +114,35 @@ def among(column: Any, values: Sequence[str], dialect: Any) -> Any:
         return column == any_(bindparam(None, list(values), type_=ARRAY(String)))
     return column.in_(select(literal_column("value")).select_from(
         func.json_each(bindparam(None, json.dumps(list(values)), type_=String))))
+
+
+def among_sql(dialect: Any, column: str) -> str:
+    """`among` for the driver's own SQL (`driver_rows`): `column` in the values bound as one
+    parameter, `among_parameter`."""
+    if dialect.name == "postgresql":
+        return f"{column} = ANY({driver_marker(dialect)})"
+    return f"{column} IN (SELECT value FROM json_each({driver_marker(dialect)}))"
+
+
+def among_parameter(dialect: Any, values: Sequence[object]) -> Any:
+    """The one parameter of `among_sql`: a list (an array) on PostgreSQL, a JSON list on SQLite."""
+    return list(values) if dialect.name == "postgresql" else json.dumps(list(values))
+
+
+def driver_rows(connection: Connection, sql: str, parameters: Sequence[Any]) -> list[Any]:
+    """The rows of a read as the driver's own tuples, on the connection's transaction: the hot
+    reads of the maps (thousands of small rows) skip SQLAlchemy's Row, whose per-row work cost
+    more than the query (on PostgreSQL in psycopg's binary format, whose numbers need no
+    parsing). `sql` uses the driver's markers (`driver_marker`). Not seen by engine events."""
+    dbapi = connection.connection.dbapi_connection
+    assert dbapi is not None
+    cursor = dbapi.cursor(binary=True) if connection.dialect.name == "postgresql" \
+        else dbapi.cursor()
+    try:
+        cursor.execute(sql, parameters)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 # PostgreSQL's serialization_failure and deadlock_detected: the transaction was aborted as a whole

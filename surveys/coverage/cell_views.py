@@ -15,16 +15,16 @@ resolution at most), so a commune's or a province's map is a handful of index ra
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, cast
+from typing import Any
 
 import h3
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from surveys.coverage.classify import CLASSES, USABLE
 from surveys.coverage.histograms import median_of, speed_bin
-from surveys.db import driver_insert_sql
+from surveys.db import among_parameter, among_sql, driver_insert_sql, driver_marker, driver_rows
 from surveys.models import CoverageCellSummary
 
 GENERATIONS = ("2g", "3g", "4g", "5g")  # oldest first
@@ -38,7 +38,6 @@ _FIRST_USABLE_CLASS = min(CLASSES.index(c) for c in USABLE)
 _USABLE_SPEED_BIN = speed_bin(MIN_USABLE_MBPS)
 _COLUMNS = ("h3_cell", "view", "resolution", "block", "n", "estimated", "usable", "signal_class",
             "median_rsrp_dbm", "median_download_mbps", "median_upload_mbps", "operators")
-_READ_CHUNK = 200
 
 
 class Cell:
@@ -63,20 +62,29 @@ class Cell:
         self.n += n
         self.estimated += estimated
         self.operators.update(operators)
-        if any(classes):
+        classed = any(classes)
+        if classed:
+            mine = self.classes
             for i, count in enumerate(classes):
-                self.classes[i] += count
+                mine[i] += count
         if technology in CLASSED:  # RSRP exists on LTE and NR; a 2G/3G tool's value is not one
             self.rsrp = _summed(self.rsrp, rsrp)
+        elif technology in GENERATIONS:  # before `down` may be merged into (adopted below)
+            usable_speed = sum([count for key, count in down.items()
+                                if int(key) >= _USABLE_SPEED_BIN])
         self.down = _summed(self.down, down)
         self.up = _summed(self.up, up)
-        tally = self.by_technology.setdefault(technology, [0, [0] * len(CLASSES), 0])
+        tally = self.by_technology.get(technology)
+        if tally is None:
+            tally = self.by_technology[technology] = [0, [0] * len(CLASSES), 0]
         tally[0] += n
         if technology in CLASSED:
-            for i, count in enumerate(classes):
-                tally[1][i] += count
+            if classed:
+                counts = tally[1]
+                for i, count in enumerate(classes):
+                    counts[i] += count
         elif technology in GENERATIONS:
-            tally[2] += sum(count for key, count in down.items() if int(key) >= _USABLE_SPEED_BIN)
+            tally[2] += usable_speed
 
     def measured_usable(self, technology: str) -> bool:
         tally = self.by_technology.get(technology)
@@ -102,8 +110,8 @@ class Cell:
 
 
 def _summed(mine: dict[str, int], theirs: dict[str, int]) -> dict[str, int]:
-    if not mine:  # the cell's first: freshly parsed for this cell, so adopted rather than copied
-        return theirs
+    if len(mine) < len(theirs):  # the cell's first, or the larger: freshly parsed for this
+        mine, theirs = theirs, mine  # cell, so adopted rather than copied, the smaller added in
     for key, count in theirs.items():
         mine[key] = mine.get(key, 0) + count
     return mine
@@ -175,18 +183,22 @@ def read(session: Session, cells: set[str], view: str, blocks: Iterable[str]
          ) -> dict[str, SummaryRow]:
     """cell → (n, estimated, usable bits, signal class, medians ×3, operators joined by commas)
     for those of `cells` (all of one resolution, in `blocks`: `blocks_of` them) that have
-    measurements or discs."""
-    table = CoverageCellSummary.__table__
-    blocks = sorted(blocks)
-    found: dict[str, SummaryRow] = {}
+    measurements or discs. One query whatever the number of blocks (`among`), its rows as the
+    driver's tuples (`driver_rows`): at resolution 10 a commune's blocks hold ~10,000 rows, and
+    SQLAlchemy's Row cost more than the query. Reading the blocks and keeping the commune's cells
+    here costs less than asking the database for each cell: a block is one range of the index,
+    a cell one lookup (Cẩm Xuyên at resolution 10, full-size benchmark: 7.7 against 22.5 ms in
+    PostgreSQL's EXPLAIN ANALYZE)."""
     connection = session.connection()
-    for start in range(0, len(blocks), _READ_CHUNK):
-        query = select(table.c.h3_cell, table.c.n, table.c.estimated, table.c.usable,
-                       table.c.signal_class, table.c.median_rsrp_dbm,
-                       table.c.median_download_mbps, table.c.median_upload_mbps,
-                       table.c.operators).where(
-            table.c.block.in_(blocks[start:start + _READ_CHUNK]), table.c.view == view)
-        for cell, *row in connection.execute(query).fetchall():  # fetchall: no per-row round
-            if cell in cells:
-                found[cell] = cast(SummaryRow, tuple(row))
+    dialect = connection.dialect
+    sql = _READ_SQL.format(blocks=among_sql(dialect, "block"), view=driver_marker(dialect))
+    found: dict[str, SummaryRow] = {}
+    for row in driver_rows(connection, sql, (among_parameter(dialect, sorted(blocks)), view)):
+        if row[0] in cells:
+            found[row[0]] = row[1:]
     return found
+
+
+_READ_SQL = (f"SELECT h3_cell, n, estimated, usable, signal_class, median_rsrp_dbm, "
+             f"median_download_mbps, median_upload_mbps, operators "
+             f"FROM {CoverageCellSummary.__tablename__} WHERE {{blocks}} AND view = {{view}}")

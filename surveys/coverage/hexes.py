@@ -46,10 +46,8 @@ import h3
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveys.coverage import cell_views
-from surveys.coverage.cell_views import EVERY, GENERATIONS, MAP_TECHNOLOGIES, Cell, SummaryRow
-from surveys.coverage.histograms import ANY
-from surveys.coverage.month_totals import month_sums, month_sums_columns
+from surveys.coverage import cell_views, filtered_cells
+from surveys.coverage.cell_views import EVERY, GENERATIONS, SummaryRow
 from surveys.coverage.spatial import BASE_RESOLUTION
 from surveys.indicators import household_hexes
 from surveys.indicators.estimators import NO_CELL
@@ -57,7 +55,6 @@ from surveys.indicators.report import Period
 from surveys.indicators.rollups import COUNTED_OUT
 from surveys.models import (
     Commune,
-    CoverageCellMonthTotal,
     HouseholdCell,
     Submission,
     Village,
@@ -209,36 +206,8 @@ def month_range(first_period: str | None, last_period: str | None) -> Period | N
     return Period(f"{first_period or ''}..{last_period or ''}", start, end)
 
 
-def _rollups(session: Session, cells: Iterable[str], *, technology: str | None,
-             operator: str | None, first_period: str | None, last_period: str | None
-             ) -> dict[str, Cell]:
-    """cell → its measurements summed over operators, technologies and months as filtered (an
-    operator, a period or both: without either the map reads its summaries), from the cells' month
-    totals: one row per cell, technology, operator and month, or per cell, technology and operator
-    over all months, whatever the number of uploads."""
-    found: dict[str, Cell] = {}
-    wanted = sorted(cells)
-    technologies = (technology,) if technology else MAP_TECHNOLOGIES
-    connection = session.connection()  # Core rows: the ORM's per-row work is not needed here
-    table = CoverageCellMonthTotal.__table__
-    for start in range(0, len(wanted), CHUNK):
-        query = select(table.c.h3_cell, table.c.technology, table.c.operator,
-                       *month_sums_columns(table)).where(
-            table.c.h3_cell.in_(wanted[start:start + CHUNK]), table.c.technology.in_(technologies))
-        if operator:
-            query = query.where(table.c.operator == operator)
-        if first_period or last_period:
-            query = query.where(table.c.period != ANY)  # "*" sorts before every month
-            if first_period:
-                query = query.where(table.c.period >= first_period)
-            if last_period:
-                query = query.where(table.c.period <= last_period)
-        else:  # an operator over all months: its one row per cell and technology
-            query = query.where(table.c.period == ANY)
-        for cell, tech, who, n, estimated, *texts in connection.execute(query):
-            sums = month_sums(n, estimated, texts)
-            found.setdefault(cell, Cell()).add([who], tech, *sums[:6])
-    return found
+# cell → its filtered measurements as a `cell_views.Cell` (the cells' month totals, merged)
+_rollups = filtered_cells.month_rollups
 
 
 def _household_generations(households: Iterable[tuple[str, str | None]]
@@ -347,21 +316,23 @@ def area_hexes(session: Session, communes: Sequence[Commune], *, resolution: int
     measured = _measured(session, cells, blocks, resolution, technology=technology,
                          operator=operator, first_period=first_period, last_period=last_period)
     wanted = GENERATIONS[GENERATIONS.index(technology):] if technology else GENERATIONS
+    newest_first = [(GENERATIONS.index(g), technology or g) for g in reversed(wanted)]
     threshold = max(1, min_households)
     hidden = 0 if min_households <= 1 else None
+    households_count = operator is None  # an answer does not say which operator gives it
     result = []
-    for cell in sorted(set(measured) | set(counts)):
+    for cell in sorted(measured.keys() | counts.keys()):
         n, estimated, usable, signal_class, rsrp, down, up, operators = measured.get(cell, _EMPTY)
         surveyed = counts.get(cell, 0)
         disclosed = surveyed >= threshold
         if not disclosed and n <= 0 and estimated <= 0:
             continue
+        tally = reaching[cell] if disclosed and households_count else None
+        half = HOUSEHOLD_SHARE * surveyed
         best = None
-        for generation in reversed(wanted):
-            index = GENERATIONS.index(generation)
-            if usable >> index & 1 or (disclosed and operator is None and
-                                       reaching[cell][index] > HOUSEHOLD_SHARE * surveyed):
-                best = technology or generation
+        for index, name in newest_first:
+            if usable >> index & 1 or (tally is not None and tally[index] > half):
+                best = name
                 break
         result.append({
             "h3": cell, "n": n, "estimated": estimated,

@@ -9,6 +9,7 @@ import json
 import math
 from collections.abc import Mapping
 from functools import partial
+from typing import Any
 
 from surveys.coverage.classify import CLASSES
 
@@ -33,15 +34,20 @@ def rsrp_of_bin(index: int) -> float:
 
 def percentile(bins: Mapping[str, int] | Mapping[int, int], q: float, metric: str) -> float | None:
     """The q-th quantile (0–1) of a histogram, as its bin's centre; None when empty."""
-    counts = sorted([(int(k), v) for k, v in bins.items() if v > 0])
-    total = sum([v for _, v in counts])
+    counts: Mapping[Any, int] = bins  # keys of either kind, ordered by their number
+    total = sum([v for v in counts.values() if v > 0])
     if total <= 0:
         return None
+    wanted = q * total
     seen = 0
-    for index, n in counts:
-        seen += n
-        if seen >= q * total:
-            return round(rsrp_of_bin(index), 1) if metric == "rsrp" else round(speed_of_bin(index), 2)
+    for key in sorted(counts, key=int):  # the bins in order: no (index, count) pairs to build
+        n = counts[key]
+        if n > 0:
+            seen += n
+            if seen >= wanted:
+                index = int(key)
+                return round(rsrp_of_bin(index), 1) if metric == "rsrp" \
+                    else round(speed_of_bin(index), 2)
     return None
 
 

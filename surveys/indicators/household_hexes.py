@@ -16,10 +16,10 @@ from functools import lru_cache
 from typing import Any
 
 import h3
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
-from surveys.db import among, driver_marker
+from surveys.db import among_parameter, among_sql, driver_marker, driver_rows
 from surveys.models import HouseholdHexCount
 
 MAP_RESOLUTIONS = (6, 7, 8, 9, 10)  # surveys/coverage/spatial.py (no import: coverage reads us)
@@ -86,31 +86,33 @@ def load(session: Session, commune_ids: Sequence[int], resolution: int,
          cells: Collection[str] | None = None) -> tuple[dict[str, int], dict[str, list[int]]]:
     """Per cell of `resolution` over the communes and months: the located households, and per
     generation (2g, 3g, 4g, 5g) how many report it or a newer one as their best at home.
-    `cells`: only these (a map's window), read by cell rather than by commune."""
-    table = HouseholdHexCount.__table__
+    `cells`: only these (a map's window), read by cell rather than by commune. Summed over the
+    months and communes in the database (one row per cell) and read as the driver's tuples
+    (`driver_rows`): a commune at resolution 10 has thousands of cells."""
     counts: dict[str, int] = {}
     reaching: dict[str, list[int]] = {}
-    if cells is not None and not cells:
+    if (cells is not None and not cells) or not commune_ids:
         return counts, reaching
-    for start in range(0, len(commune_ids), 500):
-        query = select(table.c.h3_cell, table.c.households, table.c.with_2g, table.c.with_3g,
-                       table.c.with_4g, table.c.with_5g).where(
-            table.c.commune_id.in_(list(commune_ids[start:start + 500])),
-            table.c.resolution == resolution)
-        if cells is not None:
-            query = query.where(among(table.c.h3_cell, sorted(cells), session.get_bind().dialect))
-        if first_period:
-            query = query.where(table.c.period >= first_period)
-        if last_period:
-            query = query.where(table.c.period <= last_period)
-        for cell, households, *generations in session.connection().execute(query).fetchall():
-            counts[cell] = counts.get(cell, 0) + households
-            tally = reaching.get(cell)
-            if tally is None:
-                reaching[cell] = list(generations)
-            else:
-                for i, n in enumerate(generations):
-                    tally[i] += n
+    connection = session.connection()
+    dialect = connection.dialect
+    marker = driver_marker(dialect)
+    where = [among_sql(dialect, "commune_id"), f"resolution = {marker}"]
+    parameters: list[object] = [among_parameter(dialect, list(commune_ids)), resolution]
+    if cells is not None:
+        where.append(among_sql(dialect, "h3_cell"))
+        parameters.append(among_parameter(dialect, sorted(cells)))
+    if first_period:
+        where.append(f"period >= {marker}")
+        parameters.append(first_period)
+    if last_period:
+        where.append(f"period <= {marker}")
+        parameters.append(last_period)
+    sql = (f"SELECT h3_cell, SUM(households), SUM(with_2g), SUM(with_3g), SUM(with_4g), "
+           f"SUM(with_5g) FROM {HouseholdHexCount.__tablename__} WHERE {' AND '.join(where)} "
+           f"GROUP BY h3_cell")
+    for cell, households, *generations in driver_rows(connection, sql, parameters):
+        counts[cell] = households
+        reaching[cell] = generations
     return counts, reaching
 
 

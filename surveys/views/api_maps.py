@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from functools import lru_cache
 from typing import Any
 
 import h3
@@ -43,11 +44,16 @@ bp = Blueprint("api_maps", __name__, url_prefix="/api/v1")
 
 MAP_TECHNOLOGY_FILTERS = ("4g", "5g")
 CACHE_CONTROL = "private, max-age=60"
+POLYGON_CACHE = 65_536  # cells' outlines as JSON text (~250 bytes each): a commune at street zoom
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # json.dumps' output
 
 
-def geojson_response(document: dict[str, Any], *, cache_control: str = CACHE_CONTROL) -> Response:
-    """The document with a strong ETag of its bytes: a matching If-None-Match gets a 304."""
-    body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+def geojson_response(document: dict[str, Any], *, cache_control: str = CACHE_CONTROL,
+                     body: bytes | None = None) -> Response:
+    """The document with a strong ETag of its bytes: a matching If-None-Match gets a 304.
+    `body`: the document already serialised (`hexes_body`)."""
+    if body is None:
+        body = _ENCODER.encode(document).encode()
     response = current_app.response_class(body, mimetype="application/geo+json")
     response.set_etag(hashlib.sha256(body).hexdigest()[:32])
     response.headers["Cache-Control"] = cache_control
@@ -133,6 +139,27 @@ def hex_polygon(cell: str) -> dict[str, Any]:
     return {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
 
 
+@lru_cache(maxsize=POLYGON_CACHE)
+def _polygon_json(cell: str) -> str:
+    """`hex_polygon` as the JSON text `json.dumps` gives it (floats by their repr), kept per cell:
+    a cell's outline never changes, and building the lists and serialising them was most of a
+    whole commune's answer at resolution 10."""
+    ring = [f"[{round(lng, 6)!r},{round(lat, 6)!r}]" for lat, lng in h3.cell_to_boundary(cell)]
+    return '{"type":"Polygon","coordinates":[[' + ",".join(ring) + "," + ring[0] + "]]}"
+
+
+def hexes_body(head: dict[str, Any], cells: list[dict[str, Any]]) -> bytes:
+    """The bytes of `{**head, "features": [one Feature per cell]}` as `geojson_response` would
+    serialise them (`hex_polygon` geometries), built from each cell's cached outline text."""
+    encode = _ENCODER.encode
+    start = encode({**head, "features": []})
+    assert start.endswith('"features":[]}')
+    features = ",".join([
+        f'{{"type":"Feature","id":{encode(cell["h3"])},"geometry":{_polygon_json(cell["h3"])},'
+        f'"properties":{encode(cell)}}}' for cell in cells])
+    return (start[:-2] + features + "]}").encode()
+
+
 def _area_hexes(user: User, slug: str | None) -> ResponseReturnValue:
     """`area=SLUG`: the hexagons of every commune of the area, each cell once (resolution 7 by
     default for a province); readers of the area only."""
@@ -144,14 +171,13 @@ def _area_hexes(user: User, slug: str | None) -> ResponseReturnValue:
         technology=filters["technology"], operator=filters["operator"],
         first_period=filters["first_period"], last_period=filters["last_period"],
         bbox=filters["bbox"])
-    return geojson_response({
+    head = {
         "type": "FeatureCollection", "area": found.slug, "level": found.level,
         "commune": found.slug if found.level == "commune" else None,
         "resolution": filters["resolution"], "technology": filters["technology"],
         "operator": filters["operator"], "period": filters["period"],
-        "bbox": list(filters["bbox"]) if filters["bbox"] else None,
-        "features": [{"type": "Feature", "id": cell["h3"], "geometry": hex_polygon(cell["h3"]),
-                      "properties": cell} for cell in cells]})
+        "bbox": list(filters["bbox"]) if filters["bbox"] else None}
+    return geojson_response({**head, "features": []}, body=hexes_body(head, cells))
 
 
 @bp.get("/coverage/hexes")
@@ -176,13 +202,12 @@ def hexes() -> ResponseReturnValue:
         last_period=filters["last_period"],
         min_households=1 if insider else current_app.config["OPEN_DATA_MIN_HOUSEHOLDS"],
         bbox=filters["bbox"])
-    return geojson_response({
+    head = {
         "type": "FeatureCollection", "commune": commune.slug,
         "resolution": filters["resolution"], "technology": filters["technology"],
         "operator": filters["operator"], "period": filters["period"],
-        "bbox": list(filters["bbox"]) if filters["bbox"] else None,
-        "features": [{"type": "Feature", "id": cell["h3"], "geometry": hex_polygon(cell["h3"]),
-                      "properties": cell} for cell in cells]})
+        "bbox": list(filters["bbox"]) if filters["bbox"] else None}
+    return geojson_response({**head, "features": []}, body=hexes_body(head, cells))
 
 
 @bp.get("/indicators/map")
