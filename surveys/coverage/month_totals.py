@@ -91,6 +91,16 @@ def _add_group(changes: dict[MonthKey, _Change], group: list[Sequence[Any]]) -> 
             changes[(cell, technology, operator, ANY)] = raw
             return
     parsed = [(row[3], month_sums(row[4], row[5], row[6:])) for row in group]
+    if all(period == parsed[0][0] for period, _sums in parsed):
+        # One month (rows of one key: the upload's tallies outgrew memory and the cell came
+        # back): its row of all months is its month's row to the byte, summed and encoded once.
+        sums = parsed[0][1]
+        for _period, other in parsed[1:]:
+            _add_sums(sums, other, 1)
+        raw = _encoded(sums)
+        changes[(cell, technology, operator, parsed[0][0])] = raw
+        changes[(cell, technology, operator, ANY)] = raw
+        return
     every = _empty_sums()
     for _period, sums in parsed:  # first, while each row's sums are still its own
         _add_sums(every, sums, 1)
@@ -115,6 +125,13 @@ def _raw(n: int, estimated: int, texts: Sequence[str | None]) -> _Raw | None:
     if " " in classes + rsrp + down + up:
         classes, rsrp, down, up = (text.replace(" ", "") for text in (classes, rsrp, down, up))
     return n, estimated, classes, rsrp, down, up
+
+
+def _encoded(sums: _Sums) -> _Raw:
+    """Sums as the text a month-total row stores."""
+    n, estimated, classes, rsrp, down, up, _operators = sums
+    return (n, estimated, _classes_json(classes), _counts_json(rsrp), _counts_json(down),
+            _counts_json(up))
 
 
 def _parsed(change: _Change) -> _Sums:
@@ -164,9 +181,7 @@ def _apply(connection: Connection, changes: dict[MonthKey, _Change], sign: int) 
         else:
             sums = change  # a new row: the change is its sums
         if sums[0] > 0 or sums[1] > 0:  # a row that reaches zero is gone
-            n, estimated, classes, rsrp, down, up, _operators = sums
-            inserts.append((*key, h3.get_resolution(key[0]), n, estimated, _classes_json(classes),
-                            _counts_json(rsrp), _counts_json(down), _counts_json(up)))
+            inserts.append((*key, h3.get_resolution(key[0]), *_encoded(sums)))
     if inserts:
         connection.exec_driver_sql(
             driver_insert_sql(connection.dialect, table.name, _COLUMNS), inserts)
