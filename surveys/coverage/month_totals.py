@@ -6,6 +6,8 @@ uploads is one row, not eight, so a filtered map reads cells × technologies × 
 (× months only with a period filter) whatever the number of uploads. Like the cells' totals
 (surveys/coverage/totals.py) they are read, merged and written back once per import at its end,
 and a delete subtracts exactly the upload's own detailed rows; a row that reaches zero is removed.
+Only what needs a sum is parsed: a cell, technology and operator with one detailed row (most of an
+upload's) writes its month row and its row of all months from that row's JSON text as read.
 Both are written under the same advisory lock, the totals first and then these, each in the order
 of its keys, so imports and deletes ending at once take turns and cannot deadlock.
 
@@ -17,21 +19,23 @@ uploads, while such a row would have to carry each operator's contributions (as 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import h3
-from sqlalchemy import ColumnElement, Table, Text, bindparam, cast, delete, select
+from sqlalchemy import ColumnElement, Table, Text, cast, delete, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from surveys.coverage.histograms import ANY, _classes_json, _counts_json
 from surveys.coverage.totals import _add_sums, _empty_sums, _lock_totals, _Sums, parsed_sums
-from surveys.db import driver_insert_sql
+from surveys.db import driver_insert_sql, driver_marker
 from surveys.models import CoverageCellMonthTotal, CoverageRollup, CoverageUpload
 
 CHUNK = 500
 MonthKey = tuple[str, str, str, str]  # cell, technology, operator, period (or ANY)
+_Raw = tuple[int, int, str, str, str, str]  # n, estimated, classes, rsrp, down, up (JSON text)
+_Change = _Sums | _Raw  # what one upload adds to a month-total row: parsed, or as it was read
 _COLUMNS = ("h3_cell", "technology", "operator", "period", "resolution", "n", "estimated",
             "classes", "rsrp", "down", "up")
 
@@ -60,23 +64,83 @@ def add_to_month_totals(session: Session, upload_id: int, *, sign: int = 1) -> N
         .where(table.c.upload_id == upload_id, table.c.operator != ANY)
         .order_by(table.c.h3_cell, table.c.technology, table.c.operator, table.c.period)
         .execution_options(yield_per=CHUNK))
-    changes: dict[MonthKey, _Sums] = {}
-    last_cell = None
-    for cell, technology, operator, period, n, estimated, *texts in rows:
-        keys = ((cell, technology, operator, period), (cell, technology, operator, ANY))
-        if len(changes) >= CHUNK and cell != last_cell:  # a chunk holds whole cells
-            _apply(connection, changes, sign)
-            changes = {}
-        last_cell = cell
-        sums = month_sums(n, estimated, texts)
-        month, every = keys
-        _add_sums(changes.setdefault(every, _empty_sums()), sums, 1)
-        if month in changes:
-            _add_sums(changes[month], sums, 1)
-        else:
-            changes[month] = sums  # parsed for this row alone: adopted, not copied
+    changes: dict[MonthKey, _Change] = {}
+    group: list[Sequence[Any]] = []  # the rows of one cell, technology and operator
+    for row in rows:
+        first = group[0] if group else row
+        if row[2] != first[2] or row[1] != first[1] or row[0] != first[0]:
+            _add_group(changes, group)
+            group = []
+            if len(changes) >= CHUNK and row[0] != first[0]:  # a chunk holds whole cells
+                _apply(connection, changes, sign)
+                changes = {}
+        group.append(row)
+    if group:
+        _add_group(changes, group)
     if changes:
         _apply(connection, changes, sign)
+
+
+def _add_group(changes: dict[MonthKey, _Change], group: list[Sequence[Any]]) -> None:
+    """What one cell, technology and operator's rows (in the order of their months) add to its
+    month rows and to its row of all months. A row alone in its group is both changes as it is:
+    its JSON text is kept (`_raw`), not parsed and encoded again."""
+    cell, technology, operator = group[0][0], group[0][1], group[0][2]
+    if len(group) == 1:
+        raw = _raw(group[0][4], group[0][5], group[0][6:])
+        if raw is not None:
+            changes[(cell, technology, operator, group[0][3])] = raw
+            changes[(cell, technology, operator, ANY)] = raw
+            return
+    parsed = [(row[3], month_sums(row[4], row[5], row[6:])) for row in group]
+    if all(period == parsed[0][0] for period, _sums in parsed):
+        # One month (rows of one key: the upload's tallies outgrew memory and the cell came
+        # back): its row of all months is its month's row to the byte, summed and encoded once.
+        sums = parsed[0][1]
+        for _period, other in parsed[1:]:
+            _add_sums(sums, other, 1)
+        raw = _encoded(sums)
+        changes[(cell, technology, operator, parsed[0][0])] = raw
+        changes[(cell, technology, operator, ANY)] = raw
+        return
+    every = _empty_sums()
+    for _period, sums in parsed:  # first, while each row's sums are still its own
+        _add_sums(every, sums, 1)
+    months: dict[str, _Sums] = {}
+    for period, sums in parsed:
+        if period in months:  # the upload's rows of one key (its tallies outgrew memory)
+            _add_sums(months[period], sums, 1)
+        else:
+            months[period] = sums  # parsed for this row alone: adopted, not copied
+    for period, sums in months.items():
+        changes[(cell, technology, operator, period)] = sums
+    changes[(cell, technology, operator, ANY)] = every
+
+
+def _raw(n: int, estimated: int, texts: Sequence[str | None]) -> _Raw | None:
+    """A detailed row's sums as the text a month-total row stores, when that text is its own
+    (without the spaces PostgreSQL's JSONB puts after separators: histograms' keys are numbers,
+    so nothing else has a space); None when a column is empty (then it is parsed)."""
+    classes, rsrp, down, up = texts
+    if classes is None or rsrp is None or down is None or up is None:
+        return None
+    if " " in classes + rsrp + down + up:
+        classes, rsrp, down, up = (text.replace(" ", "") for text in (classes, rsrp, down, up))
+    return n, estimated, classes, rsrp, down, up
+
+
+def _encoded(sums: _Sums) -> _Raw:
+    """Sums as the text a month-total row stores."""
+    n, estimated, classes, rsrp, down, up, _operators = sums
+    return (n, estimated, _classes_json(classes), _counts_json(rsrp), _counts_json(down),
+            _counts_json(up))
+
+
+def _parsed(change: _Change) -> _Sums:
+    if isinstance(change, tuple):
+        n, estimated, *texts = change
+        return month_sums(n, estimated, texts)
+    return change
 
 
 def refill_month_totals(session: Session) -> None:
@@ -87,38 +151,39 @@ def refill_month_totals(session: Session) -> None:
         add_to_month_totals(session, upload_id)
 
 
-def _apply(connection: Connection, changes: dict[MonthKey, _Sums], sign: int) -> None:
+def _apply(connection: Connection, changes: dict[MonthKey, _Change], sign: int) -> None:
     """Read the stored rows of the chunk's cells, add the changes, write them back in the keys'
     order (by the cells: the primary key's first column serves both the read and the writes)."""
     table = CoverageCellMonthTotal.__table__
-    keys = sorted(changes)
     current: dict[MonthKey, _Sums] = {}
     for cell, technology, operator, period, n, estimated, *texts in connection.execute(
             select(table.c.h3_cell, table.c.technology, table.c.operator, table.c.period,
                    *month_sums_columns(table)).where(
-                table.c.h3_cell.in_(sorted({key[0] for key in keys})))):
+                table.c.h3_cell.in_(sorted({key[0] for key in changes})))).all():
         key = (cell, technology, operator, period)
         if key in changes:
             current[key] = month_sums(n, estimated, texts)
     if current:
-        connection.execute(delete(table).where(
-            table.c.h3_cell == bindparam("c"), table.c.technology == bindparam("t"),
-            table.c.operator == bindparam("o"), table.c.period == bindparam("p")),
-            [{"c": c, "t": t, "o": o, "p": p} for c, t, o, p in sorted(current)])
-    inserts = []
-    for key in keys:
+        marker = driver_marker(connection.dialect)
+        connection.exec_driver_sql(
+            f"DELETE FROM {table.name} WHERE h3_cell = {marker} AND technology = {marker} "
+            f"AND operator = {marker} AND period = {marker}", sorted(current))
+    inserts: list[tuple[Any, ...]] = []
+    for key in sorted(changes):
+        change = changes[key]
         sums = current.get(key)
         if sums is not None:
-            _add_sums(sums, changes[key], sign)
-        elif sign > 0:
-            sums = changes[key]  # a new row: the change is its sums
-        else:  # subtracting what was never added (a caller's mistake): nothing is written
-            sums = _empty_sums()
-            _add_sums(sums, changes[key], sign)
+            _add_sums(sums, _parsed(change), sign)
+        elif sign < 0:  # subtracting what was never added (a caller's mistake): nothing is written
+            continue
+        elif isinstance(change, tuple):  # a new row from one row alone: its text as it was read
+            if change[0] > 0 or change[1] > 0:
+                inserts.append((*key, h3.get_resolution(key[0]), *change))
+            continue
+        else:
+            sums = change  # a new row: the change is its sums
         if sums[0] > 0 or sums[1] > 0:  # a row that reaches zero is gone
-            n, estimated, classes, rsrp, down, up, _operators = sums
-            inserts.append((*key, h3.get_resolution(key[0]), n, estimated, _classes_json(classes),
-                            _counts_json(rsrp), _counts_json(down), _counts_json(up)))
+            inserts.append((*key, h3.get_resolution(key[0]), *_encoded(sums)))
     if inserts:
         connection.exec_driver_sql(
             driver_insert_sql(connection.dialect, table.name, _COLUMNS), inserts)
