@@ -298,3 +298,59 @@ def test_cell_month_totals_are_the_uploads_detailed_rows_summed(empty_database_u
         session.commit()
     assert stored() == migrated
     engine.dispose()
+
+
+def test_cell_operator_summaries_are_filled_from_the_month_totals(empty_database_url: str) -> None:
+    """20261207_31 fills each cell's summaries per operator and view from its month totals of all
+    months (a month's own rows left out): the same rows as the application's own refill."""
+    from sqlalchemy.orm import Session
+
+    from surveys.coverage import operator_views
+
+    engine = make_engine(empty_database_url)
+    migrate.upgrade(engine, "20261206_11")
+
+    def as_json(parameter: str) -> str:
+        return parameter if engine.dialect.name == "sqlite" else f"CAST({parameter} AS jsonb)"
+
+    cell, other = "8a416154c0cffff", "89416154c0fffff"  # resolutions 10 and 9
+    rows = (  # cell, technology, operator, period, n, estimated, classes, rsrp, down
+        (cell, "4g", "viettel", "*", 3, 0, "[0,1,0,1,1]", '{"-50":1,"-45":1,"-60":1}',
+         '{"20":2,"5":1}'),
+        (cell, "4g", "viettel", "2026-09", 1, 0, "[1,0,0,0,0]", '{"-60":1}', '{"5":1}'),
+        (cell, "2g", "viettel", "*", 2, 0, "[0,0,0,0,0]", "{}", '{"-20":1,"-10":1}'),
+        (cell, "mobile", "viettel", "*", 1, 0, "[0,0,0,0,0]", "{}", '{"30":1}'),
+        (cell, "5g", "vinaphone", "*", 0, 4, "[0,0,0,0,0]", "{}", "{}"),
+        (other, "fixed", "viettel", "*", 5, 0, "[0,0,0,0,0]", "{}", '{"25":5}'),
+    )
+    with engine.begin() as connection:
+        for c, technology, operator, period, n, estimated, classes, rsrp, down in rows:
+            connection.execute(text(
+                "INSERT INTO coverage_cell_month_totals (h3_cell, technology, operator, period, "
+                f"resolution, n, estimated, classes, rsrp, down, up) VALUES (:c, :t, :o, :p, "
+                f"{int(c[1], 16)}, :n, :e, {as_json(':classes')}, {as_json(':rsrp')}, "
+                f"{as_json(':down')}, {as_json(':up')})"),
+                {"c": c, "t": technology, "o": operator, "p": period, "n": n, "e": estimated,
+                 "classes": classes, "rsrp": rsrp, "down": down, "up": "{}"})
+    migrate.upgrade(engine)
+
+    def stored() -> list[tuple[object, ...]]:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(text(
+                "SELECT h3_cell, operator, view, resolution, n, estimated, usable, signal_class, "
+                "median_rsrp_dbm, median_download_mbps, median_upload_mbps, operators "
+                "FROM coverage_cell_operator_summaries ORDER BY h3_cell, operator, view"))]
+
+    migrated = stored()
+    assert migrated == [  # nothing for a cell with only fixed broadband, nor from 2026-09's row
+        # 2G: half of its downloads reach 0.1 Mbps (bin -14 and up): usable; 4G: 2 of 3 good
+        (cell, "viettel", "*", 10, 6, 0, 0b0101, "good", -99.0, 2.59, None, "viettel"),
+        (cell, "viettel", "4g", 10, 3, 0, 0b0100, "good", -99.0, 34.9, None, "viettel"),
+        (cell, "vinaphone", "*", 10, 0, 4, 0, None, None, None, None, "vinaphone"),
+        (cell, "vinaphone", "5g", 10, 0, 4, 0, None, None, None, None, "vinaphone"),
+    ]
+    with Session(engine) as session:
+        operator_views.refill(session)
+        session.commit()
+    assert stored() == migrated
+    engine.dispose()

@@ -3,9 +3,11 @@
 technology and operator over all months, summed over the uploads) merged per cell by the map's
 rules (surveys/coverage/cell_views.py `Cell`, the rules of surveys/coverage/hexes.py).
 
-Unlike the map without filters, whose summaries are worked out when an import or a delete
-changes a cell (`coverage_cell_summaries`), this merges the rows on every request: its cost
-follows the cells shown × technologies × operators (× months with a period), never uploads.
+Unlike the map without filters and the map of one operator over all months, whose summaries are
+worked out when an import or a delete changes a cell (`coverage_cell_summaries`,
+`coverage_cell_operator_summaries`), this merges the rows on every request: its cost follows the
+cells shown × technologies × operators × months, never uploads. The map reaches it with a period
+filter (and the tests, to compare the stored summaries with a merge).
 """
 
 from __future__ import annotations

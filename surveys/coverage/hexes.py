@@ -8,8 +8,10 @@ centroids; stored with the boundary, surveys/places/boundary_cells.py, and kept 
 boundary and resolution). Without an operator or period filter each cell's
 measurements are one row of the map's summaries (surveys/coverage/cell_views.py: what the rules
 below make of the cell's totals, worked out when an import or a delete changes them), read by
-blocks of cells; with an operator or period filter the cells' month totals (one row per cell,
-technology, operator and month, or all months of an operator, summed over the uploads:
+blocks of cells; with an operator filter and no period, one row per cell of that operator's
+summaries (surveys/coverage/operator_views.py: the same rules over the operator's month totals of
+all months, worked out when an import or a delete changes them); with a period filter the cells'
+month totals (one row per cell, technology, operator and month, summed over the uploads:
 surveys/coverage/month_totals.py) are merged here. Households are those
 `indicator_report.load_households` counts (accepted, consenting) with a GPS position, counted per
 cell of every map resolution as they are stored (surveys/indicators/household_hexes.py).
@@ -46,7 +48,7 @@ import h3
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveys.coverage import cell_views, filtered_cells
+from surveys.coverage import cell_views, filtered_cells, operator_views
 from surveys.coverage.cell_views import EVERY, GENERATIONS, SummaryRow
 from surveys.coverage.spatial import BASE_RESOLUTION
 from surveys.indicators import household_hexes
@@ -208,6 +210,8 @@ def month_range(first_period: str | None, last_period: str | None) -> Period | N
 
 # cell → its filtered measurements as a `cell_views.Cell` (the cells' month totals, merged)
 _rollups = filtered_cells.month_rollups
+# cell → what one operator's map shows of it over all months (its stored summaries)
+_by_operator = operator_views.read
 
 
 def _household_generations(households: Iterable[tuple[str, str | None]]
@@ -254,8 +258,19 @@ def _measured(session: Session, cells: set[str], blocks: set[str], resolution: i
               technology: str | None, operator: str | None, first_period: str | None,
               last_period: str | None) -> dict[str, SummaryRow]:
     """cell → what the map shows of its measurements (`cell_views.SummaryRow`)."""
-    if operator is None and not first_period and not last_period:
-        return cell_views.read(session, cells, technology or EVERY, blocks)
+    view = technology or EVERY
+    if not first_period and not last_period:
+        if operator is None:
+            return cell_views.read(session, cells, view, blocks)
+        if view in cell_views.VIEWS:
+            return _by_operator(session, cells, operator, view, blocks)
+    return _merged(session, cells, technology=technology, operator=operator,
+                   first_period=first_period, last_period=last_period)
+
+
+def _merged(session: Session, cells: set[str], *, technology: str | None, operator: str | None,
+            first_period: str | None, last_period: str | None) -> dict[str, SummaryRow]:
+    """`_measured` from the cells' month totals merged here (`_rollups`): a period filter."""
     found = _rollups(session, cells, technology=technology, operator=operator,
                      first_period=first_period, last_period=last_period)
     result: dict[str, SummaryRow] = {}

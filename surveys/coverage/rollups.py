@@ -26,6 +26,7 @@ import h3
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from surveys.coverage import operator_views
 from surveys.coverage.classify import CLASSES
 from surveys.coverage.histograms import (
     _DUMPS,
@@ -351,29 +352,34 @@ def write(session: Session, upload_id: int, tallies: Iterable[tuple[Key, Tally]]
 def finish_upload(session: Session, upload_id: int, counter: ContributionCounter) -> int:
     """How an import ends: the counter's last tallies written, then the upload summed into the
     cells' totals and month totals (without which a map would not see it; the totals first, then
-    the month totals, as a delete: one order); return the rows written."""
+    the month totals and their operator summaries, as a delete: one order); return the rows
+    written."""
     written = write(session, upload_id, counter.drain(final=True))
     add_to_totals(session, upload_id)
     add_to_month_totals(session, upload_id)
+    operator_views.rewrite_upload_cells(session, upload_id)
     return written
 
 
 def remove_upload(session: Session, upload_id: int) -> None:
-    """Take an upload's contribution out of the cells' totals and month totals, then delete its
-    rows."""
+    """Take an upload's contribution out of the cells' totals and month totals (and rewrite the
+    operator summaries of its cells), then delete its rows."""
     add_to_totals(session, upload_id, sign=-1)
     add_to_month_totals(session, upload_id, sign=-1)
+    operator_views.rewrite_upload_cells(session, upload_id)
     session.execute(delete(CoverageRollup).where(CoverageRollup.upload_id == upload_id))
 
 
 def rebuild(session: Session, *, month_totals: bool = True) -> tuple[int, int]:
     """Every upload's rollup rows recounted from its stored measurements, and the cells' totals
-    and month totals summed again from them: (uploads, rows). `month_totals=False`: only for the
-    migration 20261204_31, which runs before their table exists (20261206_11)."""
+    and month totals (and the operator summaries) summed again from them: (uploads, rows).
+    `month_totals=False`: only for the migration 20261204_31, which runs before their tables
+    exist (20261206_11, 20261207_31)."""
     session.execute(delete(CoverageRollup))
     uploads = session.scalars(select(CoverageUpload.id).order_by(CoverageUpload.id)).all()
     rows = sum(recount_upload(session, upload_id) for upload_id in uploads)
     refill_totals(session)
     if month_totals:
         refill_month_totals(session)
+        operator_views.refill(session)
     return len(uploads), rows

@@ -17,6 +17,7 @@ from surveys.models.audit import AuditEvent
 from surveys.models.collection import Attachment, ReviewNote, Submission
 from surveys.models.coverage import (
     CoverageCellMonthTotal,
+    CoverageCellOperatorSummary,
     CoverageCellSummary,
     CoverageCellTotal,
     CoverageRollup,
@@ -55,6 +56,7 @@ __all__ = [
     "CommuneGroup",
     "CommuneGroupMember",
     "CoverageCellMonthTotal",
+    "CoverageCellOperatorSummary",
     "CoverageCellSummary",
     "CoverageCellTotal",
     "CoverageRollup",

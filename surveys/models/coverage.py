@@ -239,3 +239,28 @@ class CoverageCellSummary(Base):
     median_download_mbps: Mapped[float | None] = mapped_column(Float)
     median_upload_mbps: Mapped[float | None] = mapped_column(Float)
     operators: Mapped[str] = mapped_column(String(200))  # sorted, joined by commas
+
+
+class CoverageCellOperatorSummary(Base):
+    """What the coverage map filtered by one operator (over all months) shows of one H3 cell, for
+    every mobile technology ("*") or 4G or 5G alone: the `CoverageCellSummary` of that operator's
+    month totals of all months, rewritten when an import or a delete changes them
+    (surveys/coverage/operator_views.py), so an `operator=` map reads one small row per cell."""
+
+    __tablename__ = "coverage_cell_operator_summaries"
+    __table_args__ = (Index("ix_coverage_cell_operator_summaries_block", "block", "operator",
+                            "view"),)
+
+    h3_cell: Mapped[str] = mapped_column(String(16), primary_key=True)
+    operator: Mapped[str] = mapped_column(String(16), primary_key=True)
+    view: Mapped[str] = mapped_column(String(8), primary_key=True)  # "*", "4g" or "5g"
+    resolution: Mapped[int] = mapped_column(Integer)
+    block: Mapped[str] = mapped_column(String(16))  # the cell's ancestor 3 resolutions up
+    n: Mapped[int] = mapped_column(Integer)
+    estimated: Mapped[int] = mapped_column(Integer)
+    usable: Mapped[int] = mapped_column(Integer)  # bit i: generation i (2g…5g) measured usable
+    signal_class: Mapped[str | None] = mapped_column(String(16))
+    median_rsrp_dbm: Mapped[float | None] = mapped_column(Float)
+    median_download_mbps: Mapped[float | None] = mapped_column(Float)
+    median_upload_mbps: Mapped[float | None] = mapped_column(Float)
+    operators: Mapped[str] = mapped_column(String(200))  # the operator (as the map's answer says)

@@ -1,7 +1,8 @@
 """Maps filtered by operator or period read the cells' month totals (one row per cell, technology,
 operator and month, summed over the uploads) instead of the uploads' own rollup rows: the answers
 are the same to the byte, and the month totals are always the uploads' rows summed, through
-imports, deletes and a rebuild."""
+imports, deletes and a rebuild. Maps filtered by operator alone read each cell's stored operator
+summary instead: the same answers, and the summaries always what the uploads' rows make of them."""
 
 from __future__ import annotations
 
@@ -13,17 +14,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import h3
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveys.coverage import hexes, month_totals, totals
-from surveys.coverage.cell_views import MAP_TECHNOLOGIES, Cell
+from surveys.coverage import hexes, month_totals, operator_views, totals
+from surveys.coverage.cell_views import EVERY, MAP_TECHNOLOGIES, VIEWS, Cell, block_of
 from surveys.coverage.histograms import ANY
 from surveys.coverage.uploads import delete_upload, import_upload
 from surveys.models import (
     Commune,
     CoverageCellMonthTotal,
+    CoverageCellOperatorSummary,
     CoverageRollup,
     CoverageUpload,
     Partner,
@@ -72,6 +75,40 @@ def from_each_upload(session: Session, cells: Iterable[str], *, technology: str 
             sums = totals.parsed_sums(n, estimated, texts)
             found.setdefault(cell, Cell()).add([str(who)], tech, *sums[:6])
     return found
+
+
+def merged_operator_view(session: Session, cells: set[str], operator: str, view: str,
+                         blocks: Iterable[str]) -> dict[str, Any]:
+    """What hexes._by_operator answered before the operator summaries: the month totals merged
+    per request (through hexes._rollups, which the comparison replaces by every upload's rows)."""
+    return hexes._merged(session, cells, technology=None if view == EVERY else view,
+                         operator=operator, first_period=None, last_period=None)
+
+
+def operator_summaries_state(session: Session) -> set[tuple[Any, ...]]:
+    session.expire_all()
+    table = CoverageCellOperatorSummary.__table__
+    return {tuple(row) for row in session.connection().execute(select(table))}
+
+
+def operator_summaries_from_uploads(session: Session) -> set[tuple[Any, ...]]:
+    """What the operator summaries must hold: for each cell, operator and view, the map's summary
+    of every upload's detailed rows of that operator merged (all months)."""
+    table = CoverageRollup.__table__
+    cells: dict[str, set[str]] = {}
+    for cell, operator in session.connection().execute(
+            select(table.c.h3_cell, table.c.operator).where(table.c.operator != ANY).distinct()):
+        cells.setdefault(operator, set()).add(cell)
+    expected = set()
+    for operator, theirs in cells.items():
+        for view in VIEWS:
+            for cell, found in from_each_upload(
+                    session, theirs, technology=None if view == EVERY else view,
+                    operator=operator, first_period=None, last_period=None).items():
+                n, estimated, usable, signal_class, rsrp, down, up, names = found.summary()
+                expected.add((cell, operator, view, h3.get_resolution(cell), block_of(cell), n,
+                              estimated, usable, signal_class, rsrp, down, up, ",".join(names)))
+    return expected
 
 
 def month_totals_state(session: Session) -> dict[tuple[str, ...], tuple[Any, ...]]:
@@ -147,6 +184,7 @@ def assert_maps_equal_the_uploads_rows(session: Session, monkeypatch: pytest.Mon
                                            technology=technology, **filters)
                 with monkeypatch.context() as patched:
                     patched.setattr(hexes, "_rollups", from_each_upload)
+                    patched.setattr(hexes, "_by_operator", merged_operator_view)
                     theirs = hexes.commune_hexes(session, found, resolution=resolution,
                                                  technology=technology, **filters)
                 assert json.dumps(ours) == json.dumps(theirs), (resolution, technology, filters)
@@ -183,6 +221,7 @@ def test_filtered_maps_from_month_totals_equal_the_uploads_rows(db, monkeypatch,
     db.commit()
     state = month_totals_state(db)
     assert state == summed_uploads(db)
+    assert operator_summaries_state(db) == operator_summaries_from_uploads(db) != set()
     assert any(key[3] == ANY for key in state) and any(key[3] == "2026-09" for key in state)
     assert assert_maps_equal_the_uploads_rows(db, monkeypatch) > 0
 
@@ -190,23 +229,29 @@ def test_filtered_maps_from_month_totals_equal_the_uploads_rows(db, monkeypatch,
         delete_upload(db, db.get(CoverageUpload, upload_id))
         db.commit()
         assert month_totals_state(db) == summed_uploads(db)
+    assert operator_summaries_state(db) == operator_summaries_from_uploads(db)
     assert assert_maps_equal_the_uploads_rows(db, monkeypatch) > 0
 
     before = month_totals_state(db)
+    summaries = operator_summaries_state(db)
     month_totals.refill_month_totals(db)  # as `coverage rebuild-rollups` does
+    operator_views.refill(db)
     db.commit()
     assert month_totals_state(db) == before != {}
+    assert operator_summaries_state(db) == summaries != set()
 
     for upload in db.scalars(select(CoverageUpload)).all():
         delete_upload(db, upload)
     db.commit()
     assert month_totals_state(db) == {}  # every row that reached zero is gone
+    assert operator_summaries_state(db) == set()
 
 
 def test_month_totals_summed_in_many_chunks_are_still_exact(db, monkeypatch):
     """An upload's rows added and subtracted a few cells at a time (each chunk reads and
     rewrites its cells' rows): the sums must not change."""
     monkeypatch.setattr(month_totals, "CHUNK", 3)
+    monkeypatch.setattr(operator_views, "CHUNK", 3)
     commune = make_commune(db)
     commune.boundary = BOUNDARY
     partner = make_partner(db)
@@ -221,9 +266,12 @@ def test_month_totals_summed_in_many_chunks_are_still_exact(db, monkeypatch):
                            format_name=None, now=NOW).upload
     db.commit()
     assert month_totals_state(db) == summed_uploads(db) != alone
+    assert operator_summaries_state(db) == operator_summaries_from_uploads(db)
     delete_upload(db, second)
     db.commit()
     assert month_totals_state(db) == alone == summed_uploads(db)
+    assert operator_summaries_state(db) == operator_summaries_from_uploads(db)
     delete_upload(db, first)
     db.commit()
     assert month_totals_state(db) == {}
+    assert operator_summaries_state(db) == set()
