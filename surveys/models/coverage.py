@@ -219,7 +219,25 @@ class CoverageCellMonthTotal(CoverageSums, Base):
     period: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM, or "*"
 
 
-class CoverageCellSummary(Base):
+class CellSummaryColumns:
+    """What the coverage map shows of one H3 cell (surveys/coverage/cell_views.py `summary_rows`),
+    after the key columns of each table that holds it (sort_order)."""
+
+    resolution: Mapped[int] = mapped_column(Integer, sort_order=1)
+    block: Mapped[str] = mapped_column(String(16), sort_order=1)  # its ancestor 3 resolutions up
+    n: Mapped[int] = mapped_column(Integer, sort_order=1)
+    estimated: Mapped[int] = mapped_column(Integer, sort_order=1)
+    # bit i: generation i (2g…5g) measured usable
+    usable: Mapped[int] = mapped_column(Integer, sort_order=1)
+    signal_class: Mapped[str | None] = mapped_column(String(16), sort_order=1)
+    median_rsrp_dbm: Mapped[float | None] = mapped_column(Float, sort_order=1)
+    median_download_mbps: Mapped[float | None] = mapped_column(Float, sort_order=1)
+    median_upload_mbps: Mapped[float | None] = mapped_column(Float, sort_order=1)
+    # sorted, joined by commas (an operator's summary: that operator, as the map's answer says)
+    operators: Mapped[str] = mapped_column(String(200), sort_order=1)
+
+
+class CoverageCellSummary(CellSummaryColumns, Base):
     """What the coverage map shows of one H3 cell's totals, for every mobile technology ("*") or
     4G or 5G alone: rewritten with the cell's totals (surveys/coverage/cell_views.py), so a map
     without operator or period filter reads one small row per cell at any resolution."""
@@ -229,19 +247,9 @@ class CoverageCellSummary(Base):
 
     h3_cell: Mapped[str] = mapped_column(String(16), primary_key=True)
     view: Mapped[str] = mapped_column(String(8), primary_key=True)  # "*", "4g" or "5g"
-    resolution: Mapped[int] = mapped_column(Integer)
-    block: Mapped[str] = mapped_column(String(16))  # the cell's ancestor 3 resolutions up
-    n: Mapped[int] = mapped_column(Integer)
-    estimated: Mapped[int] = mapped_column(Integer)
-    usable: Mapped[int] = mapped_column(Integer)  # bit i: generation i (2g…5g) measured usable
-    signal_class: Mapped[str | None] = mapped_column(String(16))
-    median_rsrp_dbm: Mapped[float | None] = mapped_column(Float)
-    median_download_mbps: Mapped[float | None] = mapped_column(Float)
-    median_upload_mbps: Mapped[float | None] = mapped_column(Float)
-    operators: Mapped[str] = mapped_column(String(200))  # sorted, joined by commas
 
 
-class CoverageCellOperatorSummary(Base):
+class CoverageCellOperatorSummary(CellSummaryColumns, Base):
     """What the coverage map filtered by one operator (over all months) shows of one H3 cell, for
     every mobile technology ("*") or 4G or 5G alone: the `CoverageCellSummary` of that operator's
     month totals of all months, rewritten when an import or a delete changes them
@@ -254,13 +262,3 @@ class CoverageCellOperatorSummary(Base):
     h3_cell: Mapped[str] = mapped_column(String(16), primary_key=True)
     operator: Mapped[str] = mapped_column(String(16), primary_key=True)
     view: Mapped[str] = mapped_column(String(8), primary_key=True)  # "*", "4g" or "5g"
-    resolution: Mapped[int] = mapped_column(Integer)
-    block: Mapped[str] = mapped_column(String(16))  # the cell's ancestor 3 resolutions up
-    n: Mapped[int] = mapped_column(Integer)
-    estimated: Mapped[int] = mapped_column(Integer)
-    usable: Mapped[int] = mapped_column(Integer)  # bit i: generation i (2g…5g) measured usable
-    signal_class: Mapped[str | None] = mapped_column(String(16))
-    median_rsrp_dbm: Mapped[float | None] = mapped_column(Float)
-    median_download_mbps: Mapped[float | None] = mapped_column(Float)
-    median_upload_mbps: Mapped[float | None] = mapped_column(Float)
-    operators: Mapped[str] = mapped_column(String(200))  # the operator (as the map's answer says)
