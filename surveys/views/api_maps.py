@@ -141,11 +141,9 @@ def hex_polygon(cell: str) -> dict[str, Any]:
 
 @lru_cache(maxsize=POLYGON_CACHE)
 def _polygon_json(cell: str) -> str:
-    """`hex_polygon` as the JSON text `json.dumps` gives it (floats by their repr), kept per cell:
-    a cell's outline never changes, and building the lists and serialising them was most of a
-    whole commune's answer at resolution 10."""
-    ring = [f"[{round(lng, 6)!r},{round(lat, 6)!r}]" for lat, lng in h3.cell_to_boundary(cell)]
-    return '{"type":"Polygon","coordinates":[[' + ",".join(ring) + "," + ring[0] + "]]}"
+    """`hex_polygon` as JSON text, kept per cell: a cell's outline never changes, and building
+    and serialising it was most of a whole commune's answer at resolution 10."""
+    return _ENCODER.encode(hex_polygon(cell))
 
 
 def hexes_body(head: dict[str, Any], cells: list[dict[str, Any]]) -> bytes:
