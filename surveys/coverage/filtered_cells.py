@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from surveys.coverage.cell_views import MAP_TECHNOLOGIES, Cell
@@ -56,21 +58,29 @@ def month_rollups(session: Session, cells: Iterable[str], *, technology: str | N
     else:  # an operator over all months: its one row per cell and technology
         where.append(f"period = {marker}")
         parameters.append(ANY)
-    rows = driver_rows(connection, _MONTH_TOTALS_SQL + " AND ".join(where), parameters)
     found: dict[str, Cell] = {}
     no_classes = [0] * len(CLASSES)
     with _collector_paused():
-        histograms = json.loads("[" + ",".join([
-            f"[{classes or 'null'},{rsrp or 'null'},{down or 'null'},{up or 'null'}]"
-            for *_, classes, rsrp, down, up in rows]) + "]")
-        for (cell, tech, who, n, estimated, *_), (classes, rsrp, down, up) in zip(
-                rows, histograms, strict=True):
+        for (cell, tech, who, n, estimated), (classes, rsrp, down, up) in month_total_rows(
+                connection, where, parameters):
             summed = found.get(cell)
             if summed is None:
                 summed = found[cell] = Cell()
             summed.add((who,), tech, n, estimated, classes or no_classes, rsrp or {}, down or {},
                        up or {})
     return found
+
+
+def month_total_rows(connection: Connection, where: list[str], parameters: Sequence[object]
+                     ) -> list[tuple[tuple[str, str, str, int, int], list[Any]]]:
+    """The month totals matching `where` (the driver's SQL, its markers bound to `parameters`):
+    ((cell, technology, operator, n, estimated), [classes, rsrp, down, up]) per row, the
+    histograms of every row parsed by one `json.loads` (None where a row has none)."""
+    rows = driver_rows(connection, _MONTH_TOTALS_SQL + " AND ".join(where), parameters)
+    histograms = json.loads("[" + ",".join([
+        f"[{classes or 'null'},{rsrp or 'null'},{down or 'null'},{up or 'null'}]"
+        for *_, classes, rsrp, down, up in rows]) + "]")
+    return [(tuple(row[:5]), parsed) for row, parsed in zip(rows, histograms, strict=True)]
 
 
 @contextmanager

@@ -19,7 +19,6 @@ cannot deadlock. `refill` (`coverage rebuild-rollups`) writes them all again.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -27,7 +26,7 @@ from sqlalchemy import delete
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from surveys.coverage import cell_views
+from surveys.coverage import cell_views, filtered_cells
 from surveys.coverage.cell_views import SummaryRow
 from surveys.coverage.classify import CLASSES
 from surveys.coverage.histograms import ANY
@@ -80,16 +79,12 @@ def rewrite(connection: Connection, cells: Sequence[str]) -> None:
     if not cells:
         return
     dialect = connection.dialect
-    rows = driver_rows(connection, _MONTH_TOTALS_SQL.format(
-        cells=among_sql(dialect, "h3_cell"), period=driver_marker(dialect)),
+    rows = filtered_cells.month_total_rows(
+        connection, [among_sql(dialect, "h3_cell"), f"period = {driver_marker(dialect)}"],
         (among_parameter(dialect, list(cells)), ANY))
-    histograms = json.loads("[" + ",".join([
-        f"[{classes or 'null'},{rsrp or 'null'},{down or 'null'},{up or 'null'}]"
-        for *_, classes, rsrp, down, up in rows]) + "]")
     # (cell, operator) → technology → n, estimated, classes, rsrp, down, up, operators
     totals: dict[tuple[str, str], dict[str, list[Any]]] = {}
-    for (cell, technology, operator, n, estimated, *_), (classes, rsrp, down, up) in zip(
-            rows, histograms, strict=True):
+    for (cell, technology, operator, n, estimated), (classes, rsrp, down, up) in rows:
         if technology in _TECHNOLOGIES:
             totals.setdefault((cell, operator), {})[technology] = [
                 n, estimated, classes or [0] * len(CLASSES), rsrp or {}, down or {}, up or {},
@@ -120,10 +115,6 @@ def read(session: Session, cells: set[str], operator: str, view: str, blocks: It
     return found
 
 
-_MONTH_TOTALS_SQL = (
-    f"SELECT h3_cell, technology, operator, n, estimated, CAST(classes AS TEXT), "
-    f"CAST(rsrp AS TEXT), CAST(down AS TEXT), CAST(up AS TEXT) "
-    f"FROM {CoverageCellMonthTotal.__tablename__} WHERE {{cells}} AND period = {{period}}")
 _READ_SQL = (f"SELECT h3_cell, n, estimated, usable, signal_class, median_rsrp_dbm, "
              f"median_download_mbps, median_upload_mbps, operators "
              f"FROM {CoverageCellOperatorSummary.__tablename__} "
