@@ -71,11 +71,13 @@ def _timed(action: Callable[[], T], repeat: int = REPEAT) -> tuple[float, T]:
 
 def _measurements(app: Flask, rng: random.Random, start: int, count: int, commune_id: int,
                   partner_id: int, sites: list[tuple[float, float]],
-                  route_seed: int | None = None, route_rows: int | None = None) -> None:
+                  route_seed: int | None = None, route_rows: int | None = None,
+                  first: datetime | None = None) -> None:
     """One upload of `count` drive-test measurements around the villages, with its rollups.
     `route_seed`: where, with which technology and operator each measurement is taken comes from
     a generator of that seed, started again every `route_rows` rows (the same drive again, with
-    new values from `rng`); without it, from `rng`."""
+    new values from `rng`); without it, from `rng`. `first`: the time of the first measurement
+    of all (default 1 June 2026; one every 13 seconds from it)."""
     where = rng if route_seed is None else random.Random(route_seed)
     import h3
 
@@ -89,7 +91,7 @@ def _measurements(app: Flask, rng: random.Random, start: int, count: int, commun
         session.add(upload)
         session.commit()
         upload_id = upload.id
-    first = datetime(2026, 6, 1, tzinfo=UTC)
+    first = first or datetime(2026, 6, 1, tzinfo=UTC)
     counter = rollups.ContributionCounter()  # as an import: one counter per upload
     for offset in range(start, start + count, BATCH):
         rows = []

@@ -7,7 +7,8 @@ Unlike the map without filters and the map of one operator over all months, whos
 worked out when an import or a delete changes a cell (`coverage_cell_summaries`,
 `coverage_cell_operator_summaries`), this merges the rows on every request: its cost follows the
 cells shown × technologies × operators × months, never uploads. The map reaches it with a period
-filter (and the tests, to compare the stored summaries with a merge).
+filter, for the cells measured also outside the period (`period_counts` tells them: the others
+show their stored summaries), and the tests, to compare the stored summaries with a merge.
 """
 
 from __future__ import annotations
@@ -37,12 +38,49 @@ def month_rollups(session: Session, cells: Iterable[str], *, technology: str | N
     over all months, whatever the number of uploads. One query (the cells as one parameter), its
     rows as the driver's tuples, and every row's histograms parsed by one `json.loads`."""
     connection = session.connection()
+    where, parameters = _filters(connection, cells, technology=technology, operator=operator,
+                                 first_period=first_period, last_period=last_period)
+    found: dict[str, Cell] = {}
+    no_classes = [0] * len(CLASSES)
+    with _collector_paused():
+        for (cell, tech, who, n, estimated), (classes, rsrp, down, up) in month_total_rows(
+                connection, where, parameters):
+            summed = found.get(cell)
+            if summed is None:
+                summed = found[cell] = Cell()
+            summed.add((who,), tech, n, estimated, classes or no_classes, rsrp or {}, down or {},
+                       up or {})
+    return found
+
+
+def period_counts(session: Session, cells: Iterable[str], *, technology: str | None,
+                  operator: str | None, first_period: str | None, last_period: str | None
+                  ) -> dict[str, tuple[int, int]]:
+    """cell → (measurements, estimated discs) of `month_rollups`' rows, summed in the database
+    (no histogram read): a cell whose counts in a period equal its counts of all months has all
+    its measurements in that period, so the map shows it as without the period filter."""
+    connection = session.connection()
+    where, parameters = _filters(connection, cells, technology=technology, operator=operator,
+                                 first_period=first_period, last_period=last_period)
+    sql = (f"SELECT h3_cell, SUM(n), SUM(estimated) FROM {CoverageCellMonthTotal.__tablename__} "
+           f"WHERE {' AND '.join(where)} GROUP BY h3_cell")
+    return {cell: (int(n), int(estimated))
+            for cell, n, estimated in driver_rows(connection, sql, parameters)}
+
+
+def _filters(connection: Connection, cells: Iterable[str], *, technology: str | None,
+             operator: str | None, first_period: str | None, last_period: str | None
+             ) -> tuple[list[str], list[object]]:
+    """The month totals' rows of `cells` as filtered, as the driver's SQL and its parameters."""
     dialect = connection.dialect
     marker = driver_marker(dialect)
-    technologies = (technology,) if technology else MAP_TECHNOLOGIES
-    where = [among_sql(dialect, "h3_cell"), among_sql(dialect, "technology")]
-    parameters: list[object] = [among_parameter(dialect, sorted(cells)),
-                                among_parameter(dialect, list(technologies))]
+    where = [among_sql(dialect, "h3_cell")]
+    parameters: list[object] = [among_parameter(dialect, sorted(cells))]
+    if technology:
+        where.append(f"technology = {marker}")
+        parameters.append(technology)
+    else:  # constants, written out: SQLite plans a literal list better than a bound one
+        where.append(f"technology IN ({', '.join(repr(t) for t in MAP_TECHNOLOGIES)})")
     if operator:
         where.append(f"operator = {marker}")
         parameters.append(operator)
@@ -58,17 +96,7 @@ def month_rollups(session: Session, cells: Iterable[str], *, technology: str | N
     else:  # an operator over all months: its one row per cell and technology
         where.append(f"period = {marker}")
         parameters.append(ANY)
-    found: dict[str, Cell] = {}
-    no_classes = [0] * len(CLASSES)
-    with _collector_paused():
-        for (cell, tech, who, n, estimated), (classes, rsrp, down, up) in month_total_rows(
-                connection, where, parameters):
-            summed = found.get(cell)
-            if summed is None:
-                summed = found[cell] = Cell()
-            summed.add((who,), tech, n, estimated, classes or no_classes, rsrp or {}, down or {},
-                       up or {})
-    return found
+    return where, parameters
 
 
 def month_total_rows(connection: Connection, where: list[str], parameters: Sequence[object]

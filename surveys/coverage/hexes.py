@@ -10,9 +10,12 @@ measurements are one row of the map's summaries (surveys/coverage/cell_views.py:
 below make of the cell's totals, worked out when an import or a delete changes them), read by
 blocks of cells; with an operator filter and no period, one row per cell of that operator's
 summaries (surveys/coverage/operator_views.py: the same rules over the operator's month totals of
-all months, worked out when an import or a delete changes them); with a period filter the cells'
-month totals (one row per cell, technology, operator and month, summed over the uploads:
-surveys/coverage/month_totals.py) are merged here. Households are those
+all months, worked out when an import or a delete changes them). With a period filter, a cell
+whose measurements all fall in the period shows what it shows without it (the same sums): its
+summary is read as above, and the database sums its counts in the period to tell (no histogram
+read); only the cells measured also outside the period have their month totals (one row per cell,
+technology, operator and month, summed over the uploads: surveys/coverage/month_totals.py) merged
+here. Households are those
 `indicator_report.load_households` counts (accepted, consenting) with a GPS position, counted per
 cell of every map resolution as they are stored (surveys/indicators/household_hexes.py).
 
@@ -259,13 +262,38 @@ def _measured(session: Session, cells: set[str], blocks: set[str], resolution: i
               last_period: str | None) -> dict[str, SummaryRow]:
     """cell → what the map shows of its measurements (`cell_views.SummaryRow`)."""
     view = technology or EVERY
+    if view not in cell_views.VIEWS:  # 2G or 3G alone: no summaries of their own
+        return _merged(session, cells, technology=technology, operator=operator,
+                       first_period=first_period, last_period=last_period)
     if not first_period and not last_period:
-        if operator is None:
-            return cell_views.read(session, cells, view, blocks)
-        if view in cell_views.VIEWS:
-            return _by_operator(session, cells, operator, view, blocks)
-    return _merged(session, cells, technology=technology, operator=operator,
-                   first_period=first_period, last_period=last_period)
+        return _stored(session, cells, view, operator, blocks)
+    # A period: a cell whose measurements all fall in it shows what it shows without the period
+    # (the same sums, so the same summary), read from the summaries; only cells measured also
+    # outside the period are merged from their month totals.
+    whole = _stored(session, cells, view, operator, blocks)  # every cell measured at all
+    counts = filtered_cells.period_counts(session, whole.keys(), technology=technology,
+                                          operator=operator, first_period=first_period,
+                                          last_period=last_period)
+    result: dict[str, SummaryRow] = {}
+    partly = set()
+    for cell, (n, estimated) in counts.items():
+        stored = whole.get(cell)
+        if stored is not None and stored[0] == n and stored[1] == estimated:
+            result[cell] = stored
+        else:
+            partly.add(cell)
+    if partly:
+        result.update(_merged(session, partly, technology=technology, operator=operator,
+                              first_period=first_period, last_period=last_period))
+    return result
+
+
+def _stored(session: Session, cells: set[str], view: str, operator: str | None,
+            blocks: set[str]) -> dict[str, SummaryRow]:
+    """The stored summaries of all months: the cells' (`cell_views`) or one operator's."""
+    if operator is None:
+        return cell_views.read(session, cells, view, blocks)
+    return _by_operator(session, cells, operator, view, blocks)
 
 
 def _merged(session: Session, cells: set[str], *, technology: str | None, operator: str | None,
