@@ -57,7 +57,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "do_connect", _sqlite_folder)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # psycopg prepares a statement run five times, and PostgreSQL then keeps a generic plan when
+    # it estimates it no costlier than the plans made for the values. For the map's reads over a
+    # list of cells bound as one array that estimate cannot see the list: a street window's
+    # households in a period went from 62 buffers (1 ms) to 46,877 (462 ms) once generic. Plans
+    # are made for the values of each call (the statements stay prepared: parsed once).
+    return create_engine(url, pool_pre_ping=True,
+                         connect_args={"options": "-c plan_cache_mode=force_custom_plan"}, **kwargs)
 
 
 def _sqlite_folder(dialect: Any, _record: Any, cargs: Any, _cparams: Any) -> None:
