@@ -7,7 +7,7 @@ Unlike the map without filters and the map of one operator over all months, whos
 worked out when an import or a delete changes a cell (`coverage_cell_summaries`,
 `coverage_cell_operator_summaries`), this merges the rows on every request: its cost follows the
 cells shown × technologies × operators × months, never uploads. The map reaches it with a period
-filter, for the cells measured also outside the period (`period_counts` tells them: the others
+filter, for the cells measured also outside the period (`measured_outside` tells them: the others
 show their stored summaries), and the tests, to compare the stored summaries with a merge.
 """
 
@@ -53,25 +53,35 @@ def month_rollups(session: Session, cells: Iterable[str], *, technology: str | N
     return found
 
 
-def period_counts(session: Session, cells: Iterable[str], *, technology: str | None,
-                  operator: str | None, first_period: str | None, last_period: str | None
-                  ) -> dict[str, tuple[int, int]]:
-    """cell → (measurements, estimated discs) of `month_rollups`' rows, summed in the database
-    (no histogram read): a cell whose counts in a period equal its counts of all months has all
-    its measurements in that period, so the map shows it as without the period filter."""
+def measured_outside(session: Session, cells: Iterable[str], *, technology: str | None,
+                     operator: str | None, first_period: str | None, last_period: str | None
+                     ) -> set[str]:
+    """Those of `cells` with measurements or discs (of the technology and operator, as
+    `month_rollups` filters them) in a month outside the period. Every other cell measured at
+    all has all its measurements in the period, so the map shows it as without the period filter.
+    The months are part of the month totals' key, so this reads the index alone."""
     connection = session.connection()
     where, parameters = _filters(connection, cells, technology=technology, operator=operator,
-                                 first_period=first_period, last_period=last_period)
-    sql = (f"SELECT h3_cell, SUM(n), SUM(estimated) FROM {CoverageCellMonthTotal.__tablename__} "
-           f"WHERE {' AND '.join(where)} GROUP BY h3_cell")
-    return {cell: (int(n), int(estimated))
-            for cell, n, estimated in driver_rows(connection, sql, parameters)}
+                                 first_period=None, last_period=None, months=True)
+    marker = driver_marker(connection.dialect)
+    outside = []
+    if first_period:
+        outside.append(f"period < {marker}")
+        parameters.append(first_period)
+    if last_period:
+        outside.append(f"period > {marker}")
+        parameters.append(last_period)
+    where.append("(" + " OR ".join(outside) + ")")
+    sql = (f"SELECT DISTINCT h3_cell FROM {CoverageCellMonthTotal.__tablename__} "
+           f"WHERE {' AND '.join(where)}")
+    return {row[0] for row in driver_rows(connection, sql, parameters)}
 
 
 def _filters(connection: Connection, cells: Iterable[str], *, technology: str | None,
-             operator: str | None, first_period: str | None, last_period: str | None
-             ) -> tuple[list[str], list[object]]:
-    """The month totals' rows of `cells` as filtered, as the driver's SQL and its parameters."""
+             operator: str | None, first_period: str | None, last_period: str | None,
+             months: bool = False) -> tuple[list[str], list[object]]:
+    """The month totals' rows of `cells` as filtered, as the driver's SQL and its parameters
+    (`months`: the rows of single months, whatever the period)."""
     dialect = connection.dialect
     marker = driver_marker(dialect)
     where = [among_sql(dialect, "h3_cell")]
@@ -84,7 +94,7 @@ def _filters(connection: Connection, cells: Iterable[str], *, technology: str | 
     if operator:
         where.append(f"operator = {marker}")
         parameters.append(operator)
-    if first_period or last_period:
+    if first_period or last_period or months:
         where.append(f"period <> {marker}")  # "*" sorts before every month
         parameters.append(ANY)
         if first_period:

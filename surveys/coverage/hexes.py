@@ -12,8 +12,8 @@ blocks of cells; with an operator filter and no period, one row per cell of that
 summaries (surveys/coverage/operator_views.py: the same rules over the operator's month totals of
 all months, worked out when an import or a delete changes them). With a period filter, a cell
 whose measurements all fall in the period shows what it shows without it (the same sums): its
-summary is read as above, and the database sums its counts in the period to tell (no histogram
-read); only the cells measured also outside the period have their month totals (one row per cell,
+summary is read as above, and the database tells which cells have months outside the period
+from the month totals' index alone; only those cells have their month totals (one row per cell,
 technology, operator and month, summed over the uploads: surveys/coverage/month_totals.py) merged
 here. Households are those
 `indicator_report.load_households` counts (accepted, consenting) with a GPS position, counted per
@@ -271,19 +271,12 @@ def _measured(session: Session, cells: set[str], blocks: set[str], resolution: i
     # (the same sums, so the same summary), read from the summaries; only cells measured also
     # outside the period are merged from their month totals.
     whole = _stored(session, cells, view, operator, blocks)  # every cell measured at all
-    counts = filtered_cells.period_counts(session, whole.keys(), technology=technology,
-                                          operator=operator, first_period=first_period,
-                                          last_period=last_period)
-    result: dict[str, SummaryRow] = {}
-    partly = set()
-    for cell, (n, estimated) in counts.items():
-        stored = whole.get(cell)
-        if stored is not None and stored[0] == n and stored[1] == estimated:
-            result[cell] = stored
-        else:
-            partly.add(cell)
-    if partly:
-        result.update(_merged(session, partly, technology=technology, operator=operator,
+    outside = filtered_cells.measured_outside(session, whole.keys(), technology=technology,
+                                              operator=operator, first_period=first_period,
+                                              last_period=last_period)
+    result = {cell: row for cell, row in whole.items() if cell not in outside}
+    if outside:
+        result.update(_merged(session, outside, technology=technology, operator=operator,
                               first_period=first_period, last_period=last_period))
     return result
 
