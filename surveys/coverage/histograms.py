@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 import math
+from bisect import bisect_left
 from collections.abc import Mapping
 from functools import partial
+from itertools import accumulate
 from typing import Any
 
 from surveys.coverage.classify import CLASSES
@@ -35,20 +37,29 @@ def rsrp_of_bin(index: int) -> float:
 def percentile(bins: Mapping[str, int] | Mapping[int, int], q: float, metric: str) -> float | None:
     """The q-th quantile (0–1) of a histogram, as its bin's centre; None when empty."""
     counts: Mapping[Any, int] = bins  # keys of either kind, ordered by their number
+    if not counts:
+        return None
+    if min(counts.values()) > 0:  # every bin counted (always, as stored): summed in C
+        keys = sorted(counts, key=int)  # the bins in order
+        seen = list(accumulate(map(counts.__getitem__, keys)))
+        found = bisect_left(seen, q * seen[-1])  # the first bin where `seen` reaches it
+        return None if found == len(keys) else _centre(int(keys[found]), metric)
     total = sum([v for v in counts.values() if v > 0])
     if total <= 0:
         return None
     wanted = q * total
-    seen = 0
-    for key in sorted(counts, key=int):  # the bins in order: no (index, count) pairs to build
+    seen_here = 0
+    for key in sorted(counts, key=int):
         n = counts[key]
         if n > 0:
-            seen += n
-            if seen >= wanted:
-                index = int(key)
-                return round(rsrp_of_bin(index), 1) if metric == "rsrp" \
-                    else round(speed_of_bin(index), 2)
+            seen_here += n
+            if seen_here >= wanted:
+                return _centre(int(key), metric)
     return None
+
+
+def _centre(index: int, metric: str) -> float:
+    return round(rsrp_of_bin(index), 1) if metric == "rsrp" else round(speed_of_bin(index), 2)
 
 
 def median_of(bins: Mapping[str, int] | Mapping[int, int], metric: str) -> float | None:

@@ -19,6 +19,7 @@ uploads, while such a row would have to carry each operator's contributions (as 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -27,6 +28,8 @@ from sqlalchemy import ColumnElement, Table, Text, cast, delete, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from surveys.coverage import operator_views
+from surveys.coverage.classify import CLASSES
 from surveys.coverage.histograms import ANY, _classes_json, _counts_json
 from surveys.coverage.totals import _add_sums, _empty_sums, _lock_totals, _Sums, parsed_sums
 from surveys.db import driver_insert_sql, driver_marker
@@ -51,10 +54,13 @@ def month_sums(n: int, estimated: int, texts: Iterable[str | None]) -> _Sums:
     return parsed_sums(n, estimated, [*texts, None])
 
 
-def add_to_month_totals(session: Session, upload_id: int, *, sign: int = 1) -> None:
+def add_to_month_totals(session: Session, upload_id: int, *, sign: int = 1,
+                        summaries: bool = True) -> None:
     """Add (sign 1) or subtract (sign -1) an upload's detailed rollup rows (each operator and
-    month) to the cells' month totals and to their rows of all months. Call it once per upload,
-    after `totals.add_to_totals` (an import at its end, a delete before its rows go)."""
+    month) to the cells' month totals and to their rows of all months, and rewrite those cells'
+    operator summaries from their rows of all months as they now stand (`summaries=False`: only
+    the month totals, for `refill_month_totals`). Call it once per upload, after
+    `totals.add_to_totals` (an import at its end, a delete before its rows go)."""
     connection = session.connection()
     _lock_totals(connection)  # the totals' lock: one import or delete at a time adds to either
     table = CoverageRollup.__table__
@@ -72,13 +78,13 @@ def add_to_month_totals(session: Session, upload_id: int, *, sign: int = 1) -> N
             _add_group(changes, group)
             group = []
             if len(changes) >= CHUNK and row[0] != first[0]:  # a chunk holds whole cells
-                _apply(connection, changes, sign)
+                _apply(connection, changes, sign, summaries)
                 changes = {}
         group.append(row)
     if group:
         _add_group(changes, group)
     if changes:
-        _apply(connection, changes, sign)
+        _apply(connection, changes, sign, summaries)
 
 
 def _add_group(changes: dict[MonthKey, _Change], group: list[Sequence[Any]]) -> None:
@@ -148,27 +154,36 @@ def refill_month_totals(session: Session) -> None:
     _lock_totals(session.connection())
     session.execute(delete(CoverageCellMonthTotal))
     for upload_id in session.scalars(select(CoverageUpload.id).order_by(CoverageUpload.id)).all():
-        add_to_month_totals(session, upload_id)
+        add_to_month_totals(session, upload_id, summaries=False)
 
 
-def _apply(connection: Connection, changes: dict[MonthKey, _Change], sign: int) -> None:
+def _apply(connection: Connection, changes: dict[MonthKey, _Change], sign: int,
+           summaries: bool) -> None:
     """Read the stored rows of the chunk's cells, add the changes, write them back in the keys'
-    order (by the cells: the primary key's first column serves both the read and the writes)."""
+    order (by the cells: the primary key's first column serves both the read and the writes);
+    then the cells' operator summaries from their rows of all months, as written here or as
+    stored (not read back)."""
     table = CoverageCellMonthTotal.__table__
+    cells = sorted({key[0] for key in changes})
     current: dict[MonthKey, _Sums] = {}
+    untouched: list[tuple[Any, ...]] = []  # stored rows of all months the upload leaves alone
+    stored_cells: set[str] = set()
     for cell, technology, operator, period, n, estimated, *texts in connection.execute(
             select(table.c.h3_cell, table.c.technology, table.c.operator, table.c.period,
-                   *month_sums_columns(table)).where(
-                table.c.h3_cell.in_(sorted({key[0] for key in changes})))).all():
+                   *month_sums_columns(table)).where(table.c.h3_cell.in_(cells))).all():
         key = (cell, technology, operator, period)
+        stored_cells.add(cell)
         if key in changes:
             current[key] = month_sums(n, estimated, texts)
+        elif period == ANY:
+            untouched.append((cell, technology, operator, n, estimated, *texts))
     if current:
         marker = driver_marker(connection.dialect)
         connection.exec_driver_sql(
             f"DELETE FROM {table.name} WHERE h3_cell = {marker} AND technology = {marker} "
             f"AND operator = {marker} AND period = {marker}", sorted(current))
     inserts: list[tuple[Any, ...]] = []
+    every: list[tuple[Any, ...]] = []  # the chunk's rows of all months as they now stand
     for key in sorted(changes):
         change = changes[key]
         sums = current.get(key)
@@ -179,11 +194,38 @@ def _apply(connection: Connection, changes: dict[MonthKey, _Change], sign: int) 
         elif isinstance(change, tuple):  # a new row from one row alone: its text as it was read
             if change[0] > 0 or change[1] > 0:
                 inserts.append((*key, h3.get_resolution(key[0]), *change))
+                if key[3] == ANY:
+                    every.append((*key[:3], *change))
             continue
         else:
             sums = change  # a new row: the change is its sums
         if sums[0] > 0 or sums[1] > 0:  # a row that reaches zero is gone
             inserts.append((*key, h3.get_resolution(key[0]), *_encoded(sums)))
+            if key[3] == ANY:
+                every.append((*key[:3], sums))
     if inserts:
         connection.exec_driver_sql(
             driver_insert_sql(connection.dialect, table.name, _COLUMNS), inserts)
+    if summaries:
+        operator_views.rewrite_from(connection, cells, stored_cells, _every_parsed(
+            every + untouched))
+
+
+def _every_parsed(rows: list[tuple[Any, ...]]) -> list[tuple[str, str, str, _Sums]]:
+    """(cell, technology, operator, sums) of rows of all months given as (cell, technology,
+    operator, sums) or (cell, technology, operator, n, estimated, classes, rsrp, down, up as
+    JSON text): the texts of all of them parsed by one json.loads."""
+    texts = [row for row in rows if len(row) > 4]
+    parsed = iter(json.loads("[" + ",".join([
+        f"[{classes or 'null'},{rsrp or 'null'},{down or 'null'},{up or 'null'}]"
+        for *_, classes, rsrp, down, up in texts]) + "]")) if texts else iter(())
+    no_classes = len(CLASSES)
+    found: list[tuple[str, str, str, _Sums]] = []
+    for row in rows:
+        if len(row) > 4:
+            classes, rsrp, down, up = next(parsed)
+            found.append((row[0], row[1], row[2], [row[3], row[4], classes or [0] * no_classes,
+                                                   rsrp or {}, down or {}, up or {}, {}]))
+        else:
+            found.append((row[0], row[1], row[2], row[3]))
+    return found

@@ -356,8 +356,7 @@ def finish_upload(session: Session, upload_id: int, counter: ContributionCounter
     written."""
     written = write(session, upload_id, counter.drain(final=True))
     add_to_totals(session, upload_id)
-    add_to_month_totals(session, upload_id)
-    operator_views.rewrite_upload_cells(session, upload_id)
+    add_to_month_totals(session, upload_id)  # and the operator summaries of its cells
     return written
 
 
@@ -365,8 +364,7 @@ def remove_upload(session: Session, upload_id: int) -> None:
     """Take an upload's contribution out of the cells' totals and month totals (and rewrite the
     operator summaries of its cells), then delete its rows."""
     add_to_totals(session, upload_id, sign=-1)
-    add_to_month_totals(session, upload_id, sign=-1)
-    operator_views.rewrite_upload_cells(session, upload_id)
+    add_to_month_totals(session, upload_id, sign=-1)  # and the operator summaries of its cells
     session.execute(delete(CoverageRollup).where(CoverageRollup.upload_id == upload_id))
 
 
