@@ -9,7 +9,7 @@ import json
 import math
 from bisect import bisect_left
 from collections.abc import Mapping
-from functools import partial
+from functools import cache, partial
 from itertools import accumulate
 from typing import Any
 
@@ -58,6 +58,7 @@ def percentile(bins: Mapping[str, int] | Mapping[int, int], q: float, metric: st
     return None
 
 
+@cache  # a few hundred bins: a lookup costs less than the arithmetic
 def _centre(index: int, metric: str) -> float:
     return round(rsrp_of_bin(index), 1) if metric == "rsrp" else round(speed_of_bin(index), 2)
 

@@ -71,56 +71,82 @@ def add_to_month_totals(session: Session, upload_id: int, *, sign: int = 1,
         .order_by(table.c.h3_cell, table.c.technology, table.c.operator, table.c.period)
         .execution_options(yield_per=CHUNK))
     changes: dict[MonthKey, _Change] = {}
+    pending: list[list[Sequence[Any]]] = []  # groups to parse, all of a chunk's at once
+    keys = 0  # the changes the chunk's groups make
     group: list[Sequence[Any]] = []  # the rows of one cell, technology and operator
     for row in rows:
         first = group[0] if group else row
         if row[2] != first[2] or row[1] != first[1] or row[0] != first[0]:
-            _add_group(changes, group)
+            keys += _add_group(changes, pending, group)
             group = []
-            if len(changes) >= CHUNK and row[0] != first[0]:  # a chunk holds whole cells
-                _apply(connection, changes, sign, summaries)
-                changes = {}
+            if keys >= CHUNK and row[0] != first[0]:  # a chunk holds whole cells
+                _apply(connection, changes, _sum_groups(changes, pending), sign, summaries)
+                changes, pending, keys = {}, [], 0
         group.append(row)
     if group:
-        _add_group(changes, group)
-    if changes:
-        _apply(connection, changes, sign, summaries)
+        keys += _add_group(changes, pending, group)
+    if keys:
+        _apply(connection, changes, _sum_groups(changes, pending), sign, summaries)
 
 
-def _add_group(changes: dict[MonthKey, _Change], group: list[Sequence[Any]]) -> None:
+def _add_group(changes: dict[MonthKey, _Change], pending: list[list[Sequence[Any]]],
+               group: list[Sequence[Any]]) -> int:
     """What one cell, technology and operator's rows (in the order of their months) add to its
-    month rows and to its row of all months. A row alone in its group is both changes as it is:
-    its JSON text is kept (`_raw`), not parsed and encoded again."""
-    cell, technology, operator = group[0][0], group[0][1], group[0][2]
+    month rows and to its row of all months; returns how many changes. A row alone in its group
+    is both changes as it is: its JSON text is kept (`_raw`), not parsed and encoded again.
+    Other groups wait in `pending` for `_sum_groups`."""
     if len(group) == 1:
         raw = _raw(group[0][4], group[0][5], group[0][6:])
         if raw is not None:
+            cell, technology, operator = group[0][0], group[0][1], group[0][2]
             changes[(cell, technology, operator, group[0][3])] = raw
             changes[(cell, technology, operator, ANY)] = raw
-            return
-    parsed = [(row[3], month_sums(row[4], row[5], row[6:])) for row in group]
-    if all(period == parsed[0][0] for period, _sums in parsed):
-        # One month (rows of one key: the upload's tallies outgrew memory and the cell came
-        # back): its row of all months is its month's row to the byte, summed and encoded once.
-        sums = parsed[0][1]
-        for _period, other in parsed[1:]:
-            _add_sums(sums, other, 1)
-        raw = _encoded(sums)
-        changes[(cell, technology, operator, parsed[0][0])] = raw
-        changes[(cell, technology, operator, ANY)] = raw
-        return
-    every = _empty_sums()
-    for _period, sums in parsed:  # first, while each row's sums are still its own
-        _add_sums(every, sums, 1)
-    months: dict[str, _Sums] = {}
-    for period, sums in parsed:
-        if period in months:  # the upload's rows of one key (its tallies outgrew memory)
-            _add_sums(months[period], sums, 1)
-        else:
-            months[period] = sums  # parsed for this row alone: adopted, not copied
-    for period, sums in months.items():
-        changes[(cell, technology, operator, period)] = sums
-    changes[(cell, technology, operator, ANY)] = every
+            return 2
+    pending.append(group)
+    return len({row[3] for row in group}) + 1
+
+
+def _sum_groups(changes: dict[MonthKey, _Change], pending: list[list[Sequence[Any]]]
+                ) -> dict[MonthKey, _Sums]:
+    """The changes of the pending groups, their rows' JSON parsed by one json.loads; returns the
+    sums of the rows of all months written as text (for the operator summaries)."""
+    parsed_rows = iter(json.loads("[" + ",".join([
+        f"[{row[6] or 'null'},{row[7] or 'null'},{row[8] or 'null'},{row[9] or 'null'}]"
+        for group in pending for row in group]) + "]")) if pending else iter(())
+    no_classes = len(CLASSES)
+    known: dict[MonthKey, _Sums] = {}
+    for group in pending:
+        cell, technology, operator = group[0][0], group[0][1], group[0][2]
+        parsed: list[tuple[str, _Sums]] = []
+        for row in group:  # as `month_sums` of the row
+            classes, rsrp, down, up = next(parsed_rows)
+            parsed.append((row[3], [row[4], row[5], classes or [0] * no_classes, rsrp or {},
+                                    down or {}, up or {}, {}]))
+        if all(period == parsed[0][0] for period, _sums in parsed):
+            # One month (rows of one key: the upload's tallies outgrew memory and the cell came
+            # back): its row of all months is its month's row to the byte, summed and encoded
+            # once.
+            sums = parsed[0][1]
+            for _period, other in parsed[1:]:
+                _add_sums(sums, other, 1)
+            raw = _encoded(sums)
+            changes[(cell, technology, operator, parsed[0][0])] = raw
+            changes[(cell, technology, operator, ANY)] = raw
+            known[(cell, technology, operator, ANY)] = sums
+            continue
+        every = _empty_sums()
+        for _period, sums in parsed:  # first, while each row's sums are still its own
+            _add_sums(every, sums, 1)
+        months: dict[str, _Sums] = {}
+        for period, sums in parsed:
+            if period in months:  # the upload's rows of one key (its tallies outgrew memory)
+                _add_sums(months[period], sums, 1)
+            else:
+                months[period] = sums  # parsed for this row alone: adopted, not copied
+        for period, sums in months.items():
+            changes[(cell, technology, operator, period)] = sums
+        changes[(cell, technology, operator, ANY)] = every
+    return known
 
 
 def _raw(n: int, estimated: int, texts: Sequence[str | None]) -> _Raw | None:
@@ -157,12 +183,12 @@ def refill_month_totals(session: Session) -> None:
         add_to_month_totals(session, upload_id, summaries=False)
 
 
-def _apply(connection: Connection, changes: dict[MonthKey, _Change], sign: int,
-           summaries: bool) -> None:
+def _apply(connection: Connection, changes: dict[MonthKey, _Change],
+           known: dict[MonthKey, _Sums], sign: int, summaries: bool) -> None:
     """Read the stored rows of the chunk's cells, add the changes, write them back in the keys'
     order (by the cells: the primary key's first column serves both the read and the writes);
     then the cells' operator summaries from their rows of all months, as written here or as
-    stored (not read back)."""
+    stored (not read back; `known`: the sums of rows of all months given as text)."""
     table = CoverageCellMonthTotal.__table__
     cells = sorted({key[0] for key in changes})
     current: dict[MonthKey, _Sums] = {}
@@ -195,7 +221,8 @@ def _apply(connection: Connection, changes: dict[MonthKey, _Change], sign: int,
             if change[0] > 0 or change[1] > 0:
                 inserts.append((*key, h3.get_resolution(key[0]), *change))
                 if key[3] == ANY:
-                    every.append((*key[:3], *change))
+                    summed = known.get(key)
+                    every.append((*key[:3], *change) if summed is None else (*key[:3], summed))
             continue
         else:
             sums = change  # a new row: the change is its sums
