@@ -40,7 +40,7 @@ def percentile(bins: Mapping[str, int] | Mapping[int, int], q: float, metric: st
     if not counts:
         return None
     if min(counts.values()) > 0:  # every bin counted (always, as stored): summed in C
-        keys = sorted(counts, key=int)  # the bins in order
+        keys = _in_order(counts)  # the bins in order
         seen = list(accumulate(map(counts.__getitem__, keys)))
         found = bisect_left(seen, q * seen[-1])  # the first bin where `seen` reaches it
         return None if found == len(keys) else _centre(int(keys[found]), metric)
@@ -64,7 +64,25 @@ def _centre(index: int, metric: str) -> float:
 
 
 def median_of(bins: Mapping[str, int] | Mapping[int, int], metric: str) -> float | None:
+    """percentile(bins, 0.5, metric), its usual case inline (the summaries take ~10 a cell)."""
+    counts: Mapping[Any, int] = bins
+    if counts and min(counts.values()) > 0:
+        keys = _in_order(counts)
+        seen = list(accumulate(map(counts.__getitem__, keys)))
+        return _centre(int(keys[bisect_left(seen, 0.5 * seen[-1])]), metric)
     return percentile(bins, 0.5, metric)
+
+
+# Every bin's key, as JSON text or as a number, → its number: a lookup costs less than int().
+_BIN_NUMBERS: dict[Any, int] = {key: i for i in range(-1000, 1001) for key in (i, str(i))}
+
+
+def _in_order(counts: Mapping[Any, int]) -> list[Any]:
+    """The keys ordered by their number (as sorted(counts, key=int))."""
+    try:
+        return sorted(counts, key=_BIN_NUMBERS.__getitem__)
+    except KeyError:  # a bin beyond ±1000, or not written as we write them
+        return sorted(counts, key=int)
 
 
 def _counts_json(bins: dict[int, int]) -> str:
