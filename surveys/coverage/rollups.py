@@ -102,6 +102,14 @@ class Tally:
             for name, n in other.operators.items():
                 self.operators[name] = self.operators.get(name, 0) + n
 
+    def copy(self) -> Tally:
+        """An empty Tally merged with this one, in C: the same bins in the same order."""
+        new = Tally.__new__(Tally)
+        new.n, new.estimated, new.classes = self.n, self.estimated, self.classes.copy()
+        new.rsrp, new.down, new.up = self.rsrp.copy(), self.down.copy(), self.up.copy()
+        new.operators = self.operators.copy()
+        return new
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Tally) and all(
             getattr(self, name) == getattr(other, name) for name in self.__slots__)
@@ -110,8 +118,9 @@ class Tally:
 def _sum_into(into: dict[Key, Tally], key: Key, tally: Tally) -> None:
     kept = into.get(key)
     if kept is None:
-        kept = into[key] = Tally()
-    kept.merge(tally)
+        into[key] = tally.copy()
+    else:
+        kept.merge(tally)
 
 
 def _sum_into_every(every: dict[Key, Tally], key: Key, tally: Tally) -> None:
@@ -119,8 +128,9 @@ def _sum_into_every(every: dict[Key, Tally], key: Key, tally: Tally) -> None:
     cell, operator, technology, _period = key
     kept = every.get((cell, ANY, technology, ANY))
     if kept is None:
-        kept = every[(cell, ANY, technology, ANY)] = Tally()
-    kept.merge(tally)
+        kept = every[(cell, ANY, technology, ANY)] = tally.copy()
+    else:
+        kept.merge(tally)
     kept.operators[operator] = kept.operators.get(operator, 0) + tally.n + tally.estimated
 
 
