@@ -35,7 +35,7 @@ from surveys.coverage.totals import _add_sums, _empty_sums, _lock_totals, _Sums,
 from surveys.db import driver_insert_sql, driver_marker
 from surveys.models import CoverageCellMonthTotal, CoverageRollup, CoverageUpload
 
-CHUNK = 500
+CHUNK = 2000
 MonthKey = tuple[str, str, str, str]  # cell, technology, operator, period (or ANY)
 _Raw = tuple[int, int, str, str, str, str]  # n, estimated, classes, rsrp, down, up (JSON text)
 _Change = _Sums | _Raw  # what one upload adds to a month-total row: parsed, or as it was read

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from surveys.coverage import operator_views
 from surveys.coverage.classify import CLASSES
+from surveys.coverage.filtered_cells import collector_paused
 from surveys.coverage.histograms import (
     _DUMPS,
     ANY,
@@ -364,17 +365,19 @@ def finish_upload(session: Session, upload_id: int, counter: ContributionCounter
     cells' totals and month totals (without which a map would not see it; the totals first, then
     the month totals and their operator summaries, as a delete: one order); return the rows
     written."""
-    written = write(session, upload_id, counter.drain(final=True))
-    add_to_totals(session, upload_id)
-    add_to_month_totals(session, upload_id)  # and the operator summaries of its cells
+    with collector_paused():  # chunks of parsed sums, freed by reference counting
+        written = write(session, upload_id, counter.drain(final=True))
+        add_to_totals(session, upload_id)
+        add_to_month_totals(session, upload_id)  # and the operator summaries of its cells
     return written
 
 
 def remove_upload(session: Session, upload_id: int) -> None:
     """Take an upload's contribution out of the cells' totals and month totals (and rewrite the
     operator summaries of its cells), then delete its rows."""
-    add_to_totals(session, upload_id, sign=-1)
-    add_to_month_totals(session, upload_id, sign=-1)  # and the operator summaries of its cells
+    with collector_paused():
+        add_to_totals(session, upload_id, sign=-1)
+        add_to_month_totals(session, upload_id, sign=-1)  # and the operator summaries of its cells
     session.execute(delete(CoverageRollup).where(CoverageRollup.upload_id == upload_id))
 
 
