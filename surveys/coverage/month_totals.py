@@ -7,7 +7,10 @@ uploads is one row, not eight, so a filtered map reads cells × technologies × 
 (surveys/coverage/totals.py) they are read, merged and written back once per import at its end,
 and a delete subtracts exactly the upload's own detailed rows; a row that reaches zero is removed.
 Only what needs a sum is parsed: a cell, technology and operator with one detailed row (most of an
-upload's) writes its month row and its row of all months from that row's JSON text as read.
+upload's) writes its month row and its row of all months from that row's JSON text as read; the
+other groups of a chunk are parsed by one json.loads. Each chunk's cells then have their operator
+summaries rewritten from their rows of all months as just written or as stored, without reading
+them back (surveys/coverage/operator_views.py `rewrite_from`).
 Both are written under the same advisory lock, the totals first and then these, each in the order
 of its keys, so imports and deletes ending at once take turns and cannot deadlock.
 
