@@ -34,6 +34,7 @@ MIN_USABLE_MBPS = 0.1  # a 2G/3G measurement "with a speed": a page (slowly) loa
 EVERY = "*"  # the view of every mobile technology
 VIEWS = {EVERY: MAP_TECHNOLOGIES, "4g": ("4g",), "5g": ("5g",)}
 BLOCK_LEVELS = 3  # a block is the cell's ancestor this many resolutions up (343 cells)
+_GENERATION_BITS = {generation: 1 << i for i, generation in enumerate(GENERATIONS)}
 _FIRST_USABLE_CLASS = min(CLASSES.index(c) for c in USABLE)
 _USABLE_SPEED_BIN = speed_bin(MIN_USABLE_MBPS)
 _COLUMNS = ("h3_cell", "view", "resolution", "block", "n", "estimated", "usable", "signal_class",
@@ -137,27 +138,73 @@ def block_of(cell: str) -> str:
 
 def summary_rows(cell: str, totals: Mapping[str, Sequence[Any]]) -> list[tuple[Any, ...]]:
     """The summary rows of one cell from its totals (technology → n, estimated, classes, rsrp,
-    down, up, operators as `totals.parsed_sums` gives them; none for a view without data)."""
+    down, up, operators as `totals.parsed_sums` gives them; none for a view without data).
+
+    The rows `Cell` makes of the view's technologies added one by one (`Cell.summary`), without
+    its copies: a view of one technology reads that technology's histograms as they are, the
+    view of every technology merges only the histograms it needs, and each technology's usable
+    bit is its own (the import writes three views of every cell, and of every cell's operators:
+    this is most of what an import's end spends on summaries). The totals are not changed."""
     rows = []
     resolution, block = h3.get_resolution(cell), block_of(cell)
     for view, technologies in VIEWS.items():
-        found = Cell()
-        seen = False
-        for technology in technologies:
-            sums = totals.get(technology)
-            if sums is None:
-                continue
-            seen = True
-            n, estimated, classes, rsrp, down, up, operators = sums
-            found.add([name for name, count in operators.items() if count > 0], technology, n,
-                      estimated, list(classes), dict(rsrp), dict(down), dict(up))
-        if not seen:
-            continue
-        n, estimated, usable, signal_class, rsrp_median, down_median, up_median, names = \
-            found.summary()
-        rows.append((cell, view, resolution, block, n, estimated, usable, signal_class,
-                     rsrp_median, down_median, up_median, ",".join(names)))
+        present = [(technology, sums) for technology in technologies
+                   if (sums := totals.get(technology)) is not None]
+        if present:
+            rows.append((cell, view, resolution, block, *_summary(present)))
     return rows
+
+
+def _summary(present: list[tuple[str, Sequence[Any]]]) -> tuple[Any, ...]:
+    """n, estimated, usable bits, signal class, medians ×3, operators joined by commas."""
+    if len(present) == 1:
+        technology, (n, estimated, classes, rsrp, down, up, operators) = present[0]
+        return (n, estimated, _usable_bit(technology, n, classes, down), median_class(classes),
+                median_of(rsrp, "rsrp") if technology in CLASSED else None,
+                median_of(down, "speed"), median_of(up, "speed"),
+                ",".join(sorted([name for name, count in operators.items() if count > 0])))
+    n = estimated = usable = 0
+    classes = [0] * len(CLASSES)
+    rsrps: list[Mapping[str, int]] = []
+    downs: list[Mapping[str, int]] = []
+    ups: list[Mapping[str, int]] = []
+    names: set[str] = set()
+    for technology, (t_n, t_estimated, t_classes, rsrp, down, up, operators) in present:
+        n += t_n
+        estimated += t_estimated
+        usable |= _usable_bit(technology, t_n, t_classes, down)  # one bit per generation
+        if any(t_classes):
+            classes = [a + b for a, b in zip(classes, t_classes, strict=True)]
+        if technology in CLASSED:
+            rsrps.append(rsrp)
+        downs.append(down)
+        ups.append(up)
+        names.update([name for name, count in operators.items() if count > 0])
+    return (n, estimated, usable, median_class(classes), _merged_median(rsrps, "rsrp"),
+            _merged_median(downs, "speed"), _merged_median(ups, "speed"), ",".join(sorted(names)))
+
+
+def _usable_bit(technology: str, n: int, classes: Sequence[int], down: Mapping[str, int]) -> int:
+    """The technology's bit of `Cell.usable_bits` (0 when not usable, or not a generation)."""
+    bit = _GENERATION_BITS.get(technology)
+    if bit is None or n <= 0:
+        return 0
+    if technology in CLASSED:
+        good = sum(classes[_FIRST_USABLE_CLASS:])
+        return bit if good > 0 and 2 * good >= sum(classes) else 0
+    usable_speed = sum([count for key, count in down.items() if int(key) >= _USABLE_SPEED_BIN])
+    return bit if 2 * usable_speed >= n else 0
+
+
+def _merged_median(histograms: list[Mapping[str, int]], metric: str) -> float | None:
+    """The median of the histograms summed (None when there are none, as of an empty one)."""
+    if len(histograms) <= 1:
+        return median_of(histograms[0] if histograms else {}, metric)
+    merged = dict(histograms[0])
+    for other in histograms[1:]:
+        for key, count in other.items():
+            merged[key] = merged.get(key, 0) + count
+    return median_of(merged, metric)
 
 
 def rewrite(connection: Connection, cells: Iterable[str], rows: list[tuple[Any, ...]]) -> None:

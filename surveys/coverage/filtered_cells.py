@@ -42,7 +42,7 @@ def month_rollups(session: Session, cells: Iterable[str], *, technology: str | N
                                  first_period=first_period, last_period=last_period)
     found: dict[str, Cell] = {}
     no_classes = [0] * len(CLASSES)
-    with _collector_paused():
+    with collector_paused():
         for (cell, tech, who, n, estimated), (classes, rsrp, down, up) in month_total_rows(
                 connection, where, parameters):
             summed = found.get(cell)
@@ -122,11 +122,12 @@ def month_total_rows(connection: Connection, where: list[str], parameters: Seque
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """Python's cyclic garbage collector off while the rows' histograms become dicts (tens of
     thousands of them, none in a cycle: reference counting frees them): otherwise a full
     collection, which walks every object of the process, often falls in the middle and doubles
-    the answer's time (28 → 142 ms for json.loads of r10's rows in bench/filtered_maps.py)."""
+    the answer's time (28 → 142 ms for json.loads of r10's rows in bench/filtered_maps.py; the
+    end of an import, rollups.finish_upload, parses and sums hundreds of thousands)."""
     enabled = gc.isenabled()
     gc.disable()
     try:

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 import math
+from bisect import bisect_left
 from collections.abc import Mapping
-from functools import partial
+from functools import cache, partial
+from itertools import accumulate
 from typing import Any
 
 from surveys.coverage.classify import CLASSES
@@ -35,24 +37,52 @@ def rsrp_of_bin(index: int) -> float:
 def percentile(bins: Mapping[str, int] | Mapping[int, int], q: float, metric: str) -> float | None:
     """The q-th quantile (0–1) of a histogram, as its bin's centre; None when empty."""
     counts: Mapping[Any, int] = bins  # keys of either kind, ordered by their number
+    if not counts:
+        return None
+    if min(counts.values()) > 0:  # every bin counted (always, as stored): summed in C
+        keys = _in_order(counts)  # the bins in order
+        seen = list(accumulate(map(counts.__getitem__, keys)))
+        found = bisect_left(seen, q * seen[-1])  # the first bin where `seen` reaches it
+        return None if found == len(keys) else _centre(int(keys[found]), metric)
     total = sum([v for v in counts.values() if v > 0])
     if total <= 0:
         return None
     wanted = q * total
-    seen = 0
-    for key in sorted(counts, key=int):  # the bins in order: no (index, count) pairs to build
+    seen_here = 0
+    for key in sorted(counts, key=int):
         n = counts[key]
         if n > 0:
-            seen += n
-            if seen >= wanted:
-                index = int(key)
-                return round(rsrp_of_bin(index), 1) if metric == "rsrp" \
-                    else round(speed_of_bin(index), 2)
+            seen_here += n
+            if seen_here >= wanted:
+                return _centre(int(key), metric)
     return None
 
 
+@cache  # a few hundred bins: a lookup costs less than the arithmetic
+def _centre(index: int, metric: str) -> float:
+    return round(rsrp_of_bin(index), 1) if metric == "rsrp" else round(speed_of_bin(index), 2)
+
+
 def median_of(bins: Mapping[str, int] | Mapping[int, int], metric: str) -> float | None:
+    """percentile(bins, 0.5, metric), its usual case inline (the summaries take ~10 a cell)."""
+    counts: Mapping[Any, int] = bins
+    if counts and min(counts.values()) > 0:
+        keys = _in_order(counts)
+        seen = list(accumulate(map(counts.__getitem__, keys)))
+        return _centre(int(keys[bisect_left(seen, 0.5 * seen[-1])]), metric)
     return percentile(bins, 0.5, metric)
+
+
+# Every bin's key, as JSON text or as a number, → its number: a lookup costs less than int().
+_BIN_NUMBERS: dict[Any, int] = {key: i for i in range(-1000, 1001) for key in (i, str(i))}
+
+
+def _in_order(counts: Mapping[Any, int]) -> list[Any]:
+    """The keys ordered by their number (as sorted(counts, key=int))."""
+    try:
+        return sorted(counts, key=_BIN_NUMBERS.__getitem__)
+    except KeyError:  # a bin beyond ±1000, or not written as we write them
+        return sorted(counts, key=int)
 
 
 def _counts_json(bins: dict[int, int]) -> str:

@@ -9,12 +9,14 @@ them (CoverageCellOperatorSummary): one row per cell, operator and view ("*", "4
 what `cell_views.summary_rows` makes of them — the map's rules of surveys/coverage/hexes.py, the
 same code as the map without filters. Read by `block` like `cell_views.read`.
 
-Written after the month totals (`month_totals.add_to_month_totals`), at the end of an import and
+Written with the month totals (`month_totals.add_to_month_totals`), at the end of an import and
 on a delete before the upload's rows go (surveys/coverage/rollups.py `finish_upload`,
-`remove_upload`): the cells the upload has rows in are rewritten from their month totals as they
-now stand, a chunk of cells at a time in the cells' order, under the totals' advisory lock (the
-one every writer of the totals takes), so imports and deletes ending at once take turns and
-cannot deadlock. `refill` (`coverage rebuild-rollups`) writes them all again.
+`remove_upload`): each chunk of cells whose month totals it has just written has its operator
+summaries rewritten from the rows of all months as they now stand — the sums it wrote, and the
+stored rows it read and left alone — without reading them back (`rewrite_from`), in the cells'
+order and under the totals' advisory lock (the one every writer of the totals takes), so imports
+and deletes ending at once take turns and cannot deadlock. `refill` (`coverage rebuild-rollups`)
+writes them all again from the month totals as stored.
 """
 
 from __future__ import annotations
@@ -32,29 +34,13 @@ from surveys.coverage.classify import CLASSES
 from surveys.coverage.histograms import ANY
 from surveys.coverage.totals import _lock_totals
 from surveys.db import among_parameter, among_sql, driver_insert_sql, driver_marker, driver_rows
-from surveys.models import CoverageCellMonthTotal, CoverageCellOperatorSummary, CoverageRollup
+from surveys.models import CoverageCellMonthTotal, CoverageCellOperatorSummary
 
 CHUNK = 500  # cells rewritten together: one read of their month totals, one delete, one insert
 _COLUMNS = ("h3_cell", "operator", "view", "resolution", "block", "n", "estimated", "usable",
             "signal_class", "median_rsrp_dbm", "median_download_mbps", "median_upload_mbps",
             "operators")
 _TECHNOLOGIES = frozenset(t for technologies in cell_views.VIEWS.values() for t in technologies)
-
-
-def rewrite_upload_cells(session: Session, upload_id: int) -> int:
-    """Rewrite the operator summaries of every cell the upload has rollup rows in, from their
-    month totals as they stand: call it after `add_to_month_totals` (an import at its end, a
-    delete before the upload's rows go). Returns the number of cells."""
-    connection = session.connection()
-    _lock_totals(connection)  # held already by the totals' writer in this transaction
-    dialect = connection.dialect
-    # The upload's rows of all operators: one per cell and technology it touched, in the order
-    # of the partial index ix_coverage_rollups_every (ANY as a literal, so SQLite sees it serves).
-    cells = sorted({row[0] for row in driver_rows(connection, (
-        f"SELECT h3_cell FROM {CoverageRollup.__tablename__} "
-        f"WHERE upload_id = {driver_marker(dialect)} AND operator = '{ANY}'"), (upload_id,))})
-    _rewrite_all(connection, cells)
-    return len(cells)
 
 
 def refill(session: Session) -> None:
@@ -75,27 +61,42 @@ def _rewrite_all(connection: Connection, cells: Sequence[str]) -> None:
 
 def rewrite(connection: Connection, cells: Sequence[str]) -> None:
     """Replace the operator summaries of `cells` (at most a few hundred, sorted) by what their
-    month totals of all months make of them now."""
+    month totals of all months make of them now, read back (`refill`)."""
     if not cells:
         return
     dialect = connection.dialect
     rows = filtered_cells.month_total_rows(
         connection, [among_sql(dialect, "h3_cell"), f"period = {driver_marker(dialect)}"],
         (among_parameter(dialect, list(cells)), ANY))
+    rewrite_from(connection, cells, cells, [
+        (cell, technology, operator, [n, estimated, classes or [0] * len(CLASSES), rsrp or {},
+                                      down or {}, up or {}])
+        for (cell, technology, operator, n, estimated), (classes, rsrp, down, up) in rows])
+
+
+def rewrite_from(connection: Connection, cells: Sequence[str], stored: Iterable[str],
+                 rows: Iterable[tuple[str, str, str, Sequence[Any]]]) -> None:
+    """Replace the operator summaries of `cells` (sorted) by what `rows`, all their month totals
+    of all months (cell, technology, operator, [n, estimated, classes, rsrp, down, up, …] with
+    the histograms parsed), make of them: what `add_to_month_totals` has just written, without
+    reading it back. Only the cells of `stored` (those with month totals before) can have
+    summaries to delete. The rows' sums are not changed."""
     # (cell, operator) → technology → n, estimated, classes, rsrp, down, up, operators
-    totals: dict[tuple[str, str], dict[str, list[Any]]] = {}
-    for (cell, technology, operator, n, estimated), (classes, rsrp, down, up) in rows:
+    totals: dict[tuple[str, str], dict[str, Sequence[Any]]] = {}
+    for cell, technology, operator, sums in rows:
         if technology in _TECHNOLOGIES:
-            totals.setdefault((cell, operator), {})[technology] = [
-                n, estimated, classes or [0] * len(CLASSES), rsrp or {}, down or {}, up or {},
-                {operator: 1}]  # the operator is the map's only one, with or without counts
+            # the operator is the map's only one, with or without counts
+            totals.setdefault((cell, operator), {})[technology] = (*sums[:6], {operator: 1})
     inserts = [(cell, operator, *row[1:])
                for (cell, operator), by_technology in sorted(totals.items())
                for row in cell_views.summary_rows(cell, by_technology)]
     table = CoverageCellOperatorSummary.__table__
-    connection.execute(delete(table).where(table.c.h3_cell.in_(list(cells))))
+    gone = sorted(set(stored))
+    if gone:
+        connection.execute(delete(table).where(table.c.h3_cell.in_(gone)))
     if inserts:
-        connection.exec_driver_sql(driver_insert_sql(dialect, table.name, _COLUMNS), inserts)
+        connection.exec_driver_sql(
+            driver_insert_sql(connection.dialect, table.name, _COLUMNS), inserts)
 
 
 def read(session: Session, cells: set[str], operator: str, view: str, blocks: Iterable[str]

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from surveys.coverage import operator_views
 from surveys.coverage.classify import CLASSES
+from surveys.coverage.filtered_cells import collector_paused
 from surveys.coverage.histograms import (
     _DUMPS,
     ANY,
@@ -102,6 +103,14 @@ class Tally:
             for name, n in other.operators.items():
                 self.operators[name] = self.operators.get(name, 0) + n
 
+    def copy(self) -> Tally:
+        """An empty Tally merged with this one, in C: the same bins in the same order."""
+        new = Tally.__new__(Tally)
+        new.n, new.estimated, new.classes = self.n, self.estimated, self.classes.copy()
+        new.rsrp, new.down, new.up = self.rsrp.copy(), self.down.copy(), self.up.copy()
+        new.operators = self.operators.copy()
+        return new
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Tally) and all(
             getattr(self, name) == getattr(other, name) for name in self.__slots__)
@@ -110,8 +119,9 @@ class Tally:
 def _sum_into(into: dict[Key, Tally], key: Key, tally: Tally) -> None:
     kept = into.get(key)
     if kept is None:
-        kept = into[key] = Tally()
-    kept.merge(tally)
+        into[key] = tally.copy()
+    else:
+        kept.merge(tally)
 
 
 def _sum_into_every(every: dict[Key, Tally], key: Key, tally: Tally) -> None:
@@ -119,8 +129,9 @@ def _sum_into_every(every: dict[Key, Tally], key: Key, tally: Tally) -> None:
     cell, operator, technology, _period = key
     kept = every.get((cell, ANY, technology, ANY))
     if kept is None:
-        kept = every[(cell, ANY, technology, ANY)] = Tally()
-    kept.merge(tally)
+        kept = every[(cell, ANY, technology, ANY)] = tally.copy()
+    else:
+        kept.merge(tally)
     kept.operators[operator] = kept.operators.get(operator, 0) + tally.n + tally.estimated
 
 
@@ -354,19 +365,19 @@ def finish_upload(session: Session, upload_id: int, counter: ContributionCounter
     cells' totals and month totals (without which a map would not see it; the totals first, then
     the month totals and their operator summaries, as a delete: one order); return the rows
     written."""
-    written = write(session, upload_id, counter.drain(final=True))
-    add_to_totals(session, upload_id)
-    add_to_month_totals(session, upload_id)
-    operator_views.rewrite_upload_cells(session, upload_id)
+    with collector_paused():  # chunks of parsed sums, freed by reference counting
+        written = write(session, upload_id, counter.drain(final=True))
+        add_to_totals(session, upload_id)
+        add_to_month_totals(session, upload_id)  # and the operator summaries of its cells
     return written
 
 
 def remove_upload(session: Session, upload_id: int) -> None:
     """Take an upload's contribution out of the cells' totals and month totals (and rewrite the
     operator summaries of its cells), then delete its rows."""
-    add_to_totals(session, upload_id, sign=-1)
-    add_to_month_totals(session, upload_id, sign=-1)
-    operator_views.rewrite_upload_cells(session, upload_id)
+    with collector_paused():
+        add_to_totals(session, upload_id, sign=-1)
+        add_to_month_totals(session, upload_id, sign=-1)  # and the operator summaries of its cells
     session.execute(delete(CoverageRollup).where(CoverageRollup.upload_id == upload_id))
 
 

@@ -11,7 +11,7 @@ of its totals (surveys/coverage/cell_views.py).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import h3
@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from surveys.coverage import cell_views
 from surveys.coverage.classify import CLASSES
-from surveys.coverage.histograms import _DUMPS, ANY, CLASS_INDEX, _classes_json
+from surveys.coverage.histograms import _DUMPS, ANY, CLASS_INDEX, _classes_json, _counts_json
 from surveys.db import among, driver_insert_sql
 from surveys.models import (
     CoverageCellMonthTotal,
@@ -66,15 +66,33 @@ def add_to_totals(session: Session, upload_id: int, *, sign: int = 1,
         .where(table.c.upload_id == upload_id, table.c.operator == literal_column(f"'{ANY}'"))
         .order_by(table.c.h3_cell, table.c.technology)
         .execution_options(yield_per=_TOTALS_CHUNK))
+    chunk: list[Any] = []  # the rows of at most _TOTALS_CHUNK keys (a key's rows follow)
+    keys = 0
+    last: tuple[str, str] | None = None
+    for row in rows:
+        key = (row[0], row[1])
+        if key != last:
+            if keys >= _TOTALS_CHUNK:
+                _apply_totals(connection, _changes(chunk), sign, summaries)
+                chunk, keys = [], 0
+            keys += 1
+            last = key
+        chunk.append(row)
+    if chunk:
+        _apply_totals(connection, _changes(chunk), sign, summaries)
+
+
+def _changes(rows: list[Any]) -> dict[tuple[str, str], _Sums]:
+    """(cell, technology) → the sums of its rows (read with `sums_columns`): the first row's
+    sums adopted, any further ones added to them."""
     changes: dict[tuple[str, str], _Sums] = {}
-    for cell, technology, n, estimated, *texts in rows:
-        key = (cell, technology)
-        if len(changes) >= _TOTALS_CHUNK and key not in changes:
-            _apply_totals(connection, changes, sign, summaries)
-            changes = {}
-        _add_sums(changes.setdefault(key, _empty_sums()), parsed_sums(n, estimated, texts), 1)
-    if changes:
-        _apply_totals(connection, changes, sign, summaries)
+    for (cell, technology, *_), sums in zip(rows, _all_parsed(rows, 2), strict=True):
+        found = changes.get((cell, technology))
+        if found is None:
+            changes[(cell, technology)] = sums
+        else:
+            _add_sums(found, sums, 1)
+    return changes
 
 
 def refill_totals(session: Session, *, summaries: bool = True) -> None:
@@ -114,6 +132,18 @@ def parsed_sums(n: int, estimated: int, texts: list[str | None]) -> _Sums:
             operators or {}]
 
 
+def _all_parsed(rows: Sequence[Sequence[Any]], first: int) -> list[_Sums]:
+    """`parsed_sums` of each row (n at `first`, then estimated and the five JSON texts), their
+    JSON parsed by one json.loads: a call per row cost more than the parsing."""
+    texts = json.loads("[" + ",".join([
+        f"[{row[first + 2] or 'null'},{row[first + 3] or 'null'},{row[first + 4] or 'null'},"
+        f"{row[first + 5] or 'null'},{row[first + 6] or 'null'}]" for row in rows]) + "]")
+    no_classes = len(CLASSES)
+    return [[row[first], row[first + 1], classes or [0] * no_classes, rsrp or {}, down or {},
+             up or {}, operators or {}]
+            for row, (classes, rsrp, down, up, operators) in zip(rows, texts, strict=True)]
+
+
 def _add_sums(into: _Sums, other: _Sums, sign: int) -> None:
     into[0] += sign * other[0]
     into[1] += sign * other[1]
@@ -133,24 +163,32 @@ def _apply_totals(connection: Connection, changes: dict[tuple[str, str], _Sums],
     cells = {cell for cell, _ in changes}
     current: dict[str, dict[str, _Sums]] = {cell: {} for cell in cells}
     # At most _TOTALS_CHUNK cells: one query, every technology of them (their summaries need all).
-    for cell, technology, n, estimated, *texts in connection.execute(
-            select(table.c.h3_cell, table.c.technology, *sums_columns(table))
-            .where(table.c.h3_cell.in_(cells))):
-        current[cell][technology] = parsed_sums(n, estimated, texts)
+    stored_rows = connection.execute(
+        select(table.c.h3_cell, table.c.technology, *sums_columns(table))
+        .where(table.c.h3_cell.in_(cells))).all()
+    for (cell, technology, *_), sums in zip(stored_rows, _all_parsed(stored_rows, 2),
+                                            strict=True):
+        current[cell][technology] = sums
+    stored_cells = {cell for cell, sums in current.items() if sums}
     stored = [key for key in changes if key[1] in current[key[0]]]
     if stored:  # one statement for the chunk
         connection.execute(delete(table).where(
             tuple_(table.c.h3_cell, table.c.technology).in_(stored)))
     inserts = []
     for (cell, technology), change in changes.items():
-        sums = current[cell].get(technology) or _empty_sums()
-        _add_sums(sums, change, sign)
+        found = current[cell].get(technology)
+        if found is None and sign > 0:
+            sums = change  # a new row: the change is its sums (parsed for it alone)
+        else:
+            sums = found or _empty_sums()
+            _add_sums(sums, change, sign)
         if sums[0] > 0 or sums[1] > 0:
             current[cell][technology] = sums
             n, estimated, classes, rsrp, down, up, operators = sums
+            # The bins' keys are the numbers' JSON text: _counts_json writes what json.dumps does.
             inserts.append((cell, technology, h3.get_resolution(cell), n, estimated,
-                            _classes_json(classes), _DUMPS(rsrp), _DUMPS(down), _DUMPS(up),
-                            _DUMPS(operators)))
+                            _classes_json(classes), _counts_json(rsrp), _counts_json(down),
+                            _counts_json(up), _DUMPS(operators)))
         else:
             current[cell].pop(technology, None)
     if inserts:
@@ -158,7 +196,8 @@ def _apply_totals(connection: Connection, changes: dict[tuple[str, str], _Sums],
             driver_insert_sql(connection.dialect, table.name, _TOTAL_COLUMNS), inserts)
     if summaries:
         rows = [row for cell in sorted(cells) for row in cell_views.summary_rows(cell, current[cell])]
-        cell_views.rewrite(connection, sorted(cells), rows)
+        # A cell without totals before has no summaries to delete.
+        cell_views.rewrite(connection, sorted(stored_cells), rows)
 
 
 def usable_cells(session: Session, cells: Iterable[str], *, first_period: str | None = None,
