@@ -41,8 +41,12 @@ def test_usable_cells_from_the_summaries_equal_the_monthly_rollups(client, db):
         assert response.status_code == 201, response.json
     cells = {h3.latlng_to_cell(lat, lon, 8) for lat, lon in centres}
     cells |= {neighbour for cell in cells for neighbour in h3.grid_disk(cell, 1)}
+    cells |= {h3.cell_to_parent(cell, 7) for cell in cells}  # the summaries are read by block
     every = usable_cells(db, cells)
     summed = usable_cells(db, cells, first_period="2000-01", last_period="2999-12")
     assert every == summed
     assert set(every) == {"4g", "5g"}  # both tip somewhere, and 2G/3G never count
     assert 0 < len(every["5g"]) < len(cells)
+    some = set(sorted(cells)[::2])  # their blocks hold other cells with data, which must not count
+    assert usable_cells(db, some) == usable_cells(db, some, first_period="2000-01",
+                                                  last_period="2999-12") != every
