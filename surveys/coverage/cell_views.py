@@ -89,13 +89,7 @@ class Cell:
 
     def measured_usable(self, technology: str) -> bool:
         tally = self.by_technology.get(technology)
-        if tally is None or tally[0] <= 0:
-            return False
-        if technology in CLASSED:
-            classes = tally[1]
-            good = sum(classes[_FIRST_USABLE_CLASS:])
-            return good > 0 and 2 * good >= sum(classes)
-        return 2 * tally[2] >= tally[0]
+        return tally is not None and _usable(technology, tally[0], tally[1], tally[2])
 
     def usable_bits(self) -> int:
         """Bit i set: GENERATIONS[i] is usable by the measurements."""
@@ -187,13 +181,22 @@ def _summary(present: list[tuple[str, Sequence[Any]]]) -> tuple[Any, ...]:
 def _usable_bit(technology: str, n: int, classes: Sequence[int], down: Mapping[str, int]) -> int:
     """The technology's bit of `Cell.usable_bits` (0 when not usable, or not a generation)."""
     bit = _GENERATION_BITS.get(technology)
-    if bit is None or n <= 0:
+    if bit is None:
         return 0
+    usable_speed = 0 if technology in CLASSED else \
+        sum([count for key, count in down.items() if int(key) >= _USABLE_SPEED_BIN])
+    return bit if _usable(technology, n, classes, usable_speed) else 0
+
+
+def _usable(technology: str, n: int, classes: Sequence[int], usable_speed: int) -> bool:
+    """The map's rule: 4G/5G usable when at least half of the classed measurements are of a usable
+    class; 2G/3G when at least half of the measurements have a usable speed."""
+    if n <= 0:
+        return False
     if technology in CLASSED:
         good = sum(classes[_FIRST_USABLE_CLASS:])
-        return bit if good > 0 and 2 * good >= sum(classes) else 0
-    usable_speed = sum([count for key, count in down.items() if int(key) >= _USABLE_SPEED_BIN])
-    return bit if 2 * usable_speed >= n else 0
+        return good > 0 and 2 * good >= sum(classes)
+    return 2 * usable_speed >= n
 
 
 def _merged_median(histograms: list[Mapping[str, int]], metric: str) -> float | None:
