@@ -32,14 +32,7 @@ from sqlalchemy.orm import Session
 from surveys.coverage import cell_views
 from surveys.coverage.classify import CLASSES
 from surveys.coverage.histograms import _DUMPS, ANY, CLASS_INDEX, _classes_json, _counts_json
-from surveys.db import (
-    among,
-    among_parameter,
-    among_sql,
-    driver_insert_sql,
-    driver_marker,
-    driver_rows,
-)
+from surveys.db import among, driver_insert_sql
 from surveys.models import (
     CoverageCellMonthTotal,
     CoverageCellSummary,
@@ -242,25 +235,19 @@ def _usable_from_summaries(session: Session, cells: Iterable[str]) -> dict[str, 
     """`usable_cells` over all months, read from the map's summaries: one small row per cell,
     whose usable bits for 4G and 5G follow the same rule from the same classes (a province's
     populated cells are thousands; their totals would be several JSON rows each). Read by the
-    cells' blocks, as the map reads them: with thousands of cells bound as one list PostgreSQL
-    priced a scan of the whole table below the primary key on the half-size province benchmark
-    (80 against 14 ms), while a province's blocks are a few dozen index ranges (6 ms)."""
+    cells' blocks with the map's own reader (`cell_views.read`): with thousands of cells bound as
+    one list PostgreSQL priced a scan of the whole table below the primary key on the half-size
+    province benchmark (80 against 14 ms), while a province's blocks are a few dozen index ranges
+    (6 ms)."""
     wanted = set(cells)
     if not wanted:
         return {}
     bits = {technology: 1 << cell_views.GENERATIONS.index(technology)
             for technology in sorted(cell_views.CLASSED)}
-    connection = session.connection()
-    dialect = connection.dialect
-    marker = driver_marker(dialect)
-    sql = (f"SELECT h3_cell, usable FROM {CoverageCellSummary.__tablename__} "
-           f"WHERE {among_sql(dialect, 'block')} AND view = {marker} AND usable > 0")
-    blocks = sorted({cell_views.block_of(cell) for cell in wanted})
+    blocks = {cell_views.block_of(cell) for cell in wanted}
     usable: dict[str, set[str]] = {}
-    for cell, found in driver_rows(connection, sql,
-                                   (among_parameter(dialect, blocks), cell_views.EVERY)):
-        if cell not in wanted:
-            continue  # another cell of the same block
+    for cell, (_n, _estimated, found, *_rest) in cell_views.read(
+            session, wanted, cell_views.EVERY, blocks).items():
         for technology, bit in bits.items():
             if found & bit:
                 usable.setdefault(technology, set()).add(cell)
