@@ -13,10 +13,8 @@ show their stored summaries), and the tests, to compare the stored summaries wit
 
 from __future__ import annotations
 
-import gc
 import json
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -24,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from surveys.coverage.cell_views import MAP_TECHNOLOGIES, Cell
 from surveys.coverage.classify import CLASSES
+from surveys.coverage.collector import collector_paused
 from surveys.coverage.histograms import ANY
 from surveys.db import among_parameter, among_sql, driver_marker, driver_rows
 from surveys.models import CoverageCellMonthTotal
@@ -119,22 +118,6 @@ def month_total_rows(connection: Connection, where: list[str], parameters: Seque
         f"[{classes or 'null'},{rsrp or 'null'},{down or 'null'},{up or 'null'}]"
         for *_, classes, rsrp, down, up in rows]) + "]")
     return [(tuple(row[:5]), parsed) for row, parsed in zip(rows, histograms, strict=True)]
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off while the rows' histograms become dicts (tens of
-    thousands of them, none in a cycle: reference counting frees them): otherwise a full
-    collection, which walks every object of the process, often falls in the middle and doubles
-    the answer's time (28 → 142 ms for json.loads of r10's rows in bench/filtered_maps.py; the
-    end of an import, rollups.finish_upload, parses and sums hundreds of thousands)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 _MONTH_TOTALS_SQL = (

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from surveys.coverage import operator_views
 from surveys.coverage.classify import CLASSES
-from surveys.coverage.filtered_cells import collector_paused
+from surveys.coverage.collector import collector_paused
 from surveys.coverage.histograms import (
     _DUMPS,
     ANY,

@@ -16,7 +16,7 @@ from sqlalchemy import Float, func, select
 from sqlalchemy.orm import Session
 
 from surveys.coverage import reasons, rollups
-from surveys.coverage.filtered_cells import collector_paused
+from surveys.coverage.collector import collector_paused
 from surveys.coverage.formats import Source, detect, formats, missing_columns
 from surveys.coverage.spatial import Locator, base_cell
 from surveys.coverage.validate import Issue, check
