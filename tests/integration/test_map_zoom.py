@@ -202,3 +202,32 @@ def test_resolution_6_through_the_api(client, zoom):
                           query_string={"commune": "cam-lo", "resolution": "6"})
     assert response.status_code == 200 and response.json["resolution"] == 6
     assert {h3.get_resolution(f["id"]) for f in response.json["features"]} == {6}
+
+
+def test_the_collector_is_paused_while_a_map_is_built_and_back_after(zoom, db, monkeypatch):
+    """area_hexes makes tens of thousands of lasting objects at resolution 10: the cyclic
+    collector is off meanwhile (hexes.py), on again after, even when the read fails."""
+    import gc
+
+    from surveys.coverage import hexes
+
+    seen = []
+    real_load = hexes.household_hexes.load
+
+    def load(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(hexes.household_hexes, "load", load)
+    commune = db.scalar(select(Commune).where(Commune.slug == "cam-lo"))
+    assert gc.isenabled()
+    assert commune_hexes(db, commune, resolution=10)
+    assert seen == [False] and gc.isenabled()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(hexes.household_hexes, "load", broken)
+    with pytest.raises(RuntimeError):
+        commune_hexes(db, commune, resolution=10)
+    assert gc.isenabled()
