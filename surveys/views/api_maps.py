@@ -9,12 +9,12 @@ OPEN_DATA_MIN_HOUSEHOLDS located households. The village layer is for readers of
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from functools import lru_cache
 from typing import Any
 
 import h3
+import orjson
 from flask import Blueprint, Response, current_app, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
@@ -45,7 +45,14 @@ bp = Blueprint("api_maps", __name__, url_prefix="/api/v1")
 MAP_TECHNOLOGY_FILTERS = ("4g", "5g")
 CACHE_CONTROL = "private, max-age=60"
 POLYGON_CACHE = 65_536  # cells' outlines as JSON text (~250 bytes each): a commune at street zoom
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # json.dumps' output
+
+
+def encode(document: Any) -> bytes:
+    """Compact UTF-8 JSON, as json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    would read, but written by orjson: a whole commune at resolution 10 is 5,500 cells of
+    eleven properties, 20–36 ms in the standard library's encoder against 3–5 ms (its floats are
+    the same shortest round-trip digits, written 1e-5 where Python writes 1e-05; NaN is null)."""
+    return orjson.dumps(document, option=orjson.OPT_NON_STR_KEYS)
 
 
 def geojson_response(document: dict[str, Any], *, cache_control: str = CACHE_CONTROL,
@@ -53,7 +60,7 @@ def geojson_response(document: dict[str, Any], *, cache_control: str = CACHE_CON
     """The document with a strong ETag of its bytes: a matching If-None-Match gets a 304.
     `body`: the document already serialised (`hexes_body`)."""
     if body is None:
-        body = _ENCODER.encode(document).encode()
+        body = encode(document)
     response = current_app.response_class(body, mimetype="application/geo+json")
     response.set_etag(hashlib.sha256(body).hexdigest()[:32])
     response.headers["Cache-Control"] = cache_control
@@ -140,22 +147,18 @@ def hex_polygon(cell: str) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=POLYGON_CACHE)
-def _polygon_json(cell: str) -> str:
-    """`hex_polygon` as JSON text, kept per cell: a cell's outline never changes, and building
-    and serialising it was most of a whole commune's answer at resolution 10."""
-    return _ENCODER.encode(hex_polygon(cell))
+def _polygon_json(cell: str) -> orjson.Fragment:
+    """`hex_polygon` as JSON, kept per cell: a cell's outline never changes, and building and
+    serialising it was most of a whole commune's answer at resolution 10."""
+    return orjson.Fragment(encode(hex_polygon(cell)))
 
 
 def hexes_body(head: dict[str, Any], cells: list[dict[str, Any]]) -> bytes:
     """The bytes of `{**head, "features": [one Feature per cell]}` as `geojson_response` would
-    serialise them (`hex_polygon` geometries), built from each cell's cached outline text."""
-    encode = _ENCODER.encode
-    start = encode({**head, "features": []})
-    assert start.endswith('"features":[]}')
-    features = ",".join([
-        f'{{"type":"Feature","id":{encode(cell["h3"])},"geometry":{_polygon_json(cell["h3"])},'
-        f'"properties":{encode(cell)}}}' for cell in cells])
-    return (start[:-2] + features + "]}").encode()
+    serialise them (`hex_polygon` geometries), with each cell's cached outline."""
+    return encode({**head, "features": [
+        {"type": "Feature", "id": cell["h3"], "geometry": _polygon_json(cell["h3"]),
+         "properties": cell} for cell in cells]})
 
 
 def _area_hexes(user: User, slug: str | None) -> ResponseReturnValue:

@@ -1,5 +1,6 @@
-"""The hexes API's body is built from each cell's cached outline text (api_maps.hexes_body): it
-must be, byte for byte, what json.dumps of the whole document gave (the ETag is its hash)."""
+"""The hexes API's body is built from each cell's cached outline (api_maps.hexes_body): it must
+be, byte for byte, what serialising the whole document in one call gives (the ETag is its hash),
+and read back as the same document the standard library's json writes."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import random
 
 import h3
 
-from surveys.views.api_maps import _polygon_json, hex_polygon, hexes_body
+from surveys.views.api_maps import _polygon_json, encode, hex_polygon, hexes_body
 
 
 def _cells(rng: random.Random, resolution: int, count: int) -> list[dict[str, object]]:
@@ -25,7 +26,7 @@ def _cells(rng: random.Random, resolution: int, count: int) -> list[dict[str, ob
              "gap": rng.random() < 0.5} for cell in cells]
 
 
-def test_the_body_is_what_json_dumps_gave_for_the_whole_document() -> None:
+def test_the_body_is_the_whole_document_serialised_at_once() -> None:
     rng = random.Random(16)
     for resolution in (6, 8, 10):
         cells = _cells(rng, resolution, 200)
@@ -35,8 +36,16 @@ def test_the_body_is_what_json_dumps_gave_for_the_whole_document() -> None:
         document = {**head, "features": [
             {"type": "Feature", "id": cell["h3"], "geometry": hex_polygon(str(cell["h3"])),
              "properties": cell} for cell in cells]}
-        expected = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+        expected = encode(document)
         _polygon_json.cache_clear()
         assert hexes_body(head, cells) == expected  # outlines computed
         assert hexes_body(head, cells) == expected  # outlines from the cache
+        assert json.loads(expected) == document
+        assert "cẩm-xuyên".encode() in expected  # UTF-8, not \u escapes
     assert hexes_body({"type": "FeatureCollection"}, []) == b'{"type":"FeatureCollection","features":[]}'
+
+
+def test_encode_reads_back_as_json_wrote_it() -> None:
+    document = {"a": [1, 2.5, -87.5, 1e-05, None, True], "b": {"c": "Thôn Đông"}, 3: "key"}
+    assert json.loads(encode(document)) == json.loads(json.dumps(document))
+    assert encode({"x": float("nan")}) == b'{"x":null}'  # never the invalid NaN
