@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from surveys.coverage.collector import collector_paused
 from surveys.indicators import summary_cache
 from surveys.indicators.dashboard import default_code
 from surveys.indicators.estimators import CATALOGUE, MIN_CELLS, MIN_VILLAGES, Estimate
@@ -113,6 +114,7 @@ def households_share(data: AreaData) -> float | None:
     return round(100 * surveyed / sum(known.values()), 2) if surveyed else None
 
 
+@collector_paused()  # thousands of villages' summaries: no full collection midway
 def area_indicator_table(session: Session, area: Area, *, period: Period | None, today: date,
                          minimum: int, h3_resolution: int,
                          data: AreaData | None = None) -> AreaIndicatorTable:
@@ -171,6 +173,7 @@ def _target_in_force(targets: list[Target], code: str, today: date) -> Target | 
     return current_target([t for t in targets if t.indicator == code], today)
 
 
+@collector_paused()  # thousands of villages' summaries: no full collection midway
 def commune_ranking(session: Session, area: Area, code: str, *, period: Period | None,
                     today: date, minimum: int, h3_resolution: int,
                     data: AreaData | None = None) -> list[CommuneValue]:
@@ -210,6 +213,7 @@ def behind_target(rows: list[CommuneValue]) -> list[CommuneValue]:
     return [r for r in rows if r.status == "behind"]
 
 
+@collector_paused()  # thousands of villages' summaries: no full collection midway
 def area_dashboard(session: Session, area: Area, *, code: str | None, period: Period | None,
                    today: date, minimum: int, h3_resolution: int) -> AreaDashboard:
     """What an area's dashboard, report and spreadsheet show: the indicator table, the ranking of

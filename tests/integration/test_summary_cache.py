@@ -6,14 +6,16 @@ computed from nothing kept. Runs on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pytest
 from sqlalchemy import delete, event, text
 
 from surveys.administration import accounts
-from surveys.indicators import summary_cache
+from surveys.indicators import areas, summary_cache
 from surveys.models import Province, RollupVersion
+from surveys.places.areas import find_area
 from tests.factories import (
     PASSWORD,
     auth,
@@ -161,3 +163,30 @@ def test_every_write_gives_a_new_version(client, world, db) -> None:
     after = dict(db.execute(text("SELECT commune_id, version FROM rollup_versions")).all())
     due, xuyen = world["ids"]["cam-due"], world["ids"]["cam-xuyen"]
     assert after[due] != versions[due] and after[xuyen] == versions[xuyen]
+
+
+def test_the_collector_is_paused_while_an_area_is_read_and_back_after(client, world, db,
+                                                                      monkeypatch) -> None:
+    """A province's table, dashboard and ranking turn thousands of villages' rows into objects
+    that last the request: the cyclic collector is off meanwhile (areas.py), on again after."""
+    import gc
+
+    seen: list[bool] = []
+    real = summary_cache.commune_summaries
+
+    def commune_summaries(*args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(summary_cache, "commune_summaries", commune_summaries)
+    token = world["tokens"]["province"]
+    for url in URLS:
+        seen.clear()
+        response = client.get(url, headers=auth(token))
+        assert response.status_code == 200, url
+        assert seen and not any(seen), url
+        assert gc.isenabled()
+    seen.clear()
+    dashboard = areas.area_dashboard(db, find_area(db, "ha-tinh"), code=None, period=None,
+                                     today=date(2026, 12, 3), minimum=3, h3_resolution=8)
+    assert dashboard["surveyed"] == 8 and seen and not any(seen) and gc.isenabled()
