@@ -109,16 +109,21 @@ def _insert_measurements(session: Session, upload_id: int, rows: list[dict],
         unique.setdefault(row["dedupe_key"], row)
     table = Measurement.__table__
     highest_before = session.scalar(select(func.max(table.c.id))) or 0
-    inserted = insert(list(unique.values()))
-    if inserted != len(unique):
+    kept = rows if len(unique) == len(rows) else list(unique.values())  # no repeat: the batch
+    inserted = insert(kept)
+    if inserted != len(kept):
         stored = set(session.scalars(select(table.c.dedupe_key).where(
             table.c.upload_id == upload_id, table.c.id > highest_before)))
-        unique = {key: row for key, row in unique.items() if key in stored}
-    for row in unique.values():
-        counter.add(row["h3_cell"], row["operator"], row["technology"], row["measured_at"],
-                    row["signal_class"], row["rsrp_dbm"], row["download_mbps"], row["upload_mbps"],
-                    row["footprint_m"])
-    return len(unique)
+        kept = [row for key, row in unique.items() if key in stored]
+    add = counter.add
+    for fields in map(_COUNTED, kept):
+        add(*fields)
+    return len(kept)
+
+
+# What the rollups count of a stored row, in ContributionCounter.add's order.
+_COUNTED = itemgetter("h3_cell", "operator", "technology", "measured_at", "signal_class", "rsrp_dbm",
+                      "download_mbps", "upload_mbps", "footprint_m")
 
 
 @dataclass(frozen=True)
@@ -253,6 +258,8 @@ def _import_rows(session: Session, upload: CoverageUpload, stream: BinaryIO, *,
             "The file lacks the columns the {f} format needs: {c}.").format(
             f=fmt.name, c=", ".join(missing))})
     locator = Locator(session, max_village_km)
+    placed = locator.placed  # a cell placed before, or None
+    upload_id = upload.id
     counter = rollups.ContributionCounter()
     insert = _MeasurementInsert(session)
     rows: list[dict] = []
@@ -290,9 +297,12 @@ def _import_rows(session: Session, upload: CoverageUpload, stream: BinaryIO, *,
                 record(checked.issues)
             values = checked.values
             cell = base_cell(values["lat"], values["lon"])
-            commune_id, village_id = locator.place(cell)
-            values.update(upload_id=upload.id, h3_cell=cell, commune_id=commune_id,
-                          village_id=village_id, dedupe_key=_dedupe_key(values))
+            commune_id, village_id = placed(cell) or locator.place(cell)
+            values["upload_id"] = upload_id
+            values["h3_cell"] = cell
+            values["commune_id"] = commune_id
+            values["village_id"] = village_id
+            values["dedupe_key"] = _dedupe_key(values)
             rows.append(values)
             candidates += 1
         if len(rows) >= BATCH:
