@@ -53,12 +53,16 @@ def _dedupe_key(values: dict) -> str:
     # position and a time in a cell list, and differ only by their cell id. 64 bits keep the
     # unique index small; among a million rows of one upload, two different measurements share
     # a key with a chance of about 3 in 100 million.
-    rsrp, down, up = values["rsrp_dbm"], values["download_mbps"], values["upload_mbps"]
+    measured_at, lat, lon, operator, technology, rsrp, down, up, source = _KEY_FIELDS(values)
     packed = _KEY_LAYOUT.pack(
-        values["measured_at"].timestamp(), values["lat"], values["lon"],
-        values["operator"].encode(), values["technology"].encode(),
+        measured_at.timestamp(), lat, lon, operator.encode(), technology.encode(),
         _NAN if rsrp is None else rsrp, _NAN if down is None else down, _NAN if up is None else up)
-    return hashlib.blake2b(packed + (values["source"] or "").encode(), digest_size=8).hexdigest()
+    return _BLAKE2B(packed + (source or "").encode(), digest_size=8).hexdigest()
+
+
+_KEY_FIELDS = itemgetter("measured_at", "lat", "lon", "operator", "technology", "rsrp_dbm",
+                         "download_mbps", "upload_mbps", "source")
+_BLAKE2B = hashlib.blake2b
 
 
 class _MeasurementInsert:

@@ -306,11 +306,29 @@ def check(line: int, raw: Mapping[str, Any], columns: Mapping[str, str], now: da
         _out_of_range(issues, line, raw, columns, "latency_ms", _LATENCY_LOW, _LATENCY_HIGH)
         latency = None
 
+    # A drive test repeats its environment and source on every row: each text read once.
+    raw_environment, raw_source = get("environment"), get("source")
+    if raw_environment.__class__ is str:
+        environment = _ENVIRONMENTS.get(raw_environment, _UNSEEN)
+        if environment is _UNSEEN:
+            environment = _environment(raw_environment)
+            if len(_ENVIRONMENTS) < 256:
+                _ENVIRONMENTS[raw_environment] = environment
+    else:
+        environment = _environment(raw_environment)
+    if raw_source.__class__ is str:
+        source = _SOURCES.get(raw_source, _UNSEEN)
+        if source is _UNSEEN:
+            source = _source(raw_source)
+            if len(_SOURCES) < 1024:
+                _SOURCES[raw_source] = source
+    else:
+        source = _source(raw_source)
     return Checked({
         "measured_at": measured_at, "lat": lat, "lon": lon, "accuracy_m": accuracy,
         "operator": operator, "technology": technology, "rsrp_dbm": rsrp, "rsrq_db": rsrq,
         "sinr_db": sinr, "download_mbps": download, "upload_mbps": upload, "latency_ms": latency,
-        "environment": _environment(get("environment")), "source": _source(get("source")),
+        "environment": environment, "source": source,
         "footprint_m": footprint, "signal_class": classify.signal_class(technology, rsrp),
     }, issues)
 
@@ -318,6 +336,9 @@ def check(line: int, raw: Mapping[str, Any], columns: Mapping[str, str], now: da
 # Columns with few distinct values are read once per value (a drive test repeats them per row).
 _TECHNOLOGY_CACHE: dict[str, str] = {}
 _OPERATOR_CACHE: dict[tuple[str | None, str | None, str | None], str] = {}
+_ENVIRONMENTS: dict[str, str | None] = {}
+_SOURCES: dict[str, str | None] = {}
+_UNSEEN = object()
 
 
 def _source(raw: Any) -> str | None:

@@ -47,8 +47,9 @@ from surveys.coverage.validate import (
 )
 
 NOW = datetime(2026, 11, 30, tzinfo=UTC)
-NUMBERS: list[Any] = ["", None, "12.5", "-98.3", "12,5", "NA", "nan", "NaN", "inf", "-inf", "1e400",
-                      "1e308", "-1e308", " 7 ", "abc", "0", "-0", "0.0", 0, 0.0, 5, -3.5, True,
+NUMBERS: list[Any] = ["", None, [1], {"x": 1}, "12.5", "-98.3", "12,5", "NA", "nan", "NaN", "inf",
+                      "-inf", "1e400", "1e308", "-1e308", " 7 ", "abc", "0", "-0", "0.0",
+                      0, 0.0, 5, -3.5, True,
                       "452", "04", "1_000", "2147483647", "-204", "1e5", ".5"]
 COORDINATES: list[Any] = ["16.75", "106.95", "0", "95", "-200", "16,75", "", None, "NA", "nan",
                           "10.5", "120.0", 16.8, 107, "1e308"]
@@ -62,7 +63,8 @@ TIMES: list[Any] = ["2026-10-01 08:30:00", " 2026-10-01 08:30:00", "2026-10-01 0
                     datetime(2026, 10, 1, 8, 30), datetime(2026, 10, 1, 8, 30, tzinfo=UTC), 12345]
 TECHNOLOGIES_SEEN: list[Any] = ["4g", "LTE", " 5G ", "nr", "3g", "2g", "xx", "", None, "mobile"]
 OPERATORS: list[Any] = ["viettel", "Vinaphone", "", None, "acme", "NA"]
-TEXTS: list[Any] = ["outdoor", "indoor", "", None, " Trong nhà ", "drive-test", "x" * 80, 1, True]
+TEXTS: list[Any] = ["outdoor", "indoor", "", None, " Trong nhà ", "drive-test", "x" * 80, 1, True,
+                    ["indoor"], {"a": 1}, 0.0, " NA "]
 
 
 def _row(rng: random.Random) -> dict[str, Any]:

@@ -41,7 +41,11 @@ class PhusongCsv:
         keys, pick = list(known.values()), itemgetter(*known) if len(known) > 1 else None
         # Our template has only our columns: its cells are the values, in order, with no picking.
         every = len(known) == len(names)
+        width = len(names)
         for line, cells in rows:
+            if every and cells is not None and len(cells) == width:  # the usual row, first
+                yield RawRecord(line, dict(zip(keys, cells, strict=False)))
+                continue
             if cells is None:
                 yield unreadable(line)
                 continue
