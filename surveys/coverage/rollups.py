@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
+from math import floor, log2
 
 import h3
 from sqlalchemy import delete, select
@@ -44,17 +45,22 @@ from surveys.coverage.histograms import (
     speed_of_bin,
 )
 from surveys.coverage.month_totals import add_to_month_totals, refill_month_totals
-from surveys.coverage.spatial import BASE_RESOLUTION, ROLLUP_RESOLUTIONS
+from surveys.coverage.spatial import (
+    BASE_RESOLUTION,
+    MAX_DISC_CELLS,
+    ROLLUP_RESOLUTIONS,
+    disc_cells,
+)
 from surveys.coverage.totals import add_to_totals, refill_totals, usable_cells
 from surveys.db import driver_insert_sql
 from surveys.models import CoverageRollup, CoverageUpload, Measurement
-from surveys.places.months import month_of
+from surveys.places.months import month_bounds, month_of
 
 # Re-exported: readers of the rollups and the tests know them from here.
-__all__ = ["ANY", "CLASS_INDEX", "RSRP_BIN_DB", "SPEED_BINS_PER_DOUBLING", "median_of", "percentile",
-           "rsrp_of_bin", "speed_bin", "speed_of_bin", "usable_cells"]
+__all__ = ["ANY", "CLASS_INDEX", "MAX_DISC_CELLS", "RSRP_BIN_DB", "SPEED_BINS_PER_DOUBLING",
+           "disc_cells", "median_of", "percentile", "rsrp_of_bin", "speed_bin", "speed_of_bin",
+           "usable_cells"]
 
-MAX_DISC_CELLS = 2_000
 # An import writes its base cells' tallies out when it holds this many, and the coarser ones
 # when it keeps KEPT_KEYS of them, so its memory is bounded whatever the file's size.
 FLUSH_KEYS = 100_000
@@ -155,6 +161,7 @@ class ContributionCounter:
         # resolutions.
         self.parents: dict[Key, Tally] = {}
         self.coarse_discs: dict[Key, Tally] = {}
+        self._month = _NO_MONTH  # the last month seen: (its UTC start, end, period)
 
     def __len__(self) -> int:
         return len(self.base) + len(self.direct)
@@ -165,7 +172,10 @@ class ContributionCounter:
     def add(self, cell: str, operator: str, technology: str, measured_at: datetime,
             signal_class: str | None, rsrp: float | None, down: float | None, up: float | None,
             footprint_m: float | None = None) -> None:
-        period = month_of(measured_at)
+        start, end, period = self._month  # month_of(measured_at), which rows share by the thousand
+        if not (measured_at.tzinfo is UTC and start <= measured_at < end):
+            period = month_of(measured_at)
+            self._month = (*month_bounds(period), period)
         if footprint_m is not None:
             for disc_cell in disc_cells(cell, footprint_m):
                 key = (disc_cell, operator, technology, period)
@@ -184,8 +194,11 @@ class ContributionCounter:
         # Offsets keep the usual bins between 0 and 256, numbers Python does not allocate.
         seen += (None if signal_class is None else CLASS_INDEX[signal_class],
                  None if rsrp is None else math.floor(rsrp / RSRP_BIN_DB) + _RSRP_OFFSET,
-                 None if down is None else speed_bin(down) + _SPEED_OFFSET,
-                 None if up is None else speed_bin(up) + _SPEED_OFFSET)
+                 # speed_bin(), inline: max(mbps, 0.001) written out
+                 None if down is None else floor(_PER_DOUBLING * log2(0.001 if 0.001 > down else down))
+                 + _SPEED_OFFSET,
+                 None if up is None else floor(_PER_DOUBLING * log2(0.001 if 0.001 > up else up))
+                 + _SPEED_OFFSET)
         if len(seen) >= _COMPACT_LIMIT:  # a probe that stays in one cell: histograms are smaller
             self.base[key] = _tally_of(seen)
 
@@ -276,6 +289,8 @@ def _cell_and_technology(key: Key) -> tuple[str, str]:
     return key[0], key[2]
 
 
+_NO_MONTH = (datetime.max.replace(tzinfo=UTC), datetime.min.replace(tzinfo=UTC), "")
+_PER_DOUBLING = SPEED_BINS_PER_DOUBLING
 _COMPACT_LIMIT = 4 * 64  # measurements of one key held compactly, before a Tally holds them
 _RSRP_OFFSET = 128  # RSRP bins run from -70 to -22 (-140 to -43 dBm)
 _SPEED_OFFSET = 64  # speed bins from -40 (0.001 Mbps) to 53 (10 Gbps)
@@ -296,24 +311,6 @@ def _tally_of(seen: list[int | None]) -> Tally:
                 index -= offset
                 histogram[index] = histogram.get(index, 0) + 1
     return tally
-
-
-def disc_cells(center_cell: str, radius_m: float) -> Iterator[str]:
-    """The cells of every rollup resolution whose centres lie within radius_m of center_cell's
-    centre (at least the cell holding the centre), where that is at most MAX_DISC_CELLS cells."""
-    lat, lon = h3.cell_to_latlng(center_cell)
-    for resolution in ROLLUP_RESOLUTIONS:
-        area_m2 = h3.average_hexagon_area(resolution, unit="m^2")
-        if math.pi * radius_m ** 2 / area_m2 > MAX_DISC_CELLS:
-            continue
-        center = h3.latlng_to_cell(lat, lon, resolution)
-        edge = h3.average_hexagon_edge_length(resolution, unit="m")
-        k = int(radius_m / (edge * 1.5)) + 1
-        yield center
-        for cell in h3.grid_disk(center, k):
-            if cell != center and h3.great_circle_distance(
-                    (lat, lon), h3.cell_to_latlng(cell), unit="m") <= radius_m:
-                yield cell
 
 
 def recount_upload(session: Session, upload_id: int) -> int:

@@ -5,6 +5,7 @@ points crosses a few thousand cells."""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import h3
@@ -21,6 +22,8 @@ BASE_RESOLUTION = 10  # cells of about 0.015 km² (edge ≈ 66 m)
 # From a province (6, cells of about 36 km²) to a street (10): the map's resolutions, each rolled up.
 MAP_RESOLUTIONS = (6, 7, 8, 9, 10)
 ROLLUP_RESOLUTIONS = MAP_RESOLUTIONS
+# An estimated coverage disc wider than this many cells at a resolution says nothing there.
+MAX_DISC_CELLS = 2_000
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,9 @@ class Locator:
                              .where(Village.lat.is_not(None), Village.lon.is_not(None)))
                          if lat is not None and lon is not None]
         self._cache: dict[str, tuple[int | None, int | None]] = {}
+        # place(cell) when the cell was placed before (the usual case, looked up without a call),
+        # else None.
+        self.placed = self._cache.get
 
     def place(self, cell: str) -> tuple[int | None, int | None]:
         """(commune_id, village_id) of a base cell; None where it lies outside every commune."""
@@ -82,3 +88,21 @@ class Locator:
 
 def base_cell(lat: float, lon: float) -> str:
     return h3.latlng_to_cell(lat, lon, BASE_RESOLUTION)
+
+
+def disc_cells(center_cell: str, radius_m: float) -> Iterator[str]:
+    """The cells of every rollup resolution whose centres lie within radius_m of center_cell's
+    centre (at least the cell holding the centre), where that is at most MAX_DISC_CELLS cells."""
+    lat, lon = h3.cell_to_latlng(center_cell)
+    for resolution in ROLLUP_RESOLUTIONS:
+        area_m2 = h3.average_hexagon_area(resolution, unit="m^2")
+        if math.pi * radius_m ** 2 / area_m2 > MAX_DISC_CELLS:
+            continue
+        center = h3.latlng_to_cell(lat, lon, resolution)
+        edge = h3.average_hexagon_edge_length(resolution, unit="m")
+        k = int(radius_m / (edge * 1.5)) + 1
+        yield center
+        for cell in h3.grid_disk(center, k):
+            if cell != center and h3.great_circle_distance(
+                    (lat, lon), h3.cell_to_latlng(cell), unit="m") <= radius_m:
+                yield cell

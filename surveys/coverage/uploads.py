@@ -53,12 +53,16 @@ def _dedupe_key(values: dict) -> str:
     # position and a time in a cell list, and differ only by their cell id. 64 bits keep the
     # unique index small; among a million rows of one upload, two different measurements share
     # a key with a chance of about 3 in 100 million.
-    rsrp, down, up = values["rsrp_dbm"], values["download_mbps"], values["upload_mbps"]
+    measured_at, lat, lon, operator, technology, rsrp, down, up, source = _KEY_FIELDS(values)
     packed = _KEY_LAYOUT.pack(
-        values["measured_at"].timestamp(), values["lat"], values["lon"],
-        values["operator"].encode(), values["technology"].encode(),
+        measured_at.timestamp(), lat, lon, operator.encode(), technology.encode(),
         _NAN if rsrp is None else rsrp, _NAN if down is None else down, _NAN if up is None else up)
-    return hashlib.blake2b(packed + (values["source"] or "").encode(), digest_size=8).hexdigest()
+    return _BLAKE2B(packed + (source or "").encode(), digest_size=8).hexdigest()
+
+
+_KEY_FIELDS = itemgetter("measured_at", "lat", "lon", "operator", "technology", "rsrp_dbm",
+                         "download_mbps", "upload_mbps", "source")
+_BLAKE2B = hashlib.blake2b
 
 
 class _MeasurementInsert:
@@ -109,16 +113,21 @@ def _insert_measurements(session: Session, upload_id: int, rows: list[dict],
         unique.setdefault(row["dedupe_key"], row)
     table = Measurement.__table__
     highest_before = session.scalar(select(func.max(table.c.id))) or 0
-    inserted = insert(list(unique.values()))
-    if inserted != len(unique):
+    kept = rows if len(unique) == len(rows) else list(unique.values())  # no repeat: the batch
+    inserted = insert(kept)
+    if inserted != len(kept):
         stored = set(session.scalars(select(table.c.dedupe_key).where(
             table.c.upload_id == upload_id, table.c.id > highest_before)))
-        unique = {key: row for key, row in unique.items() if key in stored}
-    for row in unique.values():
-        counter.add(row["h3_cell"], row["operator"], row["technology"], row["measured_at"],
-                    row["signal_class"], row["rsrp_dbm"], row["download_mbps"], row["upload_mbps"],
-                    row["footprint_m"])
-    return len(unique)
+        kept = [row for key, row in unique.items() if key in stored]
+    add = counter.add
+    for fields in map(_COUNTED, kept):
+        add(*fields)
+    return len(kept)
+
+
+# What the rollups count of a stored row, in ContributionCounter.add's order.
+_COUNTED = itemgetter("h3_cell", "operator", "technology", "measured_at", "signal_class", "rsrp_dbm",
+                      "download_mbps", "upload_mbps", "footprint_m")
 
 
 @dataclass(frozen=True)
@@ -253,6 +262,8 @@ def _import_rows(session: Session, upload: CoverageUpload, stream: BinaryIO, *,
             "The file lacks the columns the {f} format needs: {c}.").format(
             f=fmt.name, c=", ".join(missing))})
     locator = Locator(session, max_village_km)
+    placed = locator.placed  # a cell placed before, or None
+    upload_id = upload.id
     counter = rollups.ContributionCounter()
     insert = _MeasurementInsert(session)
     rows: list[dict] = []
@@ -290,9 +301,12 @@ def _import_rows(session: Session, upload: CoverageUpload, stream: BinaryIO, *,
                 record(checked.issues)
             values = checked.values
             cell = base_cell(values["lat"], values["lon"])
-            commune_id, village_id = locator.place(cell)
-            values.update(upload_id=upload.id, h3_cell=cell, commune_id=commune_id,
-                          village_id=village_id, dedupe_key=_dedupe_key(values))
+            commune_id, village_id = placed(cell) or locator.place(cell)
+            values["upload_id"] = upload_id
+            values["h3_cell"] = cell
+            values["commune_id"] = commune_id
+            values["village_id"] = village_id
+            values["dedupe_key"] = _dedupe_key(values)
             rows.append(values)
             candidates += 1
         if len(rows) >= BATCH:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from math import isfinite
 from typing import Any
 
 from surveys.coverage import classify
@@ -158,14 +159,22 @@ def _has_error(issues: list[Issue]) -> bool:
     return any(i.severity == "error" for i in issues)
 
 
-def check(line: int, raw: Mapping[str, Any], columns: Mapping[str, str], now: datetime) -> Checked:
-    issues: list[Issue] = []
-    get = raw.get
-
-    # Every numeric field read once, the plain case first; _odd_number says what is wrong otherwise.
+def _numbers(issues: list[Issue], line: int, raw: Mapping[str, Any], columns: Mapping[str, str],
+             values: list[Any]) -> list[float | None]:
+    """The numeric fields' values (in NUMERIC_FIELDS' order) as floats, None when empty. A row of
+    plain finite numbers is read in one comprehension; any other goes field by field, and
+    _odd_number says what is wrong (the same issues, in the same order, either way)."""
+    try:
+        plain = [None if value is None or value == "" else float(value) for value in values]
+    except (ValueError, TypeError):
+        pass
+    else:
+        # A nan or an infinity makes the sum non-finite (so may an overflowing sum, which the
+        # general path then reads exactly); zeros and Nones are left out of it.
+        if isfinite(sum(filter(None, plain))):
+            return plain
     nums: list[float | None] = []
-    for name in NUMERIC_FIELDS:
-        value = get(name)
+    for name, value in zip(NUMERIC_FIELDS, values, strict=True):
         if value is None or value == "":
             nums.append(None)
             continue
@@ -177,6 +186,25 @@ def check(line: int, raw: Mapping[str, Any], columns: Mapping[str, str], now: da
         except (ValueError, TypeError):
             pass
         nums.append(_odd_number(issues, line, raw, columns, name))
+    return nums
+
+
+def _usual_time(stamp: Any) -> datetime | None:
+    """parse_time(stamp) for the usual shapes of a clean cell (19 characters, no space around,
+    from 1976), without its general path; None for parse_time to decide."""
+    if stamp.__class__ is str and len(stamp) == 19 and stamp[:4] > "1975" \
+            and not stamp[0].isspace() and not stamp[18].isspace():
+        return _common_time(stamp)
+    return None
+
+
+def check(line: int, raw: Mapping[str, Any], columns: Mapping[str, str], now: datetime) -> Checked:
+    issues: list[Issue] = []
+    get = raw.get
+
+    # Every numeric field read once, the plain case first; _odd_number says what is wrong otherwise.
+    raw_numbers = list(map(get, NUMERIC_FIELDS))
+    nums = _numbers(issues, line, raw, columns, raw_numbers)
     lat, lon, mcc, mnc, rsrp, rsrq, sinr, download, upload, latency, accuracy, footprint = nums
 
     position_ok = False
@@ -198,11 +226,12 @@ def check(line: int, raw: Mapping[str, Any], columns: Mapping[str, str], now: da
 
     measured_at = None
     stamp = get("measured_at")
-    if not isinstance(stamp, datetime) and is_missing(stamp):
+    usual = _usual_time(stamp)
+    if usual is None and not isinstance(stamp, datetime) and is_missing(stamp):
         _problem(issues, line, raw, columns, "measured_at", "missing_timestamp")
     else:
         try:
-            measured_at = parse_time(stamp).astimezone(UTC)
+            measured_at = (usual if usual is not None else parse_time(stamp)).astimezone(UTC)
         except (ValueError, OverflowError, OSError):
             _problem(issues, line, raw, columns, "measured_at", "bad_timestamp")
         else:
@@ -222,7 +251,7 @@ def check(line: int, raw: Mapping[str, Any], columns: Mapping[str, str], now: da
     if technology is None:
         _problem(issues, line, raw, columns, "technology", "unknown_technology")
 
-    operator_key = (get("operator"), get("mcc"), get("mnc"))
+    operator_key = (get("operator"), raw_numbers[2], raw_numbers[3])  # the texts of mcc, mnc
     operator = _OPERATOR_CACHE.get(operator_key)
     if operator is None:
         issues_before = len(issues)
@@ -277,11 +306,29 @@ def check(line: int, raw: Mapping[str, Any], columns: Mapping[str, str], now: da
         _out_of_range(issues, line, raw, columns, "latency_ms", _LATENCY_LOW, _LATENCY_HIGH)
         latency = None
 
+    # A drive test repeats its environment and source on every row: each text read once.
+    raw_environment, raw_source = get("environment"), get("source")
+    if raw_environment.__class__ is str:
+        environment = _ENVIRONMENTS.get(raw_environment, _UNSEEN)
+        if environment is _UNSEEN:
+            environment = _environment(raw_environment)
+            if len(_ENVIRONMENTS) < 256:
+                _ENVIRONMENTS[raw_environment] = environment
+    else:
+        environment = _environment(raw_environment)
+    if raw_source.__class__ is str:
+        source = _SOURCES.get(raw_source, _UNSEEN)
+        if source is _UNSEEN:
+            source = _source(raw_source)
+            if len(_SOURCES) < 1024:
+                _SOURCES[raw_source] = source
+    else:
+        source = _source(raw_source)
     return Checked({
         "measured_at": measured_at, "lat": lat, "lon": lon, "accuracy_m": accuracy,
         "operator": operator, "technology": technology, "rsrp_dbm": rsrp, "rsrq_db": rsrq,
         "sinr_db": sinr, "download_mbps": download, "upload_mbps": upload, "latency_ms": latency,
-        "environment": _environment(get("environment")), "source": _source(get("source")),
+        "environment": environment, "source": source,
         "footprint_m": footprint, "signal_class": classify.signal_class(technology, rsrp),
     }, issues)
 
@@ -289,6 +336,9 @@ def check(line: int, raw: Mapping[str, Any], columns: Mapping[str, str], now: da
 # Columns with few distinct values are read once per value (a drive test repeats them per row).
 _TECHNOLOGY_CACHE: dict[str, str] = {}
 _OPERATOR_CACHE: dict[tuple[str | None, str | None, str | None], str] = {}
+_ENVIRONMENTS: dict[str, str | None] = {}
+_SOURCES: dict[str, str | None] = {}
+_UNSEEN = object()
 
 
 def _source(raw: Any) -> str | None:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from operator import itemgetter
 from typing import BinaryIO
 
-from surveys.coverage.formats import RawRecord, Source, unreadable
+from surveys.coverage.formats import NAMES_AS_IN_FILE, RawRecord, Source, unreadable
 from surveys.coverage.reading import csv_rows, detect_separator
 from surveys.coverage.validate import Issue
 from surveys.errors import Text
@@ -41,7 +41,11 @@ class PhusongCsv:
         keys, pick = list(known.values()), itemgetter(*known) if len(known) > 1 else None
         # Our template has only our columns: its cells are the values, in order, with no picking.
         every = len(known) == len(names)
+        width = len(names)
         for line, cells in rows:
+            if every and cells is not None and len(cells) == width:  # the usual row, first
+                yield RawRecord(line, dict(zip(keys, cells, strict=False)), NAMES_AS_IN_FILE)
+                continue
             if cells is None:
                 yield unreadable(line)
                 continue
