@@ -42,7 +42,7 @@ each grows at most FLAT× when the data doubles.
 Loading the full size takes hours, so it can be measured again later without loading: `--keep`
 also copies the database as it was after the first half into `<name>_half` (PostgreSQL's CREATE
 DATABASE … TEMPLATE), and `--measure` times the kept database and its `_half` copy with the code
-of now, and prints the same comparison.
+of now, each in a process of its own (bench/province_measure.py), and prints the same comparison.
 """
 
 from __future__ import annotations
@@ -232,7 +232,7 @@ def _measure(app: Any, client: Any, token: str, label: str) -> dict[str, float]:
         if client.get(url, headers=headers).status_code == 404:
             print(f"    {url}: not available")
             continue
-        _cold, seconds, response = _p50(get(url), 3)
+        _cold, seconds, response = _p50(get(url))  # REPEAT: 3 runs let one burst of the host set the p50
         result[url] = seconds
         print(f"    {url}: p50 {seconds * 1e3:7.1f} ms (status {response.status_code})")
     with app.extensions["phusong.sessionmaker"]() as session:
@@ -300,7 +300,9 @@ def main(argv: list[str] | None = None) -> int:
         print("province: refused — the database in BENCH_POSTGRES_URL must have 'bench' in its name")
         return 2
     if "--measure" in argv:
-        return _measure_kept(url)
+        from bench.province_measure import measure_kept
+
+        return measure_kept(url)
     sizes = dict(FULL if "--full" in argv else SMALL)
     sizes["households"] = int(os.environ.get("BENCH_PROVINCE_HOUSEHOLDS", sizes["households"]))
     sizes["measurements"] = int(os.environ.get("BENCH_PROVINCE_MEASUREMENTS",
@@ -357,30 +359,4 @@ def main(argv: list[str] | None = None) -> int:
         app.extensions["phusong.engine"].dispose()
     if "--keep" not in argv:
         _reset(url)
-    return _report(*results)
-
-
-def _measure_kept(url: str) -> int:
-    """`--measure`: time the kept database (all) and its `_half` copy with the code of now."""
-    from sqlalchemy import select
-
-    from app import create_app
-    from surveys import migrate
-    from surveys.models import User
-    from tests.factories import make_token
-
-    results = []
-    for label, database in (("half", f"{url}_half"), ("all", url)):
-        with tempfile.TemporaryDirectory() as tmpdir:
-            app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": database,
-                              "UPLOAD_DIR": str(Path(tmpdir) / "uploads")})
-            migrate.upgrade(app.extensions["phusong.engine"])  # kept under older code
-            with app.extensions["phusong.engine"].begin() as connection:
-                connection.execute(text("ANALYZE"))  # a load stopped before its own
-            with app.extensions["phusong.sessionmaker"]() as session:
-                admin = session.scalars(select(User).where(User.username == "bench-admin")).one()
-                token = make_token(session, admin)
-                session.commit()
-            results.append(_measure(app, app.test_client(), token, label))
-            app.extensions["phusong.engine"].dispose()
     return _report(*results)
