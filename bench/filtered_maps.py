@@ -16,7 +16,11 @@ BENCH_FILTERED_ROUTE=scattered each upload draws new positions around the villag
 commune's cells with data (at resolution 10, their tails) and their combinations of technology and
 operator keep growing with the measurements, and the maps' cost with them. Timed at every map
 resolution 6–10 after 1, 2, 4 … uploads (p50 of 5), then once more on the same measurements
-imported as one upload into a database of their own (the answers must be the same). Prints the
+imported as one upload into a database of their own (the answers must be the same). Each of those
+timings runs in a new process of its own (`_timed_apart`): this process grows as it imports, and a
+process holding more objects answers slower (Python's full collections walk them all: after eight
+imports the same database's r10 took 21–27 against 11–12 ms of CPU), which the comparison would
+read as the maps growing with the uploads. Prints the
 growth from one upload to all, then PASS or FAIL against "flat", in CPU time (on a shared machine
 the wall-clock of a few milliseconds is mostly the neighbours), each case at each resolution at most
 FLAT_GROWTH (or less than FLAT_FLOOR_MS more): from 1 upload to all (the data grows too: the
@@ -35,9 +39,13 @@ keeps the figures.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import random
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -94,12 +102,13 @@ def main() -> int:
         app, commune_id, partner_id, sites = _database(Path(tmpdir), "accumulated")
         rng = random.Random(16)
         checkpoints = {n for n in (1, 2, 4, 8, 16, 32) if n <= UPLOADS} | {UPLOADS}
-        answers: dict[tuple[str, int], Any] = {}
+        answers = ""  # the SHA-256 of the last checkpoint's answers
         for number in range(1, UPLOADS + 1):
             _measurements(app, rng, (number - 1) * PER_UPLOAD, PER_UPLOAD, commune_id,
                           partner_id, sites, route)
             if number in checkpoints:
-                answers = _timed(app, commune_id, f"{number} upload(s)", figures, cpu_figures)
+                answers = _timed_apart(Path(tmpdir) / "accumulated.db", commune_id,
+                                       f"{number} upload(s)", figures, cpu_figures)
         _api(app, commune_id)
         late = _another_month(app, commune_id, partner_id, sites, route)
         app.extensions["phusong.engine"].dispose()
@@ -110,8 +119,8 @@ def main() -> int:
                       sites, route, PER_UPLOAD)
         single_figures: Figures = {}
         single_cpu: Figures = {}
-        single = _timed(app, commune_id, "the same measurements in 1 upload", single_figures,
-                        single_cpu)
+        single = _timed_apart(Path(tmpdir) / "single.db", commune_id,
+                              "the same measurements in 1 upload", single_figures, single_cpu)
         app.extensions["phusong.engine"].dispose()
     print(f"  growth from 1 to {UPLOADS} uploads: " + ", ".join(
         f"r{resolution} {name} {times[-1] / times[0]:.2f}x"
@@ -147,6 +156,41 @@ def _database(tmp: Path, name: str) -> tuple[Flask, int, int, list[tuple[float, 
         session.commit()
         commune_id, partner_id = commune.id, partner.id
     return app, commune_id, partner_id, [(p.y, p.x) for p in village_sites("cam-lo", 7)]
+
+
+RESULT = "RESULT "  # the line `timed_child` prints its figures on
+
+
+def _timed_apart(database: Path, commune_id: int, label: str, figures: Figures,
+                 cpu_figures: Figures) -> str:
+    """`_timed` in a new process on the database file (committed: SQLite's WAL lets both open
+    it); its figures added to ours. Returns the SHA-256 of its answers, to compare."""
+    child = subprocess.run(
+        [sys.executable, "-c", "import sys; from bench.filtered_maps import timed_child; "
+         "timed_child(sys.argv[1], int(sys.argv[2]), sys.argv[3])", str(database),
+         str(commune_id), label], stdout=subprocess.PIPE, text=True, check=True)
+    lines = child.stdout.splitlines()
+    print("\n".join(line for line in lines if not line.startswith(RESULT)), flush=True)
+    found = json.loads(next(line for line in lines if line.startswith(RESULT))[len(RESULT):])
+    for key, wall, cpu in found["figures"]:
+        figures.setdefault((key[0], key[1]), []).append(wall)
+        cpu_figures.setdefault((key[0], key[1]), []).append(cpu)
+    return str(found["answers"])
+
+
+def timed_child(database: str, commune_id: int, label: str) -> None:
+    """`_timed` on the database in this new process; prints RESULT and its figures as JSON."""
+    from app import create_app
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": f"sqlite:///{database}"})
+    figures: Figures = {}
+    cpu_figures: Figures = {}
+    answers = _timed(app, commune_id, label, figures, cpu_figures)
+    app.extensions["phusong.engine"].dispose()
+    digest = hashlib.sha256(json.dumps(sorted(answers.items()), sort_keys=True).encode())
+    print(RESULT + json.dumps({
+        "figures": [(key, wall[0], cpu_figures[key][0]) for key, wall in figures.items()],
+        "answers": digest.hexdigest()}), flush=True)
 
 
 def _timed(app: Flask, commune_id: int, label: str, figures: Figures, cpu_figures: Figures
