@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from surveys.coverage import cell_views
+from surveys.coverage import cell_views, versions
 from surveys.coverage.classify import CLASSES
 from surveys.coverage.histograms import _DUMPS, ANY, CLASS_INDEX, _classes_json, _counts_json
 from surveys.db import among, driver_insert_sql
@@ -57,7 +57,7 @@ def add_to_totals(session: Session, upload_id: int, *, sign: int = 1,
     upload, after its last `write` (an import at its end, within its transaction:
     `finish_upload`)."""
     connection = session.connection()
-    _lock_totals(connection)
+    _lock_totals(connection, bump=summaries)
     table = CoverageRollup.__table__
     rows = connection.execute(
         select(table.c.h3_cell, table.c.technology, *sums_columns(table))
@@ -97,7 +97,7 @@ def _changes(rows: list[Any]) -> dict[tuple[str, str], _Sums]:
 
 def refill_totals(session: Session, *, summaries: bool = True) -> None:
     """The cells' totals (and their map summaries) summed again from every upload's rows."""
-    _lock_totals(session.connection())  # no import may add to what is being emptied
+    _lock_totals(session.connection(), bump=summaries)  # no import may add to what is emptied
     session.execute(delete(CoverageCellTotal))
     if summaries:
         session.execute(delete(CoverageCellSummary))
@@ -106,11 +106,17 @@ def refill_totals(session: Session, *, summaries: bool = True) -> None:
         add_to_totals(session, upload_id, summaries=summaries)
 
 
-def _lock_totals(connection: Connection) -> None:
+def _lock_totals(connection: Connection, *, bump: bool = True) -> None:
+    """Taken first by every writer of the cells' totals, month totals and summaries: the turn
+    (PostgreSQL), then a new coverage version (surveys/coverage/versions.py), so that no process
+    goes on serving a map's answer kept from before this write. `bump=False`: only the totals
+    change, which no map reads (the migration that made them, before the versions' table)."""
     if connection.dialect.name == "postgresql":
         # Read-merge-write: two imports ending at once would each miss the other's sums. The
         # lock lasts until the transaction ends, which for an import follows at once.
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _TOTALS_LOCK})
+    if bump:
+        versions.bump(connection)
 
 
 def sums_columns(table: Table) -> list[ColumnElement[Any]]:

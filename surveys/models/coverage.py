@@ -262,3 +262,15 @@ class CoverageCellOperatorSummary(CellSummaryColumns, Base):
     h3_cell: Mapped[str] = mapped_column(String(16), primary_key=True)
     operator: Mapped[str] = mapped_column(String(16), primary_key=True)
     view: Mapped[str] = mapped_column(String(8), primary_key=True)  # "*", "4g" or "5g"
+
+
+class CoverageVersion(Base):
+    """A random number that changes, in the writer's transaction, with every write to what the
+    coverage map reads of the partners' measurements (the cells' totals, month totals and
+    summaries: every such writer takes `totals.lock_totals`), so a process may keep a map's whole
+    answer while the number is unchanged (surveys/coverage/map_answers.py). One row, id 1."""
+
+    __tablename__ = "coverage_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger)
