@@ -8,25 +8,17 @@ OPEN_DATA_MIN_HOUSEHOLDS located households. The village layer is for readers of
 
 from __future__ import annotations
 
-import hashlib
 import math
-from functools import lru_cache
 from typing import Any
 
-import h3
-import orjson
 from flask import Blueprint, Response, current_app, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from surveys.administration.access import area_for, commune_for
-from surveys.coverage.hexes import (
-    MAX_WINDOW_CELLS,
-    Bbox,
-    area_hexes,
-    commune_hexes,
-    window_cells_estimate,
-)
+from surveys.coverage.geojson import encode
+from surveys.coverage.hexes import MAX_WINDOW_CELLS, Bbox, window_cells_estimate
+from surveys.coverage.map_answers import etag_of, hexes_answer
 from surveys.coverage.operators import OPERATORS
 from surveys.coverage.spatial import MAP_RESOLUTIONS
 from surveys.db import get_session
@@ -44,25 +36,17 @@ bp = Blueprint("api_maps", __name__, url_prefix="/api/v1")
 
 MAP_TECHNOLOGY_FILTERS = ("4g", "5g")
 CACHE_CONTROL = "private, max-age=60"
-POLYGON_CACHE = 65_536  # cells' outlines as JSON text (~250 bytes each): a commune at street zoom
 
 
-def encode(document: Any) -> bytes:
-    """Compact UTF-8 JSON, as json.dumps(document, ensure_ascii=False, separators=(",", ":"))
-    would read, but written by orjson: a whole commune at resolution 10 is 5,500 cells of
-    eleven properties, 20–36 ms in the standard library's encoder against 3–5 ms (its floats are
-    the same shortest round-trip digits, written 1e-5 where Python writes 1e-05; NaN is null)."""
-    return orjson.dumps(document, option=orjson.OPT_NON_STR_KEYS)
-
-
-def geojson_response(document: dict[str, Any], *, cache_control: str = CACHE_CONTROL,
-                     body: bytes | None = None) -> Response:
+def geojson_response(document: dict[str, Any] | None, *, cache_control: str = CACHE_CONTROL,
+                     body: bytes | None = None, etag: str | None = None) -> Response:
     """The document with a strong ETag of its bytes: a matching If-None-Match gets a 304.
-    `body`: the document already serialised (`hexes_body`)."""
+    `body`, `etag`: the document already serialised, and the ETag of those bytes
+    (surveys/coverage/map_answers.py)."""
     if body is None:
         body = encode(document)
     response = current_app.response_class(body, mimetype="application/geo+json")
-    response.set_etag(hashlib.sha256(body).hexdigest()[:32])
+    response.set_etag(etag or etag_of(body))
     response.headers["Cache-Control"] = cache_control
     response.vary.update(("Authorization", "Cookie"))
     response.make_conditional(request)  # in place: a 304 without a body when it matches
@@ -141,44 +125,24 @@ def _bbox(text: str | None, resolution: int | None, errors: dict[str, Text]) -> 
     return box
 
 
-def hex_polygon(cell: str) -> dict[str, Any]:
-    ring = [[round(lng, 6), round(lat, 6)] for lat, lng in h3.cell_to_boundary(cell)]
-    return {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
-
-
-@lru_cache(maxsize=POLYGON_CACHE)
-def _polygon_json(cell: str) -> orjson.Fragment:
-    """`hex_polygon` as JSON, kept per cell: a cell's outline never changes, and building and
-    serialising it was most of a whole commune's answer at resolution 10."""
-    return orjson.Fragment(encode(hex_polygon(cell)))
-
-
-def hexes_body(head: dict[str, Any], cells: list[dict[str, Any]]) -> bytes:
-    """The bytes of `{**head, "features": [one Feature per cell]}` as `geojson_response` would
-    serialise them (`hex_polygon` geometries), with each cell's cached outline."""
-    return encode({**head, "features": [
-        {"type": "Feature", "id": cell["h3"], "geometry": _polygon_json(cell["h3"]),
-         "properties": cell} for cell in cells]})
-
-
 def _area_hexes(user: User, slug: str | None) -> ResponseReturnValue:
     """`area=SLUG`: the hexagons of every commune of the area, each cell once (resolution 7 by
     default for a province); readers of the area only."""
     db = get_session()
     found = area_for(db, user, slug)
     filters = _hex_filters(7 if found.level == "province" else 8)
-    cells = area_hexes(
-        db, communes_of(db, found), resolution=filters["resolution"],
-        technology=filters["technology"], operator=filters["operator"],
-        first_period=filters["first_period"], last_period=filters["last_period"],
-        bbox=filters["bbox"])
     head = {
         "type": "FeatureCollection", "area": found.slug, "level": found.level,
         "commune": found.slug if found.level == "commune" else None,
         "resolution": filters["resolution"], "technology": filters["technology"],
         "operator": filters["operator"], "period": filters["period"],
         "bbox": list(filters["bbox"]) if filters["bbox"] else None}
-    return geojson_response({**head, "features": []}, body=hexes_body(head, cells))
+    body, etag = hexes_answer(
+        db, communes_of(db, found), head, resolution=filters["resolution"],
+        technology=filters["technology"], operator=filters["operator"],
+        first_period=filters["first_period"], last_period=filters["last_period"],
+        bbox=filters["bbox"])
+    return geojson_response(None, body=body, etag=etag)
 
 
 @bp.get("/coverage/hexes")
@@ -197,18 +161,18 @@ def hexes() -> ResponseReturnValue:
         raise Problem("404.1")
     filters = _hex_filters()
     insider = _reads_commune(user, slug)
-    cells = commune_hexes(
-        db, commune, resolution=filters["resolution"], technology=filters["technology"],
-        operator=filters["operator"], first_period=filters["first_period"],
-        last_period=filters["last_period"],
-        min_households=1 if insider else current_app.config["OPEN_DATA_MIN_HOUSEHOLDS"],
-        bbox=filters["bbox"])
     head = {
         "type": "FeatureCollection", "commune": commune.slug,
         "resolution": filters["resolution"], "technology": filters["technology"],
         "operator": filters["operator"], "period": filters["period"],
         "bbox": list(filters["bbox"]) if filters["bbox"] else None}
-    return geojson_response({**head, "features": []}, body=hexes_body(head, cells))
+    body, etag = hexes_answer(
+        db, [commune], head, resolution=filters["resolution"], technology=filters["technology"],
+        operator=filters["operator"], first_period=filters["first_period"],
+        last_period=filters["last_period"],
+        min_households=1 if insider else current_app.config["OPEN_DATA_MIN_HOUSEHOLDS"],
+        bbox=filters["bbox"])
+    return geojson_response(None, body=body, etag=etag)
 
 
 @bp.get("/indicators/map")

@@ -1,4 +1,4 @@
-"""The hexes API's body is built from each cell's cached outline (api_maps.hexes_body): it must
+"""The hexes API's body is built from each cell's cached outline (geojson.py `hexes_body`): it must
 be, byte for byte, what serialising the whole document in one call gives (the ETag is its hash),
 and read back as the same document the standard library's json writes."""
 
@@ -9,7 +9,7 @@ import random
 
 import h3
 
-from surveys.views.api_maps import _polygon_json, encode, hex_polygon, hexes_body
+from surveys.coverage.geojson import _polygon_json, encode, hex_polygon, hexes_body
 
 
 def _cells(rng: random.Random, resolution: int, count: int) -> list[dict[str, object]]:

@@ -1,0 +1,132 @@
+"""The hexes API's whole answers (GeoJSON bytes and their ETag), kept in this process while what
+they are made of is unchanged: tiles worked out on the first request rather than ahead of it.
+
+A whole commune at resolution 10 is ~5,500 cells: 40–60 ms to read and build on the full-size
+benchmark (docs/scaling.md), 230–370 ms with a period whose cells have other months too; and most
+requests ask what an earlier one asked (a commune's staff and council opening the same map). An
+answer is made of, and kept with the stamp of:
+- the partners' measurements: the coverage version (surveys/coverage/versions.py), new with every
+  import, delete or refill of the cells' totals, month totals and summaries;
+- the households per cell: each commune's rollup version (surveys/indicators/rollups.py
+  `bump_versions`, new with every stored, reviewed, corrected or erased household and every
+  rebuild; a commune that never had one has none, which is part of the stamp like any value);
+- the places: each commune's boundary fingerprint (its stored cells are keyed by it) and a digest
+  of its villages' positions (read here: ~30 rows a commune);
+- the request: the communes, the resolution, the filters, `min_households` and the head.
+
+- The stamp is read before the answer is built: a write committed in between is in the answer
+  and its stamp differs next time, so what is kept is never older than its stamp says.
+- Not kept: windows (`bbox`: 5–11 ms to build, and keys without bound); answers made where the
+  coverage version has no row (rows written by other means than the writers) or a commune has a
+  boundary without fingerprint.
+- Kept as bytes, which Python's cyclic collector never walks (dicts would slow every full
+  collection of the process: surveys/coverage/collector.py); per engine (one database), at most
+  LIMIT_BYTES, the least recently used dropped first, an answer over a quarter of it never kept;
+  a lock makes it safe for gunicorn's threads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from surveys.coverage import versions
+from surveys.coverage.geojson import encode, hexes_body
+from surveys.coverage.hexes import Bbox, area_hexes
+from surveys.indicators import summary_cache
+from surveys.models import Commune, Village
+
+LIMIT_BYTES = 64 * 2**20  # per database and process: a dozen whole communes at resolution 10
+_CHUNK = 500
+_Key = tuple[Any, ...]
+_Entry = tuple[tuple[Any, ...], bytes, str]  # stamp, body, ETag
+_LOCK = threading.Lock()
+_KEPT: WeakKeyDictionary[Any, OrderedDict[_Key, _Entry]] = WeakKeyDictionary()
+_SIZES: WeakKeyDictionary[Any, int] = WeakKeyDictionary()
+
+
+def etag_of(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()[:32]
+
+
+def hexes_answer(session: Session, communes: Sequence[Commune], head: dict[str, Any], *,
+                 resolution: int, technology: str | None = None, operator: str | None = None,
+                 first_period: str | None = None, last_period: str | None = None,
+                 min_households: int = 1, bbox: Bbox | None = None) -> tuple[bytes, str]:
+    """The body `hexes_body(head, area_hexes(...))` and its ETag, from what this process kept
+    where the stamp is unchanged."""
+    stamp = _stamp(session, communes) if bbox is None else None
+    key = (tuple(c.id for c in communes), resolution, technology, operator, first_period,
+           last_period, min_households, encode(head))
+    engine = session.get_bind()
+    if stamp is not None:
+        with _LOCK:
+            kept = _KEPT.get(engine)
+            entry = kept.get(key) if kept is not None else None
+            if entry is not None and entry[0] == stamp:
+                kept.move_to_end(key)  # type: ignore[union-attr]
+                return entry[1], entry[2]
+    cells = area_hexes(session, communes, resolution=resolution, technology=technology,
+                       operator=operator, first_period=first_period, last_period=last_period,
+                       min_households=min_households, bbox=bbox)
+    body = hexes_body(head, cells)
+    etag = etag_of(body)
+    if stamp is not None and len(body) <= LIMIT_BYTES // 4:
+        _keep(engine, key, (stamp, body, etag))
+    return body, etag
+
+
+def _keep(engine: Any, key: _Key, entry: _Entry) -> None:
+    with _LOCK:
+        kept = _KEPT.get(engine)
+        if kept is None:
+            kept = _KEPT[engine] = OrderedDict()
+        size = _SIZES.get(engine, 0)
+        old = kept.pop(key, None)
+        if old is not None:
+            size -= len(old[1])
+        kept[key] = entry
+        size += len(entry[1])
+        while size > LIMIT_BYTES and kept:
+            size -= len(kept.popitem(last=False)[1][1])
+        _SIZES[engine] = size
+
+
+def _stamp(session: Session, communes: Sequence[Commune]) -> tuple[Any, ...] | None:
+    """What the answer is made of, as versions and digests (the module's docstring); None:
+    not to be kept."""
+    coverage = versions.current(session.connection())
+    if coverage is None or any(c.boundary_hash is None and c.boundary for c in communes):
+        return None
+    ids = [c.id for c in communes]
+    rollup = summary_cache.versions(session, ids)
+    digest = hashlib.blake2b(digest_size=16)
+    ordered = sorted(set(ids))
+    for start in range(0, len(ordered), _CHUNK):
+        rows = session.execute(select(Village.commune_id, Village.id, Village.lat, Village.lon)
+                               .where(Village.commune_id.in_(ordered[start:start + _CHUNK]))
+                               .order_by(Village.commune_id, Village.id)).all()
+        digest.update(repr([tuple(row) for row in rows]).encode())
+    return (coverage, tuple((c.id, rollup.get(c.id), c.boundary_hash) for c in communes),
+            digest.digest())
+
+
+def kept_bytes(engine: Any) -> int:
+    """What this process keeps for the database (tests, the benchmark)."""
+    with _LOCK:
+        return _SIZES.get(engine, 0)
+
+
+def forget() -> None:
+    """Drop everything kept (tests that change rows behind the writers' back, the benchmark's
+    first answers)."""
+    with _LOCK:
+        _KEPT.clear()
+        _SIZES.clear()
