@@ -33,6 +33,10 @@ def report(half: dict[str, float], full: dict[str, float]) -> int:
           f"commune {full['ceiling_commune'] / half['ceiling_commune']:.2f}x")
     numbers = ["dashboard", "dashboard_one", *(url for url in (t.format(area=PROVINCE_SLUG) for t in HOOKS)
                               if url in full)]
+    if "api10_kept" in full:
+        print(f"  hexes API r10, answered from what the process kept (nothing changed since the "
+              f"last view; surveys/coverage/map_answers.py): {half['api10_kept'] * 1e3:.1f} → "
+              f"{full['api10_kept'] * 1e3:.1f} ms")
     if "dashboard_cold" in full:
         cold = full["dashboard_cold"]
         print(f"  a new process's first province dashboard (nothing kept, not in PASS): "
