@@ -8,7 +8,7 @@ tools write sentinels such as −204 or 2147483647 — is dropped with a warning
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -307,23 +307,8 @@ def check(line: int, raw: Mapping[str, Any], columns: Mapping[str, str], now: da
         latency = None
 
     # A drive test repeats its environment and source on every row: each text read once.
-    raw_environment, raw_source = get("environment"), get("source")
-    if raw_environment.__class__ is str:
-        environment = _ENVIRONMENTS.get(raw_environment, _UNSEEN)
-        if environment is _UNSEEN:
-            environment = _environment(raw_environment)
-            if len(_ENVIRONMENTS) < 256:
-                _ENVIRONMENTS[raw_environment] = environment
-    else:
-        environment = _environment(raw_environment)
-    if raw_source.__class__ is str:
-        source = _SOURCES.get(raw_source, _UNSEEN)
-        if source is _UNSEEN:
-            source = _source(raw_source)
-            if len(_SOURCES) < 1024:
-                _SOURCES[raw_source] = source
-    else:
-        source = _source(raw_source)
+    environment = _read_once(_ENVIRONMENTS, 256, _environment, get("environment"))
+    source = _read_once(_SOURCES, 1024, _source, get("source"))
     return Checked({
         "measured_at": measured_at, "lat": lat, "lon": lon, "accuracy_m": accuracy,
         "operator": operator, "technology": technology, "rsrp_dbm": rsrp, "rsrq_db": rsrq,
@@ -348,6 +333,18 @@ def _source(raw: Any) -> str | None:
 @lru_cache(maxsize=1024)
 def _source_text(raw: str) -> str | None:
     return None if is_missing(raw) else raw.strip()[:64]
+
+
+def _read_once(cache: dict[str, Any], limit: int, read: Callable[[Any], Any], raw: Any) -> Any:
+    """`read(raw)`, kept per text (at most `limit` texts); any other value is read every time."""
+    if raw.__class__ is not str:
+        return read(raw)
+    found = cache.get(raw, _UNSEEN)
+    if found is _UNSEEN:
+        found = read(raw)
+        if len(cache) < limit:
+            cache[raw] = found
+    return found
 
 
 def _environment(raw: Any) -> str | None:
