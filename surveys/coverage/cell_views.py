@@ -229,7 +229,7 @@ def blocks_of(cells: Iterable[str], resolution: int) -> set[str]:
     return {h3.cell_to_parent(c, level) for c in cells}
 
 
-def read(session: Session, cells: set[str], view: str, blocks: Iterable[str]
+def read(session: Session, cells: set[str] | None, view: str, blocks: Iterable[str]
          ) -> dict[str, SummaryRow]:
     """cell → (n, estimated, usable bits, signal class, medians ×3, operators joined by commas)
     for those of `cells` (all of one resolution, in `blocks`: `blocks_of` them) that have
@@ -238,13 +238,13 @@ def read(session: Session, cells: set[str], view: str, blocks: Iterable[str]
     SQLAlchemy's Row cost more than the query. Reading the blocks and keeping the commune's cells
     here costs less than asking the database for each cell: a block is one range of the index,
     a cell one lookup (Cẩm Xuyên at resolution 10, full-size benchmark: 7.7 against 22.5 ms in
-    PostgreSQL's EXPLAIN ANALYZE)."""
+    PostgreSQL's EXPLAIN ANALYZE). `cells` None: every cell of the blocks."""
     connection = session.connection()
     dialect = connection.dialect
     sql = _READ_SQL.format(blocks=among_sql(dialect, "block"), view=driver_marker(dialect))
     found: dict[str, SummaryRow] = {}
     for row in driver_rows(connection, sql, (among_parameter(dialect, sorted(blocks)), view)):
-        if row[0] in cells:
+        if cells is None or row[0] in cells:
             found[row[0]] = row[1:]
     return found
 

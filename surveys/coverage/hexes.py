@@ -51,7 +51,7 @@ import h3
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveys.coverage import cell_views, filtered_cells, operator_views
+from surveys.coverage import cell_views, filtered_cells, kept_reads
 from surveys.coverage.cell_views import EVERY, GENERATIONS, SummaryRow
 from surveys.coverage.collector import collector_paused
 from surveys.coverage.spatial import BASE_RESOLUTION
@@ -214,8 +214,6 @@ def month_range(first_period: str | None, last_period: str | None) -> Period | N
 
 # cell → its filtered measurements as a `cell_views.Cell` (the cells' month totals, merged)
 _rollups = filtered_cells.month_rollups
-# cell → what one operator's map shows of it over all months (its stored summaries)
-_by_operator = operator_views.read
 
 
 def _household_generations(households: Iterable[tuple[str, str | None]]
@@ -260,18 +258,18 @@ def rolled_household_generations(session: Session, commune_id: int, resolution: 
 
 def _measured(session: Session, cells: set[str], blocks: set[str], resolution: int, *,
               technology: str | None, operator: str | None, first_period: str | None,
-              last_period: str | None) -> dict[str, SummaryRow]:
+              last_period: str | None, keep: bool = False) -> dict[str, SummaryRow]:
     """cell → what the map shows of its measurements (`cell_views.SummaryRow`)."""
     view = technology or EVERY
     if view not in cell_views.VIEWS:  # 2G or 3G alone: no summaries of their own
         return _merged(session, cells, technology=technology, operator=operator,
                        first_period=first_period, last_period=last_period)
     if not first_period and not last_period:
-        return _stored(session, cells, view, operator, blocks)
+        return _stored(session, cells, view, operator, blocks, keep)
     # A period: a cell whose measurements all fall in it shows what it shows without the period
     # (the same sums, so the same summary), read from the summaries; only cells measured also
     # outside the period are merged from their month totals.
-    whole = _stored(session, cells, view, operator, blocks)  # every cell measured at all
+    whole = _stored(session, cells, view, operator, blocks, keep)  # every cell measured at all
     outside = filtered_cells.measured_outside(session, whole.keys(), technology=technology,
                                               operator=operator, first_period=first_period,
                                               last_period=last_period)
@@ -283,11 +281,10 @@ def _measured(session: Session, cells: set[str], blocks: set[str], resolution: i
 
 
 def _stored(session: Session, cells: set[str], view: str, operator: str | None,
-            blocks: set[str]) -> dict[str, SummaryRow]:
-    """The stored summaries of all months: the cells' (`cell_views`) or one operator's."""
-    if operator is None:
-        return cell_views.read(session, cells, view, blocks)
-    return _by_operator(session, cells, operator, view, blocks)
+            blocks: set[str], keep: bool) -> dict[str, SummaryRow]:
+    """The stored summaries of all months: the cells' (`cell_views`) or one operator's; a whole
+    area's (`keep`) from what this process kept while the measurements are unchanged."""
+    return kept_reads.summaries(session, cells, view, operator, blocks, keep=keep)
 
 
 def _merged(session: Session, cells: set[str], *, technology: str | None, operator: str | None,
@@ -365,7 +362,8 @@ def _area_hexes(session: Session, communes: Sequence[Commune], *, resolution: in
     cells.update(fresh)
     blocks.update(cell_views.blocks_of(fresh, resolution))
     measured = _measured(session, cells, blocks, resolution, technology=technology,
-                         operator=operator, first_period=first_period, last_period=last_period)
+                         operator=operator, first_period=first_period, last_period=last_period,
+                         keep=window is None)
     wanted = GENERATIONS[GENERATIONS.index(technology):] if technology else GENERATIONS
     newest_first = [(GENERATIONS.index(g), technology or g) for g in reversed(wanted)]
     threshold = max(1, min_households)

@@ -37,7 +37,7 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveys.coverage import versions
+from surveys.coverage import kept_reads, versions
 from surveys.coverage.geojson import encode, hexes_body
 from surveys.coverage.hexes import Bbox, area_hexes
 from surveys.indicators import summary_cache
@@ -125,8 +125,10 @@ def kept_bytes(engine: Any) -> int:
 
 
 def forget() -> None:
-    """Drop everything kept (tests that change rows behind the writers' back, the benchmark's
-    first answers)."""
+    """Drop everything the maps keep, the summaries read for them included
+    (surveys/coverage/kept_reads.py): tests that change rows behind the writers' back, the
+    benchmarks' answers built as after an import."""
     with _LOCK:
         _KEPT.clear()
         _SIZES.clear()
+    kept_reads.forget()

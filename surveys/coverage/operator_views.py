@@ -99,11 +99,11 @@ def rewrite_from(connection: Connection, cells: Sequence[str], stored: Iterable[
             driver_insert_sql(connection.dialect, table.name, _COLUMNS), inserts)
 
 
-def read(session: Session, cells: set[str], operator: str, view: str, blocks: Iterable[str]
-         ) -> dict[str, SummaryRow]:
+def read(session: Session, cells: set[str] | None, operator: str, view: str,
+         blocks: Iterable[str]) -> dict[str, SummaryRow]:
     """`cell_views.read` for one operator's summaries: cell → (n, estimated, usable bits, signal
     class, medians ×3, the operator) for those of `cells` (in `blocks`) that have its
-    measurements or discs."""
+    measurements or discs (`cells` None: every cell of the blocks)."""
     connection = session.connection()
     dialect = connection.dialect
     marker = driver_marker(dialect)
@@ -111,7 +111,7 @@ def read(session: Session, cells: set[str], operator: str, view: str, blocks: It
     found: dict[str, SummaryRow] = {}
     for row in driver_rows(connection, sql,
                            (among_parameter(dialect, sorted(blocks)), operator, view)):
-        if row[0] in cells:
+        if cells is None or row[0] in cells:
             found[row[0]] = row[1:]
     return found
 

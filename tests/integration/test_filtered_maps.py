@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveys.coverage import hexes, month_totals, operator_views, totals
+from surveys.coverage import cell_views, hexes, kept_reads, month_totals, operator_views, totals
 from surveys.coverage.cell_views import EVERY, MAP_TECHNOLOGIES, VIEWS, Cell, block_of
 from surveys.coverage.histograms import ANY
 from surveys.coverage.uploads import delete_upload, import_upload
@@ -77,10 +77,14 @@ def from_each_upload(session: Session, cells: Iterable[str], *, technology: str 
     return found
 
 
-def merged_operator_view(session: Session, cells: set[str], operator: str, view: str,
-                         blocks: Iterable[str]) -> dict[str, Any]:
-    """What hexes._by_operator answered before the operator summaries: the month totals merged
-    per request (through hexes._rollups, which the comparison replaces by every upload's rows)."""
+def stored_before(session: Session, cells: set[str], view: str, operator: str | None,
+                  blocks: Iterable[str], keep: bool) -> dict[str, Any]:
+    """What hexes._stored answered before the operator summaries and before anything was kept
+    (surveys/coverage/kept_reads.py): the cells' summaries read afresh, and one operator's month
+    totals merged per request (through hexes._rollups, which the comparison replaces by every
+    upload's rows)."""
+    if operator is None:
+        return cell_views.read(session, cells, view, blocks)
     return hexes._merged(session, cells, technology=None if view == EVERY else view,
                          operator=operator, first_period=None, last_period=None)
 
@@ -182,6 +186,7 @@ def usable_from_each_upload(session: Session, cells: set[str], first_period: str
 def assert_maps_equal_the_uploads_rows(session: Session, monkeypatch: pytest.MonkeyPatch) -> int:
     found = session.scalar(select(Commune))
     assert found is not None
+    kept_reads.forget()
     compared = 0
     merged: set[str] = set()  # cells merged from month totals by a map with a period
     real_merged = hexes._merged
@@ -205,7 +210,7 @@ def assert_maps_equal_the_uploads_rows(session: Session, monkeypatch: pytest.Mon
                     merged_in_period += len(measured & merged)
                 with monkeypatch.context() as patched:
                     patched.setattr(hexes, "_rollups", from_each_upload)
-                    patched.setattr(hexes, "_by_operator", merged_operator_view)
+                    patched.setattr(hexes, "_stored", stored_before)
                     patched.setattr(hexes.filtered_cells, "measured_outside", every_cell_outside)
                     theirs = hexes.commune_hexes(session, found, resolution=resolution,
                                                  technology=technology, **filters)
@@ -215,8 +220,11 @@ def assert_maps_equal_the_uploads_rows(session: Session, monkeypatch: pytest.Mon
         for first, last in (("2026-09", "2026-10"), (None, "2026-08"), ("2026-11", None)):
             assert totals.usable_cells(session, cells, first_period=first, last_period=last) \
                 == usable_from_each_upload(session, cells, first, last)
-    # Both ways of a period are compared: cells read from the summaries, and cells merged.
+    # Both ways of a period are compared: cells read from the summaries, and cells merged; and
+    # the summaries were read from what the process kept (the same view at the same resolution
+    # asked with other filters) as well as from the database.
     assert stored_in_period > 0 and merged_in_period > 0
+    assert kept_reads.kept_rows(session.get_bind()) > 0
     return compared
 
 

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from surveys.collection.review import ReviewInput, review_submission
-from surveys.coverage import map_answers
+from surveys.coverage import cell_views, map_answers
 from surveys.coverage.uploads import delete_upload, import_upload
 from surveys.models import Commune, CoverageUpload, CoverageVersion, Submission, User, Village
 from surveys.places.villages import update_village
@@ -240,3 +240,35 @@ def test_threads_reading_while_imports_commit_never_keep_a_stale_answer(client, 
     assert not errors
     assert _n(_get(client, staff, resolution=10)) == 3 + 4 * 2
     assert db.get(Commune, kept["commune"]) is not None
+
+
+def test_after_a_household_alone_the_summaries_come_from_what_was_kept(client, db, kept,
+                                                                        monkeypatch):
+    """A household changes the answer but not the measurements: the answer is built again with
+    the households read afresh and the cells' summaries from what the process kept
+    (surveys/coverage/kept_reads.py); an import reads them again."""
+    reads: list[int] = []
+    real = cell_views.read
+
+    def counting(*args, **kwargs):
+        reads.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cell_views, "read", counting)
+    tokens = kept["tokens"]
+    assert _households(_get(client, tokens["staff"], resolution=10)) == 0
+    assert len(reads) == 1
+    payload = submission_payload(village="thon-1", answers=household_answers(),
+                                 location={"lat": A[0], "lon": A[1], "accuracy_m": 5.0})
+    assert client.post("/api/v1/submissions", json=payload,
+                       headers=auth(tokens["surveyor"])).status_code == 201
+    again = _get(client, tokens["staff"], resolution=10)
+    assert (_households(again), _n(again), len(kept["built"]), len(reads)) == (1, 3, 2, 1)
+    import_upload(db, kept["partner"], kept["uploader"], "more.csv", io.BytesIO(_rows(A, 2)),
+                  format_name=None, now=datetime(2026, 11, 30, tzinfo=UTC))
+    db.commit()
+    assert _n(_get(client, tokens["staff"], resolution=10)) == 5 and len(reads) == 2
+    box = f"{A[1] - 0.01},{A[0] - 0.01},{A[1] + 0.01},{A[0] + 0.01}"
+    _get(client, tokens["staff"], resolution=10, bbox=box)
+    _get(client, tokens["staff"], resolution=10, bbox=box)
+    assert len(reads) == 4  # a window's summaries are never kept
