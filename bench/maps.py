@@ -196,9 +196,10 @@ def _measure(app: Flask, client: FlaskClient, token: str, commune_id: int,
     result["area"], _ = _timed(get("/api/v1/indicators/map?commune=cam-lo&code=area_4g"))
     with app.extensions["phusong.sessionmaker"]() as session:
         commune = session.get(Commune, commune_id)
-        result["service"], cells = _timed(lambda: commune_hexes(session, commune, resolution=8))
-        result["service10"], cells10 = _timed(lambda: commune_hexes(session, commune,
-                                                                    resolution=10))
+        result["service"], cells = _timed(built(lambda: commune_hexes(session, commune,
+                                                                      resolution=8)))
+        result["service10"], cells10 = _timed(built(lambda: commune_hexes(session, commune,
+                                                                          resolution=10)))
     engine = app.extensions["phusong.engine"]
     with engine.connect() as connection:
         rows = connection.execute(text("SELECT COUNT(*) FROM measurements")).scalar_one()

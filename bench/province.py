@@ -89,13 +89,20 @@ CPU: dict[str, float] = {}  # label → p50 of this process's CPU seconds (less 
 # loaded machine than wall time; the database's own work is not in it)
 
 
-def _p50(action: Callable[[], Any], repeat: int = REPEAT, label: str = "") -> tuple[float, float, Any]:
-    """(cold seconds, p50 wall seconds, last result); the p50 CPU seconds go to CPU[label]."""
+def _p50(action: Callable[[], Any], repeat: int = REPEAT, label: str = "", *,
+         fresh: bool = True) -> tuple[float, float, Any]:
+    """(cold seconds, p50 wall seconds, last result); the p50 CPU seconds go to CPU[label].
+    `fresh`: each run as the first after an import (nothing the maps keep: map_answers.forget)."""
+    from surveys.coverage import map_answers
+
+    map_answers.forget()
     started = time.perf_counter()
     result = action()
     cold = time.perf_counter() - started
     times, cpu = [], []
     for _ in range(repeat):
+        if fresh:
+            map_answers.forget()
         started, cpu_started = time.perf_counter(), time.process_time()
         result = action()
         times.append(time.perf_counter() - started)
@@ -182,6 +189,14 @@ def _measure(app: Any, client: Any, token: str, label: str) -> dict[str, float]:
             print(f"    commune hexes, resolution {resolution:2d}:          "
                   f"p50 {result[name] * 1e3:7.1f} ms  (CPU {CPU[name] * 1e3:5.1f})  "
                   f"cold {cold * 1e3:7.0f} ms  {len(cells):,} cells")
+        # After a household alone (the measurements unchanged): the cells' summaries from what
+        # the process kept (surveys/coverage/kept_reads.py), the households read again.
+        cold, result["commune10_households"], cells = _p50(functools.partial(
+            commune_hexes, session, commune, resolution=10), label="commune10_households",
+            fresh=False)
+        print(f"    commune hexes, resolution 10, after a household (summaries kept):  p50 "
+              f"{result['commune10_households'] * 1e3:7.1f} ms  "
+              f"(CPU {CPU['commune10_households'] * 1e3:5.1f})  {len(cells):,} cells")
         # What the map asks at street zoom: a phone's window (~3 × 2 km) around a village.
         lat, lon = next((v.lat, v.lon) for v in commune.villages if v.lat is not None)
         box = (lon - 0.015, lat - 0.01, lon + 0.015, lat + 0.01)
@@ -223,19 +238,11 @@ def _measure(app: Any, client: Any, token: str, label: str) -> dict[str, float]:
     def get(url: str) -> Callable[[], Any]:
         return lambda: client.get(url, headers=headers)
 
-    def built(url: str) -> Callable[[], Any]:
-        def call() -> Any:
-            map_answers.forget()  # as the first request after a change finds it
-            return client.get(url, headers=headers)
-        return call
-
-    from surveys.coverage import map_answers
-
     hexes_url = f"/api/v1/coverage/hexes?commune={slug}&resolution=10"
-    cold, result["api10"], response = _p50(built(hexes_url))
+    cold, result["api10"], response = _p50(get(hexes_url))
     print(f"    hexes API, commune, resolution 10 (HTTP):  p50 {result['api10'] * 1e3:7.1f} ms  "
           f"cold {cold * 1e3:7.0f} ms  {len(response.get_data()) / 1e6:.1f} MB (built each time)")
-    _cold, result["api10_kept"], _ = _p50(get(hexes_url))
+    _cold, result["api10_kept"], _ = _p50(get(hexes_url), fresh=False)
     print(f"    the same, answered from what the process kept: p50 "
           f"{result['api10_kept'] * 1e3:7.1f} ms")
     for template in HOOKS:

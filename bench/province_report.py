@@ -14,7 +14,8 @@ HOOKS = ("/api/v1/indicators?area={area}", "/api/v1/indicators/communes?area={ar
 
 def report(half: dict[str, float], full: dict[str, float]) -> int:
     """Growth from half to all, the goals met or not; 1 when any is missed."""
-    commune_maps = [*(f"commune{r}" for r in (6, 7, 8, 9, 10)), "window10"]
+    commune_maps = [*(f"commune{r}" for r in (6, 7, 8, 9, 10)), "window10",
+                    *(["commune10_households"] if "commune10_households" in full else [])]
     maps = ["province7", *commune_maps, "api10"]
     print("  growth of this process's CPU time when the data doubles: " + ", ".join(
         f"{name} {full[f'cpu_{name}'] / half[f'cpu_{name}']:.2f}x" for name in maps[:-1]))
