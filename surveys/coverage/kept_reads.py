@@ -20,23 +20,17 @@ about half of the answer's time on the full-size benchmark.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from sqlalchemy.orm import Session
 
 from surveys.coverage import cell_views, operator_views, versions
 from surveys.coverage.cell_views import SummaryRow
+from surveys.coverage.kept import Kept
 
 LIMIT_ROWS = 200_000  # per database and process: ~20 whole communes at resolution 10, ~40 MB
-_Key = tuple[Any, ...]
-_LOCK = threading.Lock()
-_KEPT: WeakKeyDictionary[Any, OrderedDict[_Key, tuple[int, dict[str, SummaryRow]]]] = \
-    WeakKeyDictionary()
-_SIZES: WeakKeyDictionary[Any, int] = WeakKeyDictionary()
+_KEPT: Kept[dict[str, SummaryRow]] = Kept()
 
 
 def summaries(session: Session, cells: set[str], view: str, operator: str | None,
@@ -47,21 +41,12 @@ def summaries(session: Session, cells: set[str], view: str, operator: str | None
     version = versions.current(session.connection()) if keep else None
     if version is None:
         return _read(session, cells, view, operator, blocks)
-    blocks = frozenset(blocks)
-    key = (view, operator, blocks)
+    key = (view, operator, frozenset(blocks))
     engine = session.get_bind()
-    with _LOCK:
-        kept = _KEPT.get(engine)
-        entry = kept.get(key) if kept is not None else None
-        if entry is not None and entry[0] == version:
-            kept.move_to_end(key)  # type: ignore[union-attr]
-            every = entry[1]
-        else:
-            every = None
+    every = _KEPT.get(engine, key, version)
     if every is None:
-        every = _read(session, None, view, operator, blocks)
-        if len(every) <= LIMIT_ROWS // 4:
-            _keep(engine, key, version, every)
+        every = _read(session, None, view, operator, key[2])
+        _KEPT.put(engine, key, version, every, len(every), LIMIT_ROWS)
     return {cell: row for cell, row in every.items() if cell in cells}
 
 
@@ -72,30 +57,11 @@ def _read(session: Session, cells: set[str] | None, view: str, operator: str | N
     return operator_views.read(session, cells, operator, view, blocks)
 
 
-def _keep(engine: Any, key: _Key, version: int, rows: dict[str, SummaryRow]) -> None:
-    with _LOCK:
-        kept = _KEPT.get(engine)
-        if kept is None:
-            kept = _KEPT[engine] = OrderedDict()
-        size = _SIZES.get(engine, 0)
-        old = kept.pop(key, None)
-        if old is not None:
-            size -= len(old[1])
-        kept[key] = (version, rows)
-        size += len(rows)
-        while size > LIMIT_ROWS and kept:
-            size -= len(kept.popitem(last=False)[1][1])
-        _SIZES[engine] = size
-
-
 def kept_rows(engine: Any) -> int:
     """How many rows this process keeps for the database (tests)."""
-    with _LOCK:
-        return _SIZES.get(engine, 0)
+    return _KEPT.size(engine)
 
 
 def forget() -> None:
     """Drop everything kept."""
-    with _LOCK:
-        _KEPT.clear()
-        _SIZES.clear()
+    _KEPT.clear()

@@ -28,11 +28,8 @@ answer is made of, and kept with the stamp of:
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -40,16 +37,13 @@ from sqlalchemy.orm import Session
 from surveys.coverage import kept_reads, versions
 from surveys.coverage.geojson import encode, hexes_body
 from surveys.coverage.hexes import Bbox, area_hexes
+from surveys.coverage.kept import Kept
 from surveys.indicators import summary_cache
 from surveys.models import Commune, Village
 
 LIMIT_BYTES = 64 * 2**20  # per database and process: a dozen whole communes at resolution 10
 _CHUNK = 500
-_Key = tuple[Any, ...]
-_Entry = tuple[tuple[Any, ...], bytes, str]  # stamp, body, ETag
-_LOCK = threading.Lock()
-_KEPT: WeakKeyDictionary[Any, OrderedDict[_Key, _Entry]] = WeakKeyDictionary()
-_SIZES: WeakKeyDictionary[Any, int] = WeakKeyDictionary()
+_KEPT: Kept[tuple[bytes, str]] = Kept()  # body, ETag
 
 
 def etag_of(body: bytes) -> str:
@@ -67,36 +61,17 @@ def hexes_answer(session: Session, communes: Sequence[Commune], head: dict[str, 
            last_period, min_households, encode(head))
     engine = session.get_bind()
     if stamp is not None:
-        with _LOCK:
-            kept = _KEPT.get(engine)
-            entry = kept.get(key) if kept is not None else None
-            if entry is not None and entry[0] == stamp:
-                kept.move_to_end(key)  # type: ignore[union-attr]
-                return entry[1], entry[2]
+        found = _KEPT.get(engine, key, stamp)
+        if found is not None:
+            return found
     cells = area_hexes(session, communes, resolution=resolution, technology=technology,
                        operator=operator, first_period=first_period, last_period=last_period,
                        min_households=min_households, bbox=bbox)
     body = hexes_body(head, cells)
     etag = etag_of(body)
-    if stamp is not None and len(body) <= LIMIT_BYTES // 4:
-        _keep(engine, key, (stamp, body, etag))
+    if stamp is not None:
+        _KEPT.put(engine, key, stamp, (body, etag), len(body), LIMIT_BYTES)
     return body, etag
-
-
-def _keep(engine: Any, key: _Key, entry: _Entry) -> None:
-    with _LOCK:
-        kept = _KEPT.get(engine)
-        if kept is None:
-            kept = _KEPT[engine] = OrderedDict()
-        size = _SIZES.get(engine, 0)
-        old = kept.pop(key, None)
-        if old is not None:
-            size -= len(old[1])
-        kept[key] = entry
-        size += len(entry[1])
-        while size > LIMIT_BYTES and kept:
-            size -= len(kept.popitem(last=False)[1][1])
-        _SIZES[engine] = size
 
 
 def _stamp(session: Session, communes: Sequence[Commune]) -> tuple[Any, ...] | None:
@@ -120,15 +95,12 @@ def _stamp(session: Session, communes: Sequence[Commune]) -> tuple[Any, ...] | N
 
 def kept_bytes(engine: Any) -> int:
     """What this process keeps for the database (tests, the benchmark)."""
-    with _LOCK:
-        return _SIZES.get(engine, 0)
+    return _KEPT.size(engine)
 
 
 def forget() -> None:
     """Drop everything the maps keep, the summaries read for them included
     (surveys/coverage/kept_reads.py): tests that change rows behind the writers' back, the
     benchmarks' answers built as after an import."""
-    with _LOCK:
-        _KEPT.clear()
-        _SIZES.clear()
+    _KEPT.clear()
     kept_reads.forget()
