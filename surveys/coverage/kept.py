@@ -31,8 +31,8 @@ class Kept(Generic[V]):
             return entry[1]
 
     def put(self, engine: Any, key: Any, stamp: Any, value: V, size: int, limit: int) -> None:
-        if size > limit // 4:
-            return
+        """Keep `value` under `stamp` in place of what the key held (which goes even when the
+        value is too large to keep)."""
         with self._lock:
             kept = self._kept.get(engine)
             if kept is None:
@@ -41,8 +41,9 @@ class Kept(Generic[V]):
             old = kept.pop(key, None)
             if old is not None:
                 total -= old[2]
-            kept[key] = (stamp, value, size)
-            total += size
+            if size <= limit // 4:
+                kept[key] = (stamp, value, size)
+                total += size
             while total > limit and kept:
                 total -= kept.popitem(last=False)[1][2]
             self._sizes[engine] = total
