@@ -29,7 +29,7 @@ from surveys.coverage import cell_views, operator_views, versions
 from surveys.coverage.cell_views import SummaryRow
 from surveys.coverage.kept import Kept
 
-LIMIT_ROWS = 200_000  # per database and process: ~20 whole communes at resolution 10, ~40 MB
+LIMIT_ROWS = 100_000  # per database and process: ~12 whole communes at r10; ~400 bytes a row
 _KEPT: Kept[dict[str, SummaryRow]] = Kept()
 
 
