@@ -41,7 +41,7 @@ from surveys.coverage.kept import Kept
 from surveys.indicators import summary_cache
 from surveys.models import Commune, Village
 
-LIMIT_BYTES = 64 * 2**20  # per database and process: a dozen whole communes at resolution 10
+LIMIT_BYTES = 64 * 2**20  # per database and process: ~20 whole communes at r10 (2.8 MB each)
 _CHUNK = 500
 _KEPT: Kept[tuple[bytes, str]] = Kept()  # body, ETag
 
