@@ -10,8 +10,8 @@ answer is made of, and kept with the stamp of:
 - the households per cell: each commune's rollup version (surveys/indicators/rollups.py
   `bump_versions`, new with every stored, reviewed, corrected or erased household and every
   rebuild; a commune that never had one has none, which is part of the stamp like any value);
-- the places: each commune's boundary fingerprint (its stored cells are keyed by it) and a digest
-  of its villages' positions (read here: ~30 rows a commune);
+- the places: each commune's boundary fingerprint (its stored cells are keyed by it) and checksums
+  of its villages' ids and positions (summed by the database: `_VILLAGE_SUMS`);
 - the request: the communes, the resolution, the filters, `min_households` and the head.
 
 - The stamp is read before the answer is built: a write committed in between is in the answer
@@ -31,7 +31,7 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import BigInteger, cast, func, select
 from sqlalchemy.orm import Session
 
 from surveys.coverage import kept_reads, versions
@@ -82,15 +82,26 @@ def _stamp(session: Session, communes: Sequence[Commune]) -> tuple[Any, ...] | N
         return None
     ids = [c.id for c in communes]
     rollup = summary_cache.versions(session, ids)
-    digest = hashlib.blake2b(digest_size=16)
     ordered = sorted(set(ids))
-    for start in range(0, len(ordered), _CHUNK):
-        rows = session.execute(select(Village.commune_id, Village.id, Village.lat, Village.lon)
-                               .where(Village.commune_id.in_(ordered[start:start + _CHUNK]))
-                               .order_by(Village.commune_id, Village.id)).all()
-        digest.update(repr([tuple(row) for row in rows]).encode())
+    villages = tuple(tuple(session.execute(select(*_VILLAGE_SUMS).where(
+        Village.commune_id.in_(ordered[start:start + _CHUNK]))).one())
+        for start in range(0, len(ordered), _CHUNK))
     return (coverage, tuple((c.id, rollup.get(c.id), c.boundary_hash) for c in communes),
-            digest.digest())
+            villages)
+
+
+def _position_sum(column: Any, prime: int) -> Any:
+    """Σ (id mod prime + 1) × the coordinate in nanodegrees (a missing one as 999°): any village
+    moved by more than 0.1 mm, emptied or set changes it (weighted by id, so two villages
+    swapping places do too); integers, so the same rows always give the same sum."""
+    nanodegrees = cast(func.round(func.coalesce(column, 999.0) * 1e9), BigInteger)
+    return func.coalesce(func.sum((Village.id % prime + 1) * nanodegrees), 0)
+
+
+# What the villages' cells depend on, summed by the database (a province's 2,001 villages: one
+# row instead of 2,001 read and digested here, ~20 ms on the benchmark's machine when busy).
+_VILLAGE_SUMS = (func.count(), func.coalesce(func.sum(Village.id), 0),
+                 _position_sum(Village.lat, 9973), _position_sum(Village.lon, 9967))
 
 
 def kept_bytes(engine: Any) -> int:
